@@ -1,0 +1,140 @@
+// autograd/variable.h — reverse-mode automatic differentiation, the tape.
+//
+// A Variable is a shared handle to (value, grad, requires_grad, grad_fn).
+// Every differentiable operation (autograd/functions.h) computes its value with
+// ops/ and, when any input requires a gradient and grad mode is on, records a
+// GradFn: the tape entry that knows its inputs and how to turn the gradient of
+// its output into gradients of its inputs. The GradFn's closure is the per-call
+// context: tensors saved in forward live there, never in a Layer, which is what
+// makes shared layers and re-entrant calls correct.
+//
+//   Variable w(Tensor::from_data({2}, {1, 2}), /*requires_grad=*/true);
+//   Variable y = autograd::sum(autograd::square(w));   // y = 1 + 4
+//   y.backward();                                      // w.grad() == [2, 4]
+//
+// backward() sorts the tape topologically from the root and sweeps it in
+// reverse; gradients accumulate with += (so a variable used twice gets both
+// contributions, and leaf .grad accumulates across backward calls until
+// zero_grad()). After the sweep the saved tensors are released unless
+// retain_graph is true; going backward through a released graph again is a
+// RuntimeError.
+//
+// (Naming: a GradFn is the autograd tape entry. Keras's record of a symbolic
+// layer call is a Node, in layers/node.h. The two are never mixed.)
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace minidl {
+
+class GradFn;
+
+class Variable {
+ public:
+  Variable() = default;  // undefined handle
+  explicit Variable(Tensor value, bool requires_grad = false, std::string name = "");
+
+  bool defined() const { return static_cast<bool>(impl_); }
+
+  const Tensor& value() const;
+  // Mutable access to the value, for optimizers and set_weights (in place, no tape).
+  Tensor& mutable_value();
+  // Replaces the value in place (copies; ValueError when the shape differs).
+  void assign(const Tensor& value);
+
+  const Shape& shape() const { return value().shape(); }
+  int rank() const { return value().rank(); }
+
+  // Gradient accumulated by backward(); undefined (Tensor::defined() false) if none yet.
+  const Tensor& grad() const;
+  Tensor& mutable_grad();
+  void set_grad(const Tensor& g);
+  void zero_grad();  // drops the gradient
+
+  bool requires_grad() const;
+  // Only leaves may change this (RuntimeError on a non-leaf).
+  void set_requires_grad(bool r);
+  bool is_leaf() const;  // no grad_fn
+  const std::shared_ptr<GradFn>& grad_fn() const;
+
+  const std::string& name() const;
+  void set_name(std::string name);
+
+  // Computes gradients of this variable with respect to every leaf that
+  // requires a gradient. `seed` is dL/d(this); it may be omitted only when
+  // this is a one-element tensor (RuntimeError otherwise, as in PyTorch).
+  // ValueError if seed's shape differs from this variable's.
+  void backward(const Tensor& seed = Tensor(), bool retain_graph = false) const;
+
+  // A new leaf sharing the value, with no history.
+  Variable detach() const;
+
+  // Identity of the underlying variable (for maps keyed by variable).
+  const void* id() const { return impl_.get(); }
+  bool same_as(const Variable& other) const { return impl_ == other.impl_; }
+
+  // Internal: used by functions.cpp / engine.cpp to build results.
+  struct Impl;
+  explicit Variable(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  const std::shared_ptr<Impl>& impl() const { return impl_; }
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+// How a GradFn turns the output gradient into input gradients. Called once per
+// backward sweep with dL/d(output); returns one tensor per input, shaped like
+// that input (an undefined Tensor for inputs with needs_grad[i] == false).
+using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_out, const std::vector<bool>& needs_grad)>;
+
+// One entry on the tape.
+class GradFn {
+ public:
+  GradFn(std::string name, std::vector<Variable> inputs, BackwardFn backward);
+
+  const std::string& name() const { return name_; }
+  const std::vector<Variable>& inputs() const { return inputs_; }
+  std::vector<bool> needs_grad() const;
+  // RuntimeError if released.
+  std::vector<Tensor> apply(const Tensor& grad_out);
+  // Frees the saved context (the closure).
+  void release();
+  bool released() const { return !backward_; }
+
+ private:
+  std::string name_;
+  std::vector<Variable> inputs_;
+  BackwardFn backward_;
+};
+
+// The way every differentiable operation records itself: wraps `value` in a
+// Variable; if grad mode is on and any input requires a gradient, attaches a
+// GradFn(name, inputs, backward). This is how Conv2D, pooling and losses plug
+// their own fused kernels into the tape.
+Variable make_result(Tensor value, std::vector<Variable> inputs, std::string name, BackwardFn backward);
+
+// Grad mode. NoGradGuard turns recording off in its scope (thread-local), as
+// torch::NoGradGuard does; used by predict/evaluate and optimizers.
+bool grad_enabled();
+class NoGradGuard {
+ public:
+  NoGradGuard();
+  ~NoGradGuard();
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool prev_;
+};
+
+// Gradients of `output` (seeded with `seed`, or 1 for a scalar) with respect to
+// `inputs`, returned rather than accumulated into .grad (leaves' .grad untouched).
+std::vector<Tensor> grad(const Variable& output, const std::vector<Variable>& inputs, const Tensor& seed = Tensor(),
+                         bool retain_graph = false);
+
+}  // namespace minidl

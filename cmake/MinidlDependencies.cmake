@@ -1,0 +1,25 @@
+# Every dependency is a Debian package found through its own CMake package file
+# (scripts/install_deps.sh installs them). Nothing is downloaded at build time.
+find_package(Threads REQUIRED)
+find_package(OpenBLAS CONFIG REQUIRED)
+find_package(fmt CONFIG REQUIRED)
+find_package(spdlog CONFIG REQUIRED)
+find_package(HDF5 REQUIRED COMPONENTS C)
+find_package(nlohmann_json CONFIG REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(libzip CONFIG REQUIRED)
+find_package(CLI11 CONFIG)
+find_package(GTest CONFIG)
+
+# Debian's OpenBLASConfig.cmake sets variables but no target; wrap them in one.
+if(NOT TARGET minidl_openblas)
+  add_library(minidl_openblas INTERFACE)
+  target_include_directories(minidl_openblas SYSTEM INTERFACE ${OpenBLAS_INCLUDE_DIRS})
+  target_link_libraries(minidl_openblas INTERFACE ${OpenBLAS_LIBRARIES})
+endif()
+if(NOT TARGET minidl_hdf5)
+  add_library(minidl_hdf5 INTERFACE)
+  target_include_directories(minidl_hdf5 SYSTEM INTERFACE ${HDF5_C_INCLUDE_DIRS} ${HDF5_INCLUDE_DIRS})
+  target_link_libraries(minidl_hdf5 INTERFACE ${HDF5_C_LIBRARIES})
+  target_compile_definitions(minidl_hdf5 INTERFACE ${HDF5_DEFINITIONS})
+endif()

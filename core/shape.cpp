@@ -1,0 +1,75 @@
+#include "core/shape.h"
+
+#include <fmt/format.h>
+
+#include "core/errors.h"
+
+namespace minidl {
+
+int64_t numel(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    MINIDL_CHECK(d >= 0, ValueError, "numel: shape {} has an unknown or negative dimension", shape_str(shape));
+    n *= d;
+  }
+  return n;
+}
+
+bool is_fully_defined(const Shape& shape) {
+  for (int64_t d : shape)
+    if (d < 0) return false;
+  return true;
+}
+
+std::string shape_str(const Shape& shape) {
+  std::string s = "(";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ", ";
+    s += shape[i] < 0 ? std::string("None") : std::to_string(shape[i]);
+  }
+  if (shape.size() == 1) s += ",";
+  return s + ")";
+}
+
+int normalize_axis(int axis, int rank) {
+  MINIDL_CHECK(axis >= -rank && axis < rank, ValueError, "axis {} is out of range for rank {}", axis, rank);
+  return axis < 0 ? axis + rank : axis;
+}
+
+std::vector<int64_t> strides_of(const Shape& shape) {
+  std::vector<int64_t> st(shape.size());
+  int64_t s = 1;
+  for (size_t i = shape.size(); i-- > 0;) {
+    st[i] = s;
+    s *= shape[i];
+  }
+  return st;
+}
+
+Shape broadcast_shapes(const Shape& a, const Shape& b) {
+  const size_t r = std::max(a.size(), b.size());
+  Shape out(r);
+  for (size_t i = 0; i < r; ++i) {
+    const int64_t da = i < r - a.size() ? 1 : a[i - (r - a.size())];
+    const int64_t db = i < r - b.size() ? 1 : b[i - (r - b.size())];
+    if (da == db || db == 1) {
+      out[i] = da;
+    } else if (da == 1) {
+      out[i] = db;
+    } else if (da == kNone || db == kNone) {
+      out[i] = kNone;
+    } else {
+      raise<ValueError>("shapes {} and {} cannot be broadcast together", shape_str(a), shape_str(b));
+    }
+  }
+  return out;
+}
+
+bool shapes_compatible(const Shape& a, const Shape& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i] && a[i] != kNone && b[i] != kNone) return false;
+  return true;
+}
+
+}  // namespace minidl

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs the Debian packages minidl needs, and only those that are missing.
+# Idempotent: on a machine that has everything it prints one line and exits 0.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libopenblas-dev libfmt-dev libspdlog-dev libhdf5-dev libgtest-dev
+  nlohmann-json3-dev libcli11-dev zlib1g-dev libzip-dev dataset-fashion-mnist
+  # libzip-dev's CMake package file insists that these three tools exist:
+  zipcmp zipmerge ziptool
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install_deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "install_deps: this is not a Debian/Ubuntu machine (no apt-get)." >&2
+  echo "install_deps: install these packages (or their equivalents) yourself: ${missing[*]}" >&2
+  exit 1
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    SUDO="sudo"
+  else
+    echo "install_deps: not root and no sudo; as root run:" >&2
+    echo "  apt-get update && apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+echo "install_deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
