@@ -1,5 +1,5 @@
 # minidl_add_library(NAME DEPS ... [PRIVATE_DEPS ...])
-# One static library per source folder, built from every .cpp in it (new files
+# One shared library per source folder, built from every .cpp in it (new files
 # are picked up on the next build). Headers sit beside sources and are included
 # as "folder/file.h" from the repository root (build tree) or include/minidl (installed).
 function(minidl_add_library name)
@@ -13,7 +13,10 @@ function(minidl_add_library name)
     set_property(GLOBAL APPEND PROPERTY MINIDL_LIBRARIES ${name})
     return()
   endif()
-  add_library(${name} STATIC ${_sources})
+  # Shared, not static: layers register themselves with a static registrar
+  # beside their definition (layers/registry.h); a static archive would let the
+  # linker drop those objects and the Keras loader would not find the classes.
+  add_library(${name} SHARED ${_sources})
   target_include_directories(${name} PUBLIC
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
     $<INSTALL_INTERFACE:include/minidl>)
