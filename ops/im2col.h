@@ -29,11 +29,15 @@ struct Conv2DGeometry {
 // Keras/TensorFlow output size and padding. padding is "valid" or "same"
 // (already lower-cased). For "same", the total padding
 // max((O-1)*S + (K-1)*D + 1 - I, 0) is split with the odd pixel at the
-// bottom/right. ValueError when the dilated kernel does not fit a "valid" input.
+// bottom/right. ValueError when the dilated kernel does not fit a "valid" input,
+// and when N < 0 or any of H, W, C, KH, KW, SH, SW, DH, DW < 1 (N = 0, an empty
+// batch, is allowed).
 Conv2DGeometry make_conv_geometry(int64_t N, int64_t H, int64_t W, int64_t C, int64_t KH, int64_t KW, int64_t SH,
                                   int64_t SW, int64_t DH, int64_t DW, bool same_padding);
 
 // Output length of one spatial axis (Keras conv_output_length); -1 in gives -1 out.
+// "valid": ceil((in - (k-1)*dilation) / stride), 0 when the dilated kernel does not
+// fit; "same": ceil(in / stride). ValueError when in < -1 or k, stride, dilation < 1.
 int64_t conv_output_length(int64_t in, int64_t k, bool same_padding, int64_t stride, int64_t dilation);
 
 // One image. x: [H, W, C] with row stride C (channels of one pixel are contiguous),
@@ -43,5 +47,15 @@ void im2col(const float* x, const Conv2DGeometry& g, int64_t c0, int64_t CG, flo
 
 // Adjoint of im2col: dx[H, W, C] channels [c0, c0+CG) += fold(col). dx is NOT zeroed.
 void col2im(const float* col, const Conv2DGeometry& g, int64_t c0, int64_t CG, float* dx);
+
+// Row ranges, for callers that tile one image's unfolded matrix to bound memory.
+// Rows are output pixels p = oh*OW + ow, 0 <= p0 <= p1 <= OH*OW. im2col_rows writes
+// rows [p0, p1) of the full unfolded matrix to col: [p1-p0, KH*KW*CG];
+// col2im_rows scatter-adds such a block into dx (not zeroed). im2col/col2im are
+// the p0 = 0, p1 = OH*OW cases. Cells of dx outside the image are never touched,
+// whatever the geometry's padding. Requires CG >= 1, c0 + CG <= C; no checks.
+void im2col_rows(const float* x, const Conv2DGeometry& g, int64_t c0, int64_t CG, int64_t p0, int64_t p1, float* col);
+void col2im_rows(const float* col, const Conv2DGeometry& g, int64_t c0, int64_t CG, int64_t p0, int64_t p1,
+                 float* dx);
 
 }  // namespace minidl::ops
