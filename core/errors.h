@@ -2,6 +2,8 @@
 //
 //   ValueError      (std::invalid_argument) a wrong argument or shape
 //   AttributeError  (std::logic_error)      asking a layer for something it does not have
+//   TypeError       (std::invalid_argument) an argument of the wrong kind (Keras raises it
+//                                           e.g. when a mask reaches a layer that cannot take one)
 //   RuntimeError    (std::runtime_error)    an operation in the wrong state
 //   IOError         (std::runtime_error)    a file that cannot be read or written
 //
@@ -18,6 +20,11 @@
 namespace minidl {
 
 class ValueError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+class TypeError : public std::invalid_argument {
  public:
   using std::invalid_argument::invalid_argument;
 };
