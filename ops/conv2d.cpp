@@ -1,0 +1,203 @@
+#include "ops/conv2d.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "core/errors.h"
+#include "core/threads.h"
+#include "ops/blas.h"
+
+namespace minidl::ops {
+
+Conv2DWorkspace::Conv2DWorkspace(int64_t max_col_bytes) : max_col_bytes_(1) { set_max_col_bytes(max_col_bytes); }
+
+Conv2DWorkspace& Conv2DWorkspace::operator=(const Conv2DWorkspace& other) {
+  if (this != &other) *this = Conv2DWorkspace(other.max_col_bytes_);
+  return *this;
+}
+
+void Conv2DWorkspace::set_max_col_bytes(int64_t bytes) {
+  MINIDL_CHECK(bytes >= 1, ValueError, "Conv2DWorkspace: expected max_col_bytes >= 1, received {}", bytes);
+  max_col_bytes_ = bytes;
+}
+
+float* Conv2DWorkspace::floats(int64_t n) {
+  if (n > capacity_) {
+    buffer_ = aligned_floats(n);
+    capacity_ = n;
+  }
+  return buffer_.get();
+}
+
+double* Conv2DWorkspace::doubles(int64_t n) {
+  if (static_cast<int64_t>(sums_.size()) < n) sums_.resize(static_cast<size_t>(n));
+  return sums_.data();
+}
+
+int64_t conv2d_macs(const Conv2DGeometry& g, int64_t groups, int64_t OC) {
+  return g.N * g.OH * g.OW * OC * g.KH * g.KW * (g.C / std::max<int64_t>(groups, 1));
+}
+
+namespace {
+
+// Everything the loops need, derived once per call.
+struct Plan {
+  int64_t G, CG, OCG;  // groups, channels and filters per group
+  int64_t KG;          // KH*KW*CG: columns of one group's unfolded matrix
+  int64_t P;           // OH*OW: output pixels (rows) per image
+  int64_t M;           // N*OH*OW: rows of the whole batch
+  int64_t tile;        // rows per tile, bounded by the workspace cap
+  bool pointwise;      // 1x1, stride 1, no padding: x is already the unfolded matrix
+};
+
+Plan make_plan(const char* fn, const Conv2DGeometry& g, int64_t groups, int64_t OC, const Conv2DWorkspace& ws) {
+  MINIDL_CHECK(groups >= 1 && OC >= 1, ValueError, "{}: expected groups >= 1 and filters >= 1, received {} and {}", fn,
+               groups, OC);
+  MINIDL_CHECK(g.C % groups == 0 && OC % groups == 0, ValueError,
+               "{}: input channels ({}) and filters ({}) must both be divisible by groups ({})", fn, g.C, OC, groups);
+  MINIDL_CHECK(g.N >= 0 && g.H >= 1 && g.W >= 1 && g.C >= 1 && g.KH >= 1 && g.KW >= 1 && g.SH >= 1 && g.SW >= 1 &&
+                   g.DH >= 1 && g.DW >= 1 && g.OH >= 1 && g.OW >= 1,
+               ValueError,
+               "{}: invalid geometry: input ({}, {}, {}, {}), kernel ({}, {}), strides ({}, {}), dilation ({}, {}), "
+               "output ({}, {})",
+               fn, g.N, g.H, g.W, g.C, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.OH, g.OW);
+  MINIDL_CHECK(g.pad_top >= 0 && g.pad_bottom >= 0 && g.pad_left >= 0 && g.pad_right >= 0 &&
+                   (g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1 <= g.H + g.pad_top + g.pad_bottom &&
+                   (g.OW - 1) * g.SW + (g.KW - 1) * g.DW + 1 <= g.W + g.pad_left + g.pad_right,
+               ValueError,
+               "{}: output ({}, {}) does not fit input ({}, {}) with padding ({}, {}, {}, {}), kernel ({}, {}), "
+               "strides ({}, {}), dilation ({}, {})",
+               fn, g.OH, g.OW, g.H, g.W, g.pad_top, g.pad_bottom, g.pad_left, g.pad_right, g.KH, g.KW, g.SH, g.SW, g.DH,
+               g.DW);
+  Plan p;
+  p.G = groups, p.CG = g.C / groups, p.OCG = OC / groups;
+  p.KG = g.KH * g.KW * p.CG;
+  p.P = g.OH * g.OW;
+  p.M = g.N * p.P;
+  p.pointwise = g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.pad_top == 0 && g.pad_bottom == 0 &&
+                g.pad_left == 0 && g.pad_right == 0;
+  const int64_t row_bytes = p.KG * static_cast<int64_t>(sizeof(float));
+  p.tile = std::clamp<int64_t>(ws.max_col_bytes() / row_bytes, 1, std::max<int64_t>(p.M, 1));
+  return p;
+}
+
+// Below this many floats per chunk the thread hand-off costs more than it saves.
+constexpr int64_t kMinFloatsPerChunk = 1 << 15;
+
+// col [m1-m0, KG] = rows [m0, m1) of the batch's unfolded matrix, group channels
+// from c0. Rows are independent, so they split across threads freely.
+void unfold(const float* x, const Conv2DGeometry& g, const Plan& p, int64_t c0, int64_t m0, int64_t m1, float* col) {
+  const int64_t image = g.H * g.W * g.C;
+  parallel_for(
+      m1 - m0,
+      [&](int64_t b, int64_t e) {
+        for (int64_t m = m0 + b; m < m0 + e;) {
+          const int64_t n = m / p.P, r0 = m % p.P, r1 = std::min(p.P, r0 + (m0 + e - m));
+          im2col_rows(x + n * image, g, c0, p.CG, r0, r1, col + (m - m0) * p.KG);
+          m += r1 - r0;
+        }
+      },
+      std::max<int64_t>(1, kMinFloatsPerChunk / p.KG));
+}
+
+// dx += fold of col [m1-m0, KG]. Rows of one image overlap in dx, rows of
+// different images do not: threads split the tile by image.
+void fold(const float* col, const Conv2DGeometry& g, const Plan& p, int64_t c0, int64_t m0, int64_t m1, float* dx) {
+  const int64_t image = g.H * g.W * g.C;
+  const int64_t n0 = m0 / p.P, n1 = (m1 - 1) / p.P + 1;  // images touched by the tile
+  parallel_for(n1 - n0, [&](int64_t b, int64_t e) {
+    for (int64_t n = n0 + b; n < n0 + e; ++n) {
+      const int64_t r0 = std::max(m0, n * p.P) - n * p.P, r1 = std::min(m1, (n + 1) * p.P) - n * p.P;
+      col2im_rows(col + (n * p.P + r0 - m0) * p.KG, g, c0, p.CG, r0, r1, dx + n * image);
+    }
+  });
+}
+
+}  // namespace
+
+void conv2d_forward(const float* x, const float* kernel, const float* bias, const Conv2DGeometry& g, int64_t groups,
+                    int64_t OC, float* y, Conv2DWorkspace& ws) {
+  const Plan p = make_plan("conv2d_forward", g, groups, OC, ws);
+  if (p.M == 0) return;
+  MINIDL_CHECK(x && kernel && y, ValueError, "conv2d_forward: x, kernel and y must not be null");
+  // The pointwise case reads x in place, so it needs no tiling at all.
+  const int64_t tile = p.pointwise ? p.M : p.tile;
+  float* col = p.pointwise ? nullptr : ws.floats(tile * p.KG);  // [tile, KG]
+  for (int64_t m0 = 0; m0 < p.M; m0 += tile) {
+    const int64_t m1 = std::min(p.M, m0 + tile), rows = m1 - m0;
+    float* yt = y + m0 * OC;  // [rows, OC]
+    // Seeding y with the bias lets the GEMM add it for free (beta = 1).
+    if (bias)
+      for (int64_t r = 0; r < rows; ++r) std::copy_n(bias, OC, yt + r * OC);
+    for (int64_t gi = 0; gi < p.G; ++gi) {
+      const float* a = nullptr;
+      int64_t lda = 0;
+      if (p.pointwise) {
+        a = x + m0 * g.C + gi * p.CG, lda = g.C;  // [rows, CG] inside [M, C]
+      } else {
+        unfold(x, g, p, gi * p.CG, m0, m1, col);  // [rows, KG]
+        a = col, lda = p.KG;
+      }
+      // [rows, OCG] = [rows, KG] * [KG, OCG], the group's blocks of kernel and y.
+      gemm(false, false, rows, p.OCG, p.KG, 1.f, a, lda, kernel + gi * p.OCG, OC, bias ? 1.f : 0.f, yt + gi * p.OCG,
+           OC);
+    }
+  }
+}
+
+void conv2d_backward(const float* x, const float* kernel, const float* dy, const Conv2DGeometry& g, int64_t groups,
+                     int64_t OC, float* dx, float* dkernel, float* dbias, Conv2DWorkspace& ws) {
+  const Plan p = make_plan("conv2d_backward", g, groups, OC, ws);
+  MINIDL_CHECK(p.M == 0 || dy, ValueError, "conv2d_backward: dy must not be null");
+  MINIDL_CHECK(p.M == 0 || !dkernel || x, ValueError, "conv2d_backward: x is needed for dkernel but is null");
+  MINIDL_CHECK(p.M == 0 || !dx || kernel, ValueError, "conv2d_backward: kernel is needed for dx but is null");
+
+  if (dbias) {
+    // Sums of up to millions of rows: accumulate in double, rows in order.
+    double* acc = ws.doubles(OC);
+    std::fill_n(acc, OC, 0.0);
+    for (int64_t m = 0; m < p.M; ++m) {
+      const float* row = dy + m * OC;
+      for (int64_t o = 0; o < OC; ++o) acc[o] += row[o];
+    }
+    for (int64_t o = 0; o < OC; ++o) dbias[o] = static_cast<float>(acc[o]);
+  }
+  if (!dx && !dkernel) return;
+  if (p.M == 0) {
+    if (dkernel) std::fill_n(dkernel, p.KG * OC, 0.f);
+    return;
+  }
+
+  if (p.pointwise) {
+    for (int64_t gi = 0; gi < p.G; ++gi) {
+      const float* dyg = dy + gi * p.OCG;  // [M, OCG], row stride OC
+      // dkernel_g [CG, OCG] = x_g^T [CG, M] * dy_g [M, OCG]
+      if (dkernel)
+        gemm(true, false, p.CG, p.OCG, p.M, 1.f, x + gi * p.CG, g.C, dyg, OC, 0.f, dkernel + gi * p.OCG, OC);
+      // dx_g [M, CG] = dy_g [M, OCG] * kernel_g^T [OCG, CG]
+      if (dx) gemm(false, true, p.M, p.CG, p.OCG, 1.f, dyg, OC, kernel + gi * p.OCG, OC, 0.f, dx + gi * p.CG, g.C);
+    }
+    return;
+  }
+
+  if (dx) std::fill_n(dx, g.N * g.H * g.W * g.C, 0.f);  // col2im accumulates
+  float* col = ws.floats(p.tile * p.KG);                  // [tile, KG]
+  for (int64_t m0 = 0; m0 < p.M; m0 += p.tile) {
+    const int64_t m1 = std::min(p.M, m0 + p.tile), rows = m1 - m0;
+    for (int64_t gi = 0; gi < p.G; ++gi) {
+      const float* dyg = dy + m0 * OC + gi * p.OCG;  // [rows, OCG], row stride OC
+      if (dkernel) {
+        unfold(x, g, p, gi * p.CG, m0, m1, col);  // [rows, KG]
+        // dkernel_g [KG, OCG] (+)= col^T [KG, rows] * dy_g [rows, OCG]
+        gemm(true, false, p.KG, p.OCG, rows, 1.f, col, p.KG, dyg, OC, m0 == 0 ? 0.f : 1.f, dkernel + gi * p.OCG, OC);
+      }
+      if (dx) {
+        // The column block is consumed; reuse it for dcol [rows, KG] = dy_g * kernel_g^T.
+        gemm(false, true, rows, p.KG, p.OCG, 1.f, dyg, OC, kernel + gi * p.OCG, OC, 0.f, col, p.KG);
+        fold(col, g, p, gi * p.CG, m0, m1, dx);
+      }
+    }
+  }
+}
+
+}  // namespace minidl::ops

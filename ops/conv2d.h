@@ -1,0 +1,96 @@
+// ops/conv2d.h — forward and backward of a grouped, strided, dilated 2-D convolution.
+//
+// Layouts are Keras's channels_last ones (channels_first is converted by the layer):
+//   x       [N, H, W, C]          input
+//   kernel  [KH, KW, C/G, OC]     Keras kernel; as a matrix [KH*KW*C/G, OC]
+//   bias    [OC]
+//   y, dy   [N, OH, OW, OC]       output and its gradient
+// with the geometry (sizes, strides, dilation, padding) from ops/im2col.h
+// make_conv_geometry. Group gi (0 <= gi < G) maps input channels
+// [gi*C/G, (gi+1)*C/G) to output channels [gi*OC/G, (gi+1)*OC/G), as Keras's
+// Conv2D(groups=G) does.
+//
+// Method: the N*OH*OW output pixels are the rows of one matrix. For each group
+// im2col unfolds a block of rows into col [rows, KH*KW*C/G], and one GEMM
+//   y[rows, OC/G] = col * kernel_g          (ldc = OC: the group's column block)
+// computes them. The backward reuses the same unfolding:
+//   dkernel_g = col^T * dy_g     dx += col2im(dy_g * kernel_g^T)     dbias = sum dy.
+// To bound memory the rows are processed in tiles whose column buffer stays under
+// Conv2DWorkspace::max_col_bytes, so a large batch (or one huge image) never
+// materialises its whole unfolded matrix. A 1x1 kernel with stride 1 and no
+// padding skips im2col: x itself is the [N*H*W, C] matrix.
+//
+//   ops::Conv2DGeometry g = ops::make_conv_geometry(N, H, W, C, 3, 3, 1, 1, 1, 1, /*same=*/true);
+//   ops::Conv2DWorkspace ws;                  // keep it alive across calls
+//   ops::conv2d_forward(x, k, b, g, 1, OC, y, ws);
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "ops/im2col.h"
+
+namespace minidl::ops {
+
+// Reusable scratch memory for conv2d_forward/backward. It grows to the largest
+// tile ever needed and never shrinks, so repeated calls of one shape allocate
+// nothing. Not thread-safe: use one workspace per concurrent caller. Copies
+// share no buffer with the original.
+class Conv2DWorkspace {
+ public:
+  static constexpr int64_t kDefaultMaxColBytes = int64_t{16} << 20;  // 16 MiB
+
+  explicit Conv2DWorkspace(int64_t max_col_bytes = kDefaultMaxColBytes);
+  Conv2DWorkspace(const Conv2DWorkspace& other) : Conv2DWorkspace(other.max_col_bytes_) {}
+  Conv2DWorkspace& operator=(const Conv2DWorkspace& other);
+  Conv2DWorkspace(Conv2DWorkspace&&) noexcept = default;
+  Conv2DWorkspace& operator=(Conv2DWorkspace&&) noexcept = default;
+
+  // Cap on the im2col buffer in bytes. The buffer holds at least one output
+  // pixel's receptive field (KH*KW*C/G floats) even when that exceeds the cap.
+  // ValueError unless bytes >= 1.
+  void set_max_col_bytes(int64_t bytes);
+  int64_t max_col_bytes() const { return max_col_bytes_; }
+
+  // Floats currently allocated for the column buffer (for tests and diagnostics).
+  int64_t capacity() const { return capacity_; }
+
+  // Buffers of at least n floats (64-byte aligned) / n doubles; contents are
+  // unspecified and a later call may return the same memory.
+  float* floats(int64_t n);
+  double* doubles(int64_t n);
+
+ private:
+  int64_t max_col_bytes_;
+  std::shared_ptr<float[]> buffer_;
+  int64_t capacity_ = 0;
+  std::vector<double> sums_;
+};
+
+// y = conv(x, kernel) + bias, y: [N, OH, OW, OC], fully overwritten.
+// bias may be null (no bias). x, kernel, y must not overlap.
+// Requires g from make_conv_geometry (or an equivalent hand-made geometry in
+// which every output window lies inside the padded input).
+// Throws ValueError when groups < 1, OC < 1, C or OC is not divisible by groups,
+// the geometry is inconsistent, or a required pointer is null.
+void conv2d_forward(const float* x, const float* kernel, const float* bias, const Conv2DGeometry& g, int64_t groups,
+                    int64_t OC, float* y, Conv2DWorkspace& ws);
+
+// Gradients of conv2d_forward given dy = dL/dy [N, OH, OW, OC]. Each of
+//   dx       [N, H, W, C]          dL/dx
+//   dkernel  [KH, KW, C/G, OC]     dL/dkernel
+//   dbias    [OC]                  dL/dbias (sum of dy over N, OH, OW)
+// is computed only when its pointer is non-null, and is OVERWRITTEN, not
+// accumulated into: callers that accumulate gradients add the result themselves.
+// x is read only for dkernel and may be null otherwise; kernel only for dx.
+// With N = 0, dkernel and dbias are zero. Same requirements and ValueErrors as
+// conv2d_forward; outputs must not overlap inputs or each other.
+void conv2d_backward(const float* x, const float* kernel, const float* dy, const Conv2DGeometry& g, int64_t groups,
+                     int64_t OC, float* dx, float* dkernel, float* dbias, Conv2DWorkspace& ws);
+
+// Multiply-adds of one forward pass, N*OH*OW*OC*KH*KW*C/G (for GFLOP/s: x2).
+// The backward costs about twice as much when both dx and dkernel are wanted.
+int64_t conv2d_macs(const Conv2DGeometry& g, int64_t groups, int64_t OC);
+
+}  // namespace minidl::ops

@@ -1,0 +1,299 @@
+// Tests of ops/conv2d against a direct convolution written here in double
+// precision, and of its gradients against naive loops and finite differences.
+#include "ops/conv2d.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "core/errors.h"
+#include "core/threads.h"
+
+using namespace minidl;
+using ops::Conv2DGeometry;
+
+namespace {
+
+const float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+struct Config {
+  int64_t N, H, W, C, KH, KW, SH, SW, DH, DW, G, OC;
+  bool same, bias;
+  int64_t cap_bytes;  // 0: the workspace default
+
+  Conv2DGeometry geometry() const { return ops::make_conv_geometry(N, H, W, C, KH, KW, SH, SW, DH, DW, same); }
+  std::string str() const {
+    std::ostringstream s;
+    s << "N=" << N << " H=" << H << " W=" << W << " C=" << C << " K=" << KH << "x" << KW << " S=" << SH << "," << SW
+      << " D=" << DH << "," << DW << " G=" << G << " OC=" << OC << (same ? " same" : " valid")
+      << (bias ? " bias" : "") << " cap=" << cap_bytes;
+    return s.str();
+  }
+};
+
+// Direct convolution and its gradients, in double, from the definition
+//   y[n,oh,ow,o] = b[o] + sum_{kh,kw,c} x[n, oh*SH-pt+kh*DH, ow*SW-pl+kw*DW, g*CG+c] * k[kh,kw,c,o]
+// with g = o / (OC/G) and out-of-image taps reading zero.
+struct Naive {
+  const Conv2DGeometry& g;
+  int64_t G, OC;
+
+  template <class F>  // F(x_index, k_index, y_index) for every in-image tap
+  void for_each_tap(F f) const {
+    const int64_t CG = g.C / G, OCG = OC / G;
+    for (int64_t n = 0; n < g.N; ++n)
+      for (int64_t oh = 0; oh < g.OH; ++oh)
+        for (int64_t ow = 0; ow < g.OW; ++ow)
+          for (int64_t o = 0; o < OC; ++o)
+            for (int64_t kh = 0; kh < g.KH; ++kh)
+              for (int64_t kw = 0; kw < g.KW; ++kw) {
+                const int64_t ih = oh * g.SH - g.pad_top + kh * g.DH, iw = ow * g.SW - g.pad_left + kw * g.DW;
+                if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+                for (int64_t c = 0; c < CG; ++c)
+                  f(((n * g.H + ih) * g.W + iw) * g.C + (o / OCG) * CG + c, ((kh * g.KW + kw) * CG + c) * OC + o,
+                    ((n * g.OH + oh) * g.OW + ow) * OC + o);
+              }
+  }
+  std::vector<double> forward(const std::vector<float>& x, const std::vector<float>& k, const float* b) const {
+    std::vector<double> y(g.N * g.OH * g.OW * OC, 0.0);
+    for (size_t i = 0; i < y.size(); ++i) y[i] = b ? b[i % OC] : 0.0;
+    for_each_tap([&](int64_t xi, int64_t ki, int64_t yi) { y[yi] += double(x[xi]) * k[ki]; });
+    return y;
+  }
+  void backward(const std::vector<float>& x, const std::vector<float>& k, const std::vector<float>& dy,
+                std::vector<double>& dx, std::vector<double>& dk, std::vector<double>& db) const {
+    dx.assign(x.size(), 0.0), dk.assign(k.size(), 0.0), db.assign(OC, 0.0);
+    for_each_tap([&](int64_t xi, int64_t ki, int64_t yi) {
+      dx[xi] += double(dy[yi]) * k[ki];
+      dk[ki] += double(dy[yi]) * x[xi];
+    });
+    for (size_t i = 0; i < dy.size(); ++i) db[i % OC] += dy[i];
+  }
+};
+
+std::vector<float> random_floats(int64_t n, std::mt19937& rng) {
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  std::vector<float> v(n);
+  for (auto& f : v) f = u(rng);
+  return v;
+}
+
+::testing::AssertionResult close(const std::vector<float>& got, const std::vector<double>& want, double tol) {
+  if (got.size() != want.size()) return ::testing::AssertionFailure() << "sizes " << got.size() << " vs " << want.size();
+  for (size_t i = 0; i < got.size(); ++i)
+    if (!(std::fabs(got[i] - want[i]) <= tol * (1 + std::fabs(want[i]))))
+      return ::testing::AssertionFailure() << "at " << i << ": " << got[i] << " vs " << want[i];
+  return ::testing::AssertionSuccess();
+}
+
+// The seeded grid: valid/same, strides 1-3 or dilations 1-3 (with stride 1),
+// kernels 1-5 (non-square too), groups 1/2/4, bias on/off, odd sizes, inputs
+// smaller than the kernel (same), and a third of the cases with a workspace cap
+// of a few rows so the batch is tiled, often mid-image.
+std::vector<Config> grid() {
+  std::mt19937 rng(2024);
+  auto pick = [&](int lo, int hi) { return static_cast<int64_t>(std::uniform_int_distribution<int>(lo, hi)(rng)); };
+  const int64_t groups[] = {1, 2, 4};
+  std::vector<Config> out;
+  for (int i = 0; i < 240; ++i) {
+    Config c{};
+    c.N = pick(1, 3), c.G = groups[i % 3], c.C = c.G * pick(1, 3), c.OC = c.G * pick(1, 3);
+    c.KH = pick(1, 5), c.KW = pick(1, 5);
+    c.SH = c.SW = c.DH = c.DW = 1;
+    if (i % 2 == 0) c.SH = pick(1, 3), c.SW = pick(1, 3);
+    else c.DH = pick(1, 3), c.DW = pick(1, 3);
+    c.same = pick(0, 1) == 1;
+    c.H = pick(1, 9), c.W = pick(1, 9);
+    if (!c.same) c.H = std::max(c.H, (c.KH - 1) * c.DH + 1), c.W = std::max(c.W, (c.KW - 1) * c.DW + 1);
+    c.bias = pick(0, 1) == 1;
+    c.cap_bytes = i % 3 == 0 ? pick(1, 3) * c.KH * c.KW * (c.C / c.G) * 4 + pick(0, 3) : 0;
+    out.push_back(c);
+  }
+  // Named corners the random draw may miss.
+  out.push_back({2, 5, 7, 4, 1, 1, 1, 1, 1, 1, 2, 6, false, true, 0});  // pointwise, grouped
+  out.push_back({3, 4, 4, 2, 1, 1, 2, 2, 1, 1, 1, 3, true, false, 8});  // 1x1 strided: needs im2col
+  out.push_back({2, 2, 3, 3, 5, 4, 1, 1, 1, 1, 1, 2, true, true, 0});   // input smaller than kernel
+  out.push_back({1, 7, 7, 4, 3, 3, 1, 1, 3, 3, 4, 4, true, true, 20});  // depthwise-like, dilated, tiled
+  return out;
+}
+
+ops::Conv2DWorkspace workspace_for(const Config& c) {
+  return c.cap_bytes ? ops::Conv2DWorkspace(c.cap_bytes) : ops::Conv2DWorkspace();
+}
+
+}  // namespace
+
+TEST(Conv2D, ForwardMatchesDirectConvolutionOnGrid) {
+  set_num_threads(2);
+  std::mt19937 rng(1);
+  for (const Config& c : grid()) {
+    const auto g = c.geometry();
+    const auto x = random_floats(g.N * g.H * g.W * g.C, rng);
+    const auto k = random_floats(g.KH * g.KW * (g.C / c.G) * c.OC, rng);
+    const auto b = random_floats(c.OC, rng);
+    std::vector<float> y(g.N * g.OH * g.OW * c.OC, kNaN);  // must be overwritten
+    auto ws = workspace_for(c);
+    ops::conv2d_forward(x.data(), k.data(), c.bias ? b.data() : nullptr, g, c.G, c.OC, y.data(), ws);
+    ASSERT_TRUE(close(y, Naive{g, c.G, c.OC}.forward(x, k, c.bias ? b.data() : nullptr), 1e-5)) << c.str();
+  }
+}
+
+TEST(Conv2D, BackwardMatchesNaiveGradientsOnGrid) {
+  set_num_threads(2);
+  std::mt19937 rng(2);
+  for (const Config& c : grid()) {
+    const auto g = c.geometry();
+    const auto x = random_floats(g.N * g.H * g.W * g.C, rng);
+    const auto k = random_floats(g.KH * g.KW * (g.C / c.G) * c.OC, rng);
+    const auto dy = random_floats(g.N * g.OH * g.OW * c.OC, rng);
+    std::vector<float> dx(x.size(), kNaN), dk(k.size(), kNaN), db(c.OC, kNaN);  // must be overwritten
+    auto ws = workspace_for(c);
+    ops::conv2d_backward(x.data(), k.data(), dy.data(), g, c.G, c.OC, dx.data(), dk.data(), db.data(), ws);
+    std::vector<double> wdx, wdk, wdb;
+    Naive{g, c.G, c.OC}.backward(x, k, dy, wdx, wdk, wdb);
+    ASSERT_TRUE(close(dx, wdx, 1e-5)) << "dx " << c.str();
+    ASSERT_TRUE(close(dk, wdk, 1e-5)) << "dkernel " << c.str();
+    ASSERT_TRUE(close(db, wdb, 1e-5)) << "dbias " << c.str();
+  }
+}
+
+TEST(Conv2D, BackwardComputesEachGradientAlone) {
+  std::mt19937 rng(3);
+  const Config c{2, 6, 5, 4, 3, 2, 2, 1, 1, 1, 2, 4, true, true, 64};
+  const auto g = c.geometry();
+  const auto x = random_floats(g.N * g.H * g.W * g.C, rng), k = random_floats(g.KH * g.KW * 2 * 4, rng);
+  const auto dy = random_floats(g.N * g.OH * g.OW * 4, rng);
+  std::vector<float> dx(x.size()), dk(k.size()), db(4), dx1(x.size()), dk1(k.size()), db1(4);
+  ops::Conv2DWorkspace ws(64);
+  ops::conv2d_backward(x.data(), k.data(), dy.data(), g, 2, 4, dx.data(), dk.data(), db.data(), ws);
+  ops::conv2d_backward(nullptr, k.data(), dy.data(), g, 2, 4, dx1.data(), nullptr, nullptr, ws);
+  ops::conv2d_backward(x.data(), nullptr, dy.data(), g, 2, 4, nullptr, dk1.data(), nullptr, ws);
+  ops::conv2d_backward(nullptr, nullptr, dy.data(), g, 2, 4, nullptr, nullptr, db1.data(), ws);
+  EXPECT_EQ(dx1, dx);
+  EXPECT_EQ(dk1, dk);
+  EXPECT_EQ(db1, db);
+}
+
+// Conv is linear in x, kernel and bias, so central differences of
+// L = sum(y * r) are exact up to float rounding; a large step keeps that small.
+TEST(Conv2D, GradientsMatchFiniteDifferences) {
+  const Config cases[] = {{2, 5, 4, 2, 3, 2, 2, 1, 1, 1, 1, 3, true, true, 0},
+                          {1, 6, 6, 4, 2, 3, 1, 1, 2, 1, 2, 2, false, true, 40}};
+  std::mt19937 rng(4);
+  for (const Config& c : cases) {
+    const auto g = c.geometry();
+    auto x = random_floats(g.N * g.H * g.W * g.C, rng), k = random_floats(g.KH * g.KW * (g.C / c.G) * c.OC, rng),
+         b = random_floats(c.OC, rng);
+    const auto r = random_floats(g.N * g.OH * g.OW * c.OC, rng);
+    auto ws = workspace_for(c);
+    auto loss = [&] {
+      std::vector<float> y(r.size());
+      ops::conv2d_forward(x.data(), k.data(), b.data(), g, c.G, c.OC, y.data(), ws);
+      double s = 0;
+      for (size_t i = 0; i < y.size(); ++i) s += double(y[i]) * r[i];
+      return s;
+    };
+    std::vector<float> dx(x.size()), dk(k.size()), db(b.size());
+    ops::conv2d_backward(x.data(), k.data(), r.data(), g, c.G, c.OC, dx.data(), dk.data(), db.data(), ws);
+    const float eps = 0.25f;
+    for (auto [param, grad, name] : {std::tuple{&x, &dx, "x"}, {&k, &dk, "kernel"}, {&b, &db, "bias"}}) {
+      for (size_t i = 0; i < param->size(); ++i) {
+        const float keep = (*param)[i];
+        (*param)[i] = keep + eps;
+        const double up = loss();
+        (*param)[i] = keep - eps;
+        const double down = loss();
+        (*param)[i] = keep;
+        ASSERT_NEAR((up - down) / (2 * eps), (*grad)[i], 1e-3) << name << "[" << i << "] " << c.str();
+      }
+    }
+  }
+}
+
+TEST(Conv2D, TinyCapKeepsColumnBufferBounded) {
+  std::mt19937 rng(5);
+  const Config c{4, 9, 9, 3, 3, 3, 1, 1, 1, 1, 1, 2, true, false, 0};
+  const auto g = c.geometry();
+  const int64_t row_floats = 3 * 3 * 3;
+  ops::Conv2DWorkspace ws(5 * row_floats * 4);  // five output pixels per tile
+  const auto x = random_floats(g.N * g.H * g.W * g.C, rng), k = random_floats(row_floats * 2, rng);
+  std::vector<float> y(g.N * g.OH * g.OW * 2), dy(y.size(), 1.f), dx(x.size()), dk(k.size());
+  ops::conv2d_forward(x.data(), k.data(), nullptr, g, 1, 2, y.data(), ws);
+  ops::conv2d_backward(x.data(), k.data(), dy.data(), g, 1, 2, dx.data(), dk.data(), nullptr, ws);
+  EXPECT_EQ(ws.capacity(), 5 * row_floats);
+  EXPECT_TRUE(close(y, Naive{g, 1, 2}.forward(x, k, nullptr), 1e-5));
+}
+
+TEST(Conv2D, WorkspaceDoesNotGrowOnRepeatedCalls) {
+  std::mt19937 rng(6);
+  const Config c{2, 8, 8, 2, 3, 3, 1, 1, 1, 1, 1, 2, true, true, 0};
+  const auto g = c.geometry();
+  const auto x = random_floats(g.N * g.H * g.W * g.C, rng), k = random_floats(3 * 3 * 2 * 2, rng), b = k;
+  std::vector<float> y(g.N * g.OH * g.OW * 2);
+  ops::Conv2DWorkspace ws;
+  ops::conv2d_forward(x.data(), k.data(), b.data(), g, 1, 2, y.data(), ws);
+  const int64_t cap = ws.capacity();
+  EXPECT_GT(cap, 0);
+  ops::conv2d_forward(x.data(), k.data(), b.data(), g, 1, 2, y.data(), ws);
+  EXPECT_EQ(ws.capacity(), cap);
+}
+
+TEST(Conv2D, EmptyBatchZeroesParameterGradients) {
+  const auto g = ops::make_conv_geometry(0, 4, 4, 2, 3, 3, 1, 1, 1, 1, true);
+  std::vector<float> k(3 * 3 * 2 * 3, 1.f), dk(k.size(), kNaN), db(3, kNaN);
+  ops::Conv2DWorkspace ws;
+  ops::conv2d_forward(nullptr, k.data(), nullptr, g, 1, 3, nullptr, ws);  // nothing to do
+  ops::conv2d_backward(nullptr, k.data(), nullptr, g, 1, 3, nullptr, dk.data(), db.data(), ws);
+  EXPECT_EQ(dk, std::vector<float>(dk.size(), 0.f));
+  EXPECT_EQ(db, std::vector<float>(3, 0.f));
+}
+
+TEST(Conv2D, GroupsMustDivideChannelsAndFilters) {
+  const auto g = ops::make_conv_geometry(1, 4, 4, 6, 3, 3, 1, 1, 1, 1, true);
+  std::vector<float> x(4 * 4 * 6), k(3 * 3 * 6 * 8), y(4 * 4 * 8);
+  ops::Conv2DWorkspace ws;
+  EXPECT_THROW(ops::conv2d_forward(x.data(), k.data(), nullptr, g, 4, 8, y.data(), ws), ValueError);  // 6 % 4
+  EXPECT_THROW(ops::conv2d_forward(x.data(), k.data(), nullptr, g, 3, 8, y.data(), ws), ValueError);  // 8 % 3
+  EXPECT_THROW(ops::conv2d_forward(x.data(), k.data(), nullptr, g, 0, 8, y.data(), ws), ValueError);
+  EXPECT_THROW(ops::conv2d_forward(x.data(), k.data(), nullptr, g, 1, 0, y.data(), ws), ValueError);
+  EXPECT_NO_THROW(ops::conv2d_forward(x.data(), k.data(), nullptr, g, 2, 8, y.data(), ws));
+}
+
+TEST(Conv2D, InconsistentGeometryThrows) {
+  auto g = ops::make_conv_geometry(1, 4, 4, 1, 3, 3, 1, 1, 1, 1, false);
+  g.OH = 3;  // a 3x3 kernel fits only twice in 4 unpadded rows
+  std::vector<float> x(16), k(9), y(16);
+  ops::Conv2DWorkspace ws;
+  EXPECT_THROW(ops::conv2d_forward(x.data(), k.data(), nullptr, g, 1, 1, y.data(), ws), ValueError);
+  EXPECT_THROW(ops::conv2d_backward(x.data(), k.data(), y.data(), g, 1, 1, x.data(), nullptr, nullptr, ws),
+               ValueError);
+}
+
+TEST(Conv2D, NullRequiredPointerThrows) {
+  const auto g = ops::make_conv_geometry(1, 4, 4, 1, 3, 3, 1, 1, 1, 1, true);
+  std::vector<float> x(16), k(9), y(16), dx(16);
+  ops::Conv2DWorkspace ws;
+  EXPECT_THROW(ops::conv2d_forward(nullptr, k.data(), nullptr, g, 1, 1, y.data(), ws), ValueError);
+  EXPECT_THROW(ops::conv2d_backward(x.data(), nullptr, y.data(), g, 1, 1, dx.data(), nullptr, nullptr, ws),
+               ValueError);
+  EXPECT_THROW(ops::conv2d_backward(nullptr, k.data(), y.data(), g, 1, 1, nullptr, dx.data(), nullptr, ws),
+               ValueError);
+}
+
+TEST(Conv2DWorkspace, RejectsNonPositiveCap) {
+  EXPECT_THROW(ops::Conv2DWorkspace(0), ValueError);
+  ops::Conv2DWorkspace ws;
+  EXPECT_THROW(ws.set_max_col_bytes(-1), ValueError);
+  EXPECT_EQ(ws.max_col_bytes(), ops::Conv2DWorkspace::kDefaultMaxColBytes);
+}
+
+TEST(Conv2D, MacsCountsMultiplyAdds) {
+  const auto g = ops::make_conv_geometry(2, 8, 8, 4, 3, 3, 1, 1, 1, 1, true);
+  EXPECT_EQ(ops::conv2d_macs(g, 2, 6), 2 * 8 * 8 * 6 * 3 * 3 * 2);
+}
