@@ -36,7 +36,8 @@ class GradFn;
 
 class Variable {
  public:
-  Variable() = default;  // undefined handle
+  Variable() = default;  // undefined handle; every accessor below throws RuntimeError on it
+  // A leaf holding `value` (shared, not copied).
   explicit Variable(Tensor value, bool requires_grad = false, std::string name = "");
 
   bool defined() const { return static_cast<bool>(impl_); }
@@ -44,7 +45,8 @@ class Variable {
   const Tensor& value() const;
   // Mutable access to the value, for optimizers and set_weights (in place, no tape).
   Tensor& mutable_value();
-  // Replaces the value in place (copies; ValueError when the shape differs).
+  // Copies `value` into the existing storage in place (views of it see the new
+  // values). ValueError naming both shapes when the shape differs.
   void assign(const Tensor& value);
 
   const Shape& shape() const { return value().shape(); }
@@ -52,7 +54,9 @@ class Variable {
 
   // Gradient accumulated by backward(); undefined (Tensor::defined() false) if none yet.
   const Tensor& grad() const;
+  // The stored gradient tensor itself (undefined if none); backward() adds into it in place.
   Tensor& mutable_grad();
+  // Stores a copy of g as the gradient (ValueError naming both shapes if g's shape differs).
   void set_grad(const Tensor& g);
   void zero_grad();  // drops the gradient
 
@@ -60,49 +64,65 @@ class Variable {
   // Only leaves may change this (RuntimeError on a non-leaf).
   void set_requires_grad(bool r);
   bool is_leaf() const;  // no grad_fn
-  const std::shared_ptr<GradFn>& grad_fn() const;
+  const std::shared_ptr<GradFn>& grad_fn() const;  // null for a leaf
 
   const std::string& name() const;
   void set_name(std::string name);
 
   // Computes gradients of this variable with respect to every leaf that
-  // requires a gradient. `seed` is dL/d(this); it may be omitted only when
+  // requires a gradient and adds them into the leaves' .grad (intermediate
+  // variables keep no .grad). `seed` is dL/d(this); it may be omitted only when
   // this is a one-element tensor (RuntimeError otherwise, as in PyTorch).
-  // ValueError if seed's shape differs from this variable's.
+  // ValueError if seed's shape differs from this variable's. RuntimeError when
+  // this variable does not require a gradient, or when the graph was already
+  // released by an earlier backward without retain_graph.
   void backward(const Tensor& seed = Tensor(), bool retain_graph = false) const;
 
-  // A new leaf sharing the value, with no history.
+  // A new leaf sharing the value, with no history and requires_grad false.
   Variable detach() const;
 
   // Identity of the underlying variable (for maps keyed by variable).
   const void* id() const { return impl_.get(); }
   bool same_as(const Variable& other) const { return impl_ == other.impl_; }
 
-  // Internal: used by functions.cpp / engine.cpp to build results.
+  // Internal: used by functions.cpp / engine.cpp to build results. The
+  // definition lives in autograd/variable_impl.h.
   struct Impl;
   explicit Variable(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
   const std::shared_ptr<Impl>& impl() const { return impl_; }
 
  private:
+  Impl& checked_impl() const;  // RuntimeError on an undefined handle
+
   std::shared_ptr<Impl> impl_;
 };
 
 // How a GradFn turns the output gradient into input gradients. Called once per
 // backward sweep with dL/d(output); returns one tensor per input, shaped like
-// that input (an undefined Tensor for inputs with needs_grad[i] == false).
+// that input (an undefined Tensor for inputs with needs_grad[i] == false; an
+// undefined Tensor elsewhere means "no contribution"). Must not modify grad_out.
 using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_out, const std::vector<bool>& needs_grad)>;
 
 // One entry on the tape.
 class GradFn {
  public:
   GradFn(std::string name, std::vector<Variable> inputs, BackwardFn backward);
+  // Tears down the chain of unshared GradFns behind this one iteratively, so
+  // dropping a graph thousands of entries deep cannot overflow the stack.
+  ~GradFn();
+  GradFn(const GradFn&) = delete;
+  GradFn& operator=(const GradFn&) = delete;
 
   const std::string& name() const { return name_; }
   const std::vector<Variable>& inputs() const { return inputs_; }
+  // needs_grad()[i] == inputs()[i].requires_grad(), read at call time.
   std::vector<bool> needs_grad() const;
-  // RuntimeError if released.
+  // Runs the backward closure. RuntimeError if released ("...graph has been
+  // freed... use retain_graph=true") or if it returns the wrong number of
+  // tensors or a tensor whose shape differs from its input's.
   std::vector<Tensor> apply(const Tensor& grad_out);
-  // Frees the saved context (the closure).
+  // Frees the saved context (the closure); the inputs stay, so the graph can
+  // still be walked and printed.
   void release();
   bool released() const { return !backward_; }
 
@@ -114,12 +134,15 @@ class GradFn {
 
 // The way every differentiable operation records itself: wraps `value` in a
 // Variable; if grad mode is on and any input requires a gradient, attaches a
-// GradFn(name, inputs, backward). This is how Conv2D, pooling and losses plug
-// their own fused kernels into the tape.
+// GradFn(name, inputs, backward) and the result requires a gradient; otherwise
+// the result is a plain leaf that does not. This is how Conv2D, pooling and
+// losses plug their own fused kernels into the tape. ValueError if an input is
+// undefined. Capture only what backward needs (tensors share storage, so
+// capturing a Tensor is cheap; avoid capturing Variables).
 Variable make_result(Tensor value, std::vector<Variable> inputs, std::string name, BackwardFn backward);
 
 // Grad mode. NoGradGuard turns recording off in its scope (thread-local), as
-// torch::NoGradGuard does; used by predict/evaluate and optimizers.
+// torch::NoGradGuard does; used by predict/evaluate and optimizers. Guards nest.
 bool grad_enabled();
 class NoGradGuard {
  public:
@@ -132,8 +155,12 @@ class NoGradGuard {
   bool prev_;
 };
 
-// Gradients of `output` (seeded with `seed`, or 1 for a scalar) with respect to
-// `inputs`, returned rather than accumulated into .grad (leaves' .grad untouched).
+// Gradients of `output` (seeded with `seed`, or 1 for a one-element output)
+// with respect to `inputs` (leaves or intermediates), returned rather than
+// accumulated into .grad (leaves' .grad untouched). An input the output does
+// not depend on, or one that does not require a gradient, gets an undefined
+// Tensor (like Keras's None). Errors as for Variable::backward; ValueError if an
+// input is undefined.
 std::vector<Tensor> grad(const Variable& output, const std::vector<Variable>& inputs, const Tensor& seed = Tensor(),
                          bool retain_graph = false);
 

@@ -1,0 +1,97 @@
+// Keras activations that are not plain math functions. Formulas follow
+// keras.activations (Keras 2 for hard_sigmoid); derivatives are closed forms
+// evaluated from the input.
+#include <cmath>
+#include <numbers>
+
+#include "autograd/function_utils.h"
+#include "autograd/functions.h"
+
+namespace minidl::autograd {
+
+using detail::map1;
+using detail::unary_from_input;
+
+namespace {
+
+inline float stable_sigmoid(float x) {
+  if (x >= 0.f) return 1.f / (1.f + std::exp(-x));
+  const float e = std::exp(x);
+  return e / (1.f + e);
+}
+
+// Keras's SELU constants (Klambauer et al. 2017).
+constexpr float kSeluAlpha = 1.6732632423543772848170429916717f;
+constexpr float kSeluScale = 1.0507009873554804934193349852946f;
+
+}  // namespace
+
+Variable elu(const Variable& x, float alpha) {
+  return unary_from_input(x, map1(x.value(), [alpha](float v) { return v > 0.f ? v : alpha * std::expm1(v); }), "elu",
+                          [alpha](float v) { return v > 0.f ? 1.f : alpha * std::exp(v); });
+}
+
+Variable selu(const Variable& x) {
+  return unary_from_input(
+      x, map1(x.value(), [](float v) { return kSeluScale * (v > 0.f ? v : kSeluAlpha * std::expm1(v)); }), "selu",
+      [](float v) { return v > 0.f ? kSeluScale : kSeluScale * kSeluAlpha * std::exp(v); });
+}
+
+Variable softplus(const Variable& x) {
+  // log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow for large |x|.
+  return unary_from_input(
+      x, map1(x.value(), [](float v) { return std::fmax(v, 0.f) + std::log1p(std::exp(-std::fabs(v))); }),
+      "softplus", [](float v) { return stable_sigmoid(v); });
+}
+
+Variable softsign(const Variable& x) {
+  return unary_from_input(x, map1(x.value(), [](float v) { return v / (1.f + std::fabs(v)); }), "softsign",
+                          [](float v) {
+                            const float d = 1.f + std::fabs(v);
+                            return 1.f / (d * d);
+                          });
+}
+
+Variable hard_sigmoid(const Variable& x) {
+  // Passes the gradient on the closed interval [-2.5, 2.5], as clip does.
+  return unary_from_input(x, map1(x.value(), [](float v) { return std::fmin(std::fmax(0.2f * v + 0.5f, 0.f), 1.f); }),
+                          "hard_sigmoid", [](float v) {
+                            const float t = 0.2f * v + 0.5f;
+                            return t >= 0.f && t <= 1.f ? 0.2f : 0.f;
+                          });
+}
+
+Variable swish(const Variable& x) {
+  return unary_from_input(x, map1(x.value(), [](float v) { return v * stable_sigmoid(v); }), "swish", [](float v) {
+    const float s = stable_sigmoid(v);
+    return s * (1.f + v * (1.f - s));
+  });
+}
+
+Variable gelu(const Variable& x, bool approximate) {
+  constexpr float kInvSqrt2 = static_cast<float>(1.0 / std::numbers::sqrt2);
+  constexpr float kInvSqrt2Pi = static_cast<float>(std::numbers::inv_sqrtpi / std::numbers::sqrt2);
+  constexpr float kSqrt2OverPi = 2.f * kInvSqrt2Pi;
+  constexpr float kCubic = 0.044715f;
+  if (approximate) {
+    return unary_from_input(x, map1(x.value(), [](float v) {
+                              return 0.5f * v * (1.f + std::tanh(kSqrt2OverPi * (v + kCubic * v * v * v)));
+                            }),
+                            "gelu", [](float v) {
+                              const float t = std::tanh(kSqrt2OverPi * (v + kCubic * v * v * v));
+                              return 0.5f * (1.f + t) +
+                                     0.5f * v * (1.f - t * t) * kSqrt2OverPi * (1.f + 3.f * kCubic * v * v);
+                            });
+  }
+  return unary_from_input(x, map1(x.value(), [](float v) { return 0.5f * v * (1.f + std::erf(v * kInvSqrt2)); }),
+                          "gelu", [](float v) {
+                            return 0.5f * (1.f + std::erf(v * kInvSqrt2)) + v * kInvSqrt2Pi * std::exp(-0.5f * v * v);
+                          });
+}
+
+Variable leaky_relu(const Variable& x, float alpha) {
+  return unary_from_input(x, map1(x.value(), [alpha](float v) { return v > 0.f ? v : alpha * v; }), "leaky_relu",
+                          [alpha](float v) { return v > 0.f ? 1.f : alpha; });
+}
+
+}  // namespace minidl::autograd
