@@ -1,0 +1,105 @@
+// Global pooling over H and W for NHWC tensors (declared in ops/pooling.h).
+//
+// Each image is an [H*W, C] matrix; pooling reduces its rows, so the inner
+// loop runs over the C contiguous channels of one pixel.
+#include <algorithm>
+#include <vector>
+
+#include "core/errors.h"
+#include "core/threads.h"
+#include "ops/parallel_grain.h"
+#include "ops/pooling.h"
+
+namespace minidl::ops {
+namespace {
+
+void check_dims(int64_t N, int64_t H, int64_t W, int64_t C, const char* who) {
+  MINIDL_CHECK(N >= 0 && C >= 0 && H >= 1 && W >= 1, ValueError,
+               "{}: expected input (N, H, W, C) with N, C >= 0 and H, W >= 1, received ({}, {}, {}, {})", who, N, H,
+               W, C);
+}
+
+template <class Fn>
+void for_each_image(int64_t N, int64_t image_size, Fn fn) {
+  parallel_for(
+      N,
+      [&](int64_t s, int64_t e) {
+        for (int64_t n = s; n < e; ++n) fn(n);
+      },
+      std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, image_size)));
+}
+
+}  // namespace
+
+void global_avg_pool2d(const float* x, int64_t N, int64_t H, int64_t W, int64_t C, float* y) {
+  check_dims(N, H, W, C, "global_avg_pool2d");
+  const int64_t P = H * W;
+  if (N * C == 0) return;
+  MINIDL_CHECK(x && y, ValueError, "global_avg_pool2d: received a null buffer for a non-empty tensor");
+  for_each_image(N, P * C, [&](int64_t n) {
+    // A double accumulator keeps large feature maps (P in the thousands) accurate.
+    std::vector<double> acc(C, 0.0);
+    const float* xi = x + n * P * C;
+    for (int64_t p = 0; p < P; ++p)
+      for (int64_t c = 0; c < C; ++c) acc[c] += xi[p * C + c];
+    for (int64_t c = 0; c < C; ++c) y[n * C + c] = static_cast<float>(acc[c] / static_cast<double>(P));
+  });
+}
+
+void global_avg_pool2d_backward(const float* dy, int64_t N, int64_t H, int64_t W, int64_t C, float* dx) {
+  check_dims(N, H, W, C, "global_avg_pool2d_backward");
+  const int64_t P = H * W;
+  if (N * C == 0) return;
+  MINIDL_CHECK(dy && dx, ValueError, "global_avg_pool2d_backward: received a null buffer for a non-empty tensor");
+  const float inv = 1.f / static_cast<float>(P);
+  for_each_image(N, P * C, [&](int64_t n) {
+    float* dxi = dx + n * P * C;
+    for (int64_t p = 0; p < P; ++p)
+      for (int64_t c = 0; c < C; ++c) dxi[p * C + c] = dy[n * C + c] * inv;
+  });
+}
+
+void global_max_pool2d(const float* x, int64_t N, int64_t H, int64_t W, int64_t C, float* y, int64_t* argmax) {
+  check_dims(N, H, W, C, "global_max_pool2d");
+  const int64_t P = H * W;
+  if (N * C == 0) return;
+  MINIDL_CHECK(x && y, ValueError, "global_max_pool2d: received a null buffer for a non-empty tensor");
+  for_each_image(N, P * C, [&](int64_t n) {
+    const float* xi = x + n * P * C;
+    float* yo = y + n * C;
+    std::copy(xi, xi + C, yo);
+    std::vector<int64_t> at(C, 0);  // pixel index of the current max
+    for (int64_t p = 1; p < P; ++p)
+      for (int64_t c = 0; c < C; ++c) {
+        const float v = xi[p * C + c];
+        if (v > yo[c] || (v != v && yo[c] == yo[c])) {
+          yo[c] = v;
+          at[c] = p;
+        }
+      }
+    if (argmax)
+      for (int64_t c = 0; c < C; ++c) argmax[n * C + c] = (n * P + at[c]) * C + c;
+  });
+}
+
+void global_max_pool2d_backward(const float* dy, const int64_t* argmax, int64_t N, int64_t H, int64_t W, int64_t C,
+                                float* dx) {
+  check_dims(N, H, W, C, "global_max_pool2d_backward");
+  const int64_t img = H * W * C;
+  if (N * C == 0) return;
+  MINIDL_CHECK(dy && argmax && dx, ValueError,
+               "global_max_pool2d_backward: received a null buffer for a non-empty tensor");
+  for_each_image(N, img, [&](int64_t n) {
+    float* dxi = dx + n * img;
+    std::fill_n(dxi, img, 0.f);
+    for (int64_t c = 0; c < C; ++c) {
+      const int64_t at = argmax[n * C + c] - n * img;
+      MINIDL_CHECK(at >= 0 && at < img && at % C == c, ValueError,
+                   "global_max_pool2d_backward: argmax index {} for (n={}, c={}) is not a cell of channel {} of image {}",
+                   argmax[n * C + c], n, c, c, n);
+      dxi[at] += dy[n * C + c];
+    }
+  });
+}
+
+}  // namespace minidl::ops
