@@ -53,12 +53,10 @@ Variable softsign(const Variable& x) {
 }
 
 Variable hard_sigmoid(const Variable& x) {
-  // Passes the gradient on the closed interval [-2.5, 2.5], as clip does.
+  // Passes the gradient on the closed interval [-2.5, 2.5], as clip does; the
+  // test is on x because 0.2f * x + 0.5f (possibly fused) misses the ends.
   return unary_from_input(x, map1(x.value(), [](float v) { return std::fmin(std::fmax(0.2f * v + 0.5f, 0.f), 1.f); }),
-                          "hard_sigmoid", [](float v) {
-                            const float t = 0.2f * v + 0.5f;
-                            return t >= 0.f && t <= 1.f ? 0.2f : 0.f;
-                          });
+                          "hard_sigmoid", [](float v) { return v >= -2.5f && v <= 2.5f ? 0.2f : 0.f; });
 }
 
 Variable swish(const Variable& x) {
