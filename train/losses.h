@@ -1,0 +1,60 @@
+// train/losses.h — Keras loss functions.
+//
+// A Loss maps (y_true, y_pred) to one loss value per sample, shape [N]
+// (Keras's loss functions before reduction). The fit loop reduces them the way
+// Keras's default SUM_OVER_BATCH_SIZE does — sum(sample_weight * loss) / N —
+// and adds sum(model.losses()) (regularization) on top.
+//
+//   auto loss = get_loss("sparse_categorical_crossentropy");
+//   Variable per_sample = loss->per_sample(y_true, y_pred);     // [N]
+//
+// Formulas and defaults are Keras's (tf.keras 2): predictions are clipped to
+// [eps, 1 - eps] with eps = 1e-7 for the probability-based losses unless
+// from_logits; mean over the last axis for the elementwise losses.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+
+#include "autograd/variable.h"
+
+namespace minidl {
+
+using json = nlohmann::json;
+
+class Loss {
+ public:
+  virtual ~Loss() = default;
+  // Keras function name, e.g. "categorical_crossentropy" (what History and the progress bar show as "loss").
+  virtual std::string name() const = 0;
+  // Keras class name, e.g. "CategoricalCrossentropy", and its config (for training_config).
+  virtual std::string class_name() const = 0;
+  virtual json get_config() const;
+  // Per-sample losses, shape [N]. ValueError naming both shapes when they are incompatible.
+  virtual Variable per_sample(const Variable& y_true, const Variable& y_pred) const = 0;
+};
+
+using LossPtr = std::shared_ptr<Loss>;
+
+// By Keras name ("mse", "mean_squared_error", "categorical_crossentropy", ...) or
+// class name; ValueError for an unknown one, listing the known names.
+LossPtr get_loss(const std::string& identifier);
+
+// A compile() argument: a name or a Loss object.
+class LossArg {
+ public:
+  LossArg(const char* name) : name_(name) {}
+  LossArg(std::string name) : name_(std::move(name)) {}
+  template <class T>
+    requires std::derived_from<T, Loss>
+  LossArg(std::shared_ptr<T> loss) : ptr_(std::move(loss)) {}
+  LossPtr resolve() const { return ptr_ ? ptr_ : get_loss(name_); }
+
+ private:
+  std::string name_;
+  LossPtr ptr_;
+};
+
+}  // namespace minidl

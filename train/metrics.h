@@ -1,0 +1,49 @@
+// train/metrics.h — Keras metrics: stateful means over the batches of an epoch.
+//
+// A Metric accumulates with update_state over the batches of an epoch and
+// reports result(); the fit loop resets it at each epoch start. "accuracy" is
+// resolved against the compiled loss as Keras does: binary_accuracy for
+// binary_crossentropy, sparse_categorical_accuracy for sparse targets,
+// categorical_accuracy otherwise.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/tensor.h"
+
+namespace minidl {
+
+class Metric {
+ public:
+  virtual ~Metric() = default;
+  // The name shown in logs ("accuracy", "mae", "top_k_categorical_accuracy").
+  virtual std::string name() const = 0;
+  // Adds one batch. sample_weight: [N] or undefined. ValueError on shape mismatch.
+  virtual void update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight) = 0;
+  virtual double result() const = 0;
+  virtual void reset_state() = 0;
+};
+
+using MetricPtr = std::shared_ptr<Metric>;
+
+// `identifier` is a Keras metric name; `loss_name` (the compiled loss's name)
+// resolves "accuracy"/"acc". ValueError for an unknown name.
+MetricPtr get_metric(const std::string& identifier, const std::string& loss_name = "");
+
+class MetricArg {
+ public:
+  MetricArg(const char* name) : name_(name) {}
+  MetricArg(std::string name) : name_(std::move(name)) {}
+  template <class T>
+    requires std::derived_from<T, Metric>
+  MetricArg(std::shared_ptr<T> m) : ptr_(std::move(m)) {}
+  MetricPtr resolve(const std::string& loss_name) const { return ptr_ ? ptr_ : get_metric(name_, loss_name); }
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+  MetricPtr ptr_;
+};
+
+}  // namespace minidl

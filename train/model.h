@@ -1,0 +1,164 @@
+// train/model.h — Model and Sequential: a graph of layers that can be trained.
+//
+// As in Keras, the user-facing Model is the functional graph
+// (layers/functional.h) plus training: compile, fit, evaluate, predict and the
+// *_on_batch variants. Sequential is a Model built by add().
+//
+//   auto in = Input({28, 28, 1});
+//   auto out = Dense(10, {.activation = "softmax"})(Flatten()(Conv2D(32, 3)(in)));
+//   Model model(in, out);
+//   model->compile("adam", "sparse_categorical_crossentropy", {"accuracy"});
+//   History h = model->fit(x, y, {.batch_size = 128, .epochs = 3});
+//
+// One training step (train_step in fit.cpp): forward in training mode with the
+// tape on -> compiled loss + sum(model.losses()) -> backward -> optimizer step
+// -> constraints on the updated weights -> layer updates (BatchNorm moving
+// statistics) -> metrics and callbacks.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "layers/functional.h"
+#include "train/callbacks.h"
+#include "train/losses.h"
+#include "train/metrics.h"
+#include "train/optimizers.h"
+
+namespace minidl {
+
+struct FitOptions {
+  int64_t batch_size = 32;
+  int epochs = 1;
+  int verbose = 1;  // 0 silent, 1 progress bar, 2 one line per epoch
+  std::vector<CallbackPtr> callbacks;
+  double validation_split = 0.0;  // last fraction of x/y, taken before shuffling (Keras)
+  std::optional<std::pair<Tensor, Tensor>> validation_data;
+  bool shuffle = true;
+  int initial_epoch = 0;
+  Tensor sample_weight;                    // [N], optional
+  std::map<int, double> class_weight;      // class index -> weight, optional
+};
+
+struct EvaluateOptions {
+  int64_t batch_size = 32;
+  int verbose = 1;
+  std::vector<CallbackPtr> callbacks;
+  Tensor sample_weight;
+};
+
+class ModelImpl : public FunctionalImpl {
+ public:
+  ModelImpl(std::vector<KerasTensor> inputs, std::vector<KerasTensor> outputs, const std::string& name = "");
+  ModelImpl(const KerasTensor& input, const KerasTensor& output, const std::string& name = "");
+
+  // Keras 2.4+ writes "Functional" for graph models ("Model" in older files; both load).
+  std::string class_name() const override { return "Functional"; }
+  static std::shared_ptr<ModelImpl> from_config(const json& config);
+
+  // --- training ------------------------------------------------------------
+  void compile(OptimizerArg optimizer, LossArg loss, std::vector<MetricArg> metrics = {});
+  bool compiled() const { return static_cast<bool>(optimizer_); }
+  const OptimizerPtr& optimizer() const { return optimizer_; }
+  const LossPtr& loss() const { return loss_; }
+  const std::vector<MetricPtr>& metrics() const { return metrics_; }
+  // Keras's training_config JSON (loss, metrics, optimizer_config), for saving.
+  json training_config() const;
+
+  // x: [N, ...] matching the (single) model input; y: targets for the (single) output.
+  History fit(const Tensor& x, const Tensor& y, FitOptions options = {});
+  // {"loss": ..., "<metric>": ...}
+  std::map<std::string, double> evaluate(const Tensor& x, const Tensor& y, EvaluateOptions options = {});
+  // Inference (training = false, no tape) in batches; output for the single output.
+  Tensor predict(const Tensor& x, int64_t batch_size = 32, int verbose = 0);
+  std::vector<Tensor> predict(const std::vector<Tensor>& xs, int64_t batch_size = 32);
+  // One step on one batch; returns {"loss", metrics...} for that batch.
+  std::map<std::string, double> train_on_batch(const Tensor& x, const Tensor& y, const Tensor& sample_weight = {});
+  std::map<std::string, double> test_on_batch(const Tensor& x, const Tensor& y, const Tensor& sample_weight = {});
+  Tensor predict_on_batch(const Tensor& x);
+
+  // Set by a callback (EarlyStopping, TerminateOnNaN) to end fit after the current batch/epoch.
+  bool stop_training = false;
+
+  // --- saving (implemented by io/, which registers itself: see set_model_saver) ---
+  // Keras 2 legacy full-model .h5 (or .keras by extension); atomic.
+  void save(const std::string& path) const;
+  void save_weights(const std::string& path) const;
+  void load_weights(const std::string& path, bool by_name = false, bool skip_mismatch = false);
+
+ protected:
+  explicit ModelImpl(const std::string& name, const std::string& default_prefix)
+      : FunctionalImpl(name, default_prefix) {}
+  // Builds a graph on demand (Sequential with no input shape); no-op here.
+  virtual void ensure_graph(const Shape& /*input_shape*/) {}
+
+ private:
+  friend struct FitLoop;
+  OptimizerPtr optimizer_;
+  LossPtr loss_;
+  std::vector<MetricArg> metric_args_;
+  std::vector<MetricPtr> metrics_;
+};
+
+class SequentialImpl : public ModelImpl {
+ public:
+  explicit SequentialImpl(std::vector<LayerPtr> layers = {}, const std::string& name = "");
+
+  std::string class_name() const override { return "Sequential"; }
+  static std::shared_ptr<SequentialImpl> from_config(const json& config);
+
+  // Appends a layer (or an InputLayer, first only). ValueError for a duplicate
+  // name, a multi-output layer, or a layer whose input does not fit.
+  void add(const LayerPtr& layer);
+  void add(const KerasTensor& input);  // an Input() tensor, first only
+  // Removes the last layer. TypeError when empty.
+  void pop();
+  // Builds the graph for inputs of this shape (batch axis included).
+  void build(const Shape& batch_input_shape);
+
+  // The added layers (no InputLayer, as Keras's Sequential.layers).
+  std::vector<LayerPtr> layers() const override { return stack_; }
+  std::vector<LayerPtr> sublayers() const override { return stack_; }
+  json get_config() const override;
+  std::string summary(int line_length = 0) const override;
+
+ protected:
+  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) override;
+  void ensure_graph(const Shape& input_shape) override;
+
+ private:
+  void rebuild_from(const KerasTensor& input);
+
+  std::vector<LayerPtr> stack_;
+  std::optional<KerasTensor> input_;     // the InputLayer's tensor, once known
+  std::vector<KerasTensor> chain_;       // output of each stacked layer, once built
+};
+
+// Holders, named as in Keras.
+class Model : public LayerHolder<ModelImpl> {
+ public:
+  Model(std::vector<KerasTensor> inputs, std::vector<KerasTensor> outputs, const std::string& name = "")
+      : LayerHolder(std::make_shared<ModelImpl>(std::move(inputs), std::move(outputs), name)) {}
+  Model(const KerasTensor& input, const KerasTensor& output, const std::string& name = "")
+      : LayerHolder(std::make_shared<ModelImpl>(input, output, name)) {}
+  explicit Model(std::shared_ptr<ModelImpl> impl) : LayerHolder(std::move(impl)) {}
+};
+
+class Sequential : public LayerHolder<SequentialImpl> {
+ public:
+  Sequential(std::vector<LayerPtr> layers = {}, const std::string& name = "")
+      : LayerHolder(std::make_shared<SequentialImpl>(std::move(layers), name)) {}
+  explicit Sequential(std::shared_ptr<SequentialImpl> impl) : LayerHolder(std::move(impl)) {}
+  operator Model() const { return Model(std::static_pointer_cast<ModelImpl>(impl_)); }  // NOLINT
+};
+
+// io/ registers these at load time so that Model::save works without train/ depending on io/.
+using ModelSaver = void (*)(const ModelImpl& model, const std::string& path, bool weights_only);
+using WeightsLoader = void (*)(ModelImpl& model, const std::string& path, bool by_name, bool skip_mismatch);
+void set_model_io(ModelSaver saver, WeightsLoader loader);
+
+}  // namespace minidl
