@@ -42,6 +42,12 @@ using LossPtr = std::shared_ptr<Loss>;
 // class name; ValueError for an unknown one, listing the known names.
 LossPtr get_loss(const std::string& identifier);
 
+// Loss objects with arguments (Keras's loss classes).
+LossPtr BinaryCrossentropy(bool from_logits = false);
+LossPtr CategoricalCrossentropy(bool from_logits = false);
+LossPtr SparseCategoricalCrossentropy(bool from_logits = false);
+LossPtr Huber(double delta = 1.0);
+
 // A compile() argument: a name or a Loss object.
 class LossArg {
  public:

@@ -19,7 +19,10 @@
 #include <string>
 #include <vector>
 
+#include <unordered_map>
+
 #include "autograd/variable.h"
+#include "train/schedules.h"
 
 namespace minidl {
 
@@ -43,6 +46,149 @@ class Optimizer {
 };
 
 using OptimizerPtr = std::shared_ptr<Optimizer>;
+
+// The shared machinery of the built-in optimizers: a constant rate or a
+// schedule, the step count, and per-parameter slot buffers (allocated on a
+// parameter's first update, reused afterwards).
+class OptimizerBase : public Optimizer {
+ public:
+  explicit OptimizerBase(double learning_rate) : lr_(learning_rate) {}
+  explicit OptimizerBase(std::shared_ptr<LearningRateSchedule> schedule) : schedule_(std::move(schedule)) {}
+
+  void apply_gradients(const std::vector<Variable>& params) override;
+  double learning_rate() const override { return schedule_ ? (*schedule_)(iterations_) : lr_; }
+  void set_learning_rate(double lr) override {
+    schedule_.reset();
+    lr_ = lr;
+  }
+  int64_t iterations() const override { return iterations_; }
+  json get_config() const override;
+
+ protected:
+  // Updates one parameter w (n floats) from gradient g; `slots` holds
+  // num_slots() zero-initialised (or init_slot()-filled) buffers of n floats.
+  virtual void update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t t) = 0;
+  virtual int num_slots() const = 0;
+  virtual float init_slot(int /*slot*/) const { return 0.f; }
+  // The optimizer-specific config keys (learning_rate and name are added by the base).
+  virtual json extra_config() const = 0;
+
+ private:
+  double lr_ = 0.01;
+  std::shared_ptr<LearningRateSchedule> schedule_;
+  int64_t iterations_ = 0;
+  std::unordered_map<const void*, std::vector<Tensor>> slots_;
+};
+
+// Keras's optimizers, same defaults and update rules as tf.keras 2.
+#define MINIDL_OPTIMIZER_COMMON(Name)                                           \
+  std::string class_name() const override { return #Name; }                     \
+                                                                                \
+ protected:                                                                     \
+  void update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, \
+              double lr, int64_t t) override;                                   \
+  json extra_config() const override;                                           \
+                                                                                \
+ public:
+
+struct SGDOptions {
+  double momentum = 0.0;
+  bool nesterov = false;
+};
+class SGD : public OptimizerBase {
+ public:
+  explicit SGD(double learning_rate = 0.01, SGDOptions o = {});
+  explicit SGD(std::shared_ptr<LearningRateSchedule> s, SGDOptions o = {});
+  MINIDL_OPTIMIZER_COMMON(SGD)
+  int num_slots() const override { return o_.momentum != 0 ? 1 : 0; }
+
+ private:
+  SGDOptions o_;
+};
+
+struct AdamOptions {
+  double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7;
+  bool amsgrad = false;
+};
+class Adam : public OptimizerBase {
+ public:
+  explicit Adam(double learning_rate = 0.001, AdamOptions o = {});
+  explicit Adam(std::shared_ptr<LearningRateSchedule> s, AdamOptions o = {});
+  MINIDL_OPTIMIZER_COMMON(Adam)
+  int num_slots() const override { return o_.amsgrad ? 3 : 2; }
+
+ private:
+  AdamOptions o_;
+};
+
+struct RMSpropOptions {
+  double rho = 0.9, momentum = 0.0, epsilon = 1e-7;
+  bool centered = false;
+};
+class RMSprop : public OptimizerBase {
+ public:
+  explicit RMSprop(double learning_rate = 0.001, RMSpropOptions o = {});
+  MINIDL_OPTIMIZER_COMMON(RMSprop)
+  int num_slots() const override { return 3; }  // ms, mom, mg
+
+ private:
+  RMSpropOptions o_;
+};
+
+struct AdagradOptions {
+  double initial_accumulator_value = 0.1, epsilon = 1e-7;
+};
+class Adagrad : public OptimizerBase {
+ public:
+  explicit Adagrad(double learning_rate = 0.001, AdagradOptions o = {});
+  MINIDL_OPTIMIZER_COMMON(Adagrad)
+  int num_slots() const override { return 1; }
+  float init_slot(int) const override { return static_cast<float>(o_.initial_accumulator_value); }
+
+ private:
+  AdagradOptions o_;
+};
+
+struct AdadeltaOptions {
+  double rho = 0.95, epsilon = 1e-7;
+};
+class Adadelta : public OptimizerBase {
+ public:
+  explicit Adadelta(double learning_rate = 0.001, AdadeltaOptions o = {});
+  MINIDL_OPTIMIZER_COMMON(Adadelta)
+  int num_slots() const override { return 2; }
+
+ private:
+  AdadeltaOptions o_;
+};
+
+struct AdamaxOptions {
+  double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7;
+};
+class Adamax : public OptimizerBase {
+ public:
+  explicit Adamax(double learning_rate = 0.001, AdamaxOptions o = {});
+  MINIDL_OPTIMIZER_COMMON(Adamax)
+  int num_slots() const override { return 2; }
+
+ private:
+  AdamaxOptions o_;
+};
+
+struct NadamOptions {
+  double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7;
+};
+class Nadam : public OptimizerBase {
+ public:
+  explicit Nadam(double learning_rate = 0.001, NadamOptions o = {});
+  MINIDL_OPTIMIZER_COMMON(Nadam)
+  int num_slots() const override { return 2; }
+
+ private:
+  NadamOptions o_;
+  double m_cache_ = 1.0;  // product of the momentum schedule so far
+  int64_t m_cache_step_ = 0;
+};
 
 // By Keras name ("sgd", "adam", "rmsprop", ...) with Keras defaults; ValueError when unknown.
 OptimizerPtr get_optimizer(const std::string& identifier);

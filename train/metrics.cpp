@@ -1,0 +1,137 @@
+#include "train/metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+#include "core/errors.h"
+
+namespace minidl {
+
+namespace {
+
+// A weighted mean of per-sample values, the shape of every built-in metric
+// (Keras's MeanMetricWrapper).
+class MeanMetric : public Metric {
+ public:
+  // fn writes one value per sample into out (n values) from y_true, y_pred.
+  using Fn = std::function<void(const Tensor& y_true, const Tensor& y_pred, std::vector<double>& out)>;
+  MeanMetric(std::string name, Fn fn) : name_(std::move(name)), fn_(std::move(fn)) {}
+
+  std::string name() const override { return name_; }
+  void update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor& sw) override {
+    MINIDL_CHECK(y_pred.rank() >= 1 && y_true.rank() >= 1 && y_true.dim(0) == y_pred.dim(0), ValueError,
+                 "metric {}: y_true {} and y_pred {} disagree on the batch size", name_, shape_str(y_true.shape()),
+                 shape_str(y_pred.shape()));
+    values_.clear();
+    fn_(y_true, y_pred, values_);
+    for (size_t i = 0; i < values_.size(); ++i) {
+      const double w = sw.defined() ? sw[static_cast<int64_t>(i)] : 1.0;
+      total_ += w * values_[i];
+      count_ += w;
+    }
+  }
+  double result() const override { return count_ > 0 ? total_ / count_ : 0.0; }
+  void reset_state() override { total_ = count_ = 0; }
+
+ private:
+  std::string name_;
+  Fn fn_;
+  double total_ = 0, count_ = 0;
+  std::vector<double> values_;
+};
+
+int64_t rows(const Tensor& t) { return t.dim(0); }
+int64_t cols(const Tensor& t) { return t.dim(0) ? t.numel() / t.dim(0) : 0; }
+
+int64_t argmax_row(const Tensor& t, int64_t i) {
+  const int64_t c = cols(t);
+  const float* r = t.data() + i * c;
+  return std::max_element(r, r + c) - r;
+}
+
+void check_same_size(const std::string& name, const Tensor& a, const Tensor& b) {
+  MINIDL_CHECK(a.numel() == b.numel(), ValueError, "metric {}: y_true {} and y_pred {} have different sizes", name,
+               shape_str(a.shape()), shape_str(b.shape()));
+}
+
+MeanMetric::Fn categorical_accuracy(const std::string& name) {
+  return [name](const Tensor& t, const Tensor& p, std::vector<double>& out) {
+    check_same_size(name, t, p);
+    for (int64_t i = 0; i < rows(p); ++i) out.push_back(argmax_row(t, i) == argmax_row(p, i) ? 1.0 : 0.0);
+  };
+}
+
+MeanMetric::Fn sparse_categorical_accuracy(const std::string& name) {
+  return [name](const Tensor& t, const Tensor& p, std::vector<double>& out) {
+    MINIDL_CHECK(t.numel() == rows(p), ValueError, "metric {}: expected one integer label per sample, got y_true {}",
+                 name, shape_str(t.shape()));
+    for (int64_t i = 0; i < rows(p); ++i)
+      out.push_back(std::lround(t[i]) == argmax_row(p, i) ? 1.0 : 0.0);
+  };
+}
+
+MeanMetric::Fn binary_accuracy(const std::string& name, float threshold = 0.5f) {
+  return [name, threshold](const Tensor& t, const Tensor& p, std::vector<double>& out) {
+    check_same_size(name, t, p);
+    const int64_t c = cols(p);
+    for (int64_t i = 0; i < rows(p); ++i) {
+      double s = 0;
+      for (int64_t j = 0; j < c; ++j) s += (p[i * c + j] > threshold ? 1.f : 0.f) == t[i * c + j] ? 1 : 0;
+      out.push_back(c ? s / static_cast<double>(c) : 0);
+    }
+  };
+}
+
+MeanMetric::Fn top_k(const std::string& name, int k, bool sparse) {
+  return [name, k, sparse](const Tensor& t, const Tensor& p, std::vector<double>& out) {
+    const int64_t c = cols(p);
+    for (int64_t i = 0; i < rows(p); ++i) {
+      const int64_t label = sparse ? std::lround(t[i]) : argmax_row(t, i);
+      const float v = p[i * c + label];
+      int64_t greater = 0;
+      for (int64_t j = 0; j < c; ++j) greater += p[i * c + j] > v;
+      out.push_back(greater < k ? 1.0 : 0.0);
+    }
+  };
+}
+
+MeanMetric::Fn elementwise_mean(const std::string& name, double (*f)(double)) {
+  return [name, f](const Tensor& t, const Tensor& p, std::vector<double>& out) {
+    check_same_size(name, t, p);
+    const int64_t c = cols(p);
+    for (int64_t i = 0; i < rows(p); ++i) {
+      double s = 0;
+      for (int64_t j = 0; j < c; ++j) s += f(static_cast<double>(p[i * c + j]) - t[i * c + j]);
+      out.push_back(c ? s / static_cast<double>(c) : 0);
+    }
+  };
+}
+
+}  // namespace
+
+MetricPtr get_metric(const std::string& id, const std::string& loss_name) {
+  if (id == "accuracy" || id == "acc") {
+    // Keras resolves plain accuracy from the loss.
+    if (loss_name == "binary_crossentropy") return std::make_shared<MeanMetric>(id, binary_accuracy(id));
+    if (loss_name == "sparse_categorical_crossentropy")
+      return std::make_shared<MeanMetric>(id, sparse_categorical_accuracy(id));
+    return std::make_shared<MeanMetric>(id, categorical_accuracy(id));
+  }
+  if (id == "categorical_accuracy") return std::make_shared<MeanMetric>(id, categorical_accuracy(id));
+  if (id == "sparse_categorical_accuracy") return std::make_shared<MeanMetric>(id, sparse_categorical_accuracy(id));
+  if (id == "binary_accuracy") return std::make_shared<MeanMetric>(id, binary_accuracy(id));
+  if (id == "top_k_categorical_accuracy") return std::make_shared<MeanMetric>(id, top_k(id, 5, false));
+  if (id == "sparse_top_k_categorical_accuracy") return std::make_shared<MeanMetric>(id, top_k(id, 5, true));
+  if (id == "mse" || id == "mean_squared_error")
+    return std::make_shared<MeanMetric>(id, elementwise_mean(id, [](double d) { return d * d; }));
+  if (id == "mae" || id == "mean_absolute_error")
+    return std::make_shared<MeanMetric>(id, elementwise_mean(id, [](double d) { return std::fabs(d); }));
+  raise<ValueError>(
+      "Unknown metric function: '{}'. Known metrics: accuracy, acc, categorical_accuracy, "
+      "sparse_categorical_accuracy, binary_accuracy, top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, "
+      "mse, mae",
+      id);
+}
+
+}  // namespace minidl
