@@ -7,6 +7,9 @@
 // All matrices are row-major. gemm computes
 //   C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C
 // where op(X) is X or X^T; lda/ldb/ldc are the row strides of A, B, C as stored.
+//
+// Threads: core::num_threads() is handed to openblas_set_num_threads only when
+// it differs from the value last applied, so the common case costs nothing.
 #pragma once
 
 #include <cstdint>
@@ -15,10 +18,16 @@
 
 namespace minidl::ops {
 
+// Requires M, N, K >= 0 and lda >= max(1, columns of A as stored) (K, or M when
+// trans_a), ldb >= max(1, N or K), ldc >= max(1, N), all within BLAS's 32-bit
+// integer range; ValueError naming the values otherwise. M or N == 0 is a no-op.
+// K == 0 or alpha == 0 leaves beta * C (beta == 0 writes zeros even over NaN),
+// and then A and B may be null. Columns of C beyond N are never touched.
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
-// Batched-free 2-D product on tensors: a [M,K] (or [K,M] if trans_a) times b.
+// Batched-free 2-D product on tensors: a [M,K] (or [K,M] if trans_a) times b
+// [K,N] (or [N,K] if trans_b); returns a new [M,N] tensor.
 // ValueError naming both shapes when inner dimensions differ or rank != 2.
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false);
 
