@@ -1,0 +1,228 @@
+// Round trips through io/hdf5: every attribute and dataset form the Keras saver writes.
+#include "io/hdf5.h"
+
+#include <gtest/gtest.h>
+
+#include "core/errors.h"
+#include "io_test_util.h"
+#include "testing.h"
+
+using namespace minidl;
+using namespace minidl::h5;
+using minidl::testing::ThrowsIOErrorQuietly;
+
+namespace {
+std::string scratch(const std::string& name) { return (minidl::testing::fresh_dir() / name).string(); }
+}  // namespace
+
+TEST(H5Attributes, VariableLengthUtf8StringRoundTrips) {
+  const std::string path = scratch("a.h5");
+  const std::string text = "caf\xc3\xa9 \xe2\x9c\x93 {\"class_name\": \"Sequential\"}";
+  H5File::create(path).root().write_string_attr("model_config", text);
+  Attribute a = H5File::open_read(path).root().attr("model_config");
+  EXPECT_EQ(a.type_name(), "string (variable-length, UTF-8)");
+  EXPECT_EQ(a.shape(), Shape{});
+  EXPECT_EQ(a.read_string(), text);
+}
+
+TEST(H5Attributes, FixedLengthStringRoundTripsWithoutPadding) {
+  const std::string path = scratch("a.h5");
+  {
+    H5File f = H5File::create(path);
+    f.root().write_fixed_string_attr("backend", "tensorflow");
+    f.root().write_fixed_string_attr("empty", "");
+  }
+  Group root = H5File::open_read(path).root();
+  EXPECT_EQ(root.attr("backend").type_name(), "string (fixed-length 10, ASCII)");
+  EXPECT_EQ(root.read_string_attr("backend"), "tensorflow");
+  EXPECT_EQ(root.read_string_attr("empty"), "");
+}
+
+TEST(H5Attributes, StringArrayIsFixedLengthNullPaddedAsKerasWritesIt) {
+  const std::string path = scratch("a.h5");
+  H5File::create(path).root().write_string_array_attr("layer_names", {"conv2d", "dense_1", "b"});
+  Attribute a = H5File::open_read(path).root().attr("layer_names");
+  EXPECT_EQ(a.type_name(), "string (fixed-length 7, ASCII)");
+  EXPECT_EQ(a.shape(), Shape{3});
+  EXPECT_EQ(a.read_strings(), (std::vector<std::string>{"conv2d", "dense_1", "b"}));
+}
+
+TEST(H5Attributes, EmptyStringListIsAnEmptyFloat64ArrayAndReadsBackEmpty) {
+  const std::string path = scratch("a.h5");
+  {
+    H5File f = H5File::create(path);
+    f.root().write_string_array_attr("weight_names", {});
+    f.root().write_empty_array_attr("explicit");
+  }
+  Group root = H5File::open_read(path).root();
+  for (const char* name : {"weight_names", "explicit"}) {
+    EXPECT_EQ(root.attr(name).type_name(), "float64");
+    EXPECT_EQ(root.attr(name).shape(), Shape{0});
+    EXPECT_TRUE(root.read_string_array_attr(name).empty());
+  }
+}
+
+TEST(H5Attributes, SingleElementStringArrayReadsAsAString) {
+  const std::string path = scratch("a.h5");
+  H5File::create(path).root().write_string_array_attr("one", {"only"});
+  EXPECT_EQ(H5File::open_read(path).root().read_string_attr("one"), "only");
+}
+
+TEST(H5Attributes, NumericScalarsRoundTripInTheirStoredType) {
+  const std::string path = scratch("a.h5");
+  {
+    Group root = H5File::create(path).root();
+    root.write_double_attr("lr", 0.01, DType::kFloat32);
+    root.write_double_attr("wide", 0.1);
+    root.write_int_attr("batch_size", -3000000000LL);
+  }
+  Group root = H5File::open_read(path).root();
+  EXPECT_EQ(root.attr("lr").type_name(), "float32");
+  EXPECT_EQ(root.read_double_attr("lr"), static_cast<double>(0.01f));
+  EXPECT_EQ(root.read_double_attr("wide"), 0.1);
+  EXPECT_EQ(root.attr("batch_size").type_name(), "int64");
+  EXPECT_EQ(root.read_int_attr("batch_size"), -3000000000LL);
+  EXPECT_EQ(root.read_double_attr("batch_size"), -3e9);
+}
+
+TEST(H5Attributes, WritingAgainReplacesTheAttribute) {
+  const std::string path = scratch("a.h5");
+  {
+    Group root = H5File::create(path).root();
+    root.write_int_attr("x", 1);
+    root.write_string_attr("x", "now a string");
+  }
+  EXPECT_EQ(H5File::open_read(path).root().read_string_attr("x"), "now a string");
+}
+
+TEST(H5Attributes, WrongKindsAreIOErrorsNamingFileObjectAndAttribute) {
+  const std::string path = scratch("a.h5");
+  {
+    Group g = H5File::create(path).root().create_group("model_weights");
+    g.write_double_attr("lr", 0.5);
+    g.write_string_array_attr("names", {"a", "b"});
+  }
+  Group g = H5File::open_read(path).root().open_group("model_weights");
+  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { g.read_string_attr("lr"); },
+                                   {path, "/model_weights", "attribute 'lr'", "expected a single string", "float64"}));
+  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { g.read_int_attr("lr"); }, {"expected a single integer"}));
+  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { g.read_string_attr("names"); }, {"attribute 'names'", "shape (2,)"}));
+  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { g.read_double_attr("names"); }, {"expected a single number"}));
+  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { g.read_string_array_attr("lr"); }, {"expected strings"}));
+  EXPECT_TRUE(
+      ThrowsIOErrorQuietly([&] { g.attr("missing"); }, {path, "/model_weights", "attribute 'missing' not found"}));
+}
+
+TEST(H5Attributes, AttributeLargerThan64KiBIsStored) {
+  const std::string path = scratch("a.h5");
+  const std::string big(200000, 'x');
+  H5File::create(path).root().write_string_attr("model_config", big);
+  EXPECT_EQ(H5File::open_read(path).root().read_string_attr("model_config"), big);
+}
+
+TEST(H5Attributes, HasAttrAndAttrNames) {
+  const std::string path = scratch("a.h5");
+  {
+    Group root = H5File::create(path).root();
+    root.write_int_attr("b", 1);
+    root.write_int_attr("a", 2);
+  }
+  Group root = H5File::open_read(path).root();
+  EXPECT_TRUE(root.has_attr("a"));
+  EXPECT_FALSE(root.has_attr("c"));
+  EXPECT_EQ(root.attr_names(), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(H5Datasets, Float32TensorRoundTripsWithShape) {
+  const std::string path = scratch("d.h5");
+  const Tensor k = Tensor::arange({3, 3, 1, 4});
+  H5File::create(path).root().write_tensor("kernel:0", k);
+  Dataset d = H5File::open_read(path).root().open_dataset("kernel:0");
+  EXPECT_EQ(d.shape(), (Shape{3, 3, 1, 4}));
+  EXPECT_EQ(d.type_class(), TypeClass::kFloat);
+  EXPECT_EQ(d.type_name(), "float32");
+  EXPECT_EQ(d.read_tensor().to_vector(), k.to_vector());
+}
+
+TEST(H5Datasets, OtherStorageTypesConvertToFloat32OnRead) {
+  const std::string path = scratch("d.h5");
+  const Tensor v = Tensor::from_data({5}, {0.f, 1.5f, -2.f, 100.f, 3.f});
+  const Tensor u = Tensor::from_data({3}, {0.f, 7.f, 255.f});
+  {
+    Group root = H5File::create(path).root();
+    root.write_tensor("f64", v, DType::kFloat64);
+    root.write_tensor("f16", v, DType::kFloat16);
+    root.write_tensor("i32", Tensor::from_data({2}, {-4.f, 9.f}), DType::kInt32);
+    root.write_tensor("i64", Tensor::from_data({2}, {-4.f, 9.f}), DType::kInt64);
+    root.write_tensor("u8", u, DType::kUInt8);
+  }
+  Group root = H5File::open_read(path).root();
+  EXPECT_EQ(root.open_dataset("f64").type_name(), "float64");
+  EXPECT_EQ(root.open_dataset("f16").type_name(), "float16");
+  EXPECT_EQ(root.open_dataset("u8").type_name(), "uint8");
+  EXPECT_EQ(root.open_dataset("f64").read_tensor().to_vector(), v.to_vector());
+  EXPECT_EQ(root.open_dataset("f16").read_tensor().to_vector(), v.to_vector());  // all exact in binary16
+  EXPECT_EQ(root.open_dataset("i32").read_tensor().to_vector(), (std::vector<float>{-4.f, 9.f}));
+  EXPECT_EQ(root.open_dataset("i64").read_tensor().to_vector(), (std::vector<float>{-4.f, 9.f}));
+  EXPECT_EQ(root.open_dataset("u8").read_tensor().to_vector(), u.to_vector());
+}
+
+TEST(H5Datasets, ExplicitShapeMustHoldTheSameElementCount) {
+  const std::string path = scratch("d.h5");
+  Group root = H5File::create(path).root();
+  EXPECT_EQ(root.write_tensor("w", Tensor::arange({6}), {2, 3}).shape(), (Shape{2, 3}));
+  EXPECT_THROW(root.write_tensor("bad", Tensor::arange({6}), {4, 2}), ValueError);
+}
+
+TEST(H5Datasets, ScalarDatasetsRoundTrip) {
+  const std::string path = scratch("d.h5");
+  {
+    Group root = H5File::create(path).root();
+    root.write_scalar("iterations", 42, DType::kInt64);
+    root.write_scalar("loss", 0.25);
+  }
+  Group root = H5File::open_read(path).root();
+  EXPECT_EQ(root.open_dataset("iterations").shape(), Shape{});
+  EXPECT_EQ(root.open_dataset("iterations").read_scalar(), 42.0);
+  Tensor t = root.open_dataset("loss").read_tensor();
+  EXPECT_EQ(t.shape(), Shape{});
+  EXPECT_EQ(t.item(), 0.25f);
+}
+
+TEST(H5Datasets, EmptyDatasetReadsAsEmptyTensor) {
+  const std::string path = scratch("d.h5");
+  H5File::create(path).root().write_tensor("none", Tensor::zeros({0, 3}));
+  EXPECT_EQ(H5File::open_read(path).root().open_dataset("none").read_tensor().shape(), (Shape{0, 3}));
+}
+
+TEST(H5Datasets, ShapeMismatchMessageNamesFilePathExpectedAndFound) {
+  const std::string path = scratch("model.h5");
+  H5File::create(path).root().write_tensor("model_weights/conv2d/conv2d/kernel:0", Tensor::zeros({3, 3, 32}));
+  Dataset d = H5File::open_read(path).root().open_dataset("model_weights/conv2d/conv2d/kernel:0");
+  try {
+    d.read_tensor(Shape{3, 3, 1, 32});
+    FAIL() << "no IOError";
+  } catch (const IOError& e) {
+    EXPECT_EQ(std::string(e.what()), path +
+                                         ": /model_weights/conv2d/conv2d/kernel:0: expected float dataset of shape "
+                                         "(3, 3, 1, 32), found (3, 3, 32)");
+  }
+  EXPECT_EQ(d.read_tensor(Shape{3, 3, 32}).shape(), (Shape{3, 3, 32}));
+}
+
+TEST(H5Datasets, SizeGuardRefusesBeforeAllocating) {
+  const std::string path = scratch("d.h5");
+  H5File::create(path).root().write_tensor("w", Tensor::zeros({4, 3}));
+  Dataset d = H5File::open_read(path).root().open_dataset("w");
+  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { d.read_tensor(10); }, {"/w", "(4, 3)", "too large"}));
+  EXPECT_EQ(d.read_tensor(12).numel(), 12);
+}
+
+TEST(H5Datasets, StringDatasetIsNotATensor) {
+  const std::string path = scratch("d.h5");
+  H5File::create(path).root().write_string_dataset("note", "hello");
+  Dataset d = H5File::open_read(path).root().open_dataset("note");
+  EXPECT_EQ(d.type_class(), TypeClass::kString);
+  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { d.read_tensor(); }, {path, "/note", "expected a numeric dataset", "string"}));
+  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { d.read_scalar(); }, {"/note", "expected a single number"}));
+}
