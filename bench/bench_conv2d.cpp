@@ -1,0 +1,105 @@
+// bench_conv2d — forward and backward speed of ops/conv2d on the standard shapes.
+//
+//   bench_conv2d [--threads N] [--repeats R] [--cap-mb M]   (defaults 2, 5, 4)
+//
+// Each case runs once to warm up (workspace, OpenBLAS buffers), then R times;
+// the median wall time is reported. GFLOP/s counts 2 flops per multiply-add:
+// the forward does N*OH*OW*OC*KH*KW*C/G of them, the backward (dx and dkernel,
+// plus dbias) twice that.
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/threads.h"
+#include "ops/conv2d.h"
+
+namespace {
+
+using minidl::ops::Conv2DGeometry;
+
+struct Shape {
+  const char* name;
+  int64_t N, H, W, C, OC, K, S;
+  bool same;
+  int64_t D, G;
+};
+
+// The eight shapes every conv change is measured on.
+const Shape kShapes[] = {
+    {"A", 64, 28, 28, 1, 32, 3, 1, false, 1, 1},   {"B", 64, 26, 26, 32, 64, 3, 1, false, 1, 1},
+    {"C", 32, 32, 32, 64, 64, 3, 1, true, 1, 1},   {"D", 8, 56, 56, 64, 64, 3, 1, true, 1, 1},
+    {"E", 32, 32, 32, 64, 128, 3, 2, true, 1, 1},  {"F", 32, 32, 32, 64, 64, 3, 1, true, 2, 1},
+    {"G", 32, 28, 28, 128, 256, 1, 1, false, 1, 1}, {"H", 32, 32, 32, 64, 64, 3, 1, true, 1, 4},
+};
+
+double median_ms(int repeats, const std::function<void()>& fn) {
+  fn();  // warm-up
+  std::vector<double> ms;
+  for (int r = 0; r < repeats; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    fn();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+
+std::vector<float> random_floats(int64_t n, std::mt19937& rng) {
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (auto& f : v) f = u(rng);
+  return v;
+}
+
+int int_arg(int argc, char** argv, const char* flag, int fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], flag) == 0) return std::max(1, std::atoi(argv[i + 1]));
+  return fallback;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int threads = int_arg(argc, argv, "--threads", 2);
+  const int repeats = int_arg(argc, argv, "--repeats", 5);
+  const int64_t cap_mb = int_arg(argc, argv, "--cap-mb", 4);
+  minidl::set_num_threads(threads);
+  std::printf("conv2d, %d thread(s), median of %d, im2col cap %lld MiB\n", threads, repeats,
+              static_cast<long long>(cap_mb));
+  std::printf("%-2s %-38s %9s %8s %9s %8s\n", "", "shape", "fwd ms", "GFLOP/s", "bwd ms", "GFLOP/s");
+  std::mt19937 rng(0);
+  for (const Shape& s : kShapes) {
+    const Conv2DGeometry g =
+        minidl::ops::make_conv_geometry(s.N, s.H, s.W, s.C, s.K, s.K, s.S, s.S, s.D, s.D, s.same);
+    const auto x = random_floats(g.N * g.H * g.W * g.C, rng);
+    const auto k = random_floats(g.KH * g.KW * (g.C / s.G) * s.OC, rng);
+    const auto b = random_floats(s.OC, rng);
+    std::vector<float> y(static_cast<size_t>(g.N * g.OH * g.OW * s.OC));
+    const auto dy = random_floats(static_cast<int64_t>(y.size()), rng);
+    std::vector<float> dx(x.size()), dk(k.size()), db(b.size());
+    minidl::ops::Conv2DWorkspace ws(cap_mb << 20);
+
+    const double fwd = median_ms(repeats, [&] {
+      minidl::ops::conv2d_forward(x.data(), k.data(), b.data(), g, s.G, s.OC, y.data(), ws);
+    });
+    const double bwd = median_ms(repeats, [&] {
+      minidl::ops::conv2d_backward(x.data(), k.data(), dy.data(), g, s.G, s.OC, dx.data(), dk.data(), db.data(), ws);
+    });
+    const double gflop = 2e-9 * static_cast<double>(minidl::ops::conv2d_macs(g, s.G, s.OC));
+    auto str = [](int64_t v) { return std::to_string(v); };
+    std::string desc = str(s.N) + "," + str(s.H) + "," + str(s.W) + "," + str(s.C) + "->" + str(s.OC) + " " +
+                       str(s.K) + "x" + str(s.K) + " s" + str(s.S) + (s.same ? " same" : " valid");
+    if (s.D > 1) desc += " d" + str(s.D);
+    if (s.G > 1) desc += " g" + str(s.G);
+    std::printf("%-2s %-38s %9.2f %8.1f %9.2f %8.1f\n", s.name, desc.c_str(), fwd, gflop / (fwd * 1e-3), bwd,
+                2 * gflop / (bwd * 1e-3));
+  }
+  return 0;
+}
