@@ -86,6 +86,8 @@ class NonNeg : public Constraint {
 class UnitNorm : public Constraint {
  public:
   explicit UnitNorm(ConstraintAxis axis = 0) : axis_(std::move(axis)) {}
+  // UnitNorm({0}) would otherwise be ambiguous with the copy constructor.
+  explicit UnitNorm(std::initializer_list<int> axes) : axis_(axes) {}
   std::string class_name() const override { return "UnitNorm"; }
   json get_config() const override { return {{"axis", axis_.to_json()}}; }
   void apply(Tensor& w) const override;
