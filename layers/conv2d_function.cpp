@@ -1,0 +1,107 @@
+#include "layers/conv2d_function.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "core/errors.h"
+#include "core/threads.h"
+#include "ops/im2col.h"
+#include "ops/transpose.h"
+
+namespace minidl {
+
+namespace {
+
+// Elementwise passes are memory bound: below this many floats per chunk a
+// thread hand-off costs more than it saves.
+constexpr int64_t kElementwiseChunk = int64_t{1} << 16;
+
+void relu_in_place(Tensor& y) {
+  float* p = y.data();
+  parallel_for(
+      y.numel(),
+      [p](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) p[i] = std::max(p[i], 0.f);
+      },
+      kElementwiseChunk);
+}
+
+// g where the relu output is positive, else 0 (relu'(0) = 0, as autograd::relu).
+Tensor relu_mask(const Tensor& g, const Tensor& y) {
+  Tensor out(g.shape());
+  const float* pg = g.data();
+  const float* py = y.data();
+  float* po = out.data();
+  parallel_for(
+      g.numel(),
+      [=](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) po[i] = py[i] > 0.f ? pg[i] : 0.f;
+      },
+      kElementwiseChunk);
+  return out;
+}
+
+}  // namespace
+
+Variable conv2d_variable(const Variable& x, const Variable& kernel, const Variable* bias, const Conv2DCall& call,
+                         const std::shared_ptr<ConvScratch>& scratch) {
+  MINIDL_CHECK(scratch != nullptr, ValueError, "conv2d: scratch must not be null");
+  const Tensor& kv = kernel.value();
+  MINIDL_CHECK(x.rank() == 4 && kv.rank() == 4, ValueError,
+               "conv2d: expected a rank-4 input and a rank-4 kernel, received shapes {} and {}", shape_str(x.shape()),
+               shape_str(kv.shape()));
+  const bool cf = call.channels_first;
+  // The kernels compute in NHWC only; channels_first pays one transpose each way.
+  const Tensor xn = cf ? ops::nchw_to_nhwc(x.value()) : x.value();  // [N, H, W, C]
+  const int64_t N = xn.dim(0), H = xn.dim(1), W = xn.dim(2), C = xn.dim(3);
+  const int64_t G = call.groups, OC = kv.dim(3);
+  // ops reads the kernel through a pointer, so its shape is checked here.
+  MINIDL_CHECK(G >= 1 && kv.dim(2) * G == C, ValueError,
+               "conv2d: kernel {} with groups={} does not match an input with {} channels (input shape {})",
+               shape_str(kv.shape()), G, C, shape_str(x.shape()));
+  MINIDL_CHECK(bias == nullptr || bias->shape() == Shape{OC}, ValueError,
+               "conv2d: expected a bias of shape ({},), received {}", OC,
+               bias ? shape_str(bias->shape()) : std::string("none"));
+  const ops::Conv2DGeometry g =
+      ops::make_conv_geometry(N, H, W, C, kv.dim(0), kv.dim(1), call.strides.first, call.strides.second,
+                              call.dilation_rate.first, call.dilation_rate.second, call.same_padding);
+
+  Tensor y({N, g.OH, g.OW, OC});  // [N, OH, OW, OC]
+  {
+    std::lock_guard lk(scratch->mu);
+    ops::conv2d_forward(xn.data(), kv.data(), bias ? bias->value().data() : nullptr, g, G, OC, y.data(),
+                        scratch->workspace);
+  }
+  if (call.fuse_relu) relu_in_place(y);
+  Tensor out = cf ? ops::nhwc_to_nchw(y) : y;  // the caller's layout
+
+  std::vector<Variable> inputs{x, kernel};
+  if (bias) inputs.push_back(*bias);
+  const bool has_bias = bias != nullptr, relu = call.fuse_relu;
+  // out is captured only for the relu mask; an undefined Tensor otherwise.
+  Tensor y_saved = relu ? out : Tensor();
+  return make_result(
+      std::move(out), std::move(inputs), "conv2d",
+      [xn, kv, y_saved, g, G, OC, cf, relu, has_bias, scratch](const Tensor& grad,
+                                                               const std::vector<bool>& needs) -> std::vector<Tensor> {
+        const Tensor gy = relu ? relu_mask(grad, y_saved) : grad;  // caller's layout
+        const Tensor dy = cf ? ops::nchw_to_nhwc(gy) : gy;         // [N, OH, OW, OC]
+        Tensor dx, dk, db;
+        if (needs[0]) dx = Tensor({g.N, g.H, g.W, g.C});     // NHWC
+        if (needs[1]) dk = Tensor(kv.shape());               // [KH, KW, C/G, OC]
+        if (has_bias && needs[2]) db = Tensor({OC});
+        if (dx.defined() || dk.defined() || db.defined()) {
+          std::lock_guard lk(scratch->mu);
+          ops::conv2d_backward(xn.data(), kv.data(), dy.data(), g, G, OC, dx.defined() ? dx.data() : nullptr,
+                               dk.defined() ? dk.data() : nullptr, db.defined() ? db.data() : nullptr,
+                               scratch->workspace);
+        }
+        if (cf && dx.defined()) dx = ops::nhwc_to_nchw(dx);
+        std::vector<Tensor> grads{dx, dk};
+        if (has_bias) grads.push_back(db);
+        return grads;
+      });
+}
+
+}  // namespace minidl
