@@ -6,6 +6,7 @@
 
 #include "autograd/functions.h"
 #include "core/errors.h"
+#include "ops/elementwise.h"
 
 namespace minidl {
 
