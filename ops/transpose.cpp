@@ -30,9 +30,24 @@ void check_perm(const std::vector<int>& perm, int rank, const char* who, const S
   }
 }
 
-// dst[c*R + r] = src[r*C + c] for one R x C matrix, in kTile x kTile blocks.
+// dst[c*R + r] = src[r*C + c] for one R x C matrix. Measured on this
+// project's 2-core box (thread CPU time, [64*784, 32] NHWC -> NCHW): a row
+// sweep with a fixed 8-wide inner block keeps the C destination lines in L1
+// and ran ~2x faster than 16x16 tiles. Wider matrices use 8x8 tiles with
+// contiguous writes (~1.5-2x faster than 16/32 tiles on 2048^2, whose row
+// strides alias in the cache). Both stay near 1-3 ns per element.
 void transpose_2d(const float* src, float* dst, int64_t R, int64_t C) {
-  constexpr int64_t kTile = 32;
+  if (C <= 64) {
+    const int64_t c8 = C - C % 8;
+    for (int64_t r = 0; r < R; ++r) {
+      const float* s = src + r * C;
+      for (int64_t c0 = 0; c0 < c8; c0 += 8)  // fixed trip count: unrolled
+        for (int64_t k = 0; k < 8; ++k) dst[(c0 + k) * R + r] = s[c0 + k];
+      for (int64_t c = c8; c < C; ++c) dst[c * R + r] = s[c];
+    }
+    return;
+  }
+  constexpr int64_t kTile = 8;
   for (int64_t r0 = 0; r0 < R; r0 += kTile) {
     const int64_t r1 = std::min(R, r0 + kTile);
     for (int64_t c0 = 0; c0 < C; c0 += kTile) {

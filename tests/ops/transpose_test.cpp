@@ -43,7 +43,8 @@ TEST(Permute, MatchesNaiveOnManyShapesAndPermutations) {
       {{2, 3, 4, 5}, {0, 3, 1, 2}},
       {{2, 3, 4, 5}, {3, 1, 0, 2}},
       {{2, 1, 4, 1}, {3, 2, 1, 0}},
-      {{70, 45}, {1, 0}},  // spans several tiles with ragged edges
+      {{70, 45}, {1, 0}},  // short source rows with a ragged 8-block
+      {{45, 70}, {1, 0}},  // wide source rows: 8x8 tiles with ragged edges
       {{3, 2, 2, 3, 2}, {4, 0, 3, 1, 2}},
   };
   for (const auto& [shape, perm] : cases) {
