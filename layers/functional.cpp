@@ -130,7 +130,32 @@ void FunctionalImpl::init_graph(std::vector<KerasTensor> inputs, std::vector<Ker
   nodes_in_order_.clear();
   for (const Node* n : nodes)
     if (!n->is_input()) nodes_in_order_.push_back(n);
+
+  // Like Keras, the network's own node 0 connects its inputs to its outputs;
+  // calls of the network as a layer add nodes 1, 2, ...
+  std::vector<std::shared_ptr<const TensorSpec>> specs, mask_specs;
+  for (const auto& o : outputs_) {
+    specs.push_back(o.spec());
+    mask_specs.push_back(o.layer()->inbound_nodes()[o.node_index()]->output_mask_specs()[o.tensor_index()]);
+  }
+  auto self_node = std::make_shared<Node>(this, inputs_, specs, mask_specs);
+  if (has_self_node_) {
+    inbound_nodes_[0] = self_node;
+  } else {
+    inbound_nodes_.insert(inbound_nodes_.begin(), self_node);
+    has_self_node_ = true;
+  }
   set_built(true);
+}
+
+void FunctionalImpl::clear_graph() {
+  inputs_.clear();
+  outputs_.clear();
+  layers_.clear();
+  nodes_in_order_.clear();
+  if (has_self_node_) inbound_nodes_.erase(inbound_nodes_.begin());
+  has_self_node_ = false;
+  set_built(false);
 }
 
 LayerPtr FunctionalImpl::get_layer(const std::string& name) const {

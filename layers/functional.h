@@ -60,6 +60,8 @@ class FunctionalImpl : public Layer {
   explicit FunctionalImpl(const std::string& name, const std::string& default_prefix);
   void init_graph(std::vector<KerasTensor> inputs, std::vector<KerasTensor> outputs);
   bool has_graph() const { return !outputs_.empty(); }
+  // Forgets the graph (Sequential after popping its last layer).
+  void clear_graph();
 
   std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
   std::vector<Tensor> compute_mask(const std::vector<Variable>& inputs, const std::vector<Tensor>& masks) override;
@@ -73,6 +75,7 @@ class FunctionalImpl : public Layer {
   std::vector<KerasTensor> inputs_, outputs_;
   std::vector<LayerPtr> layers_;
   std::vector<const Node*> nodes_in_order_;  // non-input nodes, in execution order
+  bool has_self_node_ = false;               // inbound_nodes()[0] is the graph's own node
 };
 
 }  // namespace minidl

@@ -15,8 +15,8 @@ namespace minidl {
 class InputLayerImpl : public Layer {
  public:
   struct Options {
-    std::optional<int64_t> batch_size;
-    std::string name;
+    std::optional<int64_t> batch_size{};
+    std::string name{};
     std::string dtype = "float32";
     bool sparse = false;  // accepted for config compatibility; must be false
     bool ragged = false;  // likewise
@@ -37,8 +37,8 @@ class InputLayerImpl : public Layer {
 };
 
 struct InputOptions {
-  std::optional<int64_t> batch_size;
-  std::string name;
+  std::optional<int64_t> batch_size{};
+  std::string name{};
   std::string dtype = "float32";
 };
 

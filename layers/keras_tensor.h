@@ -53,6 +53,7 @@ class KerasTensor {
   // Same producing (layer, node, index) — Keras tensors are compared by identity.
   bool same_as(const KerasTensor& other) const { return spec_ == other.spec_; }
   const TensorSpec* id() const { return spec_.get(); }
+  const std::shared_ptr<const TensorSpec>& spec() const { return spec_; }
 
  private:
   std::shared_ptr<const TensorSpec> spec_;

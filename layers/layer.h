@@ -53,24 +53,26 @@ using json = nlohmann::json;
 // MINIDL_COMMON_LAYER_OPTIONS so designated initializers can name them:
 //   Dense(10, {.activation = "softmax", .name = "out"})
 struct LayerOptions {
-  std::optional<Shape> input_shape;        // without the batch axis, e.g. {28, 28, 1}
-  std::optional<Shape> batch_input_shape;  // with it, e.g. {kNone, 28, 28, 1}
-  std::optional<int64_t> batch_size;       // combined with input_shape
-  std::string dtype = "float32";           // only float32 computes; others are a ValueError
-  std::string name;                        // "" = unique default ("conv2d", "conv2d_1", ...)
+  // Every field has a default member initializer so that designated
+  // initializers naming only some fields stay -Wextra clean.
+  std::optional<Shape> input_shape{};        // without the batch axis, e.g. {28, 28, 1}
+  std::optional<Shape> batch_input_shape{};  // with it, e.g. {kNone, 28, 28, 1}
+  std::optional<int64_t> batch_size{};       // combined with input_shape
+  std::string dtype = "float32";             // only float32 computes; others are a ValueError
+  std::string name{};                        // "" = unique default ("conv2d", "conv2d_1", ...)
   bool trainable = true;
-  std::vector<Tensor> weights;             // initial weights, applied by set_weights at build
-  RegularizerArg activity_regularizer;     // on the layer's output, divided by the batch size
+  std::vector<Tensor> weights{};             // initial weights, applied by set_weights at build
+  RegularizerArg activity_regularizer{};     // on the layer's output, divided by the batch size
 };
 
-#define MINIDL_COMMON_LAYER_OPTIONS                  \
-  std::optional<::minidl::Shape> input_shape;        \
-  std::optional<::minidl::Shape> batch_input_shape;  \
-  std::optional<int64_t> batch_size;                 \
-  std::string dtype = "float32";                     \
-  std::string name;                                  \
-  bool trainable = true;                             \
-  std::vector<::minidl::Tensor> weights
+#define MINIDL_COMMON_LAYER_OPTIONS                    \
+  std::optional<::minidl::Shape> input_shape{};        \
+  std::optional<::minidl::Shape> batch_input_shape{};  \
+  std::optional<int64_t> batch_size{};                 \
+  std::string dtype = "float32";                       \
+  std::string name{};                                  \
+  bool trainable = true;                               \
+  std::vector<::minidl::Tensor> weights {}
 
 // Extracts the common fields from a layer's options struct.
 template <class O>
@@ -83,7 +85,7 @@ LayerOptions common_options(const O& o, RegularizerArg activity_regularizer = {}
 struct CallArgs {
   bool training = false;  // Dropout / BatchNormalization behave differently when true
   // One entry per input; an undefined Tensor means "no mask". Masks are 0/1 floats.
-  std::vector<Tensor> masks;
+  std::vector<Tensor> masks{};
 };
 
 // A weight as the layer sees it: the variable plus its Keras attributes.

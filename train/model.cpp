@@ -140,11 +140,7 @@ void SequentialImpl::pop() {
   if (input_ && !chain_.empty()) {
     init_graph({*input_}, {chain_.back()});
   } else {
-    inputs_.clear();
-    outputs_.clear();
-    layers_.clear();
-    nodes_in_order_.clear();
-    set_built(false);
+    clear_graph();
   }
 }
 

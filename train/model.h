@@ -34,20 +34,20 @@ struct FitOptions {
   int64_t batch_size = 32;
   int epochs = 1;
   int verbose = 1;  // 0 silent, 1 progress bar, 2 one line per epoch
-  std::vector<CallbackPtr> callbacks;
+  std::vector<CallbackPtr> callbacks{};
   double validation_split = 0.0;  // last fraction of x/y, taken before shuffling (Keras)
-  std::optional<std::pair<Tensor, Tensor>> validation_data;
+  std::optional<std::pair<Tensor, Tensor>> validation_data{};
   bool shuffle = true;
   int initial_epoch = 0;
-  Tensor sample_weight;                    // [N], optional
-  std::map<int, double> class_weight;      // class index -> weight, optional
+  Tensor sample_weight{};                  // [N], optional
+  std::map<int, double> class_weight{};    // class index -> weight, optional
 };
 
 struct EvaluateOptions {
   int64_t batch_size = 32;
   int verbose = 1;
-  std::vector<CallbackPtr> callbacks;
-  Tensor sample_weight;
+  std::vector<CallbackPtr> callbacks{};
+  Tensor sample_weight{};
 };
 
 class ModelImpl : public FunctionalImpl {
