@@ -159,8 +159,9 @@ class NoGradGuard {
 // with respect to `inputs` (leaves or intermediates), returned rather than
 // accumulated into .grad (leaves' .grad untouched). An input the output does
 // not depend on, or one that does not require a gradient, gets an undefined
-// Tensor (like Keras's None). Errors as for Variable::backward; ValueError if an
-// input is undefined.
+// Tensor (like Keras's None). The returned tensors may share storage with the
+// seed or with each other: clone() before changing them in place. Errors as for
+// Variable::backward; ValueError if an input is undefined.
 std::vector<Tensor> grad(const Variable& output, const std::vector<Variable>& inputs, const Tensor& seed = Tensor(),
                          bool retain_graph = false);
 
