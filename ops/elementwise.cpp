@@ -96,13 +96,13 @@ inline void inner(F f, int64_t n, const float* a, int64_t sa, const float* b, in
 }
 
 template <class F>
-void run(F f, const Plan& p, const float* a, const float* b, float* out) {
+void run(F f, const Plan& p, const float* a, const float* b, float* out, int64_t grain = kElementwiseGrain) {
   const size_t r = p.dims.size();
   const int64_t n = p.dims.back(), sa = p.sa.back(), sb = p.sb.back();
   if (r == 1) {
     parallel_for(
         n, [&](int64_t s, int64_t e) { inner(f, e - s, a + s * sa, sa, b + s * sb, sb, out + s); },
-        kElementwiseGrain);
+        grain);
     return;
   }
   int64_t rows = 1;
@@ -121,7 +121,7 @@ void run(F f, const Plan& p, const float* a, const float* b, float* out) {
           inner(f, n, a + oa, sa, b + ob, sb, out + row * n);
         }
       },
-      std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, n)));
+      std::max<int64_t>(1, grain / std::max<int64_t>(1, n)));
 }
 
 }  // namespace
@@ -140,7 +140,7 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
     case BinaryOp::kDiv: run(DivOp{}, p, a.data(), b.data(), out.data()); break;
     case BinaryOp::kMax: run(MaxOp{}, p, a.data(), b.data(), out.data()); break;
     case BinaryOp::kMin: run(MinOp{}, p, a.data(), b.data(), out.data()); break;
-    case BinaryOp::kPow: run(PowOp{}, p, a.data(), b.data(), out.data()); break;
+    case BinaryOp::kPow: run(PowOp{}, p, a.data(), b.data(), out.data(), kComputeGrain); break;
     default: raise<ValueError>("binary op: unknown BinaryOp value {}", static_cast<int>(op));
   }
   return out;

@@ -15,7 +15,7 @@ namespace minidl::ops {
 namespace {
 
 template <class F>
-Tensor unary(const Tensor& x, F f, const char* name) {
+Tensor unary(const Tensor& x, F f, const char* name, int64_t grain = kElementwiseGrain) {
   MINIDL_CHECK(x.defined(), ValueError, "{}: received an undefined tensor", name);
   Tensor out(x.shape());
   const float* in = x.data();
@@ -25,7 +25,7 @@ Tensor unary(const Tensor& x, F f, const char* name) {
       [&](int64_t s, int64_t e) {
         for (int64_t i = s; i < e; ++i) o[i] = f(in[i]);
       },
-      kElementwiseGrain);
+      grain);
   return out;
 }
 
@@ -44,13 +44,13 @@ Tensor neg(const Tensor& x) {
   return unary(x, [](float v) { return -v; }, "neg");
 }
 Tensor exp(const Tensor& x) {
-  return unary(x, [](float v) { return std::exp(v); }, "exp");
+  return unary(x, [](float v) { return std::exp(v); }, "exp", kComputeGrain);
 }
 Tensor log(const Tensor& x) {
-  return unary(x, [](float v) { return std::log(v); }, "log");
+  return unary(x, [](float v) { return std::log(v); }, "log", kComputeGrain);
 }
 Tensor sqrt(const Tensor& x) {
-  return unary(x, [](float v) { return std::sqrt(v); }, "sqrt");
+  return unary(x, [](float v) { return std::sqrt(v); }, "sqrt", kComputeGrain);
 }
 Tensor square(const Tensor& x) {
   return unary(x, [](float v) { return v * v; }, "square");
@@ -81,7 +81,7 @@ Tensor add_scalar(const Tensor& x, float s) {
 Tensor pow_scalar(const Tensor& x, float p) {
   if (p == 1.f) return unary(x, [](float v) { return v; }, "pow_scalar");
   if (p == 2.f) return square(x);
-  return unary(x, [p](float v) { return std::pow(v, p); }, "pow_scalar");
+  return unary(x, [p](float v) { return std::pow(v, p); }, "pow_scalar", kComputeGrain);
 }
 
 void axpy(float alpha, const Tensor& x, Tensor& y) {

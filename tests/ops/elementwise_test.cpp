@@ -81,16 +81,17 @@ TEST(Binary, MatchesNaiveBroadcastForEveryOpAndShape) {
 }
 
 TEST(Binary, LargeBroadcastMatchesNaiveWithThreads) {
-  // Big enough to be split across threads by every path.
+  // pow counts as compute-bound, so these sizes are split across threads on every path.
   const int saved = num_threads();
   set_num_threads(2);
-  const Tensor a = Tensor::uniform({300, 513}, -1, 1), bias = Tensor::uniform({513}, -1, 1);
-  const Tensor col = Tensor::uniform({300, 1}, -1, 1), same = Tensor::uniform({300, 513}, -1, 1);
-  EXPECT_TRUE(AllClose(ops::add(a, bias), naive_binary(ops::BinaryOp::kAdd, a, bias, {300, 513})));
-  EXPECT_TRUE(AllClose(ops::mul(a, col), naive_binary(ops::BinaryOp::kMul, a, col, {300, 513})));
-  EXPECT_TRUE(AllClose(ops::sub(a, same), naive_binary(ops::BinaryOp::kSub, a, same, {300, 513})));
-  const Tensor c3 = Tensor::uniform({300, 1, 513}, -1, 1), r3 = Tensor::uniform({7, 1}, -1, 1);
-  EXPECT_TRUE(AllClose(ops::add(c3, r3), naive_binary(ops::BinaryOp::kAdd, c3, r3, {300, 7, 513})));
+  const auto P = ops::BinaryOp::kPow;
+  const Tensor a = Tensor::uniform({300, 513}, 0.5f, 2.f), bias = Tensor::uniform({513}, 0.5f, 2.f);
+  const Tensor col = Tensor::uniform({300, 1}, 0.5f, 2.f), same = Tensor::uniform({300, 513}, 0.5f, 2.f);
+  EXPECT_TRUE(AllClose(ops::pow(a, bias), naive_binary(P, a, bias, {300, 513})));
+  EXPECT_TRUE(AllClose(ops::pow(a, col), naive_binary(P, a, col, {300, 513})));
+  EXPECT_TRUE(AllClose(ops::pow(a, same), naive_binary(P, a, same, {300, 513})));
+  const Tensor c3 = Tensor::uniform({300, 1, 513}, 0.5f, 2.f), r3 = Tensor::uniform({7, 1}, 0.5f, 2.f);
+  EXPECT_TRUE(AllClose(ops::pow(c3, r3), naive_binary(P, c3, r3, {300, 7, 513})));
   set_num_threads(saved);
 }
 
@@ -192,7 +193,7 @@ TEST(Unary, ClipBoundsValuesAndRaisesInvertedUpperBound) {
 TEST(Unary, LargeMapIsCorrectWhenThreaded) {
   const int saved = num_threads();
   set_num_threads(2);
-  const Tensor x = Tensor::uniform({1 << 18}, -1, 1);
+  const Tensor x = Tensor::uniform({1 << 20}, -1, 1);  // several memory-bound chunks
   const Tensor y = ops::scale(x, 3.f);
   set_num_threads(saved);
   for (int64_t i = 0; i < x.numel(); ++i) ASSERT_EQ(y[i], 3.f * x[i]) << "at " << i;

@@ -90,7 +90,7 @@ TEST(Reduce, EveryKindMatchesNaiveOverAxisSets) {
 TEST(Reduce, LargeSumIsAccurateAndThreadSafe) {
   const int saved = num_threads();
   set_num_threads(2);
-  const Tensor x = Tensor::uniform({512, 300}, 0.f, 1.f);
+  const Tensor x = Tensor::uniform({2048, 300}, 0.f, 1.f);  // enough rows for two memory-bound chunks
   EXPECT_TRUE(AllClose(ops::sum(x, {1}, true), naive_reduce(Kind::kSum, x, {false, true})));
   EXPECT_TRUE(AllClose(ops::sum(x, {0}, true), naive_reduce(Kind::kSum, x, {true, false})));
   EXPECT_TRUE(AllClose(ops::mean(x), naive_reduce(Kind::kMean, x, {true, true}).reshape({})));

@@ -58,7 +58,7 @@ TEST(Permute, MatchesNaiveOnManyShapesAndPermutations) {
 TEST(Permute, LargeBatchedTransposeIsCorrectWhenThreaded) {
   const int saved = num_threads();
   set_num_threads(2);
-  const Tensor x = Tensor::arange({16, 33, 130});
+  const Tensor x = Tensor::arange({64, 67, 130});  // enough images for two memory-bound chunks
   const Tensor y = ops::permute(x, {0, 2, 1});
   set_num_threads(saved);
   EXPECT_EQ(y.to_vector(), naive_permute(x, {0, 2, 1}));
