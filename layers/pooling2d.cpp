@@ -1,0 +1,97 @@
+#include "layers/pooling2d.h"
+
+#include "layers/config_utils.h"
+#include "layers/registry.h"
+#include "ops/pooling.h"
+
+namespace minidl {
+
+Pooling2DImpl::Pooling2DImpl(Kind kind, Size2D pool_size, Pooling2DOptions o)
+    : Layer(common_options(o), to_snake_case(kind == Kind::kMax ? "MaxPooling2D" : "AveragePooling2D")),
+      kind_(kind),
+      pool_size_(pool_size),
+      strides_(o.strides.value_or(pool_size)) {
+  const std::string owner = fmt::format("{} '{}'", class_name(), name());
+  check_positive(pool_size_, "pool_size", owner);
+  check_positive(strides_, "strides", owner);
+  padding_ = normalize_padding(o.padding, owner);
+  data_format_ = normalize_data_format(o.data_format, owner);
+}
+
+std::vector<Shape> Pooling2DImpl::compute_output_shape(const std::vector<Shape>& input_shapes) {
+  const Shape& s = single_shape(input_shapes);
+  if (s.size() != 4)
+    fail("expected input of rank 4 ({}), received shape {}",
+         data_format_ == "channels_first" ? "batch, channels, rows, cols" : "batch, rows, cols, channels",
+         shape_str(s));
+  const int rows_axis = data_format_ == "channels_first" ? 2 : 1;
+  const bool same = padding_ == "same";
+  Shape out = s;
+  const Size2D window[2] = {pool_size_, strides_};
+  for (int i = 0; i < 2; ++i) {
+    const int64_t in = s[rows_axis + i];
+    const int64_t k = i == 0 ? window[0].rows : window[0].cols;
+    const int64_t stride = i == 0 ? window[1].rows : window[1].cols;
+    if (in == 0) fail("received an input with an empty spatial dimension, shape {}", shape_str(s));
+    if (!same && in != kNone && in < k)
+      fail("Negative dimension size: the pool window ({}, {}) is larger than the input {} with \"valid\" padding",
+           pool_size_.rows, pool_size_.cols, shape_str(s));
+    out[rows_axis + i] = ops::pool_output_length(in, k, same, stride);
+  }
+  return {out};
+}
+
+std::vector<Variable> Pooling2DImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+  const Variable& x = single_input(inputs);
+  const Shape out_shape = compute_output_shape({x.shape()})[0];
+  const ImageBlock blk = image_block(x.shape(), data_format_ == "channels_first");
+  const ops::Pool2DGeometry g = ops::make_pool_geometry(blk.B, blk.H, blk.W, blk.C, pool_size_.rows, pool_size_.cols,
+                                                        strides_.rows, strides_.cols, padding_ == "same");
+  Tensor y(out_shape);  // [B, OH, OW, C] block of the output
+  const Shape x_shape = x.shape();
+  if (kind_ == Kind::kAverage) {
+    ops::avg_pool2d(x.value().data(), g, y.data());
+    return {make_result(y, {x}, class_name(), [g, x_shape](const Tensor& dy, const std::vector<bool>&) {
+      Tensor dx(x_shape);
+      ops::avg_pool2d_backward(dy.data(), g, dx.data());
+      return std::vector<Tensor>{dx};
+    })};
+  }
+  // The argmax routes the gradient; record it only when a tape will be kept.
+  std::shared_ptr<std::vector<int64_t>> argmax;
+  if (grad_enabled() && x.requires_grad()) argmax = std::make_shared<std::vector<int64_t>>(y.numel());
+  ops::max_pool2d(x.value().data(), g, y.data(), argmax ? argmax->data() : nullptr);
+  return {make_result(y, {x}, class_name(), [g, x_shape, argmax](const Tensor& dy, const std::vector<bool>&) {
+    Tensor dx(x_shape);
+    ops::max_pool2d_backward(dy.data(), argmax->data(), g, dx.data());
+    return std::vector<Tensor>{dx};
+  })};
+}
+
+json Pooling2DImpl::get_config() const {
+  json c = base_config();
+  c["pool_size"] = pool_size_.to_json();
+  c["padding"] = padding_;
+  c["strides"] = strides_.to_json();
+  c["data_format"] = data_format_;
+  return c;
+}
+
+std::pair<Size2D, Pooling2DOptions> Pooling2DImpl::parse_config(const json& c, const std::string& owner) {
+  ConfigReader r(c, owner);
+  r.check_keys({"pool_size", "padding", "strides", "data_format"});
+  Pooling2DOptions o;
+  detail::copy_common_options(o, common_options_from_config(r));
+  const Size2D pool_size = size2d_from_json(c, "pool_size", 2, owner);
+  if (r.has("strides")) o.strides = size2d_from_json(c, "strides", pool_size, owner);
+  o.padding = r.str("padding", "valid");
+  o.data_format = r.str("data_format", "");
+  return {pool_size, std::move(o)};
+}
+
+MINIDL_REGISTER_LAYER("MaxPooling2D", [](const json& c) -> LayerPtr { return MaxPooling2DImpl::from_config(c); },
+                      {"MaxPool2D"});
+MINIDL_REGISTER_LAYER("AveragePooling2D",
+                      [](const json& c) -> LayerPtr { return AveragePooling2DImpl::from_config(c); }, {"AvgPool2D"});
+
+}  // namespace minidl
