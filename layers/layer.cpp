@@ -131,6 +131,20 @@ std::vector<KerasTensor> Layer::operator()(const std::vector<KerasTensor>& xs) {
   return out;
 }
 
+KerasTensor Layer::operator()(std::initializer_list<KerasTensor> xs) {
+  auto out = (*this)(std::vector<KerasTensor>(xs));
+  MINIDL_CHECK(out.size() == 1, ValueError, "{} '{}' has {} outputs; call it with a std::vector to get all of them",
+               class_name(), name_, out.size());
+  return out[0];
+}
+
+Variable Layer::operator()(std::initializer_list<Variable> xs, const CallArgs& args) {
+  auto out = (*this)(std::vector<Variable>(xs), args);
+  MINIDL_CHECK(out.size() == 1, ValueError, "{} '{}' has {} outputs; call it with a std::vector to get all of them",
+               class_name(), name_, out.size());
+  return out[0];
+}
+
 Variable Layer::operator()(const Variable& x, const CallArgs& args) {
   auto out = (*this)(std::vector<Variable>{x}, args);
   MINIDL_CHECK(out.size() == 1, ValueError, "{} '{}' has {} outputs; call it with a vector to get all of them",

@@ -126,6 +126,10 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // Concrete: computes now (tape recorded when grad mode is on and inputs/weights need grads).
   Variable operator()(const Variable& x, const CallArgs& args = {});
   std::vector<Variable> operator()(const std::vector<Variable>& xs, const CallArgs& args = {});
+  // Keras-style multi-input calls with one output: Add()({a, b}) is a KerasTensor
+  // (ValueError when the layer has several outputs; use the vector form then).
+  KerasTensor operator()(std::initializer_list<KerasTensor> xs);
+  Variable operator()(std::initializer_list<Variable> xs, const CallArgs& args = {});
   // Concrete convenience: inference on a plain tensor, no tape.
   Tensor operator()(const Tensor& x);
   template <class T>
@@ -322,6 +326,10 @@ class LayerHolder {
   std::vector<KerasTensor> operator()(const std::vector<KerasTensor>& xs) const { return (*impl_)(xs); }
   Variable operator()(const Variable& x, const CallArgs& args = {}) const { return (*impl_)(x, args); }
   std::vector<Variable> operator()(const std::vector<Variable>& xs, const CallArgs& args = {}) const {
+    return (*impl_)(xs, args);
+  }
+  KerasTensor operator()(std::initializer_list<KerasTensor> xs) const { return (*impl_)(xs); }
+  Variable operator()(std::initializer_list<Variable> xs, const CallArgs& args = {}) const {
     return (*impl_)(xs, args);
   }
   Tensor operator()(const Tensor& x) const { return (*impl_)(x); }

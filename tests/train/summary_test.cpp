@@ -50,7 +50,7 @@ TEST(KerasSummary, FunctionalSummaryListsConnections) {
   KerasTensor in = Input({8});
   KerasTensor a = Dense(4)(in);
   KerasTensor b = Dense(4)(in);
-  KerasTensor sum = Add()(std::vector<KerasTensor>{a, b})[0];
+  KerasTensor sum = Add()({a, b});  // Keras: Add()([a, b])
   Model model(in, sum);
   const std::string s = model->summary();
   EXPECT_NE(s.find("Connected to"), std::string::npos);
