@@ -140,7 +140,7 @@ TEST(LayerNodes, ErrorsNameTheLayer) {
 TEST(LayerNodes, MultiInputNodeHasSeveralInboundLayers) {
   KerasTensor a = Input({3}), b = Input({3});
   auto sum = std::make_shared<PairSumImpl>();
-  KerasTensor y = (*sum)({a, b})[0];
+  KerasTensor y = (*sum)({a, b});
   ASSERT_EQ(sum->inbound_nodes().size(), 1u);
   auto inbound = sum->inbound_nodes()[0]->inbound_layers();
   ASSERT_EQ(inbound.size(), 2u);

@@ -24,7 +24,7 @@ TEST(FunctionalModel, MultipleInputsAndOutputsRunInTopologicalOrder) {
   KerasTensor a = Input({2}), b = Input({2});
   auto sa = scale("sa"), sb = scale("sb");
   KerasTensor ha = (*sa)(a), hb = (*sb)(b);
-  KerasTensor sum = (*std::make_shared<PairSumImpl>(LayerOptions{.name = "sum"}))({ha, hb})[0];
+  KerasTensor sum = (*std::make_shared<PairSumImpl>(LayerOptions{.name = "sum"}))({ha, hb});
   Model model({a, b}, {sum, ha}, "two_heads");
   EXPECT_EQ(model->name(), "two_heads");
   EXPECT_EQ(model->inputs().size(), 2u);
@@ -49,7 +49,7 @@ TEST(FunctionalModel, MultipleInputsAndOutputsRunInTopologicalOrder) {
 TEST(FunctionalModel, SharedLayerWeightsCountOnce) {
   KerasTensor a = Input({3}), b = Input({3});
   auto shared = scale("shared");
-  KerasTensor y = (*std::make_shared<PairSumImpl>())({(*shared)(a), (*shared)(b)})[0];
+  KerasTensor y = (*std::make_shared<PairSumImpl>())({(*shared)(a), (*shared)(b)});
   Model model({a, b}, {y});
   EXPECT_EQ(model->weights().size(), 1u);
   EXPECT_EQ(shared->inbound_nodes().size(), 2u);
@@ -212,7 +212,7 @@ TEST(ModelSummary, SequentialTableAndParamCounts) {
 
 TEST(ModelSummary, FunctionalTableHasConnectedTo) {
   KerasTensor a = Input({2}, {.name = "a"}), b = Input({2}, {.name = "b"});
-  KerasTensor y = (*std::make_shared<PairSumImpl>(LayerOptions{.name = "add"}))({a, b})[0];
+  KerasTensor y = (*std::make_shared<PairSumImpl>(LayerOptions{.name = "add"}))({a, b});
   Model m({a, b}, {y});
   const std::string s = m->summary();
   EXPECT_NE(s.find("Connected to"), std::string::npos);
