@@ -102,21 +102,20 @@ std::vector<Variable> ReLUImpl::call(const std::vector<Variable>& inputs, const 
   const float hi = max_value_.value_or(std::numeric_limits<float>::infinity());
   const float slope = negative_slope_, t = threshold_;
   Tensor y = map_elements(x.value(), [=](float v) { return v > t ? std::min(v, hi) : slope * (v - t); });
-  return {make_result(std::move(y), {x}, "ReLU",
-                      [xv = x.value(), hi, slope, t](const Tensor& g, const std::vector<bool>&) {
-                        Tensor dx(xv.shape());
-                        const float* px = xv.data();
-                        const float* pg = g.data();
-                        float* pd = dx.data();
-                        parallel_for(
-                            xv.numel(),
-                            [&](int64_t b, int64_t e) {
-                              for (int64_t i = b; i < e; ++i)
-                                pd[i] = px[i] > t ? (px[i] <= hi ? pg[i] : 0.f) : slope * pg[i];
-                            },
-                            kChunk);
-                        return std::vector<Tensor>{dx};
-                      })};
+  return {
+      make_result(std::move(y), {x}, "ReLU", [xv = x.value(), hi, slope, t](const Tensor& g, const std::vector<bool>&) {
+        Tensor dx(xv.shape());
+        const float* px = xv.data();
+        const float* pg = g.data();
+        float* pd = dx.data();
+        parallel_for(
+            xv.numel(),
+            [&](int64_t b, int64_t e) {
+              for (int64_t i = b; i < e; ++i) pd[i] = px[i] > t ? (px[i] <= hi ? pg[i] : 0.f) : slope * pg[i];
+            },
+            kChunk);
+        return std::vector<Tensor>{dx};
+      })};
 }
 
 json ReLUImpl::get_config() const {
@@ -147,7 +146,8 @@ std::shared_ptr<ReLUImpl> ReLUImpl::from_config(const json& c) {
 
 LeakyReLUImpl::LeakyReLUImpl(LeakyReLUOptions o)
     : Layer(common_options(o), "leaky_re_lu"), alpha_(static_cast<float>(o.alpha)) {
-  if (!std::isfinite(alpha_)) fail("The alpha value of a Leaky ReLU layer must be a finite float. Received: {}", o.alpha);
+  if (!std::isfinite(alpha_))
+    fail("The alpha value of a Leaky ReLU layer must be a finite float. Received: {}", o.alpha);
   set_supports_masking(true);
 }
 

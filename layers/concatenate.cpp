@@ -25,9 +25,10 @@ ConcatenateImpl::ConcatenateImpl(ConcatenateOptions o) : Layer(common_options(o)
 std::vector<Shape> ConcatenateImpl::compute_output_shape(const std::vector<Shape>& shapes) {
   if (shapes.empty()) fail("A `Concatenate` layer should be called on a list of at least 1 input.");
   const auto mismatch = [&] {
-    fail("A `Concatenate` layer requires inputs with matching shapes except for the concatenation axis. "
-         "Received: input_shape={}",
-         shapes_str(shapes));
+    fail(
+        "A `Concatenate` layer requires inputs with matching shapes except for the concatenation axis. "
+        "Received: input_shape={}",
+        shapes_str(shapes));
   };
   const int rank = static_cast<int>(shapes[0].size());
   for (const Shape& s : shapes)

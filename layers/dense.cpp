@@ -33,17 +33,18 @@ void DenseImpl::check_input(const Shape& s) const {
          s.size(), shape_str(s));
   if (s.back() == kNone) fail("The last dimension of the inputs to `Dense` should be defined. Found `None`.");
   if (kernel_.defined() && s.back() != kernel_.shape()[0])
-    fail("Input 0 is incompatible with the layer: expected axis -1 of input shape to have value {}, but received "
-         "input with shape {}",
-         kernel_.shape()[0], shape_str(s));
+    fail(
+        "Input 0 is incompatible with the layer: expected axis -1 of input shape to have value {}, but received "
+        "input with shape {}",
+        kernel_.shape()[0], shape_str(s));
 }
 
 void DenseImpl::build(const std::vector<Shape>& input_shapes) {
   const Shape& s = single_shape(input_shapes);
   check_input(s);
   if (s.back() < 1) fail("the last dimension of the input must be positive, received shape {}", shape_str(s));
-  kernel_ = add_weight("kernel", {s.back(), units_}, kernel_initializer_, kernel_regularizer_, true,
-                       kernel_constraint_);
+  kernel_ =
+      add_weight("kernel", {s.back(), units_}, kernel_initializer_, kernel_regularizer_, true, kernel_constraint_);
   if (use_bias_) bias_ = add_weight("bias", {units_}, bias_initializer_, bias_regularizer_, true, bias_constraint_);
 }
 

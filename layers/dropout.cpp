@@ -34,28 +34,35 @@ Tensor dropout_mask(const Shape& shape, double rate, uint64_t key) {
   const float keep = rate < 1 ? static_cast<float>(1.0 / (1.0 - rate)) : 0.f;
   float* m = mask.data();
   const int64_t n = mask.numel();
-  // The loop runs over pairs of elements: each 64-bit draw feeds two of them.
+  // The loop runs over pairs of elements: draw j's 64 bits feed elements 2j
+  // and 2j + 1; an odd last element is done apart.
+  const int64_t pairs = n / 2;
   parallel_for(
-      (n + 1) / 2,
-      [&](int64_t b, int64_t e) {
+      pairs,
+      [m, cut, keep, key](int64_t b, int64_t e) {
+        // Locals, not closure members: stores through out cannot alias them,
+        // which lets the compiler vectorize the loop.
+        float* const out = m;
+        const uint64_t c = cut, k0 = key;
+        const float k = keep;
         for (int64_t j = b; j < e; ++j) {
-          const uint64_t bits = mix64(key + static_cast<uint64_t>(j + 1) * kGolden);
-          const int64_t i = 2 * j;
-          m[i] = (bits & 0xffffffffull) >= cut ? keep : 0.f;
-          if (i + 1 < n) m[i + 1] = (bits >> 32) >= cut ? keep : 0.f;
+          const uint64_t bits = mix64(k0 + static_cast<uint64_t>(j + 1) * kGolden);
+          out[2 * j] = (bits & 0xffffffffull) >= c ? k : 0.f;
+          out[2 * j + 1] = (bits >> 32) >= c ? k : 0.f;
         }
       },
       int64_t{1} << 14);
+  if (n % 2) m[n - 1] = (mix64(key + static_cast<uint64_t>(pairs + 1) * kGolden) & 0xffffffffull) >= cut ? keep : 0.f;
   return mask;
 }
 
 DropoutImpl::DropoutImpl(double rate, DropoutOptions o)
     : Layer(common_options(o), "dropout"), rate_(rate), noise_shape_(std::move(o.noise_shape)), seed_(o.seed) {
-  if (!(rate >= 0 && rate <= 1))
-    fail("Invalid value {} received for `rate`, expected a value between 0 and 1.", rate);
+  if (!(rate >= 0 && rate <= 1)) fail("Invalid value {} received for `rate`, expected a value between 0 and 1.", rate);
   if (noise_shape_)
     for (int64_t d : *noise_shape_)
-      if (d != kNone && d < 1) fail("noise_shape must hold positive dimensions or None, received {}", shape_str(*noise_shape_));
+      if (d != kNone && d < 1)
+        fail("noise_shape must hold positive dimensions or None, received {}", shape_str(*noise_shape_));
   set_supports_masking(true);
 }
 

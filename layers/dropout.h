@@ -68,7 +68,8 @@ class DropoutImpl : public Layer {
 
 class Dropout : public LayerHolder<DropoutImpl> {
  public:
-  explicit Dropout(double rate, DropoutOptions o = {}) : LayerHolder(std::make_shared<DropoutImpl>(rate, std::move(o))) {}
+  explicit Dropout(double rate, DropoutOptions o = {})
+      : LayerHolder(std::make_shared<DropoutImpl>(rate, std::move(o))) {}
   explicit Dropout(std::shared_ptr<DropoutImpl> p) : LayerHolder(std::move(p)) {}
 };
 

@@ -36,9 +36,8 @@ std::vector<Shape> MaskingImpl::compute_output_shape(const std::vector<Shape>& i
 std::vector<Variable> MaskingImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   const Variable& x = single_input(inputs);
   const Tensor m = timestep_mask(x.value());
-  return {make_result(ops::mul(x.value(), m), {x}, "Masking", [m](const Tensor& g, const std::vector<bool>&) {
-    return std::vector<Tensor>{ops::mul(g, m)};
-  })};
+  return {make_result(ops::mul(x.value(), m), {x}, "Masking",
+                      [m](const Tensor& g, const std::vector<bool>&) { return std::vector<Tensor>{ops::mul(g, m)}; })};
 }
 
 std::vector<Tensor> MaskingImpl::compute_mask(const std::vector<Variable>& inputs, const std::vector<Tensor>&) {

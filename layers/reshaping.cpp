@@ -26,8 +26,7 @@ std::string dims_str(const std::vector<T>& dims) {
 
 FlattenImpl::FlattenImpl(FlattenOptions o) : Layer(common_options(o), "flatten"), data_format_(o.data_format) {
   if (data_format_ != "channels_last" && data_format_ != "channels_first")
-    fail("The `data_format` argument must be one of \"channels_first\", \"channels_last\". Received: {}",
-         data_format_);
+    fail("The `data_format` argument must be one of \"channels_first\", \"channels_last\". Received: {}", data_format_);
 }
 
 std::vector<Shape> FlattenImpl::compute_output_shape(const std::vector<Shape>& input_shapes) {
@@ -156,9 +155,10 @@ PermuteImpl::PermuteImpl(std::vector<int> dims, PermuteOptions o)
   std::sort(sorted.begin(), sorted.end());
   std::iota(want.begin(), want.end(), 1);
   if (sorted != want)
-    fail("Invalid permutation `dims` for Permute Layer: {}. The set of indices in `dims` must be consecutive and "
-         "start from 1.",
-         dims_str(dims_));
+    fail(
+        "Invalid permutation `dims` for Permute Layer: {}. The set of indices in `dims` must be consecutive and "
+        "start from 1.",
+        dims_str(dims_));
 }
 
 void PermuteImpl::check_rank(const Shape& s) const {

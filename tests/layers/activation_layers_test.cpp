@@ -146,7 +146,10 @@ TEST(LeakyReLU, ReadsKeras3NegativeSlope) {
 
 TEST(LeakyReLU, RejectsNullAlpha) {
   EXPECT_TRUE(ThrowsWith<ValueError>(
-      [] { layer_from_config({{"class_name", "LeakyReLU"}, {"config", {{"alpha", nullptr}}}}); }, {"cannot be None"}));
+      [] {
+        layer_from_config({{"class_name", "LeakyReLU"}, {"config", {{"alpha", nullptr}}}});
+      },
+      {"cannot be None"}));
 }
 
 // --- Softmax -------------------------------------------------------------------

@@ -84,7 +84,7 @@ TEST(CoreLayersGraph, MaskFlowsThroughMaskingLayersToTheOutput) {
   auto masking = Masking();
   KerasTensor in = Input({4, 3});
   KerasTensor h = ActivationLayer("tanh")(Dropout(0.2)(Dense(2)(masking(in))));
-  KerasTensor out = Add()({h, ReLU()(h)})[0];
+  KerasTensor out = Add()({h, ReLU()(h)});
   auto net = std::make_shared<FunctionalImpl>(std::vector<KerasTensor>{in}, std::vector<KerasTensor>{out});
 
   Tensor x = random_tensor({2, 4, 3}, 4);
@@ -114,7 +114,7 @@ TEST(CoreLayersGraph, ConfigRebuildsAnEquivalentNetwork) {
   KerasTensor h = Permute({2, 1})(in);
   KerasTensor a = Dense(4, {.activation = "sigmoid"})(Flatten()(h));
   KerasTensor b = Dense(4)(Reshape({6})(in));
-  KerasTensor out = Softmax()(Subtract()({Maximum()({a, b})[0], Minimum()({a, b})[0]})[0]);
+  KerasTensor out = Softmax()(Subtract()({Maximum()({a, b}), Minimum()({a, b})}));
   auto net = std::make_shared<FunctionalImpl>(std::vector<KerasTensor>{in}, std::vector<KerasTensor>{out});
 
   auto [ins, outs] = FunctionalImpl::graph_from_config(net->get_config());

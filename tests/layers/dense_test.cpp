@@ -68,8 +68,8 @@ TEST(Dense, ConfigHasKerasKeysAndValues) {
   EXPECT_EQ(c["use_bias"], true);
   EXPECT_EQ(c["kernel_initializer"]["class_name"], "GlorotUniform");
   EXPECT_EQ(c["bias_initializer"]["class_name"], "Zeros");
-  for (const char* k : {"kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
-                        "bias_constraint"})
+  for (const char* k :
+       {"kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"})
     EXPECT_TRUE(c.at(k).is_null()) << k;
   EXPECT_EQ(c["dtype"], "float32");
   EXPECT_EQ(c["trainable"], true);
@@ -104,8 +104,8 @@ TEST(Dense, ReadsAKeras2Config) {
 }
 
 TEST(Dense, MissingConfigKeysTakeKerasDefaults) {
-  auto layer = std::dynamic_pointer_cast<DenseImpl>(
-      layer_from_config({{"class_name", "Dense"}, {"config", {{"units", 2}}}}));
+  auto layer =
+      std::dynamic_pointer_cast<DenseImpl>(layer_from_config({{"class_name", "Dense"}, {"config", {{"units", 2}}}}));
   ASSERT_TRUE(layer);
   EXPECT_TRUE(layer->use_bias());
   EXPECT_EQ(layer->activation()->name(), "linear");
@@ -193,9 +193,7 @@ TEST(Dense, RejectsADifferentInputSizeOnceBuilt) {
   EXPECT_TRUE(ThrowsWith<ValueError>([&] { d(Tensor::zeros({1, 4})); }, {"fc3", "value 3", "(1, 4)"}));
 }
 
-TEST(Dense, RejectsUnknownActivationName) {
-  EXPECT_THROW(Dense(2, {.activation = "relu7"}), ValueError);
-}
+TEST(Dense, RejectsUnknownActivationName) { EXPECT_THROW(Dense(2, {.activation = "relu7"}), ValueError); }
 
 }  // namespace
 }  // namespace minidl

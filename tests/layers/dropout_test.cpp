@@ -138,14 +138,13 @@ TEST(Dropout, ConfigHasKerasKeys) {
 }
 
 TEST(Dropout, ReadsKeras1RateKey) {
-  auto d = std::dynamic_pointer_cast<DropoutImpl>(layer_from_config({{"class_name", "Dropout"}, {"config", {{"p", 0.3}}}}));
+  auto d =
+      std::dynamic_pointer_cast<DropoutImpl>(layer_from_config({{"class_name", "Dropout"}, {"config", {{"p", 0.3}}}}));
   ASSERT_TRUE(d);
   EXPECT_DOUBLE_EQ(d->rate(), 0.3);
 }
 
-TEST(Dropout, KeepsShapeSymbolically) {
-  EXPECT_EQ(Dropout(0.5)(Input({3, 4})).shape(), (Shape{kNone, 3, 4}));
-}
+TEST(Dropout, KeepsShapeSymbolically) { EXPECT_EQ(Dropout(0.5)(Input({3, 4})).shape(), (Shape{kNone, 3, 4})); }
 
 TEST(Dropout, RejectsRateOutsideZeroOne) {
   EXPECT_TRUE(ThrowsWith<ValueError>([] { Dropout(1.5, {.name = "dr"}); }, {"dr", "1.5", "between 0 and 1"}));

@@ -17,7 +17,8 @@ using core_layers_testing::RoundTrips;
 using core_layers_testing::ThrowsWith;
 
 std::vector<Variable> three_inputs(const Shape& s, bool grad = false) {
-  return {Variable(random_tensor(s, 1), grad), Variable(random_tensor(s, 2), grad), Variable(random_tensor(s, 3), grad)};
+  return {Variable(random_tensor(s, 1), grad), Variable(random_tensor(s, 2), grad),
+          Variable(random_tensor(s, 3), grad)};
 }
 
 // out[i] = f(x0[i], x1[i], ...) in double.
@@ -74,7 +75,7 @@ TEST(Merge, MaximumAndMinimumAreElementWise) {
 TEST(Merge, SizeOneAxesBroadcast) {
   const Variable a(random_tensor({2, 1, 4}, 4)), b(random_tensor({2, 3, 4}, 5));
   EXPECT_EQ(Add()->compute_output_shape({{kNone, 1, 4}, {kNone, 3, 4}})[0], (Shape{kNone, 3, 4}));
-  const Tensor y = Add()({a, b})[0].value();
+  const Tensor y = Add()({a, b}).value();
   ASSERT_EQ(y.shape(), (Shape{2, 3, 4}));
   for (int64_t n = 0; n < 2; ++n)
     for (int64_t t = 0; t < 3; ++t)
@@ -106,7 +107,8 @@ TEST(Merge, GradcheckEveryElementWiseMerge) {
     // Values 0.1 apart at least, so max/min never switch within the step.
     auto xs = three_inputs({2, 3}, true);
     for (size_t k = 0; k < xs.size(); ++k)
-      for (int64_t i = 0; i < 6; ++i) xs[k].mutable_value()[i] = 0.3f * float(k) + 0.9f * float((i * 7 + k * 3) % 5) - 1.f;
+      for (int64_t i = 0; i < 6; ++i)
+        xs[k].mutable_value()[i] = 0.3f * float(k) + 0.9f * float((i * 7 + k * 3) % 5) - 1.f;
     auto r = autograd::gradcheck([&](const std::vector<Variable>& v) { return (*layer)(v)[0]; }, xs);
     EXPECT_TRUE(r.ok) << name << ": " << r.message;
   }
@@ -140,20 +142,28 @@ TEST(Merge, ElementWiseConfigsRoundTrip) {
 
 TEST(Merge, RejectsIncompatibleShapes) {
   auto add = Add({.name = "sum"});
-  EXPECT_TRUE(ThrowsWith<ValueError>([&] { add({Input({3}), Input({4})}); },
-                                     {"sum", "Inputs have incompatible shapes", "(None, 3)", "(None, 4)"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>(
+      [&] {
+        add({Input({3}), Input({4})});
+      },
+      {"sum", "Inputs have incompatible shapes", "(None, 3)", "(None, 4)"}));
   EXPECT_THROW(Add()({Input({3}), Input({2, 3})}), ValueError);  // ranks differ
 }
 
 TEST(Merge, RejectsDifferentBatchSizes) {
   EXPECT_TRUE(ThrowsWith<ValueError>(
-      [] { Maximum()(std::vector<Variable>{Variable(Tensor::zeros({2, 3})), Variable(Tensor::zeros({4, 3}))}); },
+      [] {
+        Maximum()(std::vector<Variable>{Variable(Tensor::zeros({2, 3})), Variable(Tensor::zeros({4, 3}))});
+      },
       {"different batch sizes", "(2, 3)", "(4, 3)"}));
 }
 
 TEST(Merge, SubtractNeedsExactlyTwoInputs) {
-  EXPECT_TRUE(ThrowsWith<ValueError>([] { Subtract({.name = "sub"})({Input({2}), Input({2}), Input({2})}); },
-                                     {"sub", "exactly 2 inputs"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>(
+      [] {
+        Subtract({.name = "sub"})({Input({2}), Input({2}), Input({2})});
+      },
+      {"sub", "exactly 2 inputs"}));
 }
 
 // --- Concatenate -------------------------------------------------------------------
@@ -163,7 +173,7 @@ TEST(Concatenate, OutputShapeAddsAlongAxis) {
   EXPECT_EQ(c->compute_output_shape({{kNone, 3}, {kNone, 5}})[0], (Shape{kNone, 8}));
   EXPECT_EQ(Concatenate({.axis = 1})->compute_output_shape({{kNone, 2, 4}, {kNone, kNone, 4}})[0],
             (Shape{kNone, kNone, 4}));
-  EXPECT_EQ(Concatenate({.axis = 1})({Input({2, 4}), Input({3, 4})})[0].shape(), (Shape{kNone, 5, 4}));
+  EXPECT_EQ(Concatenate({.axis = 1})({Input({2, 4}), Input({3, 4})}).shape(), (Shape{kNone, 5, 4}));
 }
 
 TEST(Concatenate, MatchesNaiveOnAMiddleAxis) {
@@ -204,8 +214,11 @@ TEST(Concatenate, ConfigRoundTripsAxis) {
 
 TEST(Concatenate, RejectsMismatchedNonAxisDimensions) {
   auto c = Concatenate({.name = "cat"});
-  EXPECT_TRUE(ThrowsWith<ValueError>([&] { c({Input({2, 3}), Input({4, 3})}); },
-                                     {"cat", "matching shapes except for the concat", "(None, 2, 3)", "(None, 4, 3)"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>(
+      [&] {
+        c({Input({2, 3}), Input({4, 3})});
+      },
+      {"cat", "matching shapes except for the concat", "(None, 2, 3)", "(None, 4, 3)"}));
   EXPECT_THROW(Concatenate()({Input({3}), Input({2, 3})}), ValueError);
   EXPECT_THROW(Concatenate({.axis = 3})({Input({3}), Input({3})}), ValueError);
 }

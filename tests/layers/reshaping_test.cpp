@@ -45,8 +45,7 @@ TEST(Flatten, ChannelsFirstFlattensInChannelsLastOrder) {
   for (int64_t n = 0; n < N; ++n)
     for (int64_t c = 0; c < C; ++c)
       for (int64_t h = 0; h < H; ++h)
-        for (int64_t w = 0; w < W; ++w)
-          EXPECT_EQ(y.at({n, (h * W + w) * C + c}), x.at({n, c, h, w}));
+        for (int64_t w = 0; w < W; ++w) EXPECT_EQ(y.at({n, (h * W + w) * C + c}), x.at({n, c, h, w}));
 }
 
 TEST(Flatten, GradcheckChannelsFirst) {
@@ -117,8 +116,11 @@ TEST(Reshape, RejectsZeroOrNegativeDimensions) {
 
 TEST(Reshape, RejectsASizeChange) {
   auto r = Reshape({5}, {.name = "r2"});
-  EXPECT_TRUE(ThrowsWith<ValueError>([&] { r->compute_output_shape({{kNone, 6}}); },
-                                     {"r2", "total size of the new array must be unchanged", "(None, 6)", "(5,)"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>(
+      [&] {
+        r->compute_output_shape({{kNone, 6}});
+      },
+      {"r2", "total size of the new array must be unchanged", "(None, 6)", "(5,)"}));
   EXPECT_TRUE(ThrowsWith<ValueError>([&] { Reshape({-1, 4})(Tensor::zeros({2, 6})); }, {"total size"}));
 }
 
