@@ -6,8 +6,8 @@
 //
 // Arguments follow tf.keras 2.4 Conv2D (and R's layer_conv_2d): filters,
 // kernel_size, strides, padding ("valid" | "same", any case), data_format
-// ("channels_last" | "channels_first", default image_data_format(), see
-// layers/conv_utils.h), dilation_rate, groups, activation, use_bias, the
+// ("channels_last" | "channels_first", default image_data_format(): keras.json,
+// see layers/spatial_utils.h), dilation_rate, groups, activation, use_bias, the
 // kernel/bias initializers, regularizers and constraints, then the common
 // layer options (activity_regularizer included).
 //
