@@ -16,11 +16,17 @@ namespace minidl::testing {
 inline std::filesystem::path shared_dir() { return std::filesystem::path(MINIDL_SHARED_DIR); }
 inline bool have_shared() { return std::filesystem::is_directory(shared_dir() / "keras-h5"); }
 
-// A scratch directory unique to this test, removed at exit of the process.
+// A scratch directory unique to this test, emptied when first asked for in
+// the test (so reruns start clean). It is left in place afterwards for inspection.
 inline std::filesystem::path temp_dir() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   auto dir = std::filesystem::temp_directory_path() /
              (std::string("minidl_test_") + info->test_suite_name() + "_" + info->name());
+  static thread_local std::string last;
+  if (last != dir.string()) {
+    std::filesystem::remove_all(dir);
+    last = dir.string();
+  }
   std::filesystem::create_directories(dir);
   return dir;
 }
