@@ -9,16 +9,25 @@
 
 namespace minidl::ops {
 
-Conv2DWorkspace::Conv2DWorkspace(int64_t max_col_bytes) : max_col_bytes_(1) { set_max_col_bytes(max_col_bytes); }
+Conv2DWorkspace::Conv2DWorkspace(int64_t max_col_bytes, int64_t min_tile_rows)
+    : max_col_bytes_(1), min_tile_rows_(1) {
+  set_max_col_bytes(max_col_bytes);
+  set_min_tile_rows(min_tile_rows);
+}
 
 Conv2DWorkspace& Conv2DWorkspace::operator=(const Conv2DWorkspace& other) {
-  if (this != &other) *this = Conv2DWorkspace(other.max_col_bytes_);
+  if (this != &other) *this = Conv2DWorkspace(other.max_col_bytes_, other.min_tile_rows_);
   return *this;
 }
 
 void Conv2DWorkspace::set_max_col_bytes(int64_t bytes) {
   MINIDL_CHECK(bytes >= 1, ValueError, "Conv2DWorkspace: expected max_col_bytes >= 1, received {}", bytes);
   max_col_bytes_ = bytes;
+}
+
+void Conv2DWorkspace::set_min_tile_rows(int64_t rows) {
+  MINIDL_CHECK(rows >= 1, ValueError, "Conv2DWorkspace: expected min_tile_rows >= 1, received {}", rows);
+  min_tile_rows_ = rows;
 }
 
 float* Conv2DWorkspace::floats(int64_t n) {
@@ -76,8 +85,11 @@ Plan make_plan(const char* fn, const Conv2DGeometry& g, int64_t groups, int64_t 
   p.M = g.N * p.P;
   p.pointwise = g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.pad_top == 0 && g.pad_bottom == 0 &&
                 g.pad_left == 0 && g.pad_right == 0;
-  const int64_t row_bytes = p.KG * static_cast<int64_t>(sizeof(float));
-  p.tile = std::clamp<int64_t>(ws.max_col_bytes() / row_bytes, 1, std::max<int64_t>(p.M, 1));
+  // The cap counts all groups' columns: the group loop revisits a tile's x and
+  // y once per group, so the whole tile, not one group's share, should stay cached.
+  const int64_t row_bytes = p.KG * p.G * static_cast<int64_t>(sizeof(float));
+  p.tile = std::clamp<int64_t>(std::max(ws.max_col_bytes() / row_bytes, ws.min_tile_rows()), 1,
+                               std::max<int64_t>(p.M, 1));
   return p;
 }
 

@@ -14,11 +14,12 @@
 // im2col unfolds a block of rows into col [rows, KH*KW*C/G], and one GEMM
 //   y[rows, OC/G] = col * kernel_g          (ldc = OC: the group's column block)
 // computes them. The backward reuses the same unfolding:
-//   dkernel_g = col^T * dy_g     dx += col2im(dy_g * kernel_g^T)     dbias = sum dy.
-// To bound memory the rows are processed in tiles whose column buffer stays under
-// Conv2DWorkspace::max_col_bytes, so a large batch (or one huge image) never
-// materialises its whole unfolded matrix. A 1x1 kernel with stride 1 and no
-// padding skips im2col: x itself is the [N*H*W, C] matrix.
+//   dkernel_g = col^T * dy_g     dx_g = col2im(dy_g * kernel_g^T)     dbias = sum dy.
+// To bound memory the rows are processed in tiles sized by Conv2DWorkspace,
+// so a large batch (or one huge image) never materialises its whole unfolded
+// matrix. A 1x1 kernel with stride 1 and no
+// padding skips im2col: x itself is the [N*H*W, C] matrix. Both the GEMMs
+// (OpenBLAS) and the unfolding (core/threads.h parallel_for) use num_threads().
 //
 //   ops::Conv2DGeometry g = ops::make_conv_geometry(N, H, W, C, 3, 3, 1, 1, 1, 1, /*same=*/true);
 //   ops::Conv2DWorkspace ws;                  // keep it alive across calls
@@ -37,24 +38,35 @@ namespace minidl::ops {
 // tile ever needed and never shrinks, so repeated calls of one shape allocate
 // nothing. Not thread-safe: use one workspace per concurrent caller. Copies
 // share no buffer with the original.
+//
+// Tiling: a tile is max(min_tile_rows, max_col_bytes / (4*KH*KW*C)) output
+// pixels (at most the whole batch), i.e. the cap is on the unfolded tile of
+// all groups together; only one group's columns (a 1/G share) are held at a
+// time. The column buffer therefore stays under
+// max(max_col_bytes / G, min_tile_rows * 4*KH*KW*C/G) bytes.
 class Conv2DWorkspace {
  public:
-  // 4 MiB keeps a tile's columns in cache between im2col writing them and the
-  // GEMM reading them; on bench_conv2d's shapes a 16 MiB cap was 20-30% slower
-  // (single thread), and 1-4 MiB were within a few percent of each other.
-  static constexpr int64_t kDefaultMaxColBytes = int64_t{4} << 20;
+  // Measured with bench_conv2d (process CPU time, one thread): tiles that stay
+  // in cache between im2col writing them and the GEMM reading them win, by
+  // 20-30% at 16 MiB vs 0.25-1 MiB; grouped convs (which revisit a tile's
+  // input and output once per group) gain most.
+  static constexpr int64_t kDefaultMaxColBytes = int64_t{1} << 20;
+  // A GEMM over fewer rows spends more time packing the kernel than multiplying.
+  static constexpr int64_t kDefaultMinTileRows = 256;
 
-  explicit Conv2DWorkspace(int64_t max_col_bytes = kDefaultMaxColBytes);
-  Conv2DWorkspace(const Conv2DWorkspace& other) : Conv2DWorkspace(other.max_col_bytes_) {}
+  // ValueError unless max_col_bytes >= 1 and min_tile_rows >= 1.
+  explicit Conv2DWorkspace(int64_t max_col_bytes = kDefaultMaxColBytes,
+                           int64_t min_tile_rows = kDefaultMinTileRows);
+  Conv2DWorkspace(const Conv2DWorkspace& other) : Conv2DWorkspace(other.max_col_bytes_, other.min_tile_rows_) {}
   Conv2DWorkspace& operator=(const Conv2DWorkspace& other);
   Conv2DWorkspace(Conv2DWorkspace&&) noexcept = default;
   Conv2DWorkspace& operator=(Conv2DWorkspace&&) noexcept = default;
 
-  // Cap on the im2col buffer in bytes. The buffer holds at least one output
-  // pixel's receptive field (KH*KW*C/G floats) even when that exceeds the cap.
-  // ValueError unless bytes >= 1.
+  // The tiling parameters above; ValueError unless the value is >= 1.
   void set_max_col_bytes(int64_t bytes);
   int64_t max_col_bytes() const { return max_col_bytes_; }
+  void set_min_tile_rows(int64_t rows);
+  int64_t min_tile_rows() const { return min_tile_rows_; }
 
   // Floats currently allocated for the column buffer (for tests and diagnostics).
   int64_t capacity() const { return capacity_; }
@@ -66,6 +78,7 @@ class Conv2DWorkspace {
 
  private:
   int64_t max_col_bytes_;
+  int64_t min_tile_rows_;
   std::shared_ptr<float[]> buffer_;
   int64_t capacity_ = 0;
   std::vector<double> sums_;

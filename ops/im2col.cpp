@@ -20,7 +20,10 @@ inline void copy_run(const float* src, int64_t n, float* dst) {
   }
 }
 
-inline void zero_run(float* dst, int64_t n) { std::fill_n(dst, n, 0.f); }
+// Most runs are empty (no padding); skipping them avoids a memset call each.
+inline void zero_run(float* dst, int64_t n) {
+  if (n > 0) std::fill_n(dst, n, 0.f);
+}
 
 inline void add_run(const float* src, int64_t n, float* dst) {
   for (int64_t i = 0; i < n; ++i) dst[i] += src[i];

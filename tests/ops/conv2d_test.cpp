@@ -112,7 +112,7 @@ std::vector<Config> grid() {
     c.H = pick(1, 9), c.W = pick(1, 9);
     if (!c.same) c.H = std::max(c.H, (c.KH - 1) * c.DH + 1), c.W = std::max(c.W, (c.KW - 1) * c.DW + 1);
     c.bias = pick(0, 1) == 1;
-    c.cap_bytes = i % 3 == 0 ? pick(1, 3) * c.KH * c.KW * (c.C / c.G) * 4 + pick(0, 3) : 0;
+    c.cap_bytes = i % 3 == 0 ? pick(1, 3) * c.KH * c.KW * c.C * 4 + pick(0, 3) : 0;
     out.push_back(c);
   }
   // Named corners the random draw may miss.
@@ -124,7 +124,7 @@ std::vector<Config> grid() {
 }
 
 ops::Conv2DWorkspace workspace_for(const Config& c) {
-  return c.cap_bytes ? ops::Conv2DWorkspace(c.cap_bytes) : ops::Conv2DWorkspace();
+  return c.cap_bytes ? ops::Conv2DWorkspace(c.cap_bytes, 1) : ops::Conv2DWorkspace();
 }
 
 }  // namespace
@@ -170,7 +170,7 @@ TEST(Conv2D, BackwardComputesEachGradientAlone) {
   const auto x = random_floats(g.N * g.H * g.W * g.C, rng), k = random_floats(g.KH * g.KW * 2 * 4, rng);
   const auto dy = random_floats(g.N * g.OH * g.OW * 4, rng);
   std::vector<float> dx(x.size()), dk(k.size()), db(4), dx1(x.size()), dk1(k.size()), db1(4);
-  ops::Conv2DWorkspace ws(64);
+  ops::Conv2DWorkspace ws(64, 1);
   ops::conv2d_backward(x.data(), k.data(), dy.data(), g, 2, 4, dx.data(), dk.data(), db.data(), ws);
   ops::conv2d_backward(nullptr, k.data(), dy.data(), g, 2, 4, dx1.data(), nullptr, nullptr, ws);
   ops::conv2d_backward(x.data(), nullptr, dy.data(), g, 2, 4, nullptr, dk1.data(), nullptr, ws);
@@ -221,7 +221,7 @@ TEST(Conv2D, TinyCapKeepsColumnBufferBounded) {
   const Config c{4, 9, 9, 3, 3, 3, 1, 1, 1, 1, 1, 2, true, false, 0};
   const auto g = c.geometry();
   const int64_t row_floats = 3 * 3 * 3;
-  ops::Conv2DWorkspace ws(5 * row_floats * 4);  // five output pixels per tile
+  ops::Conv2DWorkspace ws(5 * row_floats * 4, 1);  // five output pixels per tile
   const auto x = random_floats(g.N * g.H * g.W * g.C, rng), k = random_floats(row_floats * 2, rng);
   std::vector<float> y(g.N * g.OH * g.OW * 2), dy(y.size(), 1.f), dx(x.size()), dk(k.size());
   ops::conv2d_forward(x.data(), k.data(), nullptr, g, 1, 2, y.data(), ws);
@@ -286,11 +286,36 @@ TEST(Conv2D, NullRequiredPointerThrows) {
                ValueError);
 }
 
-TEST(Conv2DWorkspace, RejectsNonPositiveCap) {
+TEST(Conv2DWorkspace, RejectsNonPositiveSettings) {
   EXPECT_THROW(ops::Conv2DWorkspace(0), ValueError);
+  EXPECT_THROW(ops::Conv2DWorkspace(1024, 0), ValueError);
   ops::Conv2DWorkspace ws;
   EXPECT_THROW(ws.set_max_col_bytes(-1), ValueError);
+  EXPECT_THROW(ws.set_min_tile_rows(0), ValueError);
   EXPECT_EQ(ws.max_col_bytes(), ops::Conv2DWorkspace::kDefaultMaxColBytes);
+  EXPECT_EQ(ws.min_tile_rows(), ops::Conv2DWorkspace::kDefaultMinTileRows);
+}
+
+TEST(Conv2DWorkspace, MinTileRowsOverridesATinyCap) {
+  std::mt19937 rng(10);
+  const auto g = ops::make_conv_geometry(2, 6, 6, 2, 3, 3, 1, 1, 1, 1, true);
+  const auto x = random_floats(2 * 6 * 6 * 2, rng), k = random_floats(3 * 3 * 2 * 3, rng);
+  std::vector<float> y(2 * 6 * 6 * 3);
+  ops::Conv2DWorkspace ws(1, 7);
+  ops::conv2d_forward(x.data(), k.data(), nullptr, g, 1, 3, y.data(), ws);
+  EXPECT_EQ(ws.capacity(), 7 * 3 * 3 * 2);
+  EXPECT_TRUE(close(y, Naive{g, 1, 3}.forward(x, k, nullptr), 1e-5));
+}
+
+TEST(Conv2DWorkspace, CapCountsTheColumnsOfAllGroups) {
+  std::mt19937 rng(11);
+  const auto g = ops::make_conv_geometry(1, 8, 8, 4, 3, 3, 1, 1, 1, 1, true);
+  const auto x = random_floats(8 * 8 * 4, rng), k = random_floats(3 * 3 * 1 * 8, rng);
+  std::vector<float> y(8 * 8 * 8);
+  ops::Conv2DWorkspace ws(10 * 3 * 3 * 4 * 4, 1);  // ten rows of all four groups' columns
+  ops::conv2d_forward(x.data(), k.data(), nullptr, g, 4, 8, y.data(), ws);
+  EXPECT_EQ(ws.capacity(), 10 * 3 * 3 * 1);  // one group's share at a time
+  EXPECT_TRUE(close(y, Naive{g, 4, 8}.forward(x, k, nullptr), 1e-5));
 }
 
 TEST(Conv2D, MacsCountsMultiplyAdds) {
