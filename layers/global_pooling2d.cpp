@@ -1,0 +1,79 @@
+#include "layers/global_pooling2d.h"
+
+#include "layers/config_utils.h"
+#include "layers/registry.h"
+#include "ops/pooling.h"
+
+namespace minidl {
+
+GlobalPooling2DImpl::GlobalPooling2DImpl(Kind kind, GlobalPooling2DOptions o)
+    : Layer(common_options(o),
+            to_snake_case(kind == Kind::kMax ? "GlobalMaxPooling2D" : "GlobalAveragePooling2D")),
+      kind_(kind),
+      keepdims_(o.keepdims) {
+  data_format_ = normalize_data_format(o.data_format, fmt::format("{} '{}'", class_name(), name()));
+}
+
+std::vector<Shape> GlobalPooling2DImpl::compute_output_shape(const std::vector<Shape>& input_shapes) {
+  const Shape& s = single_shape(input_shapes);
+  const bool cf = data_format_ == "channels_first";
+  if (s.size() != 4)
+    fail("expected input of rank 4 ({}), received shape {}",
+         cf ? "batch, channels, rows, cols" : "batch, rows, cols, channels", shape_str(s));
+  const int rows_axis = cf ? 2 : 1;
+  if (s[rows_axis] == 0 || s[rows_axis + 1] == 0)
+    fail("cannot pool over an empty spatial dimension, received shape {}", shape_str(s));
+  const int64_t C = cf ? s[1] : s[3];
+  if (!keepdims_) return {{s[0], C}};
+  return {cf ? Shape{s[0], C, 1, 1} : Shape{s[0], 1, 1, C}};
+}
+
+std::vector<Variable> GlobalPooling2DImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+  const Variable& x = single_input(inputs);
+  const Shape out_shape = compute_output_shape({x.shape()})[0];
+  const ImageBlock b = image_block(x.shape(), data_format_ == "channels_first");
+  const Shape x_shape = x.shape();
+  Tensor y(out_shape);  // [B, C] values in either layout
+  if (kind_ == Kind::kAverage) {
+    ops::global_avg_pool2d(x.value().data(), b.B, b.H, b.W, b.C, y.data());
+    return {make_result(y, {x}, class_name(), [b, x_shape](const Tensor& dy, const std::vector<bool>&) {
+      Tensor dx(x_shape);
+      ops::global_avg_pool2d_backward(dy.data(), b.B, b.H, b.W, b.C, dx.data());
+      return std::vector<Tensor>{dx};
+    })};
+  }
+  std::shared_ptr<std::vector<int64_t>> argmax;
+  if (grad_enabled() && x.requires_grad()) argmax = std::make_shared<std::vector<int64_t>>(y.numel());
+  ops::global_max_pool2d(x.value().data(), b.B, b.H, b.W, b.C, y.data(), argmax ? argmax->data() : nullptr);
+  return {make_result(y, {x}, class_name(), [b, x_shape, argmax](const Tensor& dy, const std::vector<bool>&) {
+    Tensor dx(x_shape);
+    ops::global_max_pool2d_backward(dy.data(), argmax->data(), b.B, b.H, b.W, b.C, dx.data());
+    return std::vector<Tensor>{dx};
+  })};
+}
+
+json GlobalPooling2DImpl::get_config() const {
+  json c = base_config();
+  c["data_format"] = data_format_;
+  c["keepdims"] = keepdims_;
+  return c;
+}
+
+GlobalPooling2DOptions GlobalPooling2DImpl::parse_config(const json& c, const std::string& owner) {
+  ConfigReader r(c, owner);
+  r.check_keys({"data_format", "keepdims"});
+  GlobalPooling2DOptions o;
+  detail::copy_common_options(o, common_options_from_config(r));
+  o.data_format = r.str("data_format", "");
+  o.keepdims = r.boolean("keepdims", false);  // absent before tf.keras 2.6
+  return o;
+}
+
+MINIDL_REGISTER_LAYER("GlobalAveragePooling2D",
+                      [](const json& c) -> LayerPtr { return GlobalAveragePooling2DImpl::from_config(c); },
+                      {"GlobalAvgPool2D"});
+MINIDL_REGISTER_LAYER("GlobalMaxPooling2D",
+                      [](const json& c) -> LayerPtr { return GlobalMaxPooling2DImpl::from_config(c); },
+                      {"GlobalMaxPool2D"});
+
+}  // namespace minidl
