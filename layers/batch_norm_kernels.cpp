@@ -1,0 +1,189 @@
+#include "layers/batch_norm_kernels.h"
+
+#include <cmath>
+#include <vector>
+
+#include "core/errors.h"
+
+namespace minidl::detail {
+
+namespace {
+
+// Visits every element of the [A, P, B] block as f(flat_index, feature).
+template <class F>
+void sweep(const BatchNormLayout& l, F&& f) {
+  for (int64_t a = 0; a < l.A; ++a)
+    for (int64_t p = 0; p < l.P; ++p) {
+      const int64_t base = (a * l.P + p) * l.B;
+      for (int64_t b = 0; b < l.B; ++b) f(base + b, p);
+    }
+}
+
+// The inputs recorded on the tape: x, then gamma and beta when present.
+struct TapeInputs {
+  std::vector<Variable> vars;
+  int gamma = -1, beta = -1;  // positions in vars, -1 when absent
+};
+
+TapeInputs tape_inputs(const Variable& x, const Variable& gamma, const Variable& beta) {
+  TapeInputs t;
+  t.vars.push_back(x);
+  if (gamma.defined()) {
+    t.gamma = static_cast<int>(t.vars.size());
+    t.vars.push_back(gamma);
+  }
+  if (beta.defined()) {
+    t.beta = static_cast<int>(t.vars.size());
+    t.vars.push_back(beta);
+  }
+  return t;
+}
+
+// A [P] copy of a P-element parameter, or `fill` everywhere when absent.
+std::vector<float> param_values(const Variable& v, int64_t P, float fill) {
+  if (!v.defined()) return std::vector<float>(static_cast<size_t>(P), fill);
+  MINIDL_CHECK(v.value().numel() == P, ValueError, "batch norm: parameter {} has {} elements, expected {}", v.name(),
+               v.value().numel(), P);
+  return v.value().to_vector();
+}
+
+void check_layout(const Variable& x, const BatchNormLayout& l) {
+  MINIDL_CHECK(x.value().numel() == l.A * l.P * l.B, ValueError,
+               "batch norm: input of shape {} does not match the layout [{}, {}, {}]", shape_str(x.shape()), l.A,
+               l.P, l.B);
+}
+
+// Packs the per-feature parameter gradients into tensors of the parameters' shapes.
+Tensor param_grad(const std::vector<double>& g, const Shape& shape) {
+  Tensor t(shape);
+  for (size_t i = 0; i < g.size(); ++i) t[static_cast<int64_t>(i)] = static_cast<float>(g[i]);
+  return t;
+}
+
+}  // namespace
+
+Variable batch_norm_training(const Variable& x, const Variable& gamma, const Variable& beta,
+                             const BatchNormLayout& l, float epsilon, BatchMoments* moments) {
+  check_layout(x, l);
+  const int64_t P = l.P;
+  const double n = static_cast<double>(l.A * l.B);
+  const float* xs = x.value().data();
+
+  // Two passes (mean, then squared deviations) keep the variance accurate when |mean| >> std.
+  std::vector<double> sum(P, 0.0), sq(P, 0.0);
+  sweep(l, [&](int64_t i, int64_t p) { sum[p] += xs[i]; });
+  std::vector<float> mean(P), inv(P);
+  Tensor mean_t({P}), var_t({P});  // [P] each
+  for (int64_t p = 0; p < P; ++p) mean[p] = static_cast<float>(n > 0 ? sum[p] / n : 0.0);
+  sweep(l, [&](int64_t i, int64_t p) {
+    const double d = double(xs[i]) - double(mean[p]);
+    sq[p] += d * d;
+  });
+  for (int64_t p = 0; p < P; ++p) {
+    const double var = n > 0 ? sq[p] / n : 0.0;
+    inv[p] = static_cast<float>(1.0 / std::sqrt(var + double(epsilon)));
+    mean_t[p] = mean[p];
+    var_t[p] = static_cast<float>(var);
+  }
+  if (moments) *moments = {mean_t, var_t};
+
+  const std::vector<float> g = param_values(gamma, P, 1.f), bt = param_values(beta, P, 0.f);
+  std::vector<float> k(P);  // gamma / sqrt(var + eps)
+  for (int64_t p = 0; p < P; ++p) k[p] = g[p] * inv[p];
+  Tensor y(x.shape());
+  float* ys = y.data();
+  sweep(l, [&](int64_t i, int64_t p) { ys[i] = (xs[i] - mean[p]) * k[p] + bt[p]; });
+
+  TapeInputs t = tape_inputs(x, gamma, beta);
+  const Tensor xv = x.value();
+  const Shape gamma_shape = gamma.defined() ? gamma.shape() : Shape{};
+  const Shape beta_shape = beta.defined() ? beta.shape() : Shape{};
+  const int gi = t.gamma, bi = t.beta;
+  return make_result(
+      y, std::move(t.vars), "BatchNormalization",
+      [xv, l, n, mean, inv, k, gi, bi, gamma_shape, beta_shape](const Tensor& dy, const std::vector<bool>& needs) {
+        const int64_t P = l.P;
+        const float* xs = xv.data();
+        const float* gs = dy.data();
+        std::vector<double> dbeta(P, 0.0), dgamma(P, 0.0);  // sum(dy), sum(dy * xhat)
+        sweep(l, [&](int64_t i, int64_t p) {
+          dbeta[p] += gs[i];
+          dgamma[p] += double(gs[i]) * (double(xs[i]) - double(mean[p]));
+        });
+        for (int64_t p = 0; p < P; ++p) dgamma[p] *= inv[p];
+        std::vector<Tensor> grads(needs.size());
+        if (needs[0]) {
+          // dx = k * (dy - mean(dy) - xhat * mean(dy * xhat)), k = gamma / sqrt(var + eps).
+          std::vector<float> mb(P), mg(P);
+          for (int64_t p = 0; p < P; ++p) {
+            mb[p] = static_cast<float>(dbeta[p] / n);
+            mg[p] = static_cast<float>(dgamma[p] / n);
+          }
+          Tensor dx(xv.shape());
+          float* d = dx.data();
+          sweep(l, [&](int64_t i, int64_t p) {
+            const float xhat = (xs[i] - mean[p]) * inv[p];
+            d[i] = k[p] * (gs[i] - mb[p] - xhat * mg[p]);
+          });
+          grads[0] = dx;
+        }
+        if (gi >= 0 && needs[gi]) grads[gi] = param_grad(dgamma, gamma_shape);
+        if (bi >= 0 && needs[bi]) grads[bi] = param_grad(dbeta, beta_shape);
+        return grads;
+      });
+}
+
+Variable batch_norm_inference(const Variable& x, const Variable& gamma, const Variable& beta, const Tensor& mean,
+                              const Tensor& variance, const BatchNormLayout& l, float epsilon) {
+  check_layout(x, l);
+  const int64_t P = l.P;
+  MINIDL_CHECK(mean.numel() == P && variance.numel() == P, ValueError,
+               "batch norm: moving statistics have {} and {} elements, expected {}", mean.numel(), variance.numel(),
+               P);
+  const std::vector<float> g = param_values(gamma, P, 1.f), bt = param_values(beta, P, 0.f);
+  const std::vector<float> m = mean.to_vector();
+  std::vector<float> rs(P), a(P), c(P);
+  for (int64_t p = 0; p < P; ++p) {
+    rs[p] = 1.f / std::sqrt(variance[p] + epsilon);
+    a[p] = rs[p] * g[p];
+    c[p] = bt[p] - m[p] * a[p];
+  }
+  const float* xs = x.value().data();
+  Tensor y(x.shape());
+  float* ys = y.data();
+  sweep(l, [&](int64_t i, int64_t p) { ys[i] = xs[i] * a[p] + c[p]; });
+
+  TapeInputs t = tape_inputs(x, gamma, beta);
+  const Tensor xv = x.value();
+  const Shape gamma_shape = gamma.defined() ? gamma.shape() : Shape{};
+  const Shape beta_shape = beta.defined() ? beta.shape() : Shape{};
+  const int gi = t.gamma, bi = t.beta;
+  return make_result(y, std::move(t.vars), "BatchNormalization",
+                     [xv, l, m, rs, a, gi, bi, gamma_shape, beta_shape](const Tensor& dy,
+                                                                        const std::vector<bool>& needs) {
+                       const int64_t P = l.P;
+                       const float* gs = dy.data();
+                       std::vector<Tensor> grads(needs.size());
+                       if (needs[0]) {
+                         Tensor dx(xv.shape());
+                         float* d = dx.data();
+                         sweep(l, [&](int64_t i, int64_t p) { d[i] = gs[i] * a[p]; });
+                         grads[0] = dx;
+                       }
+                       const bool want_g = gi >= 0 && needs[gi], want_b = bi >= 0 && needs[bi];
+                       if (want_g || want_b) {
+                         const float* xs = xv.data();
+                         std::vector<double> dbeta(P, 0.0), dgamma(P, 0.0);
+                         sweep(l, [&](int64_t i, int64_t p) {
+                           dbeta[p] += gs[i];
+                           dgamma[p] += double(gs[i]) * (double(xs[i]) - double(m[p]));
+                         });
+                         for (int64_t p = 0; p < P; ++p) dgamma[p] *= rs[p];
+                         if (want_g) grads[gi] = param_grad(dgamma, gamma_shape);
+                         if (want_b) grads[bi] = param_grad(dbeta, beta_shape);
+                       }
+                       return grads;
+                     });
+}
+
+}  // namespace minidl::detail
