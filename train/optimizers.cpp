@@ -40,7 +40,9 @@ json OptimizerBase::get_config() const {
     c["learning_rate"] = static_cast<double>(static_cast<float>(lr_));  // Keras stores float32
   }
   c["decay"] = 0.0;
-  for (auto& [k, v] : extra_config().items()) c[k] = v;
+  // A named copy: items() of the temporary would dangle inside the range-for.
+  const json extra = extra_config();
+  for (const auto& [k, v] : extra.items()) c[k] = v;
   return c;
 }
 
@@ -104,6 +106,7 @@ json Adam::extra_config() const {
 // Centered subtracts mg^2 from ms in the denominator.
 
 RMSprop::RMSprop(double lr, RMSpropOptions o) : OptimizerBase(lr), o_(o) {}
+RMSprop::RMSprop(std::shared_ptr<LearningRateSchedule> s, RMSpropOptions o) : OptimizerBase(std::move(s)), o_(o) {}
 
 void RMSprop::update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t) {
   const float rho = static_cast<float>(o_.rho), eps = static_cast<float>(o_.epsilon), a = static_cast<float>(lr);
@@ -135,6 +138,7 @@ json RMSprop::extra_config() const {
 // Adagrad: acc += g^2; w -= lr * g / (sqrt(acc) + eps).
 
 Adagrad::Adagrad(double lr, AdagradOptions o) : OptimizerBase(lr), o_(o) {}
+Adagrad::Adagrad(std::shared_ptr<LearningRateSchedule> s, AdagradOptions o) : OptimizerBase(std::move(s)), o_(o) {}
 
 void Adagrad::update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t) {
   const float a = static_cast<float>(lr), eps = static_cast<float>(o_.epsilon);
@@ -154,6 +158,8 @@ json Adagrad::extra_config() const {
 // acc_u = rho acc_u + (1 - rho) u^2; w -= lr * u.
 
 Adadelta::Adadelta(double lr, AdadeltaOptions o) : OptimizerBase(lr), o_(o) {}
+Adadelta::Adadelta(std::shared_ptr<LearningRateSchedule> s, AdadeltaOptions o)
+    : OptimizerBase(std::move(s)), o_(o) {}
 
 void Adadelta::update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t) {
   const float rho = static_cast<float>(o_.rho), eps = static_cast<float>(o_.epsilon), a = static_cast<float>(lr);
@@ -173,6 +179,7 @@ json Adadelta::extra_config() const { return {{"rho", f32(o_.rho)}, {"epsilon", 
 // Adamax: m = b1 m + (1 - b1) g; u = max(b2 u, |g|); w -= lr / (1 - b1^t) * m / (u + eps).
 
 Adamax::Adamax(double lr, AdamaxOptions o) : OptimizerBase(lr), o_(o) {}
+Adamax::Adamax(std::shared_ptr<LearningRateSchedule> s, AdamaxOptions o) : OptimizerBase(std::move(s)), o_(o) {}
 
 void Adamax::update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t t) {
   const float b1 = static_cast<float>(o_.beta_1), b2 = static_cast<float>(o_.beta_2);
@@ -196,6 +203,7 @@ json Adamax::extra_config() const {
 //   mu_t = b1 (1 - 0.5 * 0.96^(0.004 t)), mu_{t+1} likewise, m_schedule = prod mu.
 
 Nadam::Nadam(double lr, NadamOptions o) : OptimizerBase(lr), o_(o) {}
+Nadam::Nadam(std::shared_ptr<LearningRateSchedule> s, NadamOptions o) : OptimizerBase(std::move(s)), o_(o) {}
 
 void Nadam::update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t t) {
   const double b1 = o_.beta_1, b2 = o_.beta_2;
@@ -251,6 +259,7 @@ OptimizerPtr optimizer_from_config(const json& cc) {
   const json c = cc.contains("config") && cc["config"].is_object() ? cc["config"] : json::object();
   auto num = [&](const char* key, double fallback) {
     if (!c.contains(key) || c[key].is_null()) return fallback;
+    if (std::string(key) == "learning_rate" && c[key].is_object()) return fallback;  // a schedule, read below
     MINIDL_CHECK(c[key].is_number(), ValueError, "optimizer config: '{}' must be a number, received {}", key,
                  c[key].dump());
     return c[key].get<double>();
@@ -274,19 +283,20 @@ OptimizerPtr optimizer_from_config(const json& cc) {
     AdamOptions o{num("beta_1", 0.9), num("beta_2", 0.999), num("epsilon", 1e-7), c.value("amsgrad", false)};
     opt = schedule ? std::make_shared<Adam>(schedule, o) : std::make_shared<Adam>(pick(0.001), o);
   } else if (k == "rmsprop") {
-    opt = std::make_shared<RMSprop>(pick(0.001), RMSpropOptions{num("rho", 0.9), num("momentum", 0),
-                                                                num("epsilon", 1e-7), c.value("centered", false)});
+    RMSpropOptions o{num("rho", 0.9), num("momentum", 0), num("epsilon", 1e-7), c.value("centered", false)};
+    opt = schedule ? std::make_shared<RMSprop>(schedule, o) : std::make_shared<RMSprop>(pick(0.001), o);
   } else if (k == "adagrad") {
-    opt = std::make_shared<Adagrad>(pick(0.001),
-                                    AdagradOptions{num("initial_accumulator_value", 0.1), num("epsilon", 1e-7)});
+    AdagradOptions o{num("initial_accumulator_value", 0.1), num("epsilon", 1e-7)};
+    opt = schedule ? std::make_shared<Adagrad>(schedule, o) : std::make_shared<Adagrad>(pick(0.001), o);
   } else if (k == "adadelta") {
-    opt = std::make_shared<Adadelta>(pick(0.001), AdadeltaOptions{num("rho", 0.95), num("epsilon", 1e-7)});
+    AdadeltaOptions o{num("rho", 0.95), num("epsilon", 1e-7)};
+    opt = schedule ? std::make_shared<Adadelta>(schedule, o) : std::make_shared<Adadelta>(pick(0.001), o);
   } else if (k == "adamax") {
-    opt = std::make_shared<Adamax>(pick(0.001),
-                                   AdamaxOptions{num("beta_1", 0.9), num("beta_2", 0.999), num("epsilon", 1e-7)});
+    AdamaxOptions o{num("beta_1", 0.9), num("beta_2", 0.999), num("epsilon", 1e-7)};
+    opt = schedule ? std::make_shared<Adamax>(schedule, o) : std::make_shared<Adamax>(pick(0.001), o);
   } else if (k == "nadam") {
-    opt = std::make_shared<Nadam>(pick(0.001),
-                                  NadamOptions{num("beta_1", 0.9), num("beta_2", 0.999), num("epsilon", 1e-7)});
+    NadamOptions o{num("beta_1", 0.9), num("beta_2", 0.999), num("epsilon", 1e-7)};
+    opt = schedule ? std::make_shared<Nadam>(schedule, o) : std::make_shared<Nadam>(pick(0.001), o);
   } else {
     raise<ValueError>("Unknown optimizer class '{}' in config", cls);
   }

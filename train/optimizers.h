@@ -128,6 +128,7 @@ struct RMSpropOptions {
 class RMSprop : public OptimizerBase {
  public:
   explicit RMSprop(double learning_rate = 0.001, RMSpropOptions o = {});
+  explicit RMSprop(std::shared_ptr<LearningRateSchedule> s, RMSpropOptions o = {});
   MINIDL_OPTIMIZER_COMMON(RMSprop)
   int num_slots() const override { return 3; }  // ms, mom, mg
 
@@ -141,6 +142,7 @@ struct AdagradOptions {
 class Adagrad : public OptimizerBase {
  public:
   explicit Adagrad(double learning_rate = 0.001, AdagradOptions o = {});
+  explicit Adagrad(std::shared_ptr<LearningRateSchedule> s, AdagradOptions o = {});
   MINIDL_OPTIMIZER_COMMON(Adagrad)
   int num_slots() const override { return 1; }
   float init_slot(int) const override { return static_cast<float>(o_.initial_accumulator_value); }
@@ -155,6 +157,7 @@ struct AdadeltaOptions {
 class Adadelta : public OptimizerBase {
  public:
   explicit Adadelta(double learning_rate = 0.001, AdadeltaOptions o = {});
+  explicit Adadelta(std::shared_ptr<LearningRateSchedule> s, AdadeltaOptions o = {});
   MINIDL_OPTIMIZER_COMMON(Adadelta)
   int num_slots() const override { return 2; }
 
@@ -168,6 +171,7 @@ struct AdamaxOptions {
 class Adamax : public OptimizerBase {
  public:
   explicit Adamax(double learning_rate = 0.001, AdamaxOptions o = {});
+  explicit Adamax(std::shared_ptr<LearningRateSchedule> s, AdamaxOptions o = {});
   MINIDL_OPTIMIZER_COMMON(Adamax)
   int num_slots() const override { return 2; }
 
@@ -181,6 +185,7 @@ struct NadamOptions {
 class Nadam : public OptimizerBase {
  public:
   explicit Nadam(double learning_rate = 0.001, NadamOptions o = {});
+  explicit Nadam(std::shared_ptr<LearningRateSchedule> s, NadamOptions o = {});
   MINIDL_OPTIMIZER_COMMON(Nadam)
   int num_slots() const override { return 2; }
 
