@@ -36,6 +36,18 @@ Variable to_per_sample(const Variable& v) {
   return ag::mean(v, axes);
 }
 
+// Keras (squeeze_or_expand_dimensions) lets targets differ from predictions by
+// a trailing axis of 1: y_true (N,) against y_pred (N, 1), or (N, 1) against (N,).
+Variable match_rank(const Variable& t, const Variable& p) {
+  if (t.rank() + 1 == p.rank() && p.shape().back() == 1) {
+    Shape s = t.shape();
+    s.push_back(1);
+    return ag::reshape(t, s);
+  }
+  if (t.rank() == p.rank() + 1 && t.shape().back() == 1) return ag::reshape(t, p.shape());
+  return t;
+}
+
 class FunctionLoss : public Loss {
  public:
   using Fn = std::function<Variable(const Variable&, const Variable&)>;
@@ -50,7 +62,8 @@ class FunctionLoss : public Loss {
     return c;
   }
   Variable per_sample(const Variable& y_true, const Variable& y_pred) const override {
-    return to_per_sample(fn_(y_true, y_pred));
+    MINIDL_CHECK(y_true.defined() && y_pred.defined(), ValueError, "{}: y_true and y_pred must be defined", name_);
+    return to_per_sample(fn_(match_rank(y_true, y_pred), y_pred));
   }
 
  private:
@@ -72,10 +85,10 @@ Variable mae(const Variable& t, const Variable& p) {
 Variable bce(const Variable& t, const Variable& p, bool from_logits) {
   check_same_shape("binary_crossentropy", t, p);
   if (from_logits) {
-    // max(x, 0) - x*z + log(1 + exp(-|x|)), stable for any logit.
-    Variable zero(Tensor::scalar(0.f));
-    Variable v = ag::maximum(p, zero) - p * t + ag::log(ag::add_scalar(ag::exp(-ag::abs(p)), 1.f));
-    return mean_last(v);
+    // softplus(x) - x*z equals TF's max(x, 0) - x*z + log1p(exp(-|x|)) and is as
+    // stable, but its gradient sigmoid(x) - z is also right at x == 0, where
+    // the max/abs subgradients would give 1 - z (an all-zero logit layer starts there).
+    return mean_last(ag::softplus(p) - p * t);
   }
   Variable pc = ag::clip(p, kEpsilon, 1.f - kEpsilon);
   Variable one(Tensor::scalar(1.f));
