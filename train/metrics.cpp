@@ -25,6 +25,9 @@ class MeanMetric : public Metric {
                  shape_str(y_pred.shape()));
     values_.clear();
     fn_(y_true, y_pred, values_);
+    MINIDL_CHECK(!sw.defined() || sw.numel() == static_cast<int64_t>(values_.size()), ValueError,
+                 "metric {}: sample_weight {} does not give one weight per sample ({})", name_, shape_str(sw.shape()),
+                 values_.size());
     for (size_t i = 0; i < values_.size(); ++i) {
       const double w = sw.defined() ? sw[static_cast<int64_t>(i)] : 1.0;
       total_ += w * values_[i];
@@ -86,8 +89,17 @@ MeanMetric::Fn binary_accuracy(const std::string& name, float threshold = 0.5f) 
 MeanMetric::Fn top_k(const std::string& name, int k, bool sparse) {
   return [name, k, sparse](const Tensor& t, const Tensor& p, std::vector<double>& out) {
     const int64_t c = cols(p);
+    if (sparse) {
+      MINIDL_CHECK(t.numel() == rows(p), ValueError,
+                   "metric {}: expected one integer label per sample, got y_true {} for y_pred {}", name,
+                   shape_str(t.shape()), shape_str(p.shape()));
+    } else {
+      check_same_size(name, t, p);
+    }
     for (int64_t i = 0; i < rows(p); ++i) {
       const int64_t label = sparse ? std::lround(t[i]) : argmax_row(t, i);
+      MINIDL_CHECK(label >= 0 && label < c, ValueError, "metric {}: label {} of sample {} is not in [0, {})", name,
+                   t[i], i, c);
       const float v = p[i * c + label];
       int64_t greater = 0;
       for (int64_t j = 0; j < c; ++j) greater += p[i * c + j] > v;
@@ -108,16 +120,54 @@ MeanMetric::Fn elementwise_mean(const std::string& name, double (*f)(double)) {
   };
 }
 
+// "accuracy" / "acc": tf.keras 2 picks the variant from the shapes of the
+// first batch it sees (compile_utils), not from the loss: binary when y_pred's
+// last axis is 1, sparse when y_true has lower rank or a last axis of 1 against
+// several classes, categorical otherwise. The choice then stays fixed.
+class AutoAccuracy : public Metric {
+ public:
+  explicit AutoAccuracy(std::string name) : name_(std::move(name)) {}
+  std::string name() const override { return name_; }
+  void update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor& sw) override {
+    if (!inner_) {
+      MINIDL_CHECK(y_pred.rank() >= 1 && y_true.rank() >= 1, ValueError,
+                   "metric {}: y_true {} and y_pred {} need a batch axis", name_, shape_str(y_true.shape()),
+                   shape_str(y_pred.shape()));
+      const int64_t t_last = y_true.shape().back(), p_last = y_pred.shape().back();
+      if (p_last == 1) {
+        inner_ = std::make_shared<MeanMetric>(name_, binary_accuracy(name_));
+      } else if (y_true.rank() < y_pred.rank() || (t_last == 1 && p_last > 1)) {
+        inner_ = std::make_shared<MeanMetric>(name_, sparse_categorical_accuracy(name_));
+      } else {
+        inner_ = std::make_shared<MeanMetric>(name_, categorical_accuracy(name_));
+      }
+    }
+    inner_->update_state(y_true, y_pred, sw);
+  }
+  double result() const override { return inner_ ? inner_->result() : 0.0; }
+  void reset_state() override {
+    if (inner_) inner_->reset_state();
+  }
+
+ private:
+  std::string name_;
+  MetricPtr inner_;
+};
+
 }  // namespace
 
-MetricPtr get_metric(const std::string& id, const std::string& loss_name) {
-  if (id == "accuracy" || id == "acc") {
-    // Keras resolves plain accuracy from the loss.
-    if (loss_name == "binary_crossentropy") return std::make_shared<MeanMetric>(id, binary_accuracy(id));
-    if (loss_name == "sparse_categorical_crossentropy")
-      return std::make_shared<MeanMetric>(id, sparse_categorical_accuracy(id));
-    return std::make_shared<MeanMetric>(id, categorical_accuracy(id));
-  }
+MetricPtr TopKCategoricalAccuracy(int k, const std::string& name) {
+  MINIDL_CHECK(k >= 1, ValueError, "TopKCategoricalAccuracy: k must be >= 1, received {}", k);
+  return std::make_shared<MeanMetric>(name, top_k(name, k, false));
+}
+
+MetricPtr SparseTopKCategoricalAccuracy(int k, const std::string& name) {
+  MINIDL_CHECK(k >= 1, ValueError, "SparseTopKCategoricalAccuracy: k must be >= 1, received {}", k);
+  return std::make_shared<MeanMetric>(name, top_k(name, k, true));
+}
+
+MetricPtr get_metric(const std::string& id, const std::string& /*loss_name*/) {
+  if (id == "accuracy" || id == "acc") return std::make_shared<AutoAccuracy>(id);
   if (id == "categorical_accuracy") return std::make_shared<MeanMetric>(id, categorical_accuracy(id));
   if (id == "sparse_categorical_accuracy") return std::make_shared<MeanMetric>(id, sparse_categorical_accuracy(id));
   if (id == "binary_accuracy") return std::make_shared<MeanMetric>(id, binary_accuracy(id));

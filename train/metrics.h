@@ -2,9 +2,10 @@
 //
 // A Metric accumulates with update_state over the batches of an epoch and
 // reports result(); the fit loop resets it at each epoch start. "accuracy" is
-// resolved against the compiled loss as Keras does: binary_accuracy for
-// binary_crossentropy, sparse_categorical_accuracy for sparse targets,
-// categorical_accuracy otherwise.
+// resolved as tf.keras 2 does, from the shapes of the first batch it sees:
+// binary_accuracy when y_pred's last axis is 1, sparse_categorical_accuracy
+// when y_true has a lower rank than y_pred or a last axis of 1 against several
+// classes, categorical_accuracy otherwise (whatever the loss).
 #pragma once
 
 #include <memory>
@@ -27,9 +28,17 @@ class Metric {
 
 using MetricPtr = std::shared_ptr<Metric>;
 
-// `identifier` is a Keras metric name; `loss_name` (the compiled loss's name)
-// resolves "accuracy"/"acc". ValueError for an unknown name.
+// `identifier` is a Keras metric name. "accuracy"/"acc" resolve from shapes on
+// the first update (see above); `loss_name` is accepted for callers that pass
+// it and no longer used. ValueError for an unknown name.
 MetricPtr get_metric(const std::string& identifier, const std::string& loss_name = "");
+
+// Keras's TopKCategoricalAccuracy / SparseTopKCategoricalAccuracy classes: a
+// sample counts when its true class is among the k largest predictions (ties
+// at the boundary count, as tf.nn.in_top_k). ValueError unless k >= 1; at
+// update, ValueError for a label outside [0, classes).
+MetricPtr TopKCategoricalAccuracy(int k = 5, const std::string& name = "top_k_categorical_accuracy");
+MetricPtr SparseTopKCategoricalAccuracy(int k = 5, const std::string& name = "sparse_top_k_categorical_accuracy");
 
 class MetricArg {
  public:
