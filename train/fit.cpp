@@ -194,6 +194,7 @@ History ModelImpl::fit(const Tensor& x_all, const Tensor& y_all, FitOptions o) {
   std::vector<int64_t> order(n);
 
   stop_training = false;
+  Logs last_logs;  // Keras passes the last epoch's logs to on_train_end
   for (auto& cb : callbacks) cb->on_train_begin({});
   for (int epoch = o.initial_epoch; epoch < o.epochs && !stop_training; ++epoch) {
     std::iota(order.begin(), order.end(), 0);
@@ -225,12 +226,14 @@ History ModelImpl::fit(const Tensor& x_all, const Tensor& y_all, FitOptions o) {
     Logs logs = loop.metric_logs("");
     logs["loss"] = seen ? loss_sum / static_cast<double>(seen) : 0.0;
     if (val && !stop_training) {
-      Logs v = loop.evaluate(val->first, val->second, Tensor(), o.batch_size, {});
+      // Keras validates through evaluate() with fit's callbacks: the test hooks fire here.
+      Logs v = loop.evaluate(val->first, val->second, Tensor(), o.batch_size, callbacks);
       for (const auto& [k, value] : v) logs["val_" + k] = value;
     }
     for (auto& cb : callbacks) cb->on_epoch_end(epoch, logs);
+    last_logs = logs;
   }
-  for (auto& cb : callbacks) cb->on_train_end({});
+  for (auto& cb : callbacks) cb->on_train_end(last_logs);
   return *history;
 }
 

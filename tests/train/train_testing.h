@@ -1,0 +1,48 @@
+// tests/train/train_testing.h — small models and data shared by the train tests.
+#pragma once
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "layers/dense.h"
+#include "layers/input_layer.h"
+#include "train/model.h"
+
+namespace minidl::testing {
+
+// Input(in) -> Dense(out) with the given options, compiled with plain SGD and mse.
+inline Model linear_model(int64_t in = 2, int64_t out = 1, double lr = 0.1, DenseOptions o = {}) {
+  KerasTensor x = Input({in});
+  Model m(x, Dense(out, std::move(o))(x));
+  m->compile(std::make_shared<SGD>(lr), "mse");
+  return m;
+}
+
+// n samples of [n, in] and [n, out] targets from fixed formulas (no randomness).
+inline Tensor ramp(int64_t n, int64_t cols, float scale = 0.1f, float offset = 0.f) {
+  Tensor t({n, cols});
+  for (int64_t i = 0; i < t.numel(); ++i) t[i] = offset + scale * static_cast<float>((i * 7) % 11) - 0.5f;
+  return t;
+}
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// Everything written to a FILE* opened with std::tmpfile().
+inline std::string read_all(std::FILE* f) {
+  std::fflush(f);
+  std::rewind(f);
+  std::string s;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
+  return s;
+}
+
+}  // namespace minidl::testing
