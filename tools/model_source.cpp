@@ -1,0 +1,53 @@
+// The MODEL argument shared by the model-taking subcommands, and saving by extension.
+#include <string>
+
+#include "io/keras_model.h"
+#include "tools/commands.h"
+
+namespace minidl::cli {
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+void add_model_options(CLI::App& sub, ModelSource& source) {
+  sub.add_option("MODEL", source.path, "full-model file (.h5 or .keras)");
+  auto* arch = sub.add_option("--architecture", source.architecture,
+                              "architecture JSON (Keras model.to_json()), with --weights");
+  auto* weights = sub.add_option("--weights", source.weights, "weights file (.h5 or .weights.h5), with --architecture");
+  arch->needs(weights);
+  weights->needs(arch);
+}
+
+std::shared_ptr<ModelImpl> load_model_source(const ModelSource& source) {
+  const bool has_parts = !source.architecture.empty() || !source.weights.empty();
+  if (!source.path.empty() && has_parts)
+    throw UsageError("give either MODEL or --architecture/--weights, not both (MODEL '" + source.path + "')");
+  if (source.path.empty() && !has_parts)
+    throw UsageError("missing MODEL (a .h5 or .keras file, or --architecture ARCH.json --weights WEIGHTS.h5)");
+  if (has_parts) {
+    if (source.architecture.empty() || source.weights.empty())
+      throw UsageError("--architecture and --weights go together");
+    return load_model_from_parts(source.architecture, source.weights);
+  }
+  return load_model(source.path);
+}
+
+void check_save_path(const std::string& path) {
+  if (!ends_with(path, ".h5") && !ends_with(path, ".keras"))
+    throw UsageError("output '" + path + "': expected a name ending in .h5, .keras or .weights.h5");
+}
+
+void save_by_extension(const ModelImpl& model, const std::string& path) {
+  check_save_path(path);
+  // .weights.h5 is Keras 3's weights-only name; plain .h5 stays the legacy full model.
+  if (ends_with(path, ".weights.h5"))
+    save_weights(model, path, /*keras3=*/true);
+  else
+    save_model(model, path);
+}
+
+}  // namespace minidl::cli
