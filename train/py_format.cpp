@@ -33,6 +33,8 @@ struct Spec {
   char type = 0;
 };
 
+constexpr int kMaxWidth = 1000;
+
 bool is_align(char c) { return c == '<' || c == '>' || c == '^' || c == '='; }
 
 Spec parse_spec(std::string_view s, std::string_view pattern) {
@@ -58,14 +60,21 @@ Spec parse_spec(std::string_view s, std::string_view pattern) {
     sp.zero = true;
     ++i;
   }
-  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) sp.width = sp.width * 10 + (s[i++] - '0');
+  // Widths and precisions are capped: a file name has no use for more, and
+  // the cap keeps the arithmetic from overflowing.
+  auto number = [&](int& out) {
+    out = 0;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
+      out = out * 10 + (s[i++] - '0');
+      if (out > kMaxWidth) bad("width or precision above 1000");
+    }
+  };
+  number(sp.width);
   if (i < s.size() && (s[i] == ',' || s[i] == '_')) sp.grouping = s[i++];
   if (i < s.size() && s[i] == '.') {
     ++i;
     if (i >= s.size() || !std::isdigit(static_cast<unsigned char>(s[i]))) bad("'.' without a precision");
-    sp.precision = 0;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])))
-      sp.precision = sp.precision * 10 + (s[i++] - '0');
+    number(sp.precision);
   }
   if (i < s.size()) sp.type = s[i++];
   if (i != s.size()) bad("invalid characters");

@@ -29,8 +29,9 @@ using PyValue = std::variant<int64_t, double>;
 // e E f F g G % (and none) for both; an int given a float type is converted as
 // Python does. With no spec, ints print in decimal and floats as py_float_repr.
 // Throws ValueError naming the pattern for a missing key (Python's KeyError), a
-// positional or nested field, attribute/index access, an unmatched brace, or a
-// spec that does not apply to the value (e.g. "d" on a float).
+// positional or nested field, attribute/index access, an unmatched brace, a
+// width or precision above 1000, or a spec that does not apply to the value
+// (e.g. "d" on a float).
 std::string py_format(std::string_view pattern, const std::map<std::string, PyValue>& kwargs);
 
 // Python's repr(float) / str(float): the shortest string that reads back to v,

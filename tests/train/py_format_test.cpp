@@ -50,7 +50,8 @@ TEST(PyFormat, SpecsFollowPythonMiniLanguage) {
 TEST(PyFormat, ErrorsAreValueErrorsNamingThePattern) {
   std::map<std::string, PyValue> kw{{"epoch", int64_t{1}}, {"loss", 0.5}};
   for (const char* bad : {"{val_loss}", "{}", "{0}", "{epoch", "epoch}", "{loss:d}", "{epoch:.2d}", "{loss:,.2f}",
-                          "{loss.real}", "{epoch:{loss}}", "{loss!z}", "{loss:=10}"}) {
+                          "{loss.real}", "{epoch:{loss}}", "{loss!z}", "{loss:=10}", "{loss:99999999999f}",
+                          "{epoch:.}"}) {
     try {
       py_format(bad, kw);
       ADD_FAILURE() << "no error for " << bad;
