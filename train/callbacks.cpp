@@ -201,13 +201,19 @@ bool ModelCheckpointImpl::should_save_on_batch(int batch) {
 
 void ModelCheckpointImpl::save_model(int epoch, const Logs& logs) {
   const std::string path = file_path(epoch, logs);
+  // Keras would write a diverged model here when not save_best_only; a NaN
+  // checkpoint is useless and may overwrite the last good file, so skip it.
+  if (auto it = logs.find(o_.monitor); it != logs.end() && std::isnan(it->second)) {
+    logger()->warn("ModelCheckpoint: {} is NaN at epoch {}, not saving {}", o_.monitor, epoch + 1, path);
+    return;
+  }
   if (o_.save_best_only) {
     auto it = logs.find(o_.monitor);
     if (it == logs.end()) {
       logger()->warn("Can save best model only with {} available, skipping.", o_.monitor);
       return;
     }
-    const double current = it->second;  // NaN compares false: never an improvement
+    const double current = it->second;
     if (!(maximize_ ? current > best_ : current < best_)) {
       if (o_.verbose > 0)
         std::printf("\nEpoch %05d: %s did not improve from %.5f\n", epoch + 1, o_.monitor.c_str(), best_);

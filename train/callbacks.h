@@ -194,10 +194,11 @@ struct ModelCheckpointOptions {
 // string filled with epoch (1-based) and the logs: "w.{epoch:02d}-{val_loss:.2f}.h5"
 // (train/py_format.h). With save_best_only it saves only when the monitored
 // value improved on the best so far (kept across fits, as Keras); a missing
-// value skips with a warning and a NaN never improves, so a diverged model
-// never overwrites the best file. Without save_best_only it saves every time,
-// as Keras does. A filepath naming an existing directory is an IOError;
-// ValueError when the filepath cannot be formatted with the logs.
+// value skips with a warning. Without save_best_only it saves every time, as
+// Keras does — except that, unlike Keras, it never saves while the monitored
+// value is NaN (a warning instead), so a diverged model cannot overwrite a good
+// file. A filepath naming an existing directory is an IOError; ValueError when
+// the filepath cannot be formatted with the logs.
 class ModelCheckpointImpl : public Callback {
  public:
   explicit ModelCheckpointImpl(std::string filepath, ModelCheckpointOptions o = {});

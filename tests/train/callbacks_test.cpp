@@ -272,11 +272,11 @@ TEST(ModelCheckpoint, FormatsTheFilepathWithOneBasedEpochAndLogs) {
   EXPECT_THROW(cp->file_path(0, {{"loss", 1.0}}), ValueError);  // no val_loss in the logs
 }
 
-TEST(ModelCheckpoint, SavesEveryEpochWithoutSaveBestOnly) {
+TEST(ModelCheckpoint, SavesEveryEpochWithoutSaveBestOnlyExceptOnNaN) {
   Model model = linear_model();
   RecordingCheckpoint cp("ckpt-{epoch}.h5", {.save_weights_only = true});
-  script(cp, *model, "val_loss", {0.5, 0.6, kNaN});
-  EXPECT_EQ(cp.saved, (std::vector<std::string>{"ckpt-1.h5", "ckpt-2.h5", "ckpt-3.h5"}));
+  script(cp, *model, "val_loss", {0.5, 0.6, kNaN, 0.7});
+  EXPECT_EQ(cp.saved, (std::vector<std::string>{"ckpt-1.h5", "ckpt-2.h5", "ckpt-4.h5"}));
   EXPECT_EQ(cp.weights_only, (std::vector<bool>{true, true, true}));
 }
 
