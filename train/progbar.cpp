@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 
@@ -51,7 +52,7 @@ std::string ProgbarLogger::bar_line(int64_t current, int64_t target, double seco
   std::string line = fmt::format("{:>{}}/{}", current, digits, target);
   if (verbose == 2) return line + fmt::format(" - {:.0f}s", seconds) + log_suffix(logs, 2);
   const int width = 30;
-  const int filled = target > 0 ? static_cast<int>(width * current / target) : width;
+  const int filled = target > 0 ? static_cast<int>(std::clamp<int64_t>(width * current / target, 0, width)) : width;
   std::string bar = "[";
   if (filled > 0) bar += std::string(filled - 1, '=') + (current < target ? ">" : "=");
   bar += std::string(width - filled, '.') + "]";

@@ -43,6 +43,10 @@ TEST(Progbar, InProgressLineShowsAnArrowAndATruncatedEta) {
   EXPECT_EQ(ProgbarLogger::bar_line(7, 469, 0.0, {}, false, 1), "  7/469 [..............................] - ETA: 0s");
 }
 
+TEST(Progbar, CountsBeyondTheTargetKeepTheBarWidth) {
+  EXPECT_EQ(ProgbarLogger::bar_line(5, 4, 1.0, {}, true, 1), "5/4 [==============================] - 1s 200ms/step");
+}
+
 TEST(Progbar, EtaUsesMinutesAndHours) {
   EXPECT_NE(ProgbarLogger::bar_line(1, 2, 125.5, {}, false, 1).find(" - ETA: 2:05"), std::string::npos);
   EXPECT_NE(ProgbarLogger::bar_line(1, 2, 3725.9, {}, false, 1).find(" - ETA: 1:02:05"), std::string::npos);
