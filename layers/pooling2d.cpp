@@ -1,8 +1,11 @@
 #include "layers/pooling2d.h"
 
+#include <functional>
+
 #include "layers/config_utils.h"
 #include "layers/registry.h"
 #include "ops/pooling.h"
+#include "ops/transpose.h"
 
 namespace minidl {
 
@@ -43,29 +46,43 @@ std::vector<Shape> Pooling2DImpl::compute_output_shape(const std::vector<Shape>&
 
 std::vector<Variable> Pooling2DImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   const Variable& x = single_input(inputs);
-  const Shape out_shape = compute_output_shape({x.shape()})[0];
-  const ImageBlock blk = image_block(x.shape(), data_format_ == "channels_first");
+  const Shape out_shape = compute_output_shape({x.shape()})[0];  // also validates
+  // channels_first with several channels is transposed to NHWC at the boundary:
+  // pooling each plane as a one-channel image loses the vectorized loop over
+  // channels (measured 2x slower forward at C = 32). One channel needs no copy.
+  const bool transpose = data_format_ == "channels_first" && x.shape()[1] > 1;
+  const Tensor xin = transpose ? ops::nchw_to_nhwc(x.value()) : x.value();  // [N, H, W, C] block
+  const ImageBlock blk = image_block(xin.shape(), data_format_ == "channels_first" && !transpose);
   const ops::Pool2DGeometry g = ops::make_pool_geometry(blk.B, blk.H, blk.W, blk.C, pool_size_.rows, pool_size_.cols,
                                                         strides_.rows, strides_.cols, padding_ == "same");
-  Tensor y(out_shape);  // [B, OH, OW, C] block of the output
+  Tensor yb({g.N, g.OH, g.OW, g.C});  // [B, OH, OW, C]
   const Shape x_shape = x.shape();
+  const Shape block_shape{blk.B, blk.H, blk.W, blk.C};
+  // Output and gradient conversions between the NHWC block and the layer's layout.
+  auto to_layer = [transpose](const Tensor& t, const Shape& layer_shape) {
+    return transpose ? ops::nhwc_to_nchw(t) : t.reshape(layer_shape);
+  };
+  std::function<void(const Tensor&, Tensor&)> adjoint;
   if (kind_ == Kind::kAverage) {
-    ops::avg_pool2d(x.value().data(), g, y.data());
-    return {make_result(y, {x}, class_name(), [g, x_shape](const Tensor& dy, const std::vector<bool>&) {
-      Tensor dx(x_shape);
-      ops::avg_pool2d_backward(dy.data(), g, dx.data());
-      return std::vector<Tensor>{dx};
-    })};
+    ops::avg_pool2d(xin.data(), g, yb.data());
+    adjoint = [g](const Tensor& dyb, Tensor& dxb) { ops::avg_pool2d_backward(dyb.data(), g, dxb.data()); };
+  } else {
+    // The argmax routes the gradient; record it only when a tape will be kept.
+    std::shared_ptr<std::vector<int64_t>> argmax;
+    if (grad_enabled() && x.requires_grad()) argmax = std::make_shared<std::vector<int64_t>>(yb.numel());
+    ops::max_pool2d(xin.data(), g, yb.data(), argmax ? argmax->data() : nullptr);
+    adjoint = [g, argmax](const Tensor& dyb, Tensor& dxb) {
+      ops::max_pool2d_backward(dyb.data(), argmax->data(), g, dxb.data());
+    };
   }
-  // The argmax routes the gradient; record it only when a tape will be kept.
-  std::shared_ptr<std::vector<int64_t>> argmax;
-  if (grad_enabled() && x.requires_grad()) argmax = std::make_shared<std::vector<int64_t>>(y.numel());
-  ops::max_pool2d(x.value().data(), g, y.data(), argmax ? argmax->data() : nullptr);
-  return {make_result(y, {x}, class_name(), [g, x_shape, argmax](const Tensor& dy, const std::vector<bool>&) {
-    Tensor dx(x_shape);
-    ops::max_pool2d_backward(dy.data(), argmax->data(), g, dx.data());
-    return std::vector<Tensor>{dx};
-  })};
+  return {make_result(to_layer(yb, out_shape), {x}, class_name(),
+                      [adjoint, transpose, to_layer, block_shape, x_shape, g](const Tensor& dy,
+                                                                              const std::vector<bool>&) {
+                        const Tensor dyb = transpose ? ops::nchw_to_nhwc(dy) : dy.reshape({g.N, g.OH, g.OW, g.C});
+                        Tensor dxb(block_shape);
+                        adjoint(dyb, dxb);
+                        return std::vector<Tensor>{to_layer(dxb, x_shape)};
+                      })};
 }
 
 json Pooling2DImpl::get_config() const {

@@ -12,10 +12,10 @@
 // (batch, OH, OW, C) or (batch, C, OH, OW). Valid padding with a window larger
 // than the input is a ValueError (TensorFlow: "Negative dimension size").
 //
-// Computation: ops/pooling.h on the NHWC block of the input; a channels_first
-// tensor is pooled as its [N*C, H, W, 1] view, which is the same computation
-// with no transpose. Backward routes through ops' adjoint kernels (max: to the
-// recorded argmax cell; average: evenly over each window's real cells).
+// Computation: ops/pooling.h on NHWC; a channels_first input is transposed to
+// NHWC and back at the boundary (a one-channel one needs no copy). Backward
+// routes through ops' adjoint kernels (max: to the recorded argmax cell;
+// average: evenly over each window's real cells).
 #pragma once
 
 #include <memory>
