@@ -12,6 +12,13 @@ namespace {
 // Visits every element of the [A, P, B] block as f(flat_index, feature).
 template <class F>
 void sweep(const BatchNormLayout& l, F&& f) {
+  if (l.B == 1) {
+    // Channels last (NHWC, Dense): features are contiguous, so the inner loop
+    // runs over them and vectorizes; the generic form would loop over B = 1.
+    for (int64_t a = 0; a < l.A; ++a)
+      for (int64_t p = 0; p < l.P; ++p) f(a * l.P + p, p);
+    return;
+  }
   for (int64_t a = 0; a < l.A; ++a)
     for (int64_t p = 0; p < l.P; ++p) {
       const int64_t base = (a * l.P + p) * l.B;
