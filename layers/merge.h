@@ -4,7 +4,7 @@
 //   KerasTensor a = Input({16}), b = Input({16});
 //   KerasTensor s = Add()({a, b});                        // (None, 16); one node, two inbound layers
 //   KerasTensor c = Concatenate({.axis = -1})({a, b});    // (None, 32)
-//   Variable y = Add()(std::vector<Variable>{x1, x2});    // concrete
+//   Variable y = Add()({x1, x2});                         // concrete (a std::vector gives a vector)
 //
 // Element-wise shape rule (tf.keras's _Merge): all inputs have the same rank
 // (a minidl restriction; tf.keras also reshapes inputs of different ranks), the

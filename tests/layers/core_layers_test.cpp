@@ -65,8 +65,8 @@ TEST(CoreLayersGraph, TwoBranchesMergeWithAddAndConcatenate) {
   auto cat = Concatenate();
   KerasTensor in = Input({3});
   KerasTensor ya = da(in), yb = db(in);
-  KerasTensor s = add({ya, yb})[0];  // multi-input layers return a list, like a node's outputs
-  KerasTensor out = cat({s, ya})[0];
+  KerasTensor s = add({ya, yb});
+  KerasTensor out = cat({s, ya});
   EXPECT_EQ(out.shape(), (Shape{kNone, 8}));
   auto net = std::make_shared<FunctionalImpl>(std::vector<KerasTensor>{in}, std::vector<KerasTensor>{out});
 

@@ -87,7 +87,7 @@ TEST(Merge, SymbolicCallRecordsOneNodeWithSeveralInboundLayers) {
   reset_layer_names();
   KerasTensor a = Input({8}), b = Input({8});
   auto add = Add();
-  KerasTensor y = add({a, b})[0];
+  KerasTensor y = add({a, b});
   EXPECT_EQ(y.shape(), (Shape{kNone, 8}));
   EXPECT_EQ(add->name(), "add");
   ASSERT_EQ(add->inbound_nodes().size(), 1u);
