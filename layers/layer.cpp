@@ -428,7 +428,8 @@ Variable Layer::add_weight(const std::string& name, const Shape& shape, Initiali
     MINIDL_CHECK(w.name != name, ValueError, "layer '{}' already has a weight named '{}'", name_, name);
   auto init = initializer.resolve();
   Tensor value = init ? (*init)(shape) : Tensor::zeros(shape);
-  Variable v(value, trainable, fmt::format("{}/{}:0", name_, name));
+  // A weight of a frozen layer needs no gradient until the layer is unfrozen (set_trainable).
+  Variable v(value, trainable && trainable_, fmt::format("{}/{}:0", name_, name));
   weights_.push_back(Weight{name, v, trainable, regularizer.resolve(), constraint.resolve()});
   return v;
 }
