@@ -19,12 +19,18 @@
 // naming the file, the path inside it, and what was expected versus found.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "train/model.h"
 
 namespace minidl {
+
+// The most weights (float32 elements) a loaded model may hold: configs asking for more are a
+// ValueError before anything is allocated (a hostile file must not exhaust memory).
+inline constexpr int64_t kMaxKerasModelParams = int64_t{1} << 30;
 
 // A full-model file (.h5 any era, or .keras) -> a compiled model when the file
 // has a training_config (optimizer from its config), else uncompiled.

@@ -1,0 +1,70 @@
+// The Keras 3 `.keras` archive: a STORED zip of metadata.json, config.json and
+// model.weights.h5 (the Keras 3 weights layout, io/keras_weights_k3.cpp). The JSON entries
+// carry Keras's fixed 1980-01-01 timestamp; the weights the time of saving.
+#include <ctime>
+
+#include "core/errors.h"
+#include "core/logging.h"
+#include "io/keras_internal.h"
+#include "io/zip.h"
+
+namespace minidl::keras_io {
+namespace {
+
+Bytes bytes_of(const std::string& s) { return Bytes(s.begin(), s.end()); }
+
+// Noon on 1980-01-01 UTC: the same calendar day in every time zone (zip stores local time).
+constexpr std::time_t kZipEpoch = 315576000;
+
+std::string now_string() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d@%H:%M:%S", &tm);
+  return buf;
+}
+
+}  // namespace
+
+h5::H5File open_keras_zip_weights(const std::string& path) {
+  auto entries = read_zip(path);
+  auto it = entries.find("model.weights.h5");
+  if (it == entries.end()) raise<IOError>("{}: model.weights.h5: missing from the archive", path);
+  return h5::H5File::open_from_memory(it->second, path + "/model.weights.h5");
+}
+
+std::shared_ptr<ModelImpl> load_keras_zip(const std::string& path) {
+  const auto entries = read_zip(path);
+  auto cfg_it = entries.find("config.json");
+  if (cfg_it == entries.end()) raise<IOError>("{}: config.json: missing from the archive", path);
+  const std::string where = path + ": config.json";
+  const json cfg = parse_json(std::string(cfg_it->second.begin(), cfg_it->second.end()), where);
+  auto model = build_model_from_config(cfg, where);
+  auto w_it = entries.find("model.weights.h5");
+  if (w_it == entries.end()) raise<IOError>("{}: model.weights.h5: missing from the archive", path);
+  const h5::H5File weights = h5::H5File::open_from_memory(w_it->second, path + "/model.weights.h5");
+  apply_assignments(plan_keras3_weights(*model, weights.root(), {}));
+  if (cfg.is_object() && cfg.contains("compile_config") && cfg["compile_config"].is_object()) {
+    try {
+      compile_from_training_config(*model, cfg["compile_config"], where + ": compile_config");
+    } catch (const std::exception& e) {
+      logger()->warn("{}; the model is loaded uncompiled", e.what());
+    }
+  }
+  return model;
+}
+
+void save_keras_zip(const ModelImpl& model, const std::string& path) {
+  const json config = keras3_model_config(model);
+  const json metadata = {{"keras_version", kWrittenKeras3Version}, {"date_saved", now_string()}};
+  h5::H5File weights = h5::H5File::create_in_memory(path + "/model.weights.h5");
+  write_keras3_weights(model, weights.root());
+  Bytes image = weights.image();
+  weights.close();
+  write_zip(path, {{"metadata.json", bytes_of(metadata.dump()), kZipEpoch},
+                   {"config.json", bytes_of(config.dump()), kZipEpoch},
+                   {"model.weights.h5", std::move(image), std::nullopt}});
+}
+
+}  // namespace minidl::keras_io

@@ -1,0 +1,162 @@
+// minidl model -> the config.json Keras 3 writes into `.keras`: every object wrapped as
+// {"module", "class_name", "config", "registered_name"}, dtypes as DTypePolicy, inputs as
+// batch_shape, inbound nodes as {"args": [__keras_tensor__ ...], "kwargs": {}}, plus
+// build_config per layer and compile_config when compiled. Layer configs start from the
+// Keras 2 form minidl produces; the few arguments Keras 3 renamed or dropped are adjusted.
+#include "core/errors.h"
+#include "io/keras_internal.h"
+#include "layers/functional.h"
+#include "layers/registry.h"
+
+namespace minidl::keras_io {
+namespace {
+
+json wrapped(const char* module, const json& class_name, const json& config) {
+  return {{"module", module}, {"class_name", class_name}, {"config", config}, {"registered_name", nullptr}};
+}
+
+json dtype_policy(const json& name) { return wrapped("keras", "DTypePolicy", {{"name", name}}); }
+
+json wrap_part(const json& v, const char* module) {
+  if (v.is_object() && v.contains("class_name") && !v.contains("module"))
+    return wrapped(module, v["class_name"], v.contains("config") ? v["config"] : json::object());
+  return v;
+}
+
+json keras3_layer_config(const std::string& cls, json c) {
+  if (cls == "InputLayer") {
+    if (c.contains("batch_input_shape")) {
+      c["batch_shape"] = c["batch_input_shape"];
+      c.erase("batch_input_shape");
+    }
+    return c;
+  }
+  // Keras 3 layers take no batch_input_shape; a Sequential/Functional lists its InputLayer.
+  c.erase("batch_input_shape");
+  if (c.contains("dtype") && c["dtype"].is_string()) c["dtype"] = dtype_policy(c["dtype"]);
+  for (auto& [k, v] : c.items()) {
+    if (ends_with(k, "_initializer")) v = wrap_part(v, "keras.initializers");
+    if (ends_with(k, "_regularizer")) v = wrap_part(v, "keras.regularizers");
+    if (ends_with(k, "_constraint")) v = wrap_part(v, "keras.constraints");
+  }
+  if (cls == "BatchNormalization") {
+    if (c.contains("axis") && c["axis"].is_array() && c["axis"].size() == 1) c["axis"] = c["axis"][0];
+    for (const char* k : {"renorm", "renorm_clipping", "renorm_momentum", "fused", "virtual_batch_size", "adjustment"})
+      c.erase(k);
+  }
+  return c;
+}
+
+json build_config(const Layer& l) {
+  try {
+    const auto shapes = l.get_input_shapes_at(0);
+    if (shapes.size() == 1) return {{"input_shape", shape_to_json(shapes[0])}};
+  } catch (const std::exception&) {
+  }
+  return nullptr;
+}
+
+json model_config(const FunctionalImpl& m);
+
+json serialize(const Layer& l) {
+  json out;
+  if (const auto* f = dynamic_cast<const FunctionalImpl*>(&l)) {
+    out = wrapped("keras", l.class_name(), model_config(*f));
+  } else {
+    out = wrapped("keras.layers", l.class_name(), keras3_layer_config(l.class_name(), l.get_config()));
+  }
+  if (l.class_name() != "InputLayer") {
+    const json bc = build_config(l);
+    if (!bc.is_null()) out["build_config"] = bc;
+  }
+  return out;
+}
+
+// A reference [name, node, tensor] of the minidl config -> a __keras_tensor__.
+json keras_tensor(const FunctionalImpl& m, const json& ref) {
+  json shape = nullptr;
+  try {
+    const LayerPtr p = m.get_layer(ref[0].get<std::string>());
+    const int ni = ref[1].get<int>(), ti = ref[2].get<int>();
+    // A nested model's node 0 is its own; calls inside this model come after it.
+    const int actual = dynamic_cast<const FunctionalImpl*>(p.get()) ? ni + 1 : ni;
+    shape = shape_to_json(p->get_output_shapes_at(actual).at(static_cast<size_t>(ti)));
+  } catch (const std::exception&) {
+  }
+  return {{"class_name", "__keras_tensor__"},
+          {"config", {{"shape", shape}, {"dtype", "float32"}, {"keras_history", json::array({ref[0], ref[1], ref[2]})}}}};
+}
+
+json model_config(const FunctionalImpl& m) {
+  json out = {{"name", m.name()}, {"trainable", m.trainable()}};
+  json layers = json::array();
+  if (m.class_name() == "Sequential") {
+    out["dtype"] = dtype_policy("float32");
+    if (!m.inputs().empty()) layers.push_back(serialize(*m.inputs()[0].layer()));
+    for (const auto& l : m.layers()) layers.push_back(serialize(*l));
+    out["layers"] = layers;
+    if (!m.inputs().empty()) out["build_input_shape"] = shape_to_json(m.inputs()[0].shape());
+    return out;
+  }
+  json base = m.get_config();
+  // Shapes are looked up with minidl's node indices, before the Keras 3 shift.
+  std::vector<json> node_args;
+  for (const auto& e : base["layers"]) {
+    json nodes = json::array();
+    for (const auto& node : e["inbound_nodes"]) {
+      json tensors = json::array();
+      for (const auto& r : node) tensors.push_back(keras_tensor(m, r));
+      nodes.push_back(tensors);
+    }
+    node_args.push_back(nodes);
+  }
+  shift_nested_model_refs(base, +1, /*keras3=*/true);
+  size_t i = 0;
+  for (const auto& e : base["layers"]) {
+    json entry = serialize(*m.get_layer(e["name"].get<std::string>()));
+    entry["name"] = e["name"];
+    json nodes = json::array();
+    for (size_t n = 0; n < e["inbound_nodes"].size(); ++n) {
+      json tensors = node_args[i][n];
+      for (size_t t = 0; t < tensors.size(); ++t)
+        tensors[t]["config"]["keras_history"][1] = e["inbound_nodes"][n][t][1];  // shifted index
+      nodes.push_back({{"args", tensors.size() == 1 ? json::array({tensors[0]}) : json::array({tensors})},
+                       {"kwargs", json::object()}});
+    }
+    entry["inbound_nodes"] = nodes;
+    layers.push_back(entry);
+    ++i;
+  }
+  out["layers"] = layers;
+  out["input_layers"] = base["input_layers"];
+  out["output_layers"] = base["output_layers"];
+  return out;
+}
+
+json compile_config(const ModelImpl& m) {
+  const json tc = m.training_config();
+  json opt = tc["optimizer_config"];
+  json oc = opt["config"];
+  oc.erase("decay");  // Keras 3 ignores it with a warning
+  if (oc.contains("learning_rate")) oc["learning_rate"] = wrap_part(oc["learning_rate"], "keras.optimizers.schedules");
+  return {{"optimizer", wrapped("keras.optimizers", opt["class_name"], oc)},
+          {"loss", tc["loss"]},
+          {"loss_weights", nullptr},
+          {"metrics", tc["metrics"].empty() ? json(nullptr) : tc["metrics"]},
+          {"weighted_metrics", nullptr},
+          {"run_eagerly", false},
+          {"steps_per_execution", 1},
+          {"jit_compile", false}};
+}
+
+}  // namespace
+
+json keras3_model_config(const ModelImpl& model) {
+  json out = wrapped("keras", model.class_name(), model_config(model));
+  if (!model.inputs().empty() && model.inputs().size() == 1)
+    out["build_config"] = {{"input_shape", shape_to_json(model.inputs()[0].shape())}};
+  if (model.compiled()) out["compile_config"] = compile_config(model);
+  return out;
+}
+
+}  // namespace minidl::keras_io

@@ -1,0 +1,159 @@
+// io/keras_internal.h — pieces shared by the Keras file readers and writers in io/
+// (keras_config, keras_guard, keras_weights_*, keras_load, keras_save, keras3, describe).
+// Not part of the public API: include io/keras_model.h instead.
+//
+// The readers work in three steps:
+//   1. era normalisation (keras_config.cpp): any era's model_config JSON -> the Keras 2
+//      form the layer registry reads;
+//   2. a parameter budget check on that config (keras_guard.cpp), before any weight is
+//      allocated;
+//   3. weights: the file's datasets are matched to the model's variables, converted
+//      (Keras 1 / Theano layouts), validated, and only then assigned (keras_weights_*.cpp),
+//      so a failure leaves the model untouched.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "io/hdf5.h"
+#include "train/model.h"
+
+namespace minidl::keras_io {
+
+using json = nlohmann::json;
+
+// What a minidl-written legacy file claims to be (a version today's Keras 2 and 3 read).
+inline constexpr const char* kWrittenKerasVersion = "2.4.0";
+inline constexpr const char* kWrittenKeras3Version = "3.10.0";
+inline constexpr const char* kWrittenBackend = "tensorflow";
+
+// --- file kinds -------------------------------------------------------------------------
+
+enum class FileKind {
+  kLegacyModel,    // root model_config + /model_weights
+  kLegacyWeights,  // layer_names at the root (save_weights)
+  kKeras3Weights,  // layers/<key>/vars/<i> (Keras 3 .weights.h5)
+  kKerasZip,       // .keras (zip)
+  kOtherHdf5,      // HDF5 without any Keras layout
+};
+
+// Looks at the bytes (zip magic) and, for HDF5, at the root. IOError for a missing, empty,
+// unreadable or non-HDF5 file.
+FileKind sniff_file(const std::string& path);
+std::string file_kind_name(FileKind kind);
+
+// --- era normalisation (keras_config.cpp) ---------------------------------------------
+
+// Any era's serialized model or layer {"class_name", "config", ...} -> the Keras 2 form
+// layer_from_config reads. `where` prefixes every message ("m.h5: model_config").
+// ValueError for malformed JSON structures and unsupported legacy layers (Keras 1 Merge of
+// branches, BatchNormalization mode 1/2, border_mode "full").
+json normalize_config(const json& class_and_config, const std::string& where);
+
+// True for the class names of models that can be nested as layers.
+bool is_model_class(const std::string& class_name);
+
+// Node indices in a Keras config count a nested Functional model's own node 0 (and, in
+// Keras 2, a nested Sequential's); minidl's configs do not. Adds `delta` to every
+// reference to such a layer inside a Functional config (layers' inbound_nodes in Keras 2
+// list form, input_layers, output_layers). keras3: Sequential references stay as they are.
+void shift_nested_model_refs(json& functional_config, int delta, bool keras3);
+
+// --- guard (keras_guard.cpp) ------------------------------------------------------------
+
+// Estimates the weights a normalised model config will allocate (Dense, Conv2D family,
+// BatchNormalization, PReLU; nested models recursively) by shape inference on unbuilt
+// layers, and throws ValueError naming `where`, the layer and the count when the model
+// would exceed kMaxKerasModelParams. Layers it cannot reason about count as 0.
+void check_weight_budget(const json& normalized, const std::string& where);
+
+// --- building (keras_load.cpp) ------------------------------------------------------------
+
+// Normalises, checks the budget, builds. ValueError naming `where` on any config problem
+// (unknown layer class with the layer name, wrong types, a top level that is not a model).
+std::shared_ptr<ModelImpl> build_model_from_config(const json& class_and_config, const std::string& where);
+
+// Keras 2 training_config or Keras 3 compile_config -> compile(). Anything minidl cannot
+// honour (unknown loss or optimizer, several outputs) leaves the model uncompiled with a
+// warning; unknown metrics are dropped with a warning.
+void compile_from_training_config(ModelImpl& model, const json& training_config, const std::string& where);
+
+// --- weights (keras_weights_*.cpp) ----------------------------------------------------
+
+// One variable of a layer, as the files list it.
+struct WeightSlot {
+  Variable variable;
+  const Layer* owner = nullptr;  // the layer that created it (a sublayer for nested models)
+  std::string short_name;        // "kernel"
+  std::string full_name;         // "conv2d/kernel:0"
+};
+
+// Keras's legacy order: trainable_weights + non_trainable_weights.
+std::vector<WeightSlot> legacy_slots(const Layer& layer);
+// Keras 3's order of a layer's own variables: created-trainable first, then the others.
+std::vector<WeightSlot> keras3_own_slots(const Layer& layer);
+
+// A value checked against its variable, waiting to be assigned.
+struct Assignment {
+  Variable variable;
+  Tensor value;
+};
+void apply_assignments(const std::vector<Assignment>& assignments);
+
+// Attributes that may be split by Keras into name0, name1, ... (layer_names, weight_names).
+bool has_names_attr(const h5::Object& object, const std::string& name);
+std::vector<std::string> read_names_attr(const h5::Object& object, const std::string& name);
+// Writes a fixed-length string array, split as Keras splits it past 64512 bytes; an empty
+// list becomes the empty float64 array.
+void write_names_attr(const h5::Object& object, const std::string& name, const std::vector<std::string>& values);
+
+struct LoadOptions {
+  bool by_name = false;
+  bool skip_mismatch = false;
+};
+
+// Plans the legacy (Keras 1/2, tf.keras, Keras 3 legacy) layout held by `group` (the root of
+// a save_weights file or /model_weights). `file_root` supplies keras_version/backend when
+// the group lacks them. ValueError / IOError naming the file and the path inside it.
+std::vector<Assignment> plan_legacy_weights(const ModelImpl& model, const h5::Group& group, const h5::Group& file_root,
+                                            const LoadOptions& options);
+// Plans the Keras 3 layers/<key>/vars/<i> layout under `root`.
+std::vector<Assignment> plan_keras3_weights(const ModelImpl& model, const h5::Group& root, const LoadOptions& options);
+
+// Writers: the legacy layer groups (with layer_names, backend, keras_version on `group`),
+// and the Keras 3 layout under `root`.
+void write_legacy_weights(const ModelImpl& model, const h5::Group& group);
+void write_keras3_weights(const ModelImpl& model, const h5::Group& root);
+
+// Keras 3 naming.to_snake_case ("MaxPooling2D" -> "max_pooling2d"), the key of a layer in
+// a .weights.h5 file.
+std::string keras3_snake_case(const std::string& class_name);
+
+// --- configs for writing ------------------------------------------------------------------
+
+// {"class_name", "config"} of a model as Keras 2 writes model_config (nested references shifted).
+json keras2_model_config(const ModelImpl& model);
+// The Keras 3 config.json object (module/registered_name wrappers, Keras 3 nodes,
+// build_config, compile_config when compiled).
+json keras3_model_config(const ModelImpl& model);
+
+// --- .keras archives (keras3.cpp) -----------------------------------------------------
+
+std::shared_ptr<ModelImpl> load_keras_zip(const std::string& path);
+void save_keras_zip(const ModelImpl& model, const std::string& path);
+// model.weights.h5 of an archive, opened from memory. IOError when missing or corrupt.
+h5::H5File open_keras_zip_weights(const std::string& path);
+
+// --- small helpers --------------------------------------------------------------------
+
+bool ends_with(const std::string& s, const std::string& suffix);
+// JSON text -> json; ValueError "<where>: invalid JSON (...)".
+json parse_json(const std::string& text, const std::string& where);
+// A bounded preview of a JSON value for messages.
+std::string preview(const json& j, size_t max_chars = 120);
+
+}  // namespace minidl::keras_io

@@ -1,0 +1,267 @@
+// Loading Keras files: recognise the layout, build the model from its normalised config,
+// plan every weight (checked against the model), then assign them all at once.
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <iterator>
+
+#include "core/errors.h"
+#include "core/logging.h"
+#include "io/keras_internal.h"
+#include "io/keras_model.h"
+#include "io/zip.h"
+#include "layers/registry.h"
+
+namespace minidl {
+namespace keras_io {
+namespace {
+
+// Every layer class in a normalised config must be registered: say which one is not,
+// with its layer name, before anything is built.
+void check_classes(const json& cc, const std::string& where) {
+  const std::string cls = cc["class_name"].get<std::string>();
+  const json& cfg = cc.contains("config") ? cc["config"] : json();
+  if (is_model_class(cls)) {
+    const json& layers = cfg.is_object() && cfg.contains("layers") ? cfg["layers"] : json::array();
+    for (const auto& e : layers.is_array() ? layers : json::array()) check_classes(e, where);
+    return;
+  }
+  if (LayerRegistry::instance().contains(cls)) return;
+  std::string name = "?";
+  if (cc.contains("name") && cc["name"].is_string()) {
+    name = cc["name"].get<std::string>();
+  } else if (cfg.is_object() && cfg.contains("name") && cfg["name"].is_string()) {
+    name = cfg["name"].get<std::string>();
+  }
+  raise<ValueError>(
+      "{}: unknown layer class '{}' (layer '{}'). minidl has no layer of that class; register one with "
+      "MINIDL_REGISTER_LAYER(\"{}\", factory) or LayerRegistry::instance().add(\"{}\", factory) before loading",
+      where, cls, name, cls, cls);
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) raise<IOError>("{}: cannot open for reading", path);
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) raise<IOError>("{}: read error", path);
+  return text;
+}
+
+std::shared_ptr<ModelImpl> load_legacy_model(const std::string& path) {
+  const h5::H5File f = h5::H5File::open_read(path);
+  const h5::Group root = f.root();
+  const std::string where = path + ": model_config";
+  auto model = build_model_from_config(parse_json(root.read_string_attr("model_config"), where), where);
+  if (!root.is_group("model_weights"))
+    raise<IOError>("{}: /model_weights: missing (the file has a model_config but no weights)", path);
+  apply_assignments(plan_legacy_weights(*model, root.open_group("model_weights"), root, {}));
+  if (root.has_attr("training_config")) {
+    const std::string tc_where = path + ": training_config";
+    try {
+      compile_from_training_config(*model, parse_json(root.read_string_attr("training_config"), tc_where), tc_where);
+    } catch (const std::exception& e) {
+      logger()->warn("{}; the model is loaded uncompiled", e.what());
+    }
+  }
+  return model;
+}
+
+}  // namespace
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+json parse_json(const std::string& text, const std::string& where) {
+  try {
+    return json::parse(text);
+  } catch (const json::exception& e) {
+    raise<ValueError>("{}: invalid JSON ({})", where, e.what());
+  }
+}
+
+std::string preview(const json& j, size_t max_chars) {
+  std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  return s.size() <= max_chars ? s : s.substr(0, max_chars) + "...";
+}
+
+FileKind sniff_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) raise<IOError>("{}: cannot open for reading (missing or unreadable)", path);
+  char magic[4] = {0, 0, 0, 0};
+  in.read(magic, 4);
+  if (in.gcount() == 0) raise<IOError>("{}: empty file", path);
+  if (in.gcount() == 4 && magic[0] == 'P' && magic[1] == 'K' && (magic[2] == 3 || magic[2] == 5))
+    return FileKind::kKerasZip;
+  const h5::H5File f = h5::H5File::open_read(path);
+  const h5::Group root = f.root();
+  if (root.has_attr("model_config")) return FileKind::kLegacyModel;
+  if (has_names_attr(root, "layer_names")) return FileKind::kLegacyWeights;
+  if (root.is_group("layers") || root.is_group("vars") || root.is_group("_layer_checkpoint_dependencies"))
+    return FileKind::kKeras3Weights;
+  return FileKind::kOtherHdf5;
+}
+
+std::string file_kind_name(FileKind kind) {
+  switch (kind) {
+    case FileKind::kLegacyModel:
+      return "legacy full-model HDF5 (model.save, Keras 1/2/3 .h5)";
+    case FileKind::kLegacyWeights:
+      return "legacy weights-only HDF5 (save_weights)";
+    case FileKind::kKeras3Weights:
+      return "Keras 3 weights HDF5 (.weights.h5)";
+    case FileKind::kKerasZip:
+      return "Keras 3 archive (.keras zip)";
+    case FileKind::kOtherHdf5:
+      return "HDF5 without a Keras layout";
+  }
+  return "unknown";
+}
+
+std::shared_ptr<ModelImpl> build_model_from_config(const json& class_and_config, const std::string& where) {
+  const json n = normalize_config(class_and_config, where);
+  const std::string cls = n["class_name"].get<std::string>();
+  if (!is_model_class(cls))
+    raise<ValueError>("{}: expected a Sequential or Functional model at the top level, found class '{}'", where, cls);
+  check_classes(n, where);
+  check_weight_budget(n, where);
+  LayerPtr layer;
+  try {
+    layer = layer_from_config(n);
+  } catch (const IOError&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    raise<ValueError>("{}: out of memory while building the model", where);
+  } catch (const std::exception& e) {
+    raise<ValueError>("{}: {}", where, e.what());
+  }
+  auto model = std::dynamic_pointer_cast<ModelImpl>(layer);
+  if (!model) raise<ValueError>("{}: class '{}' did not build a model", where, cls);
+  return model;
+}
+
+}  // namespace keras_io
+
+using namespace keras_io;  // NOLINT: this file implements the public functions of keras_model.h
+
+std::shared_ptr<ModelImpl> load_model(const std::string& path) {
+  const FileKind kind = sniff_file(path);
+  switch (kind) {
+    case FileKind::kKerasZip:
+      return load_keras_zip(path);
+    case FileKind::kLegacyModel:
+      return load_legacy_model(path);
+    case FileKind::kLegacyWeights:
+    case FileKind::kKeras3Weights:
+      raise<ValueError>(
+          "{}: a {} has no model config; use load_model_from_parts(architecture.json, \"{}\") or "
+          "model->load_weights(\"{}\")",
+          path, file_kind_name(kind), path, path);
+    case FileKind::kOtherHdf5:
+      break;
+  }
+  raise<ValueError>("{}: HDF5 file without a Keras model (no model_config attribute at /)", path);
+}
+
+std::shared_ptr<ModelImpl> model_from_json(const std::string& json_text) {
+  const std::string where = "model_from_json";
+  const json cfg = parse_json(json_text, where);
+  auto model = build_model_from_config(cfg, where);
+  if (cfg.is_object() && cfg.contains("compile_config") && cfg["compile_config"].is_object()) {
+    try {
+      compile_from_training_config(*model, cfg["compile_config"], where + ": compile_config");
+    } catch (const std::exception& e) {
+      logger()->warn("{}; the model is left uncompiled", e.what());
+    }
+  }
+  return model;
+}
+
+std::shared_ptr<ModelImpl> load_model_from_parts(const std::string& architecture_json_path,
+                                                 const std::string& weights_path) {
+  const std::string where = architecture_json_path;
+  auto model = build_model_from_config(parse_json(read_text_file(architecture_json_path), where), where);
+  load_weights(*model, weights_path);
+  return model;
+}
+
+void load_weights(ModelImpl& model, const std::string& path, bool by_name, bool skip_mismatch) {
+  const LoadOptions options{by_name, skip_mismatch};
+  const FileKind kind = sniff_file(path);
+  std::vector<Assignment> plan;
+  switch (kind) {
+    case FileKind::kLegacyModel: {
+      const h5::H5File f = h5::H5File::open_read(path);
+      if (!f.root().is_group("model_weights")) raise<IOError>("{}: /model_weights: missing", path);
+      plan = plan_legacy_weights(model, f.root().open_group("model_weights"), f.root(), options);
+      break;
+    }
+    case FileKind::kLegacyWeights: {
+      const h5::H5File f = h5::H5File::open_read(path);
+      plan = plan_legacy_weights(model, f.root(), f.root(), options);
+      break;
+    }
+    case FileKind::kKeras3Weights: {
+      const h5::H5File f = h5::H5File::open_read(path);
+      plan = plan_keras3_weights(model, f.root(), options);
+      break;
+    }
+    case FileKind::kKerasZip: {
+      const h5::H5File f = open_keras_zip_weights(path);
+      plan = plan_keras3_weights(model, f.root(), options);
+      break;
+    }
+    case FileKind::kOtherHdf5:
+      raise<ValueError>("{}: no Keras weights in this HDF5 file (no layer_names attribute, no layers/ group)", path);
+  }
+  apply_assignments(plan);
+}
+
+std::vector<Tensor> read_layer_weights(const std::string& path, const std::string& layer_name) {
+  const FileKind kind = sniff_file(path);
+  std::vector<Tensor> out;
+  if (kind == FileKind::kLegacyModel || kind == FileKind::kLegacyWeights) {
+    const h5::H5File f = h5::H5File::open_read(path);
+    const h5::Group g = kind == FileKind::kLegacyModel ? f.root().open_group("model_weights") : f.root();
+    const auto names = read_names_attr(g, "layer_names");
+    if (std::find(names.begin(), names.end(), layer_name) == names.end() || !g.is_group(layer_name)) {
+      std::string known;
+      for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+      raise<ValueError>("{}: {}: no layer named '{}'; the file has [{}]", path, g.path(), layer_name, known);
+    }
+    const h5::Group lg = g.open_group(layer_name);
+    for (const auto& w : read_names_attr(lg, "weight_names")) out.push_back(lg.open_dataset(w).read_tensor());
+    return out;
+  }
+  if (kind == FileKind::kOtherHdf5) raise<ValueError>("{}: no Keras weights in this HDF5 file", path);
+  const h5::H5File f = kind == FileKind::kKerasZip ? open_keras_zip_weights(path) : h5::H5File::open_read(path);
+  // Keras 3: find the vars group whose name attribute (or key) is the layer name, at any depth.
+  std::vector<std::string> stack = {"layers", "_layer_checkpoint_dependencies"}, known;
+  while (!stack.empty()) {
+    const std::string base = stack.back();
+    stack.pop_back();
+    if (!f.root().is_group(base)) continue;
+    for (const auto& key : f.root().open_group(base).children()) {
+      const std::string vars = base + "/" + key + "/vars";
+      if (!f.root().is_group(vars)) continue;
+      const h5::Group vg = f.root().open_group(vars);
+      const std::string name = vg.has_attr("name") ? vg.read_string_attr("name") : key;
+      known.push_back(name);
+      if (name == layer_name) {
+        std::vector<std::pair<int64_t, std::string>> ds;
+        for (const auto& d : vg.children())
+          if (vg.is_dataset(d) && !d.empty() && d.size() < 10 && std::all_of(d.begin(), d.end(), [](unsigned char ch) { return std::isdigit(ch) != 0; }))
+            ds.emplace_back(std::stoll(d), d);
+        std::sort(ds.begin(), ds.end());
+        for (const auto& [i, d] : ds) out.push_back(vg.open_dataset(d).read_tensor());
+        return out;
+      }
+      stack.push_back(base + "/" + key + "/layers");
+    }
+  }
+  std::string list;
+  for (const auto& n : known) list += (list.empty() ? "" : ", ") + n;
+  raise<ValueError>("{}: no layer named '{}'; the file has [{}]", path, layer_name, list);
+}
+
+}  // namespace minidl

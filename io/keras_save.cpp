@@ -1,0 +1,123 @@
+// Writing the Keras 2 legacy layouts as tf.keras 2.4 writes them (see
+// ../shared/conformance/README.md): root keras_version/backend as variable-length UTF-8,
+// model_config/training_config as fixed-length JSON strings, /model_weights (or the root,
+// for save_weights) with fixed-length layer_names/backend/keras_version and one group per
+// layer of model.layers whose weight_names lists "<layer>/<weight>:0" datasets. Every file
+// is written to a temporary beside the target and renamed (io/atomic_file.h).
+#include "core/errors.h"
+#include "io/atomic_file.h"
+#include "io/keras_internal.h"
+#include "io/keras_model.h"
+
+namespace minidl {
+namespace keras_io {
+namespace {
+
+std::string dump(const json& j) { return j.dump(-1, ' ', /*ensure_ascii=*/true); }
+
+void save_legacy_model(const ModelImpl& model, const std::string& path) {
+  // Built before the file exists, so a model that cannot be serialized leaves nothing behind.
+  const std::string config = dump(keras2_model_config(model));
+  const std::string training = model.compiled() ? dump(model.training_config()) : "";
+  atomic_write(path, [&](const std::string& tmp) {
+    h5::H5File f = h5::H5File::create(tmp);
+    const h5::Group root = f.root();
+    root.write_string_attr("keras_version", kWrittenKerasVersion);
+    root.write_string_attr("backend", kWrittenBackend);
+    root.write_fixed_string_attr("model_config", config);
+    if (!training.empty()) root.write_fixed_string_attr("training_config", training);
+    write_legacy_weights(model, root.create_group("model_weights"));
+    f.close();
+  });
+}
+
+void save_legacy_weights(const ModelImpl& model, const std::string& path) {
+  atomic_write(path, [&](const std::string& tmp) {
+    h5::H5File f = h5::H5File::create(tmp);
+    write_legacy_weights(model, f.root());
+    f.close();
+  });
+}
+
+void save_keras3_weights(const ModelImpl& model, const std::string& path) {
+  atomic_write(path, [&](const std::string& tmp) {
+    h5::H5File f = h5::H5File::create(tmp);
+    write_keras3_weights(model, f.root());
+    f.close();
+  });
+}
+
+void require_graph(const ModelImpl& model) {
+  if (model.layers().empty())
+    raise<ValueError>("model '{}' has no layers to save; build it first (add layers or call build())", model.name());
+}
+
+}  // namespace
+
+void write_legacy_weights(const ModelImpl& model, const h5::Group& group) {
+  std::vector<std::string> names;
+  for (const auto& l : model.layers()) names.push_back(l->name());
+  write_names_attr(group, "layer_names", names);
+  group.write_fixed_string_attr("backend", kWrittenBackend);
+  group.write_fixed_string_attr("keras_version", kWrittenKerasVersion);
+  for (const auto& l : model.layers()) {
+    const h5::Group g = group.create_group(l->name());
+    const std::vector<WeightSlot> slots = legacy_slots(*l);
+    std::vector<std::string> weight_names;
+    for (const auto& s : slots) weight_names.push_back(s.full_name);
+    write_names_attr(g, "weight_names", weight_names);
+    for (const auto& s : slots) g.write_tensor(s.full_name, s.variable.value());
+  }
+}
+
+json keras2_model_config(const ModelImpl& model) {
+  json config = model.get_config();
+  if (model.class_name() == "Functional") shift_nested_model_refs(config, +1, /*keras3=*/false);
+  return {{"class_name", model.class_name()}, {"config", config}};
+}
+
+}  // namespace keras_io
+
+using namespace keras_io;  // NOLINT: this file implements the public save functions of keras_model.h
+
+void save_model(const ModelImpl& model, const std::string& path) {
+  require_graph(model);
+  if (ends_with(path, ".keras")) {
+    save_keras_zip(model, path);
+  } else {
+    save_legacy_model(model, path);
+  }
+}
+
+void save_weights(const ModelImpl& model, const std::string& path, bool keras3) {
+  require_graph(model);
+  if (keras3 && ends_with(path, ".weights.h5")) {
+    save_keras3_weights(model, path);
+  } else {
+    save_legacy_weights(model, path);
+  }
+}
+
+namespace {
+
+// model->save() / save_weights() / load_weights() reach io through these (train/ cannot
+// depend on io). save_weights picks the Keras 3 layout for ".weights.h5", as Keras 3 does.
+void model_saver(const ModelImpl& model, const std::string& path, bool weights_only) {
+  if (weights_only) {
+    save_weights(model, path, ends_with(path, ".weights.h5"));
+  } else {
+    save_model(model, path);
+  }
+}
+
+void weights_loader(ModelImpl& model, const std::string& path, bool by_name, bool skip_mismatch) {
+  load_weights(model, path, by_name, skip_mismatch);
+}
+
+const bool registered = [] {
+  set_model_io(&model_saver, &weights_loader);
+  return true;
+}();
+
+}  // namespace
+}  // namespace minidl

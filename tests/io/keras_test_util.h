@@ -1,0 +1,122 @@
+// tests/io/keras_test_util.h — fixtures and helpers for the Keras file tests.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "core/errors.h"
+#include "core/tensor.h"
+#include "io_test_util.h"
+#include "testing.h"
+#include "train/model.h"
+
+namespace minidl::testing {
+
+inline std::filesystem::path keras_h5_dir() { return shared_dir() / "keras-h5"; }
+
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Every number in a text, skipping brackets, commas, quotes and '#' comment lines.
+// Numbers may be decimal or C99 hex floats ("0x1.8c43f8p-1"), as strtod reads them.
+inline std::vector<double> numbers_in(const std::string& text) {
+  std::vector<double> out;
+  size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == '#' && (i == 0 || text[i - 1] == '\n')) {
+      while (i < text.size() && text[i] != '\n') ++i;
+      continue;
+    }
+    if (c == '-' || c == '+' || c == '.' || (c >= '0' && c <= '9')) {
+      char* end = nullptr;
+      const double v = std::strtod(text.c_str() + i, &end);
+      if (end != text.c_str() + i) {
+        out.push_back(v);
+        i = static_cast<size_t>(end - text.c_str());
+        continue;
+      }
+    }
+    ++i;
+  }
+  return out;
+}
+
+inline Tensor tensor_of(const Shape& shape, const std::vector<double>& values, size_t offset = 0) {
+  std::vector<float> f;
+  for (size_t i = offset; i < offset + static_cast<size_t>(numel(shape)); ++i) f.push_back(static_cast<float>(values.at(i)));
+  return Tensor::from_data(shape, f);
+}
+
+// Largest |a - b| / max(1, |b|) over all elements (the relative error reported per file).
+inline double max_rel_error(const Tensor& a, const Tensor& b) {
+  double worst = 0;
+  for (int64_t i = 0; i < a.numel(); ++i)
+    worst = std::max(worst, std::fabs(double(a[i]) - double(b[i])) / std::max(1.0, std::fabs(double(b[i]))));
+  return worst;
+}
+
+// Checks that f throws Exc whose message contains every needle, printing nothing on stderr.
+template <class Exc>
+::testing::AssertionResult ThrowsQuietly(const std::function<void()>& f, const std::vector<std::string>& needles) {
+  ::testing::internal::CaptureStderr();
+  std::string message;
+  bool thrown = false;
+  try {
+    f();
+  } catch (const Exc& e) {
+    thrown = true;
+    message = e.what();
+  } catch (const std::exception& e) {
+    ::testing::internal::GetCapturedStderr();
+    return ::testing::AssertionFailure() << "threw another exception type: " << e.what();
+  }
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  if (!thrown) return ::testing::AssertionFailure() << "nothing thrown";
+  for (const auto& n : needles)
+    if (message.find(n) == std::string::npos)
+      return ::testing::AssertionFailure() << "message lacks \"" << n << "\": " << message;
+  if (!err.empty()) return ::testing::AssertionFailure() << "stderr was not empty: " << err;
+  return ::testing::AssertionSuccess() << message;
+}
+
+// A model config without the batch_input_shape of its non-input layers: what survives a
+// `.keras` file, whose Keras 3 layer configs cannot carry that argument (the InputLayer does).
+inline nlohmann::json without_layer_input_shapes(nlohmann::json c) {
+  if (c.is_object() && c.contains("layers") && c["layers"].is_array())
+    for (auto& e : c["layers"]) {
+      if (!e.is_object() || !e.contains("config")) continue;
+      if (e["class_name"] != "InputLayer" && e["config"].is_object()) e["config"].erase("batch_input_shape");
+      e["config"] = without_layer_input_shapes(e["config"]);
+    }
+  return c;
+}
+
+// True when every weight of both models is bitwise equal (same count and shapes).
+inline ::testing::AssertionResult SameWeights(const Layer& a, const Layer& b) {
+  const auto wa = a.get_weights(), wb = b.get_weights();
+  if (wa.size() != wb.size()) return ::testing::AssertionFailure() << wa.size() << " vs " << wb.size() << " weights";
+  for (size_t i = 0; i < wa.size(); ++i) {
+    if (wa[i].shape() != wb[i].shape())
+      return ::testing::AssertionFailure() << "weight " << i << ": " << shape_str(wa[i].shape()) << " vs "
+                                           << shape_str(wb[i].shape());
+    for (int64_t k = 0; k < wa[i].numel(); ++k)
+      if (std::memcmp(&wa[i].data()[k], &wb[i].data()[k], sizeof(float)) != 0)
+        return ::testing::AssertionFailure() << "weight " << i << " differs at " << k << ": " << wa[i][k] << " vs "
+                                             << wb[i][k];
+  }
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace minidl::testing
