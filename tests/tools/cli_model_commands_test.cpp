@@ -43,8 +43,9 @@ TEST(CliInspect, PrintsTheLayerNames) {
   Sequential model = small_dense_model();
   const CliResult r = run_cli({"inspect", saved_model(model).string()});
   ASSERT_EQ(r.status, 0) << describe(r);
-  EXPECT_NE(r.out.find("hidden"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("out"), std::string::npos) << r.out;
+  // Keras weight names: "<layer>/<weight>:0".
+  EXPECT_NE(r.out.find("hidden/kernel:0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("out/bias:0"), std::string::npos) << r.out;
 }
 
 TEST(CliPredict, WritesTheModelsPrediction) {
@@ -72,6 +73,18 @@ TEST(CliPredict, ReadsFloat64InputIntoAGroupPath) {
   const h5::Dataset y = h5::H5File::open_read((dir / "pred.h5").string()).root().open_dataset("results/y");
   EXPECT_EQ(y.type_name(), "float32");
   EXPECT_TRUE(AllClose(y.read_tensor(), model->predict(x), 1e-6, 1e-6));
+}
+
+TEST(CliPredict, DatasetNamesMayHoldColons) {
+  MINIDL_REQUIRE_CLI();
+  Sequential model = small_dense_model();
+  const fs::path dir = temp_dir();
+  const Tensor x = Tensor::uniform({2, 3}, -2.f, 2.f);
+  write_h5(dir / "in.h5", "inputs/x:0", x);
+  const CliResult r = run_cli({"predict", saved_model(model).string(), "--input", (dir / "in.h5:inputs/x:0").string(),
+                               "--output", (dir / "pred.h5:y:1").string()});
+  ASSERT_EQ(r.status, 0) << describe(r);
+  EXPECT_TRUE(AllClose(read_h5(dir / "pred.h5", "y:1"), model->predict(x), 1e-6, 1e-6));
 }
 
 TEST(CliPredict, ReplacesTheDatasetInAnExistingFileAndKeepsTheOthers) {
