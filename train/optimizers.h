@@ -64,6 +64,22 @@ class OptimizerBase : public Optimizer {
   int64_t iterations() const override { return iterations_; }
   json get_config() const override;
 
+  // --- Optimizer state accessors, for io's model files (optimizer_weights) ---
+  // The slot buffers of `param`: num_slots() tensors of its shape, in the order
+  // update() reads them. Allocated (filled with init_slot()) when the parameter
+  // has none yet, so saved state can be restored before the first step.
+  std::vector<Tensor>& slots_of(const Variable& param) {
+    auto& s = slots_[param.id()];
+    if (static_cast<int>(s.size()) != num_slots()) {
+      s.clear();
+      for (int i = 0; i < num_slots(); ++i) s.push_back(Tensor::full(param.value().shape(), init_slot(i)));
+    }
+    return s;
+  }
+  // Restores the step count (a learning-rate schedule resumes from it).
+  void set_iterations(int64_t iterations) { iterations_ = iterations; }
+  // --- end of optimizer state accessors ---
+
  protected:
   // Updates one parameter w (n floats) from gradient g; `slots` holds
   // num_slots() zero-initialised (or init_slot()-filled) buffers of n floats.
@@ -188,6 +204,15 @@ class Nadam : public OptimizerBase {
   explicit Nadam(std::shared_ptr<LearningRateSchedule> s, NadamOptions o = {});
   MINIDL_OPTIMIZER_COMMON(Nadam)
   int num_slots() const override { return 2; }
+  // --- Optimizer state accessors, for io's model files: Keras's momentum_cache,
+  // the product of the momentum schedule so far (1 before the first step).
+  double momentum_cache() const { return m_cache_; }
+  // Restores it; call after set_iterations (the next step advances it once).
+  void set_momentum_cache(double cache) {
+    m_cache_ = cache;
+    m_cache_step_ = iterations();
+  }
+  // --- end of optimizer state accessors ---
 
  private:
   NadamOptions o_;
