@@ -7,16 +7,10 @@
 #include <new>
 
 #include "core/errors.h"
+#include "core/memory.h"
 #include "core/random.h"
 
 namespace minidl {
-
-std::shared_ptr<float[]> aligned_floats(int64_t n) {
-  const size_t bytes = std::max<size_t>(64, ((static_cast<size_t>(n) * sizeof(float) + 63) / 64) * 64);
-  void* p = std::aligned_alloc(64, bytes);
-  if (!p) throw std::bad_alloc();
-  return std::shared_ptr<float[]>(static_cast<float*>(p), [](float* q) { std::free(q); });
-}
 
 Tensor::Tensor() : shape_{0}, numel_(0) {}
 

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "core/memory.h"  // aligned_floats: tensor storage and workspaces
 #include "core/shape.h"
 
 namespace minidl {
@@ -97,8 +98,6 @@ class Tensor {
 // Maximum absolute elementwise difference; ValueError on shape mismatch.
 float max_abs_diff(const Tensor& a, const Tensor& b);
 
-// Allocates `n` floats aligned to 64 bytes (AVX-512 line), for workspaces.
-std::shared_ptr<float[]> aligned_floats(int64_t n);
 
 }  // namespace minidl
 

@@ -1,11 +1,12 @@
 // core/threads.h — one thread-count setting for the whole library.
 //
-// set_num_threads(n) governs both OpenBLAS (applied by ops/blas before each
-// GEMM) and minidl's own parallel loops (parallel_for below). The default is
+// set_num_threads(n) governs minidl's parallel loops (parallel_for below),
+// including its matrix products: ops/blas runs OpenBLAS single-threaded on
+// blocks that parallel_for hands out, so only one thread pool ever runs. The default is
 // the MINIDL_NUM_THREADS environment variable, else the number of cores.
 //
 // parallel_for uses a small persistent pool whose workers sleep on a
-// condition variable (no spinning), so it coexists with OpenBLAS's threads.
+// condition variable (no spinning).
 #pragma once
 
 #include <cstdint>

@@ -10,6 +10,7 @@
 #include "core/logging.h"
 #include "core/random.h"
 #include "core/shape.h"
+#include "core/memory.h"
 #include "core/tensor.h"
 #include "core/threads.h"
 

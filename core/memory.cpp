@@ -1,0 +1,164 @@
+#include "core/memory.h"
+
+#include <atomic>
+#include <bit>
+#include <cstdlib>
+#include <mutex>
+#include <new>
+#include <unordered_map>
+#include <vector>
+
+#include "core/errors.h"
+
+namespace minidl {
+namespace {
+
+int64_t default_limit() {
+  if (const char* env = std::getenv("MINIDL_CACHE_MB")) {
+    const long mb = std::atol(env);
+    if (mb >= 0) return static_cast<int64_t>(mb) << 20;
+  }
+  return int64_t{256} << 20;
+}
+
+size_t size_class(size_t bytes) {
+  if (bytes <= 4096) return std::max<size_t>(64, (bytes + 63) / 64 * 64);
+  const size_t step = std::bit_floor(bytes) / 8;  // eighths of the power of two below
+  return (bytes + step - 1) / step * step;
+}
+
+// The cache itself. Leaked on purpose (never destroyed): tensors in static
+// objects may be freed after any static destructor has run.
+class Cache {
+ public:
+  void* take(size_t cls) {
+    {
+      std::lock_guard lk(mu_);
+      auto it = free_.find(cls);
+      if (it != free_.end() && !it->second.empty()) {
+        void* p = it->second.back();
+        it->second.pop_back();
+        cached_ -= static_cast<int64_t>(cls);
+        ++hits_;
+        note_live(static_cast<int64_t>(cls));
+        return p;
+      }
+      ++misses_;
+      note_live(static_cast<int64_t>(cls));
+    }
+    void* p = std::aligned_alloc(64, cls);
+    if (!p) {
+      std::lock_guard lk(mu_);
+      live_ -= static_cast<int64_t>(cls);
+      throw std::bad_alloc();
+    }
+    return p;
+  }
+
+  void give(void* p, size_t cls) noexcept {
+    {
+      std::lock_guard lk(mu_);
+      live_ -= static_cast<int64_t>(cls);
+      if (cached_ + static_cast<int64_t>(cls) <= limit_) {
+        try {
+          free_[cls].push_back(p);
+          cached_ += static_cast<int64_t>(cls);
+          return;
+        } catch (...) {  // no memory for the free list: give the block back instead
+        }
+      }
+    }
+    std::free(p);
+  }
+
+  void empty() {
+    std::unordered_map<size_t, std::vector<void*>> drop;
+    {
+      std::lock_guard lk(mu_);
+      drop.swap(free_);
+      cached_ = 0;
+    }
+    for (auto& [cls, blocks] : drop)
+      for (void* p : blocks) std::free(p);
+  }
+
+  MemoryStats stats() {
+    std::lock_guard lk(mu_);
+    return {misses_, hits_, cached_, live_, peak_};
+  }
+
+  void set_limit(int64_t bytes) {
+    {
+      std::lock_guard lk(mu_);
+      limit_ = bytes;
+    }
+    empty();
+  }
+  int64_t limit() {
+    std::lock_guard lk(mu_);
+    return limit_;
+  }
+
+ private:
+  void note_live(int64_t bytes) {
+    live_ += bytes;
+    peak_ = std::max(peak_, live_);
+  }
+
+  std::mutex mu_;
+  std::unordered_map<size_t, std::vector<void*>> free_;
+  int64_t limit_ = default_limit();
+  int64_t cached_ = 0, hits_ = 0, misses_ = 0, live_ = 0, peak_ = 0;
+};
+
+Cache& cache() {
+  static Cache* c = new Cache;
+  return *c;
+}
+
+// Allocates shared_ptr control blocks from the cache too.
+template <class T>
+struct CachedAllocator {
+  using value_type = T;
+  CachedAllocator() = default;
+  template <class U>
+  CachedAllocator(const CachedAllocator<U>&) {}
+  T* allocate(size_t n) { return static_cast<T*>(cache().take(size_class(n * sizeof(T)))); }
+  void deallocate(T* p, size_t n) noexcept { cache().give(p, size_class(n * sizeof(T))); }
+  template <class U>
+  bool operator==(const CachedAllocator<U>&) const {
+    return true;
+  }
+};
+
+struct CachedDeleter {
+  size_t cls;
+  void operator()(float* p) const noexcept { cache().give(p, cls); }
+};
+
+}  // namespace
+
+std::shared_ptr<float[]> aligned_floats(int64_t n) {
+  MINIDL_CHECK(n >= 0, ValueError, "aligned_floats: expected n >= 0, received {}", n);
+  const size_t cls = size_class(static_cast<size_t>(n) * sizeof(float));
+  auto* p = static_cast<float*>(cache().take(cls));
+  try {
+    return std::shared_ptr<float[]>(p, CachedDeleter{cls}, CachedAllocator<float>());
+  } catch (...) {
+    cache().give(p, cls);
+    throw;
+  }
+}
+
+MemoryStats memory_stats() { return cache().stats(); }
+
+void empty_cache() { cache().empty(); }
+
+void set_cache_limit(int64_t bytes) {
+  MINIDL_CHECK(bytes >= 0, ValueError, "set_cache_limit: expected bytes >= 0, received {}", bytes);
+  cache().set_limit(bytes);
+}
+
+int64_t cache_limit() { return cache().limit(); }
+
+}  // namespace minidl
