@@ -11,38 +11,6 @@
 
 namespace minidl {
 
-namespace {
-
-// Elementwise passes are memory bound: below this many floats per chunk a
-// thread hand-off costs more than it saves.
-constexpr int64_t kElementwiseChunk = int64_t{1} << 16;
-
-void relu_in_place(Tensor& y) {
-  float* p = y.data();
-  parallel_for(
-      y.numel(),
-      [p](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; ++i) p[i] = std::max(p[i], 0.f);
-      },
-      kElementwiseChunk);
-}
-
-// g where the relu output is positive, else 0 (relu'(0) = 0, as autograd::relu).
-Tensor relu_mask(const Tensor& g, const Tensor& y) {
-  Tensor out(g.shape());
-  const float* pg = g.data();
-  const float* py = y.data();
-  float* po = out.data();
-  parallel_for(
-      g.numel(),
-      [=](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; ++i) po[i] = py[i] > 0.f ? pg[i] : 0.f;
-      },
-      kElementwiseChunk);
-  return out;
-}
-
-}  // namespace
 
 Variable conv2d_variable(const Variable& x, const Variable& kernel, const Variable* bias, const Conv2DCall& call,
                          const std::shared_ptr<ConvScratch>& scratch) {
@@ -71,22 +39,20 @@ Variable conv2d_variable(const Variable& x, const Variable& kernel, const Variab
   {
     std::lock_guard lk(scratch->mu);
     ops::conv2d_forward(xn.data(), kv.data(), bias ? bias->value().data() : nullptr, g, G, OC, y.data(),
-                        scratch->workspace);
+                        scratch->workspace, call.fuse_relu);
   }
-  if (call.fuse_relu) relu_in_place(y);
   Tensor out = cf ? ops::nhwc_to_nchw(y) : y;  // the caller's layout
 
   std::vector<Variable> inputs{x, kernel};
   if (bias) inputs.push_back(*bias);
   const bool has_bias = bias != nullptr, relu = call.fuse_relu;
-  // out is captured only for the relu mask; an undefined Tensor otherwise.
-  Tensor y_saved = relu ? out : Tensor();
+  // The NHWC output is captured only for the fused relu's gradient mask.
+  Tensor y_saved = relu ? y : Tensor();
   return make_result(
       std::move(out), std::move(inputs), "conv2d",
       [xn, kv, y_saved, g, G, OC, cf, relu, has_bias, scratch](const Tensor& grad,
                                                                const std::vector<bool>& needs) -> std::vector<Tensor> {
-        const Tensor gy = relu ? relu_mask(grad, y_saved) : grad;  // caller's layout
-        const Tensor dy = cf ? ops::nchw_to_nhwc(gy) : gy;         // [N, OH, OW, OC]
+        const Tensor dy = cf ? ops::nchw_to_nhwc(grad) : grad;  // [N, OH, OW, OC], before the relu mask
         Tensor dx, dk, db;
         if (needs[0]) dx = Tensor({g.N, g.H, g.W, g.C});     // NHWC
         if (needs[1]) dk = Tensor(kv.shape());               // [KH, KW, C/G, OC]
@@ -95,7 +61,7 @@ Variable conv2d_variable(const Variable& x, const Variable& kernel, const Variab
           std::lock_guard lk(scratch->mu);
           ops::conv2d_backward(xn.data(), kv.data(), dy.data(), g, G, OC, dx.defined() ? dx.data() : nullptr,
                                dk.defined() ? dk.data() : nullptr, db.defined() ? db.data() : nullptr,
-                               scratch->workspace);
+                               scratch->workspace, relu ? y_saved.data() : nullptr);
         }
         if (cf && dx.defined()) dx = ops::nhwc_to_nchw(dx);
         std::vector<Tensor> grads{dx, dk};

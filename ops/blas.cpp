@@ -3,7 +3,7 @@
 #include <cblas.h>
 
 #include <algorithm>
-#include <atomic>
+#include <mutex>
 #include <limits>
 
 #include "core/errors.h"
@@ -12,14 +12,22 @@
 namespace minidl::ops {
 namespace {
 
-// openblas_set_num_threads is not free (it may resize OpenBLAS's pool), so it
-// is called only when core's setting differs from what was last applied.
-std::atomic<int> g_applied_threads{0};
+// One threading runtime (core/threads.h's pool): OpenBLAS always runs on one
+// thread and minidl splits large products itself. Measured on the 2-core box
+// (perf, mnist_cnn training): with OpenBLAS's own threads, their sched_yield
+// spinning next to minidl's pool cost ~18% of the step; single-threaded
+// OpenBLAS calls on disjoint blocks of C from minidl's pool removed it.
+std::once_flag g_single_thread_once;
 
-void apply_thread_count() {
-  const int want = num_threads();
-  if (g_applied_threads.exchange(want) != want) openblas_set_num_threads(want);
+void use_single_threaded_blas() {
+  std::call_once(g_single_thread_once, [] { openblas_set_num_threads(1); });
 }
+
+// Below this many multiply-adds a product is not worth waking a second thread.
+constexpr double kParallelMacs = double{1 << 21};
+// Blocks of C rows/columns handed to a thread are multiples of this (the
+// micro-kernel's register block), so no thread gets a ragged edge in the middle.
+constexpr int64_t kSplitAlign = 16;
 
 // Debian's OpenBLAS is built with 32-bit blasint; larger sizes would wrap.
 bool fits_blasint(int64_t v) { return v <= static_cast<int64_t>(std::numeric_limits<blasint>::max()); }
@@ -55,10 +63,35 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   }
   MINIDL_CHECK(A && B && C, ValueError, "gemm: null matrix pointer (A={}, B={}, C={})", static_cast<const void*>(A),
                static_cast<const void*>(B), static_cast<const void*>(C));
-  apply_thread_count();
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-              static_cast<blasint>(M), static_cast<blasint>(N), static_cast<blasint>(K), alpha, A,
-              static_cast<blasint>(lda), B, static_cast<blasint>(ldb), beta, C, static_cast<blasint>(ldc));
+  use_single_threaded_blas();
+  const auto block = [&](int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+    // Row-major offsets of the block: A's rows m0.. (columns when transposed), B's columns n0.. (rows when transposed).
+    const float* a = trans_a ? A + m0 : A + m0 * lda;
+    const float* b = trans_b ? B + n0 * ldb : B + n0;
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+                static_cast<blasint>(m1 - m0), static_cast<blasint>(n1 - n0), static_cast<blasint>(K), alpha, a,
+                static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, C + m0 * ldc + n0,
+                static_cast<blasint>(ldc));
+  };
+  const double macs = static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+  if (num_threads() == 1 || macs < kParallelMacs) {
+    block(0, M, 0, N);
+    return;
+  }
+  // Split the longer side of C into aligned blocks, one contiguous range per
+  // thread. Each element of C is still one dot product over all of K, computed
+  // the same way, so the split changes no result. Inside another parallel
+  // region parallel_for runs inline: one call, as above.
+  const bool split_rows = M >= N;
+  const int64_t len = split_rows ? M : N;
+  const int64_t blocks = (len + kSplitAlign - 1) / kSplitAlign;
+  parallel_for(blocks, [&](int64_t b0, int64_t b1) {
+    const int64_t lo = b0 * kSplitAlign, hi = std::min(len, b1 * kSplitAlign);
+    if (split_rows)
+      block(lo, hi, 0, N);
+    else
+      block(0, M, lo, hi);
+  });
 }
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {

@@ -2,14 +2,18 @@
 //
 // This is the only header/source pair in minidl that touches <cblas.h>. Every
 // dense product in the library (Dense, Conv2D via im2col, matmul) ends here in
-// cblas_sgemm. Before each call the thread count from core/threads.h is applied.
+// cblas_sgemm.
 //
 // All matrices are row-major. gemm computes
 //   C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C
 // where op(X) is X or X^T; lda/ldb/ldc are the row strides of A, B, C as stored.
 //
-// Threads: core::num_threads() is handed to openblas_set_num_threads only when
-// it differs from the value last applied, so the common case costs nothing.
+// Threads: OpenBLAS itself always runs single-threaded; a product of at least
+// ~2M multiply-adds is split by minidl into blocks of C rows (or columns, when
+// N > M), one per thread of core/threads.h's pool, each a single-threaded
+// cblas_sgemm. Results do not depend on the thread count: every element of C
+// is the same dot product either way. Called inside a parallel_for, gemm runs
+// on the calling thread only.
 #pragma once
 
 #include <cstdint>

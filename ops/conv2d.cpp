@@ -127,89 +127,166 @@ void fold(const float* col, const Conv2DGeometry& g, const Plan& p, int64_t c0, 
 
 }  // namespace
 
+namespace {
+
+// The work of one thread: a contiguous range of whole images, so that col2im
+// scatters of different threads never touch the same image of dx.
+struct Chunk {
+  int64_t m0, m1;  // rows [m0, m1) of the batch's unfolded matrix
+};
+
+// How many threads a call uses, and their image ranges. With fewer images than
+// threads (one big image: predict on a single sample) one chunk runs and the
+// im2col/col2im passes and GEMMs inside it split across threads instead.
+std::vector<Chunk> split_images(const Conv2DGeometry& g, const Plan& p) {
+  const int64_t T = std::clamp<int64_t>(num_threads(), 1, std::max<int64_t>(g.N, 1));
+  std::vector<Chunk> chunks;
+  for (int64_t t = 0; t < T; ++t) chunks.push_back({g.N * t / T * p.P, g.N * (t + 1) / T * p.P});
+  return chunks;
+}
+
+// Rounds a float count up to a whole number of 64-byte lines.
+int64_t lines(int64_t floats) { return (floats + 15) / 16 * 16; }
+
+// Runs body(c) for every chunk, one per thread of the pool.
+template <class F>
+void for_each_chunk(size_t chunks, F&& body) {
+  if (chunks == 1) {
+    body(0);
+    return;
+  }
+  parallel_for(static_cast<int64_t>(chunks), [&](int64_t b, int64_t e) {
+    for (int64_t c = b; c < e; ++c) body(static_cast<size_t>(c));
+  });
+}
+
+}  // namespace
+
 void conv2d_forward(const float* x, const float* kernel, const float* bias, const Conv2DGeometry& g, int64_t groups,
-                    int64_t OC, float* y, Conv2DWorkspace& ws) {
+                    int64_t OC, float* y, Conv2DWorkspace& ws, bool relu) {
   const Plan p = make_plan("conv2d_forward", g, groups, OC, ws);
   if (p.M == 0) return;
   MINIDL_CHECK(x && kernel && y, ValueError, "conv2d_forward: x, kernel and y must not be null");
-  // The pointwise case reads x in place, so it needs no tiling at all.
-  const int64_t tile = p.pointwise ? p.M : p.tile;
-  float* col = p.pointwise ? nullptr : ws.floats(tile * p.KG);  // [tile, KG]
-  for (int64_t m0 = 0; m0 < p.M; m0 += tile) {
-    const int64_t m1 = std::min(p.M, m0 + tile), rows = m1 - m0;
-    float* yt = y + m0 * OC;  // [rows, OC]
-    // Seeding y with the bias lets the GEMM add it for free (beta = 1).
-    if (bias)
-      for (int64_t r = 0; r < rows; ++r) std::copy_n(bias, OC, yt + r * OC);
-    for (int64_t gi = 0; gi < p.G; ++gi) {
-      const float* a = nullptr;
-      int64_t lda = 0;
-      if (p.pointwise) {
-        a = x + m0 * g.C + gi * p.CG, lda = g.C;  // [rows, CG] inside [M, C]
-      } else {
-        unfold(x, g, p, gi * p.CG, m0, m1, col);  // [rows, KG]
-        a = col, lda = p.KG;
+  const std::vector<Chunk> chunks = split_images(g, p);
+  // Each thread unfolds its own tiles into its own column block and multiplies
+  // it at once, while the block is still in its core's cache.
+  const int64_t col_floats = p.pointwise ? 0 : lines(p.tile * p.KG);
+  float* cols = p.pointwise ? nullptr : ws.floats(col_floats * static_cast<int64_t>(chunks.size()));
+  for_each_chunk(chunks.size(), [&](size_t c) {
+    float* col = p.pointwise ? nullptr : cols + col_floats * static_cast<int64_t>(c);  // [tile, KG]
+    for (int64_t m0 = chunks[c].m0; m0 < chunks[c].m1; m0 += p.tile) {
+      const int64_t m1 = std::min(chunks[c].m1, m0 + p.tile), rows = m1 - m0;
+      float* yt = y + m0 * OC;  // [rows, OC]
+      // Seeding y with the bias lets the GEMM add it for free (beta = 1).
+      if (bias)
+        for (int64_t r = 0; r < rows; ++r) std::copy_n(bias, OC, yt + r * OC);
+      for (int64_t gi = 0; gi < p.G; ++gi) {
+        const float* a = nullptr;
+        int64_t lda = 0;
+        if (p.pointwise) {
+          a = x + m0 * g.C + gi * p.CG, lda = g.C;  // [rows, CG] inside [M, C]
+        } else {
+          unfold(x, g, p, gi * p.CG, m0, m1, col);  // [rows, KG]
+          a = col, lda = p.KG;
+        }
+        // [rows, OCG] = [rows, KG] * [KG, OCG], the group's blocks of kernel and y.
+        gemm(false, false, rows, p.OCG, p.KG, 1.f, a, lda, kernel + gi * p.OCG, OC, bias ? 1.f : 0.f,
+             yt + gi * p.OCG, OC);
       }
-      // [rows, OCG] = [rows, KG] * [KG, OCG], the group's blocks of kernel and y.
-      gemm(false, false, rows, p.OCG, p.KG, 1.f, a, lda, kernel + gi * p.OCG, OC, bias ? 1.f : 0.f, yt + gi * p.OCG,
-           OC);
+      // The fused activation, while the tile is still in cache.
+      if (relu)
+        for (int64_t i = 0; i < rows * OC; ++i) yt[i] = std::max(yt[i], 0.f);
     }
-  }
+  });
 }
 
 void conv2d_backward(const float* x, const float* kernel, const float* dy, const Conv2DGeometry& g, int64_t groups,
-                     int64_t OC, float* dx, float* dkernel, float* dbias, Conv2DWorkspace& ws) {
+                     int64_t OC, float* dx, float* dkernel, float* dbias, Conv2DWorkspace& ws, const float* relu_y) {
   const Plan p = make_plan("conv2d_backward", g, groups, OC, ws);
   MINIDL_CHECK(p.M == 0 || dy, ValueError, "conv2d_backward: dy must not be null");
   MINIDL_CHECK(p.M == 0 || !dkernel || x, ValueError, "conv2d_backward: x is needed for dkernel but is null");
   MINIDL_CHECK(p.M == 0 || !dx || kernel, ValueError, "conv2d_backward: kernel is needed for dx but is null");
-
-  if (dbias) {
-    // Sums of up to millions of rows: accumulate in double, rows in order.
-    double* acc = ws.doubles(OC);
-    std::fill_n(acc, OC, 0.0);
-    for (int64_t m = 0; m < p.M; ++m) {
-      const float* row = dy + m * OC;
-      for (int64_t o = 0; o < OC; ++o) acc[o] += row[o];
-    }
-    for (int64_t o = 0; o < OC; ++o) dbias[o] = static_cast<float>(acc[o]);
-  }
-  if (!dx && !dkernel) return;
+  if (!dx && !dkernel && !dbias) return;
   if (p.M == 0) {
     if (dkernel) std::fill_n(dkernel, p.KG * OC, 0.f);
+    if (dbias) std::fill_n(dbias, OC, 0.f);
     return;
   }
 
-  if (p.pointwise) {
-    for (int64_t gi = 0; gi < p.G; ++gi) {
-      const float* dyg = dy + gi * p.OCG;  // [M, OCG], row stride OC
-      // dkernel_g [CG, OCG] = x_g^T [CG, M] * dy_g [M, OCG]
-      if (dkernel)
-        gemm(true, false, p.CG, p.OCG, p.M, 1.f, x + gi * p.CG, g.C, dyg, OC, 0.f, dkernel + gi * p.OCG, OC);
-      // dx_g [M, CG] = dy_g [M, OCG] * kernel_g^T [OCG, CG]
-      if (dx) gemm(false, true, p.M, p.CG, p.OCG, 1.f, dyg, OC, kernel + gi * p.OCG, OC, 0.f, dx + gi * p.CG, g.C);
-    }
-    return;
-  }
+  const std::vector<Chunk> chunks = split_images(g, p);
+  const auto T = static_cast<int64_t>(chunks.size());
+  // Per thread: a column block [tile, KG] (only when im2col is needed), a
+  // masked dy tile [tile, OC] (only with relu_y), and for threads after the
+  // first a private dkernel [KG, OC] summed into dkernel at the end, in thread
+  // order, so a given thread count always gives the same bits.
+  const bool need_col = !p.pointwise && (dx || dkernel);
+  const int64_t col_floats = need_col ? lines(p.tile * p.KG) : 0;
+  const int64_t dy_floats = relu_y ? lines(p.tile * OC) : 0;
+  const int64_t dk_floats = dkernel ? lines(p.KG * OC) : 0;
+  const int64_t per_thread = col_floats + dy_floats;
+  float* scratch = ws.floats(std::max<int64_t>(1, per_thread * T + dk_floats * (T - 1)));
+  float* dk_parts = scratch + per_thread * T;  // [T-1][KG, OC]
+  double* bias_sums = dbias ? ws.doubles(OC * T) : nullptr;  // [T, OC]
 
-  if (dx) std::fill_n(dx, g.N * g.H * g.W * g.C, 0.f);  // col2im accumulates
-  float* col = ws.floats(p.tile * p.KG);                  // [tile, KG]
-  for (int64_t m0 = 0; m0 < p.M; m0 += p.tile) {
-    const int64_t m1 = std::min(p.M, m0 + p.tile), rows = m1 - m0;
-    for (int64_t gi = 0; gi < p.G; ++gi) {
-      const float* dyg = dy + m0 * OC + gi * p.OCG;  // [rows, OCG], row stride OC
-      if (dkernel) {
-        unfold(x, g, p, gi * p.CG, m0, m1, col);  // [rows, KG]
-        // dkernel_g [KG, OCG] (+)= col^T [KG, rows] * dy_g [rows, OCG]
-        gemm(true, false, p.KG, p.OCG, rows, 1.f, col, p.KG, dyg, OC, m0 == 0 ? 0.f : 1.f, dkernel + gi * p.OCG, OC);
+  for_each_chunk(chunks.size(), [&](size_t c) {
+    float* base = scratch + per_thread * static_cast<int64_t>(c);
+    float* col = base;                                          // [tile, KG]
+    float* dym = base + col_floats;                             // [tile, OC]
+    float* dk = !dkernel || c == 0 ? dkernel : dk_parts + dk_floats * static_cast<int64_t>(c - 1);  // [KG, OC]
+    double* bsum = dbias ? bias_sums + OC * static_cast<int64_t>(c) : nullptr;
+    if (bsum) std::fill_n(bsum, OC, 0.0);
+    if (dk) std::fill_n(dk, p.KG * OC, 0.f);  // a thread without rows still contributes zeros
+    const int64_t image = g.H * g.W * g.C;
+    if (dx && !p.pointwise)  // col2im accumulates; this thread owns these images
+      std::fill(dx + chunks[c].m0 / p.P * image, dx + chunks[c].m1 / p.P * image, 0.f);
+
+    for (int64_t m0 = chunks[c].m0; m0 < chunks[c].m1; m0 += p.tile) {
+      const int64_t m1 = std::min(chunks[c].m1, m0 + p.tile), rows = m1 - m0;
+      const float* dyt = dy + m0 * OC;  // [rows, OC]
+      if (relu_y) {  // the fused relu's gradient: dy where the output was positive (relu'(0) = 0)
+        const float* yt = relu_y + m0 * OC;
+        for (int64_t i = 0; i < rows * OC; ++i) dym[i] = yt[i] > 0.f ? dyt[i] : 0.f;
+        dyt = dym;
       }
-      if (dx) {
-        // The column block is consumed; reuse it for dcol [rows, KG] = dy_g * kernel_g^T.
-        gemm(false, true, rows, p.KG, p.OCG, 1.f, dyg, OC, kernel + gi * p.OCG, OC, 0.f, col, p.KG);
-        fold(col, g, p, gi * p.CG, m0, m1, dx);
+      if (bsum)  // sums of up to millions of rows: in double, rows in order
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t o = 0; o < OC; ++o) bsum[o] += dyt[r * OC + o];
+      for (int64_t gi = 0; gi < p.G; ++gi) {
+        const float* dyg = dyt + gi * p.OCG;  // [rows, OCG], row stride OC
+        if (p.pointwise) {
+          // dkernel_g [CG, OCG] += x_g^T [CG, rows] * dy_g [rows, OCG]
+          if (dk) gemm(true, false, p.CG, p.OCG, rows, 1.f, x + m0 * g.C + gi * p.CG, g.C, dyg, OC, 1.f,
+                       dk + gi * p.OCG, OC);
+          // dx_g [rows, CG] = dy_g [rows, OCG] * kernel_g^T [OCG, CG]
+          if (dx) gemm(false, true, rows, p.CG, p.OCG, 1.f, dyg, OC, kernel + gi * p.OCG, OC, 0.f,
+                       dx + m0 * g.C + gi * p.CG, g.C);
+          continue;
+        }
+        if (dk) {
+          unfold(x, g, p, gi * p.CG, m0, m1, col);  // [rows, KG]
+          // dkernel_g [KG, OCG] += col^T [KG, rows] * dy_g [rows, OCG]
+          gemm(true, false, p.KG, p.OCG, rows, 1.f, col, p.KG, dyg, OC, 1.f, dk + gi * p.OCG, OC);
+        }
+        if (dx) {
+          // The column block is consumed; reuse it for dcol [rows, KG] = dy_g * kernel_g^T.
+          gemm(false, true, rows, p.KG, p.OCG, 1.f, dyg, OC, kernel + gi * p.OCG, OC, 0.f, col, p.KG);
+          fold(col, g, p, gi * p.CG, m0, m1, dx);
+        }
       }
     }
-  }
+  });
+
+  if (dkernel)
+    for (int64_t t = 1; t < T; ++t) {
+      const float* part = dk_parts + dk_floats * (t - 1);
+      for (int64_t i = 0; i < p.KG * OC; ++i) dkernel[i] += part[i];
+    }
+  if (dbias)
+    for (int64_t o = 0; o < OC; ++o) {
+      double s = 0;
+      for (int64_t t = 0; t < T; ++t) s += bias_sums[t * OC + o];
+      dbias[o] = static_cast<float>(s);
+    }
 }
 
 }  // namespace minidl::ops

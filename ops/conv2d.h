@@ -15,11 +15,21 @@
 //   y[rows, OC/G] = col * kernel_g          (ldc = OC: the group's column block)
 // computes them. The backward reuses the same unfolding:
 //   dkernel_g = col^T * dy_g     dx_g = col2im(dy_g * kernel_g^T)     dbias = sum dy.
-// To bound memory the rows are processed in tiles sized by Conv2DWorkspace,
-// so a large batch (or one huge image) never materialises its whole unfolded
-// matrix. A 1x1 kernel with stride 1 and no
-// padding skips im2col: x itself is the [N*H*W, C] matrix. Both the GEMMs
-// (OpenBLAS) and the unfolding (core/threads.h parallel_for) use num_threads().
+// The rows are processed in tiles sized by Conv2DWorkspace (about 1 MiB of
+// columns), so a tile is multiplied while it is still in the core's cache and a
+// large batch never materialises its whole unfolded matrix. A 1x1 kernel with
+// stride 1 and no padding skips im2col: x itself is the [N*H*W, C] matrix.
+//
+// Threads: the batch is split into num_threads() contiguous ranges of whole
+// images, one per thread; each thread unfolds and multiplies its own tiles with
+// single-threaded GEMMs (dkernel and dbias are summed per thread, then added in
+// thread order, so a given thread count always gives the same bits). With fewer
+// images than threads, the tiles run one after another and the im2col/col2im
+// passes and GEMMs inside them are split across threads instead.
+//
+// Fused relu: conv2d_forward(..., relu = true) applies max(0, .) to each tile
+// right after its GEMM; conv2d_backward(..., relu_y = y) masks dy by y > 0
+// tile by tile, so neither needs a separate pass over the whole output.
 //
 //   ops::Conv2DGeometry g = ops::make_conv_geometry(N, H, W, C, 3, 3, 1, 1, 1, 1, /*same=*/true);
 //   ops::Conv2DWorkspace ws;                  // keep it alive across calls
@@ -42,8 +52,10 @@ namespace minidl::ops {
 // Tiling: a tile is max(min_tile_rows, max_col_bytes / (4*KH*KW*C)) output
 // pixels (at most the whole batch), i.e. the cap is on the unfolded tile of
 // all groups together; only one group's columns (a 1/G share) are held at a
-// time. The column buffer therefore stays under
-// max(max_col_bytes / G, min_tile_rows * 4*KH*KW*C/G) bytes.
+// time. Each thread has its own column block, so the buffer holds about
+// threads * max(max_col_bytes / G, min_tile_rows * 4*KH*KW*C/G) bytes, plus,
+// in the backward, a dkernel-sized block per extra thread and, with relu_y, a
+// [tile, OC] block of masked dy per thread.
 class Conv2DWorkspace {
  public:
   // Measured with bench_conv2d (process CPU time, one thread): tiles that stay
@@ -84,14 +96,14 @@ class Conv2DWorkspace {
   std::vector<double> sums_;
 };
 
-// y = conv(x, kernel) + bias, y: [N, OH, OW, OC], fully overwritten.
-// bias may be null (no bias). x, kernel, y must not overlap.
+// y = conv(x, kernel) + bias, then max(0, y) when relu; y: [N, OH, OW, OC],
+// fully overwritten. bias may be null (no bias). x, kernel, y must not overlap.
 // Requires g from make_conv_geometry (or an equivalent hand-made geometry in
 // which every output window lies inside the padded input).
 // Throws ValueError when groups < 1, OC < 1, C or OC is not divisible by groups,
 // the geometry is inconsistent, or a required pointer is null.
 void conv2d_forward(const float* x, const float* kernel, const float* bias, const Conv2DGeometry& g, int64_t groups,
-                    int64_t OC, float* y, Conv2DWorkspace& ws);
+                    int64_t OC, float* y, Conv2DWorkspace& ws, bool relu = false);
 
 // Gradients of conv2d_forward given dy = dL/dy [N, OH, OW, OC]. Each of
 //   dx       [N, H, W, C]          dL/dx
@@ -100,10 +112,13 @@ void conv2d_forward(const float* x, const float* kernel, const float* bias, cons
 // is computed only when its pointer is non-null, and is OVERWRITTEN, not
 // accumulated into: callers that accumulate gradients add the result themselves.
 // x is read only for dkernel and may be null otherwise; kernel only for dx.
+// relu_y, when not null, is the output of a forward with relu = true: dy is
+// then taken as zero wherever relu_y <= 0 (the relu's gradient, relu'(0) = 0).
 // With N = 0, dkernel and dbias are zero. Same requirements and ValueErrors as
 // conv2d_forward; outputs must not overlap inputs or each other.
 void conv2d_backward(const float* x, const float* kernel, const float* dy, const Conv2DGeometry& g, int64_t groups,
-                     int64_t OC, float* dx, float* dkernel, float* dbias, Conv2DWorkspace& ws);
+                     int64_t OC, float* dx, float* dkernel, float* dbias, Conv2DWorkspace& ws,
+                     const float* relu_y = nullptr);
 
 // Multiply-adds of one forward pass, N*OH*OW*OC*KH*KW*C/G (for GFLOP/s: x2).
 // The backward costs about twice as much when both dx and dkernel are wanted.

@@ -93,17 +93,25 @@ TEST(Blas, RejectsNegativeSizes) {
   EXPECT_THROW(ops::gemm(false, false, -1, 2, 2, 1.f, A.data(), 2, B.data(), 2, 0.f, C.data(), 2), ValueError);
 }
 
+// Large enough (> 2M multiply-adds) that two threads split C by rows, or by
+// columns when N > M; each element is the same dot product either way.
 TEST(Blas, ResultIndependentOfThreadCount) {
-  const int64_t n = 96;
-  const auto A = random_vec(n * n), B = random_vec(n * n);
-  std::vector<float> C1(n * n), C2(n * n);
   const int saved = num_threads();
-  set_num_threads(1);
-  ops::gemm(false, false, n, n, n, 1.f, A.data(), n, B.data(), n, 0.f, C1.data(), n);
-  set_num_threads(2);
-  ops::gemm(false, false, n, n, n, 1.f, A.data(), n, B.data(), n, 0.f, C2.data(), n);
+  const int64_t shapes[][3] = {{200, 96, 160}, {64, 300, 200}, {33, 517, 129}};
+  for (const auto& s : shapes)
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        const int64_t M = s[0], N = s[1], K = s[2];
+        const auto A = random_vec(M * K), B = random_vec(K * N);
+        std::vector<float> C1(M * N, 0.5f), C2(M * N, 0.5f);
+        const int64_t lda = ta ? M : K, ldb = tb ? K : N;
+        set_num_threads(1);
+        ops::gemm(ta, tb, M, N, K, 1.f, A.data(), lda, B.data(), ldb, 0.5f, C1.data(), N);
+        set_num_threads(2);
+        ops::gemm(ta, tb, M, N, K, 1.f, A.data(), lda, B.data(), ldb, 0.5f, C2.data(), N);
+        ASSERT_EQ(C1, C2) << M << "x" << N << "x" << K << " ta=" << ta << " tb=" << tb;
+      }
   set_num_threads(saved);
-  for (int64_t i = 0; i < n * n; ++i) ASSERT_NEAR(C1[i], C2[i], 1e-4) << "at " << i;
 }
 
 TEST(Matmul, MatchesNaiveForAllTransposeFlags) {
