@@ -11,8 +11,26 @@ namespace minidl {
 // ---------------------------------------------------------------------------
 // Base
 
-void OptimizerBase::apply_gradients(const std::vector<Variable>& params) {
+static double checked_decay(double decay) {
+  MINIDL_CHECK(std::isfinite(decay) && decay >= 0, ValueError,
+               "decay cannot be less than 0 and must be finite: received {}", decay);
+  return decay;
+}
+
+OptimizerBase::OptimizerBase(double learning_rate, double decay) : lr_(learning_rate), decay_(checked_decay(decay)) {}
+
+OptimizerBase::OptimizerBase(std::shared_ptr<LearningRateSchedule> schedule, double decay)
+    : decay_(checked_decay(decay)), schedule_(std::move(schedule)) {}
+
+// tf.keras's _decayed_lr divides the (scheduled) rate by 1 + decay * iterations,
+// iterations counting the updates already made (0 for the first).
+double OptimizerBase::decayed_learning_rate() const {
   const double lr = learning_rate();
+  return decay_ > 0 ? lr / (1.0 + decay_ * static_cast<double>(iterations_)) : lr;
+}
+
+void OptimizerBase::apply_gradients(const std::vector<Variable>& params) {
+  const double lr = decayed_learning_rate();
   const int64_t t = iterations_ + 1;  // Keras's local_step: 1 for the first update
   for (const auto& p : params) {
     if (!p.defined() || !p.grad().defined()) continue;
@@ -39,7 +57,7 @@ json OptimizerBase::get_config() const {
   } else {
     c["learning_rate"] = static_cast<double>(static_cast<float>(lr_));  // Keras stores float32
   }
-  c["decay"] = 0.0;
+  c["decay"] = decay_;  // tf.keras writes the Python float it was given, not a float32
   // A named copy: items() of the temporary would dangle inside the range-for.
   const json extra = extra_config();
   for (const auto& [k, v] : extra.items()) c[k] = v;
@@ -51,11 +69,11 @@ static double f32(double v) { return static_cast<double>(static_cast<float>(v));
 // ---------------------------------------------------------------------------
 // SGD: v = momentum * v - lr * g; w += v (nesterov: w += momentum * v - lr * g).
 
-SGD::SGD(double lr, SGDOptions o) : OptimizerBase(lr), o_(o) {
+SGD::SGD(double lr, SGDOptions o) : OptimizerBase(lr, o.decay), o_(o) {
   MINIDL_CHECK(o.momentum >= 0 && o.momentum <= 1, ValueError, "SGD: momentum must be in [0, 1], received {}",
                o.momentum);
 }
-SGD::SGD(std::shared_ptr<LearningRateSchedule> s, SGDOptions o) : OptimizerBase(std::move(s)), o_(o) {}
+SGD::SGD(std::shared_ptr<LearningRateSchedule> s, SGDOptions o) : OptimizerBase(std::move(s), o.decay), o_(o) {}
 
 void SGD::update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t) {
   const float a = static_cast<float>(lr);
@@ -77,8 +95,8 @@ json SGD::extra_config() const { return {{"momentum", f32(o_.momentum)}, {"neste
 // Adam (TensorFlow's ApplyAdam): lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t);
 // w -= lr_t * m / (sqrt(v) + epsilon). AMSGrad uses max(vhat, v).
 
-Adam::Adam(double lr, AdamOptions o) : OptimizerBase(lr), o_(o) {}
-Adam::Adam(std::shared_ptr<LearningRateSchedule> s, AdamOptions o) : OptimizerBase(std::move(s)), o_(o) {}
+Adam::Adam(double lr, AdamOptions o) : OptimizerBase(lr, o.decay), o_(o) {}
+Adam::Adam(std::shared_ptr<LearningRateSchedule> s, AdamOptions o) : OptimizerBase(std::move(s), o.decay), o_(o) {}
 
 void Adam::update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t t) {
   const double b1 = o_.beta_1, b2 = o_.beta_2;
@@ -105,8 +123,9 @@ json Adam::extra_config() const {
 // With momentum (TensorFlow's ApplyRMSProp kernel): mom = momentum * mom + lr * g / sqrt(ms + eps); w -= mom.
 // Centered subtracts mg^2 from ms in the denominator.
 
-RMSprop::RMSprop(double lr, RMSpropOptions o) : OptimizerBase(lr), o_(o) {}
-RMSprop::RMSprop(std::shared_ptr<LearningRateSchedule> s, RMSpropOptions o) : OptimizerBase(std::move(s)), o_(o) {}
+RMSprop::RMSprop(double lr, RMSpropOptions o) : OptimizerBase(lr, o.decay), o_(o) {}
+RMSprop::RMSprop(std::shared_ptr<LearningRateSchedule> s, RMSpropOptions o)
+    : OptimizerBase(std::move(s), o.decay), o_(o) {}
 
 void RMSprop::update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t) {
   const float rho = static_cast<float>(o_.rho), eps = static_cast<float>(o_.epsilon), a = static_cast<float>(lr);
@@ -137,8 +156,9 @@ json RMSprop::extra_config() const {
 // ---------------------------------------------------------------------------
 // Adagrad: acc += g^2; w -= lr * g / (sqrt(acc) + eps).
 
-Adagrad::Adagrad(double lr, AdagradOptions o) : OptimizerBase(lr), o_(o) {}
-Adagrad::Adagrad(std::shared_ptr<LearningRateSchedule> s, AdagradOptions o) : OptimizerBase(std::move(s)), o_(o) {}
+Adagrad::Adagrad(double lr, AdagradOptions o) : OptimizerBase(lr, o.decay), o_(o) {}
+Adagrad::Adagrad(std::shared_ptr<LearningRateSchedule> s, AdagradOptions o)
+    : OptimizerBase(std::move(s), o.decay), o_(o) {}
 
 void Adagrad::update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t) {
   const float a = static_cast<float>(lr), eps = static_cast<float>(o_.epsilon);
@@ -157,9 +177,9 @@ json Adagrad::extra_config() const {
 // Adadelta: acc = rho acc + (1 - rho) g^2; u = sqrt(acc_u + eps) / sqrt(acc + eps) * g;
 // acc_u = rho acc_u + (1 - rho) u^2; w -= lr * u.
 
-Adadelta::Adadelta(double lr, AdadeltaOptions o) : OptimizerBase(lr), o_(o) {}
+Adadelta::Adadelta(double lr, AdadeltaOptions o) : OptimizerBase(lr, o.decay), o_(o) {}
 Adadelta::Adadelta(std::shared_ptr<LearningRateSchedule> s, AdadeltaOptions o)
-    : OptimizerBase(std::move(s)), o_(o) {}
+    : OptimizerBase(std::move(s), o.decay), o_(o) {}
 
 void Adadelta::update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t) {
   const float rho = static_cast<float>(o_.rho), eps = static_cast<float>(o_.epsilon), a = static_cast<float>(lr);
@@ -178,8 +198,9 @@ json Adadelta::extra_config() const { return {{"rho", f32(o_.rho)}, {"epsilon", 
 // ---------------------------------------------------------------------------
 // Adamax: m = b1 m + (1 - b1) g; u = max(b2 u, |g|); w -= lr / (1 - b1^t) * m / (u + eps).
 
-Adamax::Adamax(double lr, AdamaxOptions o) : OptimizerBase(lr), o_(o) {}
-Adamax::Adamax(std::shared_ptr<LearningRateSchedule> s, AdamaxOptions o) : OptimizerBase(std::move(s)), o_(o) {}
+Adamax::Adamax(double lr, AdamaxOptions o) : OptimizerBase(lr, o.decay), o_(o) {}
+Adamax::Adamax(std::shared_ptr<LearningRateSchedule> s, AdamaxOptions o)
+    : OptimizerBase(std::move(s), o.decay), o_(o) {}
 
 void Adamax::update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t t) {
   const float b1 = static_cast<float>(o_.beta_1), b2 = static_cast<float>(o_.beta_2);
@@ -200,15 +221,27 @@ json Adamax::extra_config() const {
 
 // ---------------------------------------------------------------------------
 // Nadam (tf.keras 2): Adam with a Nesterov momentum schedule
-//   mu_t = b1 (1 - 0.5 * 0.96^(0.004 t)), mu_{t+1} likewise, m_schedule = prod mu.
+//   mu_t = b1 (1 - 0.5 * 0.96^(schedule_decay t)), mu_{t+1} likewise, m_schedule = prod mu.
+// tf.keras turns Keras's schedule_decay into Nadam's `decay` and never decays
+// Nadam's learning rate, so the base gets no time-based decay here.
 
-Nadam::Nadam(double lr, NadamOptions o) : OptimizerBase(lr), o_(o) {}
-Nadam::Nadam(std::shared_ptr<LearningRateSchedule> s, NadamOptions o) : OptimizerBase(std::move(s)), o_(o) {}
+// tf.keras checks it as the base's decay, so the same rule applies.
+static double checked_schedule_decay(double d) {
+  MINIDL_CHECK(std::isfinite(d) && d >= 0, ValueError,
+               "Nadam: schedule_decay (the config's decay) cannot be less than 0 and must be finite: received {}", d);
+  return d;
+}
+
+Nadam::Nadam(double lr, NadamOptions o) : OptimizerBase(lr), o_(o) { checked_schedule_decay(o.schedule_decay); }
+Nadam::Nadam(std::shared_ptr<LearningRateSchedule> s, NadamOptions o) : OptimizerBase(std::move(s)), o_(o) {
+  checked_schedule_decay(o.schedule_decay);
+}
 
 void Nadam::update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t t) {
   const double b1 = o_.beta_1, b2 = o_.beta_2;
-  const double mu_t = b1 * (1 - 0.5 * std::pow(0.96, 0.004 * static_cast<double>(t)));
-  const double mu_t1 = b1 * (1 - 0.5 * std::pow(0.96, 0.004 * static_cast<double>(t + 1)));
+  const double sd = o_.schedule_decay;
+  const double mu_t = b1 * (1 - 0.5 * std::pow(0.96, sd * static_cast<double>(t)));
+  const double mu_t1 = b1 * (1 - 0.5 * std::pow(0.96, sd * static_cast<double>(t + 1)));
   if (m_cache_step_ != t) {  // the schedule product advances once per step, not per parameter
     m_cache_ *= mu_t;
     m_cache_step_ = t;
@@ -232,8 +265,12 @@ void Nadam::update(float* w, const float* g, int64_t n, std::vector<Tensor>& slo
   }
 }
 
+// "decay" overrides the base's 0: tf.keras's Nadam config stores schedule_decay under that key.
 json Nadam::extra_config() const {
-  return {{"beta_1", f32(o_.beta_1)}, {"beta_2", f32(o_.beta_2)}, {"epsilon", o_.epsilon}};
+  return {{"beta_1", f32(o_.beta_1)},
+          {"beta_2", f32(o_.beta_2)},
+          {"epsilon", o_.epsilon},
+          {"decay", o_.schedule_decay}};
 }
 
 // ---------------------------------------------------------------------------
@@ -272,30 +309,34 @@ OptimizerPtr optimizer_from_config(const json& cc) {
   }
   const double lr = num("learning_rate", num("lr", lr_default));
   auto pick = [&](double d) { return lr < 0 ? d : lr; };
+  // Keras 2's time-based decay (Nadam reads the key as its schedule_decay instead).
+  const double decay = num("decay", 0.0);
   std::string cls = cc["class_name"].get<std::string>();
   OptimizerPtr opt;
   std::string k;
   for (char ch : cls) k += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   if (k == "sgd") {
-    SGDOptions o{num("momentum", 0), c.value("nesterov", false)};
+    SGDOptions o{num("momentum", 0), c.value("nesterov", false), decay};
     opt = schedule ? std::make_shared<SGD>(schedule, o) : std::make_shared<SGD>(pick(0.01), o);
   } else if (k == "adam") {
-    AdamOptions o{num("beta_1", 0.9), num("beta_2", 0.999), num("epsilon", 1e-7), c.value("amsgrad", false)};
+    AdamOptions o{num("beta_1", 0.9), num("beta_2", 0.999), num("epsilon", 1e-7), c.value("amsgrad", false), decay};
     opt = schedule ? std::make_shared<Adam>(schedule, o) : std::make_shared<Adam>(pick(0.001), o);
   } else if (k == "rmsprop") {
-    RMSpropOptions o{num("rho", 0.9), num("momentum", 0), num("epsilon", 1e-7), c.value("centered", false)};
+    RMSpropOptions o{num("rho", 0.9), num("momentum", 0), num("epsilon", 1e-7), c.value("centered", false), decay};
     opt = schedule ? std::make_shared<RMSprop>(schedule, o) : std::make_shared<RMSprop>(pick(0.001), o);
   } else if (k == "adagrad") {
-    AdagradOptions o{num("initial_accumulator_value", 0.1), num("epsilon", 1e-7)};
+    AdagradOptions o{num("initial_accumulator_value", 0.1), num("epsilon", 1e-7), decay};
     opt = schedule ? std::make_shared<Adagrad>(schedule, o) : std::make_shared<Adagrad>(pick(0.001), o);
   } else if (k == "adadelta") {
-    AdadeltaOptions o{num("rho", 0.95), num("epsilon", 1e-7)};
+    AdadeltaOptions o{num("rho", 0.95), num("epsilon", 1e-7), decay};
     opt = schedule ? std::make_shared<Adadelta>(schedule, o) : std::make_shared<Adadelta>(pick(0.001), o);
   } else if (k == "adamax") {
-    AdamaxOptions o{num("beta_1", 0.9), num("beta_2", 0.999), num("epsilon", 1e-7)};
+    AdamaxOptions o{num("beta_1", 0.9), num("beta_2", 0.999), num("epsilon", 1e-7), decay};
     opt = schedule ? std::make_shared<Adamax>(schedule, o) : std::make_shared<Adamax>(pick(0.001), o);
   } else if (k == "nadam") {
-    NadamOptions o{num("beta_1", 0.9), num("beta_2", 0.999), num("epsilon", 1e-7)};
+    // Keras 2.0-2.2 writes schedule_decay; tf.keras writes the same value as "decay".
+    NadamOptions o{num("beta_1", 0.9), num("beta_2", 0.999), num("epsilon", 1e-7),
+                   num("schedule_decay", num("decay", 0.004))};
     opt = schedule ? std::make_shared<Nadam>(schedule, o) : std::make_shared<Nadam>(pick(0.001), o);
   } else {
     raise<ValueError>("Unknown optimizer class '{}' in config", cls);

@@ -10,7 +10,12 @@
 //
 // The learning rate may be a constant or a schedule of the step count
 // (ExponentialDecay, PiecewiseConstantDecay); ReduceLROnPlateau and
-// LearningRateScheduler change it through set_learning_rate.
+// LearningRateScheduler change it through set_learning_rate. The Keras 2
+// (legacy optimizer) `decay` option then divides it by (1 + decay * iterations)
+// at every step, on top of the constant or the schedule, as tf.keras's
+// optimizer_v2 `_decayed_lr` does:
+//
+//   SGD opt(0.1, {.momentum = 0.9, .decay = 1e-3});  // step t uses 0.1 / (1 + 1e-3 * t)
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -38,9 +43,14 @@ class Optimizer {
   // are skipped), then iterations += 1.
   virtual void apply_gradients(const std::vector<Variable>& params) = 0;
 
-  // The learning rate used by the next step (a schedule evaluated at iterations()).
+  // The learning rate before `decay`: the constant, or the schedule evaluated at
+  // iterations(). This is Keras's `optimizer.lr`, the value ReduceLROnPlateau
+  // and LearningRateScheduler read and replace and log as "lr".
   virtual double learning_rate() const = 0;
-  // Replaces the learning rate by a constant (drops a schedule).
+  // The rate the next step uses: learning_rate() / (1 + decay * iterations())
+  // (Keras's `_decayed_lr`); learning_rate() itself when there is no decay.
+  virtual double decayed_learning_rate() const { return learning_rate(); }
+  // Replaces the learning rate by a constant (drops a schedule); `decay` still applies.
   virtual void set_learning_rate(double lr) = 0;
   virtual int64_t iterations() const = 0;
 };
@@ -48,15 +58,18 @@ class Optimizer {
 using OptimizerPtr = std::shared_ptr<Optimizer>;
 
 // The shared machinery of the built-in optimizers: a constant rate or a
-// schedule, the step count, and per-parameter slot buffers (allocated on a
-// parameter's first update, reused afterwards).
+// schedule, the time-based `decay`, the step count, and per-parameter slot
+// buffers (allocated on a parameter's first update, reused afterwards).
+// The constructors throw ValueError when decay is negative or not finite
+// (Keras: "decay cannot be less than 0").
 class OptimizerBase : public Optimizer {
  public:
-  explicit OptimizerBase(double learning_rate) : lr_(learning_rate) {}
-  explicit OptimizerBase(std::shared_ptr<LearningRateSchedule> schedule) : schedule_(std::move(schedule)) {}
+  explicit OptimizerBase(double learning_rate, double decay = 0.0);
+  explicit OptimizerBase(std::shared_ptr<LearningRateSchedule> schedule, double decay = 0.0);
 
   void apply_gradients(const std::vector<Variable>& params) override;
   double learning_rate() const override { return schedule_ ? (*schedule_)(iterations_) : lr_; }
+  double decayed_learning_rate() const override;
   void set_learning_rate(double lr) override {
     schedule_.reset();
     lr_ = lr;
@@ -91,12 +104,15 @@ class OptimizerBase : public Optimizer {
 
  private:
   double lr_ = 0.01;
+  double decay_ = 0.0;
   std::shared_ptr<LearningRateSchedule> schedule_;
   int64_t iterations_ = 0;
   std::unordered_map<const void*, std::vector<Tensor>> slots_;
 };
 
-// Keras's optimizers, same defaults and update rules as tf.keras 2.
+// Keras's optimizers, same defaults and update rules as tf.keras 2. Each
+// options struct ends with Keras 2's `decay` (0: none), except Nadam, whose
+// `decay` in Keras 2 is the momentum schedule's `schedule_decay` instead.
 #define MINIDL_OPTIMIZER_COMMON(Name)                                           \
   std::string class_name() const override { return #Name; }                     \
                                                                                 \
@@ -110,6 +126,7 @@ class OptimizerBase : public Optimizer {
 struct SGDOptions {
   double momentum = 0.0;
   bool nesterov = false;
+  double decay = 0.0;  // time-based: step t uses lr / (1 + decay * t)
 };
 class SGD : public OptimizerBase {
  public:
@@ -125,6 +142,7 @@ class SGD : public OptimizerBase {
 struct AdamOptions {
   double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7;
   bool amsgrad = false;
+  double decay = 0.0;  // time-based: step t uses lr / (1 + decay * t)
 };
 class Adam : public OptimizerBase {
  public:
@@ -140,6 +158,7 @@ class Adam : public OptimizerBase {
 struct RMSpropOptions {
   double rho = 0.9, momentum = 0.0, epsilon = 1e-7;
   bool centered = false;
+  double decay = 0.0;  // time-based: step t uses lr / (1 + decay * t)
 };
 class RMSprop : public OptimizerBase {
  public:
@@ -154,6 +173,7 @@ class RMSprop : public OptimizerBase {
 
 struct AdagradOptions {
   double initial_accumulator_value = 0.1, epsilon = 1e-7;
+  double decay = 0.0;  // time-based: step t uses lr / (1 + decay * t)
 };
 class Adagrad : public OptimizerBase {
  public:
@@ -169,6 +189,7 @@ class Adagrad : public OptimizerBase {
 
 struct AdadeltaOptions {
   double rho = 0.95, epsilon = 1e-7;
+  double decay = 0.0;  // time-based: step t uses lr / (1 + decay * t)
 };
 class Adadelta : public OptimizerBase {
  public:
@@ -183,6 +204,7 @@ class Adadelta : public OptimizerBase {
 
 struct AdamaxOptions {
   double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7;
+  double decay = 0.0;  // time-based: step t uses lr / (1 + decay * t)
 };
 class Adamax : public OptimizerBase {
  public:
@@ -197,6 +219,8 @@ class Adamax : public OptimizerBase {
 
 struct NadamOptions {
   double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7;
+  // mu_t = beta_1 * (1 - 0.5 * 0.96^(schedule_decay * t)); the config's "decay" key.
+  double schedule_decay = 0.004;
 };
 class Nadam : public OptimizerBase {
  public:
@@ -223,6 +247,9 @@ class Nadam : public OptimizerBase {
 // By Keras name ("sgd", "adam", "rmsprop", ...) with Keras defaults; ValueError when unknown.
 OptimizerPtr get_optimizer(const std::string& identifier);
 // From a Keras {"class_name", "config"} object (training_config's optimizer_config).
+// Reads "learning_rate" (a number or a schedule) or Keras 1/2's "lr", and
+// "decay" (Nadam: "schedule_decay", else "decay", as its momentum schedule's
+// decay). ValueError for an unknown class, a non-numeric value, or a negative decay.
 OptimizerPtr optimizer_from_config(const json& class_and_config);
 
 class OptimizerArg {
