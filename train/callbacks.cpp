@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -49,6 +50,18 @@ ModelImpl& Callback::checked_model(const char* who) const {
   MINIDL_CHECK(model_ != nullptr, RuntimeError, "{}: no model set (the fit loop calls set_model before training)",
                who);
   return *model_;
+}
+
+double Callback::logged_learning_rate(const char* who) const {
+  ModelImpl& model = checked_model(who);
+  MINIDL_CHECK(model.compiled(), RuntimeError, "{}: model '{}' has no optimizer (compile it first)", who,
+               model.name());
+  // Keras logs K.get_value(optimizer.lr), a numpy float32 that History shows and
+  // CSVLogger writes as "0.001", not as the double 0.0010000000474974513.
+  const std::string shortest = fmt::format("{}", static_cast<float>(model.optimizer()->learning_rate()));
+  double value = 0;
+  std::from_chars(shortest.data(), shortest.data() + shortest.size(), value);  // locale-free, like fmt
+  return value;
 }
 
 // ---------------------------------------------------------------------------
@@ -117,6 +130,8 @@ void ReduceLROnPlateauImpl::reset() {
 }
 
 void ReduceLROnPlateauImpl::on_train_begin(const Logs&) { reset(); }
+
+void ReduceLROnPlateauImpl::add_epoch_logs(int, Logs& logs) { logs["lr"] = logged_learning_rate("ReduceLROnPlateau"); }
 
 void ReduceLROnPlateauImpl::on_epoch_end(int epoch, const Logs& logs) {
   ModelImpl& model = checked_model("ReduceLROnPlateau");

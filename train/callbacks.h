@@ -8,6 +8,13 @@
 // evaluate() and predict() call the test/predict hooks. A callback may stop
 // training by setting model->stop_training = true (checked after every batch).
 //
+// Keras callbacks may write into the epoch's logs dict, and the callbacks after
+// them see the entries: here a callback does that in add_epoch_logs, which fit
+// calls just before its on_epoch_end. ReduceLROnPlateau and
+// LearningRateScheduler add "lr" (the optimizer's learning rate), so History
+// (always last) and a CSVLogger placed after them record it; the progress bar
+// (always first) does not print it, as in tf.keras 2.4.
+//
 // The built-in callbacks follow tf.keras 2.4 (arguments, defaults, decisions,
 // printed messages). Each is a `...Impl` class built by a factory named as the
 // Keras class, so a fit call reads like Keras:
@@ -50,6 +57,9 @@ class Callback {
   virtual void on_train_begin(const Logs&) {}
   virtual void on_train_end(const Logs&) {}
   virtual void on_epoch_begin(int /*epoch*/, const Logs&) {}
+  // Lets a callback add entries to the epoch's logs before its own
+  // on_epoch_end; the callbacks after it (and on_train_end) see them.
+  virtual void add_epoch_logs(int /*epoch*/, Logs& /*logs*/) {}
   virtual void on_epoch_end(int /*epoch*/, const Logs&) {}
   virtual void on_train_batch_begin(int /*batch*/, const Logs&) {}
   virtual void on_train_batch_end(int /*batch*/, const Logs&) {}
@@ -65,6 +75,10 @@ class Callback {
  protected:
   // The model, or RuntimeError naming `who` when set_model was never called.
   ModelImpl& checked_model(const char* who) const;
+  // The optimizer's learning_rate() as Keras logs it (a float32, kept as the
+  // double its shortest repr reads back to, so 0.001f logs as 0.001).
+  // RuntimeError naming `who` when the model is not compiled.
+  double logged_learning_rate(const char* who) const;
 
   ModelImpl* model_ = nullptr;
   std::map<std::string, double> params_;
@@ -143,11 +157,13 @@ struct ReduceLROnPlateauOptions {
 // Multiplies the optimizer's learning rate by `factor` (not below min_lr) when
 // the monitored quantity has not improved by more than min_delta for
 // `patience` epochs, then waits `cooldown` epochs. ValueError when factor >= 1.
+// Adds "lr" to the epoch logs (the rate before any reduction at that epoch).
 // At epoch end RuntimeError if the model is not compiled.
 class ReduceLROnPlateauImpl : public Callback {
  public:
   explicit ReduceLROnPlateauImpl(ReduceLROnPlateauOptions o = {});
   void on_train_begin(const Logs&) override;
+  void add_epoch_logs(int epoch, Logs& logs) override;
   void on_epoch_end(int epoch, const Logs& logs) override;
 
   int wait() const { return wait_; }
@@ -281,12 +297,14 @@ using EpochSchedule = std::function<double(int epoch, double lr)>;
 // Sets the optimizer's learning rate from schedule(epoch, lr) at each epoch's
 // start (dropping any step schedule, as Keras replaces optimizer.lr). verbose
 // prints "Epoch 00001: LearningRateScheduler reducing learning rate to 0.01.".
-// ValueError for an empty schedule or a result that is not finite; RuntimeError
-// at epoch begin if the model is not compiled.
+// Adds "lr" to the epoch logs. ValueError for an empty schedule or a result
+// that is not finite; RuntimeError at epoch begin or end if the model is not
+// compiled.
 class LearningRateSchedulerImpl : public Callback {
  public:
   explicit LearningRateSchedulerImpl(EpochSchedule schedule, int verbose = 0);
   void on_epoch_begin(int epoch, const Logs&) override;
+  void add_epoch_logs(int epoch, Logs& logs) override;
 
  private:
   EpochSchedule schedule_;

@@ -123,6 +123,10 @@ void LearningRateSchedulerImpl::on_epoch_begin(int epoch, const Logs&) {
                 py_float_repr(lr).c_str());
 }
 
+void LearningRateSchedulerImpl::add_epoch_logs(int, Logs& logs) {
+  logs["lr"] = logged_learning_rate("LearningRateScheduler");
+}
+
 std::shared_ptr<LearningRateSchedulerImpl> LearningRateScheduler(EpochSchedule schedule, int verbose) {
   return std::make_shared<LearningRateSchedulerImpl>(std::move(schedule), verbose);
 }

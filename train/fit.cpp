@@ -230,7 +230,11 @@ History ModelImpl::fit(const Tensor& x_all, const Tensor& y_all, FitOptions o) {
       Logs v = loop.evaluate(val->first, val->second, Tensor(), o.batch_size, callbacks);
       for (const auto& [k, value] : v) logs["val_" + k] = value;
     }
-    for (auto& cb : callbacks) cb->on_epoch_end(epoch, logs);
+    // Keras callbacks write into the shared logs dict; each sees its predecessors' entries.
+    for (auto& cb : callbacks) {
+      cb->add_epoch_logs(epoch, logs);
+      cb->on_epoch_end(epoch, logs);
+    }
     last_logs = logs;
   }
   for (auto& cb : callbacks) cb->on_train_end(last_logs);
