@@ -6,7 +6,9 @@
 // on_test_end, then on_epoch_end with the epoch's logs ("loss", metrics,
 // "val_loss", "val_<metric>"); finally on_train_end with the last epoch's logs.
 // evaluate() and predict() call the test/predict hooks. A callback may stop
-// training by setting model->stop_training = true (checked after every batch).
+// training by setting model->stop_training = true: it is checked after every
+// batch and every epoch, and, as in Keras, an epoch stopped mid-way still runs
+// its validation and on_epoch_end.
 //
 // Keras callbacks may write into the epoch's logs dict, and the callbacks after
 // them see the entries: here a callback does that in add_epoch_logs, which fit

@@ -196,14 +196,15 @@ History ModelImpl::fit(const Tensor& x_all, const Tensor& y_all, FitOptions o) {
   stop_training = false;
   Logs last_logs;  // Keras passes the last epoch's logs to on_train_end
   for (auto& cb : callbacks) cb->on_train_begin({});
-  for (int epoch = o.initial_epoch; epoch < o.epochs && !stop_training; ++epoch) {
+  // As in Keras, stop_training is read only after a batch and after an epoch.
+  for (int epoch = o.initial_epoch; epoch < o.epochs; ++epoch) {
     std::iota(order.begin(), order.end(), 0);
     if (o.shuffle) std::shuffle(order.begin(), order.end(), global_generator());
     loop.reset_metrics();
     for (auto& cb : callbacks) cb->on_epoch_begin(epoch, {});
     double loss_sum = 0;
     int64_t seen = 0;
-    for (int64_t step = 0; step < steps && !stop_training; ++step) {
+    for (int64_t step = 0; step < steps; ++step) {
       const int64_t b = step * o.batch_size, e = std::min(n, b + o.batch_size);
       for (auto& cb : callbacks) cb->on_train_batch_begin(static_cast<int>(step), {});
       Tensor xs = xb.slice_rows(0, e - b), ys = yb.slice_rows(0, e - b);
@@ -222,11 +223,13 @@ History ModelImpl::fit(const Tensor& x_all, const Tensor& y_all, FitOptions o) {
       logs["loss"] = loss_sum / static_cast<double>(seen);
       logs["batch_loss"] = l;
       for (auto& cb : callbacks) cb->on_train_batch_end(static_cast<int>(step), logs);
+      if (stop_training) break;
     }
     Logs logs = loop.metric_logs("");
     logs["loss"] = seen ? loss_sum / static_cast<double>(seen) : 0.0;
-    if (val && !stop_training) {
-      // Keras validates through evaluate() with fit's callbacks: the test hooks fire here.
+    // Keras validates even an epoch a callback stopped mid-way, through
+    // evaluate() with fit's callbacks: the test hooks fire here.
+    if (val) {
       Logs v = loop.evaluate(val->first, val->second, Tensor(), o.batch_size, callbacks);
       for (const auto& [k, value] : v) logs["val_" + k] = value;
     }
@@ -236,6 +239,7 @@ History ModelImpl::fit(const Tensor& x_all, const Tensor& y_all, FitOptions o) {
       cb->on_epoch_end(epoch, logs);
     }
     last_logs = logs;
+    if (stop_training) break;
   }
   for (auto& cb : callbacks) cb->on_train_end(last_logs);
   return *history;

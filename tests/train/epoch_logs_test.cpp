@@ -1,5 +1,6 @@
 // Epoch logs as tf.keras 2.x fills them: "lr" added by ReduceLROnPlateau and
-// LearningRateScheduler (seen by the callbacks after them).
+// LearningRateScheduler (seen by the callbacks after them), and validation of
+// an epoch a callback stopped mid-way.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -66,4 +67,39 @@ TEST(EpochLogs, NoRateWithoutACallbackThatWritesIt) {
   Model model = linear_model();
   History h = model->fit(ramp(4, 2), ramp(4, 1), {.epochs = 1, .verbose = 0});
   EXPECT_EQ(h.history.count("lr"), 0u);
+}
+
+// ---------------------------------------------------------------------------
+// Stopping mid-epoch
+
+TEST(EpochLogs, AnEpochStoppedMidWayIsStillValidated) {
+  Model model = linear_model();
+  const Tensor xv = ramp(3, 2, 0.2f), yv = ramp(3, 1, 0.3f);
+  int batches = 0, test_runs = 0;
+  auto stop_at_1 = LambdaCallback({.on_batch_end =
+                                       [&](int b, const Logs&) {
+                                         ++batches;
+                                         if (b == 1) model->stop_training = true;
+                                       },
+                                   .on_test_begin = [&](const Logs&) { ++test_runs; }});
+  History h = model->fit(ramp(8, 2), ramp(8, 1),
+                         {.batch_size = 2, .epochs = 3, .verbose = 0, .callbacks = {stop_at_1},
+                          .validation_data = std::make_pair(xv, yv), .shuffle = false});
+  EXPECT_EQ(batches, 2);  // the step loop breaks after batch 1 of 4
+  EXPECT_EQ(test_runs, 1);
+  ASSERT_EQ(h.epoch, (std::vector<int>{0}));
+  ASSERT_EQ(h.history["val_loss"].size(), 1u);
+  // The weights did not change after the stop, so evaluating now gives the same number.
+  EXPECT_NEAR(h.history["val_loss"][0], model->evaluate(xv, yv).at("loss"), 1e-7);
+}
+
+TEST(EpochLogs, AStopRequestedAtEpochBeginStillRunsOneBatch) {
+  Model model = linear_model();
+  int batches = 0;
+  auto cb = LambdaCallback({.on_epoch_begin = [&](int, const Logs&) { model->stop_training = true; },
+                            .on_batch_end = [&](int, const Logs&) { ++batches; }});
+  History h = model->fit(ramp(8, 2), ramp(8, 1), {.batch_size = 2, .epochs = 3, .verbose = 0, .callbacks = {cb}});
+  // Keras reads stop_training only after a batch and after an epoch.
+  EXPECT_EQ(batches, 1);
+  EXPECT_EQ(h.epoch.size(), 1u);
 }
