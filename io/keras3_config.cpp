@@ -140,7 +140,7 @@ json compile_config(const ModelImpl& m) {
   oc.erase("decay");  // Keras 3 ignores it with a warning
   if (oc.contains("learning_rate")) oc["learning_rate"] = wrap_part(oc["learning_rate"], "keras.optimizers.schedules");
   return {{"optimizer", wrapped("keras.optimizers", opt["class_name"], oc)},
-          {"loss", tc["loss"]},
+          {"loss", m.loss() ? wrap_part(keras_loss_identifier(*m.loss()), "keras.losses") : tc["loss"]},
           {"loss_weights", nullptr},
           {"metrics", tc["metrics"].empty() ? json(nullptr) : tc["metrics"]},
           {"weighted_metrics", nullptr},

@@ -2,6 +2,9 @@
 // .keras / to_json) -> ModelImpl::compile. A file whose training setup minidl cannot
 // reproduce still loads: the model is returned uncompiled with a warning, since the
 // architecture and weights are what inference needs.
+//
+// And the other way: the training_config tf.keras 2.4 writes for model.save
+// (Model._get_compile_args + optimizer_config, see keras2_training_config).
 #include "core/errors.h"
 #include "core/logging.h"
 #include "io/keras_internal.h"
@@ -96,6 +99,48 @@ void compile_from_training_config(ModelImpl& model, const json& tc, const std::s
   } catch (const std::exception& e) {
     logger()->warn("{}: compile failed ({}); the model is loaded uncompiled", where, e.what());
   }
+}
+
+json keras_loss_identifier(const Loss& loss) {
+  const json config = loss.get_config();
+  // The Keras defaults of the loss classes' arguments: a loss that keeps them all is the
+  // plain function name, exactly what compile("categorical_crossentropy") leaves behind.
+  static const json defaults = {{"from_logits", false}, {"label_smoothing", 0.0}, {"delta", 1.0}, {"axis", -1}};
+  bool plain = true;
+  for (const auto& [k, v] : config.items()) {
+    if (k == "name" || k == "reduction") continue;
+    if (!defaults.contains(k) || v != defaults[k]) plain = false;
+  }
+  if (plain) return loss.name();
+  json c = config;
+  // tf.keras 2 writes "auto", which Keras 3 rejects (standardize_reduction);
+  // sum_over_batch_size means the same in both and both accept it.
+  c["reduction"] = "sum_over_batch_size";
+  return {{"class_name", loss.class_name()}, {"config", c}};
+}
+
+ordered_json keras2_training_config(const ModelImpl& model) {
+  const json tc = model.training_config();  // RuntimeError when not compiled
+  // tf.keras 2.4 Adam/SGD/... get_config order: name, learning_rate, decay, then the
+  // optimizer's own keys in constructor order (one list serves all of them).
+  static const char* const kOrder[] = {"name", "learning_rate", "decay",   "rho",      "initial_accumulator_value",
+                                       "beta_1", "beta_2",      "momentum", "epsilon", "nesterov",
+                                       "amsgrad", "centered"};
+  const json& oc = tc["optimizer_config"]["config"];
+  ordered_json opt_config = ordered_json::object();
+  for (const char* k : kOrder)
+    if (oc.contains(k)) opt_config[k] = oc[k];
+  for (const auto& [k, v] : oc.items())
+    if (!opt_config.contains(k)) opt_config[k] = v;
+  // Model._get_compile_args: the user's metrics, None when compile() had none.
+  const json& metrics = tc["metrics"];
+  ordered_json out = ordered_json::object();
+  out["loss"] = model.loss() ? ordered_json(keras_loss_identifier(*model.loss())) : ordered_json(tc["loss"]);
+  out["metrics"] = metrics.is_array() && metrics.empty() ? ordered_json() : ordered_json(metrics);
+  out["weighted_metrics"] = nullptr;
+  out["loss_weights"] = nullptr;
+  out["optimizer_config"] = {{"class_name", tc["optimizer_config"]["class_name"]}, {"config", opt_config}};
+  return out;
 }
 
 }  // namespace minidl::keras_io

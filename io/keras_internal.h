@@ -25,6 +25,7 @@
 namespace minidl::keras_io {
 
 using json = nlohmann::json;
+using ordered_json = nlohmann::ordered_json;
 
 // What a minidl-written legacy file claims to be (a version today's Keras 2 and 3 read).
 inline constexpr const char* kWrittenKerasVersion = "2.4.0";
@@ -81,6 +82,17 @@ std::shared_ptr<ModelImpl> build_model_from_config(const json& class_and_config,
 // honour (unknown loss or optimizer, several outputs) leaves the model uncompiled with a
 // warning; unknown metrics are dropped with a warning.
 void compile_from_training_config(ModelImpl& model, const json& training_config, const std::string& where);
+
+// The training_config attribute tf.keras 2.4 writes for model.save (keras_compile.cpp),
+// keys in Keras's order: {"loss", "metrics", "weighted_metrics", "loss_weights",
+// "optimizer_config": {"class_name", "config"}}. metrics is null when compile() had none,
+// as Keras writes it. RuntimeError when the model is not compiled.
+ordered_json keras2_training_config(const ModelImpl& model);
+// A compiled loss as Keras serializes compile()'s loss argument: the function name
+// ("categorical_crossentropy") when the loss keeps its Keras defaults, else the loss object
+// {"class_name", "config"} (e.g. from_logits true), with reduction "sum_over_batch_size",
+// which tf.keras 2 and Keras 3 both accept.
+json keras_loss_identifier(const Loss& loss);
 
 // --- weights (keras_weights_*.cpp) ----------------------------------------------------
 

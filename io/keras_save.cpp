@@ -14,11 +14,12 @@ namespace keras_io {
 namespace {
 
 std::string dump(const json& j) { return j.dump(-1, ' ', /*ensure_ascii=*/true); }
+std::string dump(const ordered_json& j) { return j.dump(-1, ' ', /*ensure_ascii=*/true); }
 
 void save_legacy_model(const ModelImpl& model, const std::string& path) {
   // Built before the file exists, so a model that cannot be serialized leaves nothing behind.
   const std::string config = dump(keras2_model_config(model));
-  const std::string training = model.compiled() ? dump(model.training_config()) : "";
+  const std::string training = model.compiled() ? dump(keras2_training_config(model)) : "";
   atomic_write(path, [&](const std::string& tmp) {
     h5::H5File f = h5::H5File::create(tmp);
     const h5::Group root = f.root();

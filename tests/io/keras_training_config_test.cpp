@@ -1,0 +1,148 @@
+// The training_config attribute of model.save: what tf.keras 2.4 writes (saving_utils.
+// model_metadata: Model._get_compile_args(user_metrics=False) without the optimizer, then
+// optimizer_config = {class_name, config: optimizer.get_config()}), checked on minidl's files
+// and against a file tf.keras 2.4 wrote.
+#include <gtest/gtest.h>
+
+#include "io/hdf5.h"
+#include "io/keras_model.h"
+#include "keras_test_util.h"
+#include "layers/dense.h"
+#include "layers/input_layer.h"
+#include "testing.h"
+
+namespace minidl {
+namespace {
+
+using nlohmann::json;
+
+std::shared_ptr<ModelImpl> small_model() {
+  reset_layer_names();
+  KerasTensor in = Input({3});
+  return std::make_shared<ModelImpl>(in, Dense(2, {.activation = "softmax"})(in));
+}
+
+// The training_config text of the file model.save writes.
+std::string saved_training_config(const ModelImpl& m) {
+  const std::string path = (testing::temp_dir() / "tc.h5").string();
+  m.save(path);
+  return h5::H5File::open_read(path).root().read_string_attr("training_config");
+}
+
+TEST(KerasTrainingConfig, NoMetricsIsNullAsKerasWritesIt) {
+  auto m = small_model();
+  m->compile("sgd", "mse");
+  const json tc = json::parse(saved_training_config(*m));
+  ASSERT_TRUE(tc.contains("metrics"));
+  EXPECT_TRUE(tc["metrics"].is_null());
+}
+
+TEST(KerasTrainingConfig, KeysAreKerasKeysInKerasOrder) {
+  auto m = small_model();
+  m->compile("sgd", "mse");
+  const auto tc = nlohmann::ordered_json::parse(saved_training_config(*m));
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : tc.items()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"loss", "metrics", "weighted_metrics", "loss_weights", "optimizer_config"}));
+  EXPECT_TRUE(tc["weighted_metrics"].is_null());
+  EXPECT_TRUE(tc["loss_weights"].is_null());
+}
+
+TEST(KerasTrainingConfig, MetricsKeepTheCompiledIdentifiers) {
+  auto m = small_model();
+  m->compile("sgd", "categorical_crossentropy", {"accuracy", "mae"});
+  EXPECT_EQ(json::parse(saved_training_config(*m))["metrics"], json::parse(R"(["accuracy", "mae"])"));
+}
+
+TEST(KerasTrainingConfig, OptimizerConfigIsTfKeras24AdamGetConfig) {
+  auto m = small_model();
+  m->compile(std::make_shared<Adam>(0.01, AdamOptions{.beta_1 = 0.8, .amsgrad = true}), "mse");
+  const auto oc = nlohmann::ordered_json::parse(saved_training_config(*m))["optimizer_config"];
+  EXPECT_EQ(oc["class_name"], "Adam");
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : oc["config"].items()) keys.push_back(k);
+  // optimizer_v2 Adam.get_config, in its order; no is_legacy_optimizer (tf.keras >= 2.11 only,
+  // and Keras 3 rejects it).
+  EXPECT_EQ(keys, (std::vector<std::string>{"name", "learning_rate", "decay", "beta_1", "beta_2", "epsilon", "amsgrad"}));
+  EXPECT_EQ(oc["config"]["name"], "Adam");
+  // Hyperparameters are float32 variables in Keras: their values are float32 numbers.
+  EXPECT_EQ(oc["config"]["learning_rate"].get<double>(), static_cast<double>(0.01f));
+  EXPECT_EQ(oc["config"]["beta_1"].get<double>(), static_cast<double>(0.8f));
+  EXPECT_EQ(oc["config"]["amsgrad"], true);
+}
+
+TEST(KerasTrainingConfig, LossNameStaysAString) {
+  auto m = small_model();
+  m->compile("sgd", CategoricalCrossentropy());  // Keras defaults: the same as the name
+  EXPECT_EQ(json::parse(saved_training_config(*m))["loss"], "categorical_crossentropy");
+}
+
+TEST(KerasTrainingConfig, LossObjectWithNonDefaultArgumentsIsSerialized) {
+  auto m = small_model();
+  m->compile("sgd", CategoricalCrossentropy(/*from_logits=*/true));
+  const json loss = json::parse(saved_training_config(*m))["loss"];
+  EXPECT_EQ(loss["class_name"], "CategoricalCrossentropy");
+  EXPECT_EQ(loss["config"]["from_logits"], true);
+  EXPECT_EQ(loss["config"]["name"], "categorical_crossentropy");
+  // Keras 3 rejects tf.keras 2's "auto"; both accept this equivalent.
+  EXPECT_EQ(loss["config"]["reduction"], "sum_over_batch_size");
+}
+
+TEST(KerasTrainingConfig, FromLogitsSurvivesSaveAndLoad) {
+  auto m = small_model();
+  m->compile("sgd", SparseCategoricalCrossentropy(/*from_logits=*/true));
+  const std::string path = (testing::temp_dir() / "logits.h5").string();
+  m->save(path);
+  auto back = load_model(path);
+  ASSERT_TRUE(back->compiled());
+  EXPECT_EQ(back->loss()->class_name(), "SparseCategoricalCrossentropy");
+  EXPECT_EQ(back->loss()->get_config()["from_logits"], true);
+}
+
+TEST(KerasTrainingConfig, FromLogitsSurvivesAKerasArchive) {
+  auto m = small_model();
+  m->compile("sgd", CategoricalCrossentropy(/*from_logits=*/true));
+  const std::string path = (testing::temp_dir() / "logits.keras").string();
+  m->save(path);
+  auto back = load_model(path);
+  ASSERT_TRUE(back->compiled());
+  EXPECT_EQ(back->loss()->get_config()["from_logits"], true);
+}
+
+// A conformance model.h5 written by tf.keras 2.4 (compiled with SGD and mse, no metrics):
+// load it, save it again, and the training_config says the same thing.
+TEST(KerasTrainingConfig, MatchesTheOneTfKeras24WroteForTheSameCompile) {
+  MINIDL_REQUIRE_SHARED();
+  const auto src = testing::shared_dir() / "conformance" / "conv_000" / "model.h5";
+  const json keras = json::parse(h5::H5File::open_read(src.string()).root().read_string_attr("training_config"));
+  auto model = load_model(src.string());
+  ASSERT_TRUE(model->compiled());
+  const json ours = json::parse(saved_training_config(*model));
+  ASSERT_EQ(ours.size(), keras.size()) << ours.dump() << "\nvs\n" << keras.dump();
+  for (const auto& [k, v] : keras.items()) {
+    ASSERT_TRUE(ours.contains(k)) << k;
+    if (k == "loss") {
+      // ModelImpl keeps the resolved loss, not compile()'s string: "mse" comes back as its
+      // canonical name, the same Keras loss.
+      EXPECT_EQ(get_loss(ours[k].get<std::string>())->name(), get_loss(v.get<std::string>())->name());
+    } else if (k != "optimizer_config") {
+      EXPECT_EQ(ours[k], v) << k;
+    }
+  }
+  EXPECT_EQ(ours["optimizer_config"]["class_name"], keras["optimizer_config"]["class_name"]);
+  const json& kc = keras["optimizer_config"]["config"];
+  const json& oc = ours["optimizer_config"]["config"];
+  ASSERT_EQ(oc.size(), kc.size()) << oc.dump() << "\nvs\n" << kc.dump();
+  for (const auto& [k, v] : kc.items()) {
+    ASSERT_TRUE(oc.contains(k)) << k;
+    if (v.is_number_float()) {
+      // Keras wrote the Python float it was given; minidl writes the float32 hyperparameter.
+      EXPECT_EQ(static_cast<float>(oc[k].get<double>()), static_cast<float>(v.get<double>())) << k;
+    } else {
+      EXPECT_EQ(oc[k], v) << k;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace minidl
