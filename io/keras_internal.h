@@ -94,6 +94,19 @@ ordered_json keras2_training_config(const ModelImpl& model);
 // which tf.keras 2 and Keras 3 both accept.
 json keras_loss_identifier(const Loss& loss);
 
+// --- optimizer state (keras_optimizer_weights.cpp) ------------------------------------------
+
+// Writes /optimizer_weights as tf.keras 2.x optimizer_v2 does: attr weight_names and one
+// dataset per optimizer weight, in optimizer.weights order ([iter] (+ Nadam's momentum_cache)
+// + each slot kind for every trainable weight, e.g. "Adam/iter:0", "Adam/conv2d/kernel/m:0",
+// ..., "Adam/conv2d/kernel/v:0", ...). Nothing is written before the first step (Keras has
+// created no optimizer weights yet) or for an optimizer that is not one of the built-ins.
+void write_optimizer_weights(const ModelImpl& model, const h5::Group& root);
+// Restores /optimizer_weights into the compiled model's optimizer when the file's list fits
+// it (same count, each name ending in the expected slot name, same shapes); otherwise warns
+// and leaves the optimizer fresh, as Keras does. Never throws for file contents.
+void restore_optimizer_weights(ModelImpl& model, const h5::Group& root, const std::string& path);
+
 // --- weights (keras_weights_*.cpp) ----------------------------------------------------
 
 // One variable of a layer, as the files list it.

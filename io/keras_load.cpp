@@ -62,6 +62,7 @@ std::shared_ptr<ModelImpl> load_legacy_model(const std::string& path) {
     } catch (const std::exception& e) {
       logger()->warn("{}; the model is loaded uncompiled", e.what());
     }
+    if (model->compiled() && root.is_group("optimizer_weights")) restore_optimizer_weights(*model, root, path);
   }
   return model;
 }

@@ -33,7 +33,11 @@ namespace minidl {
 inline constexpr int64_t kMaxKerasModelParams = int64_t{1} << 30;
 
 // A full-model file (.h5 any era, or .keras) -> a compiled model when the file
-// has a training_config (optimizer from its config), else uncompiled.
+// has a training_config (optimizer from its config), else uncompiled. A legacy .h5's
+// /optimizer_weights (tf.keras 2.x layout, as save_model writes it) is restored into the
+// optimizer when it fits the model (same count, slot names and shapes), so training resumes
+// exactly where it stopped; otherwise a warning is logged and the optimizer starts fresh,
+// as Keras does.
 std::shared_ptr<ModelImpl> load_model(const std::string& path);
 
 // model.to_json() text (architecture only) -> model with fresh weights.
@@ -52,7 +56,11 @@ void load_weights(ModelImpl& model, const std::string& path, bool by_name = fals
 // Keras Conv2D kernel and bias into a minidl Conv2D.
 std::vector<Tensor> read_layer_weights(const std::string& path, const std::string& layer_name);
 
-// Writes the Keras 2 legacy full-model .h5, or .keras when path ends in ".keras".
+// Writes the Keras 2 legacy full-model .h5, or .keras when path ends in ".keras". The .h5
+// of a compiled model carries training_config as tf.keras 2.4 writes it (metrics null when
+// there are none) and, once the optimizer has taken a step, /optimizer_weights: iterations
+// and the slots of a built-in optimizer, named and ordered as tf.keras 2.x optimizer_v2
+// ("Adam/iter:0", "Adam/conv2d/kernel/m:0", ...). `.keras` files carry no optimizer state.
 void save_model(const ModelImpl& model, const std::string& path);
 
 // Writes the Keras 2 legacy weights-only .h5, or Keras 3 layout when path ends in ".weights.h5"

@@ -2,7 +2,8 @@
 // ../shared/conformance/README.md): root keras_version/backend as variable-length UTF-8,
 // model_config/training_config as fixed-length JSON strings, /model_weights (or the root,
 // for save_weights) with fixed-length layer_names/backend/keras_version and one group per
-// layer of model.layers whose weight_names lists "<layer>/<weight>:0" datasets. Every file
+// layer of model.layers whose weight_names lists "<layer>/<weight>:0" datasets, and
+// /optimizer_weights for a compiled model that has trained (keras_optimizer_weights.cpp). Every file
 // is written to a temporary beside the target and renamed (io/atomic_file.h).
 #include "core/errors.h"
 #include "io/atomic_file.h"
@@ -28,6 +29,7 @@ void save_legacy_model(const ModelImpl& model, const std::string& path) {
     root.write_fixed_string_attr("model_config", config);
     if (!training.empty()) root.write_fixed_string_attr("training_config", training);
     write_legacy_weights(model, root.create_group("model_weights"));
+    if (model.compiled()) write_optimizer_weights(model, root);
     f.close();
   });
 }

@@ -13,7 +13,14 @@
 #include <string>
 #include <vector>
 
+#include <spdlog/sinks/ostream_sink.h>
+
+#include <algorithm>
+#include <memory>
+#include <sstream>
+
 #include "core/errors.h"
+#include "core/logging.h"
 #include "core/tensor.h"
 #include "io_test_util.h"
 #include "testing.h"
@@ -118,5 +125,24 @@ inline ::testing::AssertionResult SameWeights(const Layer& a, const Layer& b) {
   }
   return ::testing::AssertionSuccess();
 }
+
+// Collects what minidl's logger writes while it lives (warnings the loaders emit), instead
+// of printing it; restores the logger's sinks afterwards.
+class LogCapture {
+ public:
+  LogCapture() : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(out_)) {
+    saved_ = logger()->sinks();
+    logger()->sinks() = {sink_};
+  }
+  ~LogCapture() { logger()->sinks() = saved_; }
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+  std::string text() const { return out_.str(); }
+
+ private:
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
+  std::vector<spdlog::sink_ptr> saved_;
+};
 
 }  // namespace minidl::testing
