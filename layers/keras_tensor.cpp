@@ -10,6 +10,15 @@ KerasTensor::KerasTensor(std::shared_ptr<const TensorSpec> spec, std::shared_ptr
 
 KerasTensor::KerasTensor(std::shared_ptr<const TensorSpec> spec) : spec_(std::move(spec)) {}
 
+KerasTensor KerasTensor::without_ownership() const {
+  KerasTensor t = *this;
+  if (t.layer_) {
+    t.weak_layer_ = t.layer_;
+    t.layer_.reset();
+  }
+  return t;
+}
+
 static const TensorSpec& spec_or_throw(const std::shared_ptr<const TensorSpec>& s) {
   MINIDL_CHECK(s != nullptr, ValueError, "use of an undefined KerasTensor");
   return *s;

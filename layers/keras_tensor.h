@@ -45,8 +45,14 @@ class KerasTensor {
   const std::string& dtype() const;
   const std::string& name() const;
 
-  bool has_history() const { return static_cast<bool>(layer_); }
-  const std::shared_ptr<Layer>& layer() const { return layer_; }
+  bool has_history() const { return layer_ || !weak_layer_.expired(); }
+  std::shared_ptr<Layer> layer() const { return layer_ ? layer_ : weak_layer_.lock(); }
+  // The same tensor, but its reference to the producing layer does not own it.
+  // A Node uses this for an input produced by the Node's own layer (a layer
+  // applied to its own output, e.g. a nested model used twice in a chain):
+  // that layer owns the Node, so an owning reference back would be a cycle
+  // that no shared_ptr ever frees. While the Node lives, its layer lives.
+  KerasTensor without_ownership() const;
   int node_index() const { return node_index_; }
   int tensor_index() const { return tensor_index_; }
 
@@ -58,6 +64,7 @@ class KerasTensor {
  private:
   std::shared_ptr<const TensorSpec> spec_;
   std::shared_ptr<Layer> layer_;
+  std::weak_ptr<Layer> weak_layer_;  // set instead of layer_ by without_ownership()
   int node_index_ = 0;
   int tensor_index_ = 0;
 };

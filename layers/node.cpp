@@ -11,6 +11,9 @@ Node::Node(Layer* outbound_layer, std::vector<KerasTensor> inputs, std::vector<s
       outputs_(std::move(outputs)),
       output_masks_(std::move(output_masks)) {
   output_masks_.resize(outputs_.size());
+  // An input made by this node's own layer would make the layer own itself (see KerasTensor::without_ownership).
+  for (auto& t : inputs_)
+    if (t.has_history() && t.layer().get() == outbound_layer_) t = t.without_ownership();
 }
 
 std::vector<std::shared_ptr<Layer>> Node::inbound_layers() const {

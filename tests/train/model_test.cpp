@@ -97,6 +97,26 @@ TEST(FunctionalModel, NestedModelIsALayerWithNodes) {
   EXPECT_EQ(outer->weights().size(), 1u);
 }
 
+// A layer (or model) applied to its own output records a node holding that
+// output; the node must not own the layer, or neither is ever freed
+// (LeakSanitizer caught this in the test above).
+TEST(FunctionalModel, LayersAppliedToTheirOwnOutputAreFreed) {
+  std::weak_ptr<Layer> weak_layer, weak_model;
+  {
+    auto shared = scale("chained");
+    KerasTensor x = Input({2});
+    KerasTensor y = (*shared)((*shared)(x));
+    Model inner(x, y, "inner_chain");
+    KerasTensor z = Input({2});
+    KerasTensor w = inner(inner(z));
+    EXPECT_EQ(w.layer().get(), inner.ptr().get());
+    weak_layer = shared;
+    weak_model = inner.ptr();
+  }
+  EXPECT_TRUE(weak_layer.expired());
+  EXPECT_TRUE(weak_model.expired());
+}
+
 TEST(FunctionalModel, ConfigRoundTripRebuildsTheGraph) {
   minidl::testing::register_test_layers();
   KerasTensor a = Input({3}, {.name = "in_a"});
