@@ -6,6 +6,7 @@
 #include "core/errors.h"
 #include "core/threads.h"
 #include "ops/blas.h"
+#include "ops/winograd.h"
 
 namespace minidl::ops {
 
@@ -16,7 +17,7 @@ Conv2DWorkspace::Conv2DWorkspace(int64_t max_col_bytes, int64_t min_tile_rows)
 }
 
 Conv2DWorkspace& Conv2DWorkspace::operator=(const Conv2DWorkspace& other) {
-  if (this != &other) *this = Conv2DWorkspace(other.max_col_bytes_, other.min_tile_rows_);
+  if (this != &other) *this = Conv2DWorkspace(other);
   return *this;
 }
 
@@ -130,19 +131,32 @@ void fold(const float* col, const Conv2DGeometry& g, const Plan& p, int64_t c0, 
 namespace {
 
 // The work of one thread: a contiguous range of whole images, so that col2im
-// scatters of different threads never touch the same image of dx.
-struct Chunk {
-  int64_t m0, m1;  // rows [m0, m1) of the batch's unfolded matrix
+// scatters of different threads never touch the same image of dx. With fewer
+// images than threads (one big image: predict on a single sample) one chunk
+// runs and the im2col/col2im passes and GEMMs inside it split across threads
+// instead.
+struct Chunks {
+  int64_t count;  // threads used
+  int64_t N, P;   // images, rows per image
+  int64_t m0(int64_t c) const { return N * c / count * P; }  // rows [m0, m1) of the unfolded batch
+  int64_t m1(int64_t c) const { return N * (c + 1) / count * P; }
 };
 
-// How many threads a call uses, and their image ranges. With fewer images than
-// threads (one big image: predict on a single sample) one chunk runs and the
-// im2col/col2im passes and GEMMs inside it split across threads instead.
-std::vector<Chunk> split_images(const Conv2DGeometry& g, const Plan& p) {
-  const int64_t T = std::clamp<int64_t>(num_threads(), 1, std::max<int64_t>(g.N, 1));
-  std::vector<Chunk> chunks;
-  for (int64_t t = 0; t < T; ++t) chunks.push_back({g.N * t / T * p.P, g.N * (t + 1) / T * p.P});
-  return chunks;
+Chunks split_images(const Conv2DGeometry& g, const Plan& p) {
+  return {std::clamp<int64_t>(num_threads(), 1, std::max<int64_t>(g.N, 1)), g.N, p.P};
+}
+
+void backward_im2col(const float* x, const float* kernel, const float* dy, const Conv2DGeometry& g, const Plan& p,
+                     int64_t OC, float* dx, float* dkernel, float* dbias, Conv2DWorkspace& ws, const float* relu_y);
+
+// Whether this call takes the Winograd path (see ConvAlgorithm).
+bool use_winograd(const Conv2DWorkspace& ws, const Conv2DGeometry& g, int64_t groups, int64_t OC) {
+  switch (ws.algorithm()) {
+    case ConvAlgorithm::kIm2col: return false;
+    case ConvAlgorithm::kWinograd: return true;  // winograd_* raise if they cannot
+    case ConvAlgorithm::kAuto: break;
+  }
+  return winograd_applicable(g, groups, OC);
 }
 
 // Rounds a float count up to a whole number of 64-byte lines.
@@ -150,13 +164,13 @@ int64_t lines(int64_t floats) { return (floats + 15) / 16 * 16; }
 
 // Runs body(c) for every chunk, one per thread of the pool.
 template <class F>
-void for_each_chunk(size_t chunks, F&& body) {
+void for_each_chunk(int64_t chunks, F&& body) {
   if (chunks == 1) {
     body(0);
     return;
   }
-  parallel_for(static_cast<int64_t>(chunks), [&](int64_t b, int64_t e) {
-    for (int64_t c = b; c < e; ++c) body(static_cast<size_t>(c));
+  parallel_for(chunks, [&](int64_t b, int64_t e) {
+    for (int64_t c = b; c < e; ++c) body(c);
   });
 }
 
@@ -167,15 +181,19 @@ void conv2d_forward(const float* x, const float* kernel, const float* bias, cons
   const Plan p = make_plan("conv2d_forward", g, groups, OC, ws);
   if (p.M == 0) return;
   MINIDL_CHECK(x && kernel && y, ValueError, "conv2d_forward: x, kernel and y must not be null");
-  const std::vector<Chunk> chunks = split_images(g, p);
+  if (use_winograd(ws, g, groups, OC)) {
+    winograd_conv3x3_forward(x, kernel, bias, g, groups, OC, y, ws, relu);
+    return;
+  }
+  const Chunks chunks = split_images(g, p);
   // Each thread unfolds its own tiles into its own column block and multiplies
   // it at once, while the block is still in its core's cache.
   const int64_t col_floats = p.pointwise ? 0 : lines(p.tile * p.KG);
-  float* cols = p.pointwise ? nullptr : ws.floats(col_floats * static_cast<int64_t>(chunks.size()));
-  for_each_chunk(chunks.size(), [&](size_t c) {
-    float* col = p.pointwise ? nullptr : cols + col_floats * static_cast<int64_t>(c);  // [tile, KG]
-    for (int64_t m0 = chunks[c].m0; m0 < chunks[c].m1; m0 += p.tile) {
-      const int64_t m1 = std::min(chunks[c].m1, m0 + p.tile), rows = m1 - m0;
+  float* cols = p.pointwise ? nullptr : ws.floats(col_floats * chunks.count);
+  for_each_chunk(chunks.count, [&](int64_t c) {
+    float* col = p.pointwise ? nullptr : cols + col_floats * c;  // [tile, KG]
+    for (int64_t m0 = chunks.m0(c); m0 < chunks.m1(c); m0 += p.tile) {
+      const int64_t m1 = std::min(chunks.m1(c), m0 + p.tile), rows = m1 - m0;
       float* yt = y + m0 * OC;  // [rows, OC]
       // Seeding y with the bias lets the GEMM add it for free (beta = 1).
       if (bias)
@@ -213,8 +231,23 @@ void conv2d_backward(const float* x, const float* kernel, const float* dy, const
     return;
   }
 
-  const std::vector<Chunk> chunks = split_images(g, p);
-  const auto T = static_cast<int64_t>(chunks.size());
+  if (use_winograd(ws, g, groups, OC)) {
+    if (dkernel)  // with the bias gradient in the same pass over dy
+      winograd_conv3x3_backward_kernel(x, dy, g, groups, OC, dkernel, dbias, ws, relu_y);
+    else if (dbias)  // the bias gradient alone on the im2col path (a plain sum of dy, no unfolding)
+      backward_im2col(x, kernel, dy, g, p, OC, nullptr, nullptr, dbias, ws, relu_y);
+    if (dx) winograd_conv3x3_backward_input(kernel, dy, g, groups, OC, dx, ws, relu_y);
+    return;
+  }
+  backward_im2col(x, kernel, dy, g, p, OC, dx, dkernel, dbias, ws, relu_y);
+}
+
+namespace {
+
+void backward_im2col(const float* x, const float* kernel, const float* dy, const Conv2DGeometry& g, const Plan& p,
+                     int64_t OC, float* dx, float* dkernel, float* dbias, Conv2DWorkspace& ws, const float* relu_y) {
+  const Chunks chunks = split_images(g, p);
+  const int64_t T = chunks.count;
   // Per thread: a column block [tile, KG] (only when im2col is needed), a
   // masked dy tile [tile, OC] (only with relu_y), and for threads after the
   // first a private dkernel [KG, OC] summed into dkernel at the end, in thread
@@ -228,20 +261,20 @@ void conv2d_backward(const float* x, const float* kernel, const float* dy, const
   float* dk_parts = scratch + per_thread * T;  // [T-1][KG, OC]
   double* bias_sums = dbias ? ws.doubles(OC * T) : nullptr;  // [T, OC]
 
-  for_each_chunk(chunks.size(), [&](size_t c) {
-    float* base = scratch + per_thread * static_cast<int64_t>(c);
+  for_each_chunk(T, [&](int64_t c) {
+    float* base = scratch + per_thread * c;
     float* col = base;                                          // [tile, KG]
     float* dym = base + col_floats;                             // [tile, OC]
-    float* dk = !dkernel || c == 0 ? dkernel : dk_parts + dk_floats * static_cast<int64_t>(c - 1);  // [KG, OC]
-    double* bsum = dbias ? bias_sums + OC * static_cast<int64_t>(c) : nullptr;
+    float* dk = !dkernel || c == 0 ? dkernel : dk_parts + dk_floats * (c - 1);  // [KG, OC]
+    double* bsum = dbias ? bias_sums + OC * c : nullptr;
     if (bsum) std::fill_n(bsum, OC, 0.0);
     if (dk) std::fill_n(dk, p.KG * OC, 0.f);  // a thread without rows still contributes zeros
     const int64_t image = g.H * g.W * g.C;
     if (dx && !p.pointwise)  // col2im accumulates; this thread owns these images
-      std::fill(dx + chunks[c].m0 / p.P * image, dx + chunks[c].m1 / p.P * image, 0.f);
+      std::fill(dx + chunks.m0(c) / p.P * image, dx + chunks.m1(c) / p.P * image, 0.f);
 
-    for (int64_t m0 = chunks[c].m0; m0 < chunks[c].m1; m0 += p.tile) {
-      const int64_t m1 = std::min(chunks[c].m1, m0 + p.tile), rows = m1 - m0;
+    for (int64_t m0 = chunks.m0(c); m0 < chunks.m1(c); m0 += p.tile) {
+      const int64_t m1 = std::min(chunks.m1(c), m0 + p.tile), rows = m1 - m0;
       const float* dyt = dy + m0 * OC;  // [rows, OC]
       if (relu_y) {  // the fused relu's gradient: dy where the output was positive (relu'(0) = 0)
         const float* yt = relu_y + m0 * OC;
@@ -288,5 +321,7 @@ void conv2d_backward(const float* x, const float* kernel, const float* dy, const
       dbias[o] = static_cast<float>(s);
     }
 }
+
+}  // namespace
 
 }  // namespace minidl::ops

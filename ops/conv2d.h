@@ -44,6 +44,14 @@
 
 namespace minidl::ops {
 
+// Which method conv2d_forward/backward use. kAuto picks Winograd F(2x2, 3x3)
+// (ops/winograd.h) for 3x3 stride-1 convolutions with at least 8 channels and
+// filters per group (forward, input and kernel gradients), and im2col + GEMM
+// for everything else. The others
+// force one method, for tests and benchmarks; kWinograd raises ValueError on a
+// convolution it cannot compute.
+enum class ConvAlgorithm { kAuto, kIm2col, kWinograd };
+
 // Reusable scratch memory for conv2d_forward/backward. It grows to the largest
 // tile ever needed and never shrinks, so repeated calls of one shape allocate
 // nothing. Not thread-safe: use one workspace per concurrent caller. Copies
@@ -69,7 +77,9 @@ class Conv2DWorkspace {
   // ValueError unless max_col_bytes >= 1 and min_tile_rows >= 1.
   explicit Conv2DWorkspace(int64_t max_col_bytes = kDefaultMaxColBytes,
                            int64_t min_tile_rows = kDefaultMinTileRows);
-  Conv2DWorkspace(const Conv2DWorkspace& other) : Conv2DWorkspace(other.max_col_bytes_, other.min_tile_rows_) {}
+  Conv2DWorkspace(const Conv2DWorkspace& other) : Conv2DWorkspace(other.max_col_bytes_, other.min_tile_rows_) {
+    algorithm_ = other.algorithm_;
+  }
   Conv2DWorkspace& operator=(const Conv2DWorkspace& other);
   Conv2DWorkspace(Conv2DWorkspace&&) noexcept = default;
   Conv2DWorkspace& operator=(Conv2DWorkspace&&) noexcept = default;
@@ -79,6 +89,9 @@ class Conv2DWorkspace {
   int64_t max_col_bytes() const { return max_col_bytes_; }
   void set_min_tile_rows(int64_t rows);
   int64_t min_tile_rows() const { return min_tile_rows_; }
+
+  void set_algorithm(ConvAlgorithm a) { algorithm_ = a; }
+  ConvAlgorithm algorithm() const { return algorithm_; }
 
   // Floats currently allocated for the column buffer (for tests and diagnostics).
   int64_t capacity() const { return capacity_; }
@@ -91,6 +104,7 @@ class Conv2DWorkspace {
  private:
   int64_t max_col_bytes_;
   int64_t min_tile_rows_;
+  ConvAlgorithm algorithm_ = ConvAlgorithm::kAuto;
   std::shared_ptr<float[]> buffer_;
   int64_t capacity_ = 0;
   std::vector<double> sums_;

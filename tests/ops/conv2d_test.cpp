@@ -1,5 +1,7 @@
-// Tests of ops/conv2d against a direct convolution written here in double
-// precision, and of its gradients against naive loops and finite differences.
+// Tests of ops/conv2d against a direct convolution in double precision
+// (conv_reference.h), and of its gradients against naive loops and finite
+// differences. The grid's channel counts are below the Winograd threshold, so
+// these cases test the im2col path; winograd_test.cpp tests the other.
 #include "ops/conv2d.h"
 
 #include <gtest/gtest.h>
@@ -14,83 +16,13 @@
 
 #include "core/errors.h"
 #include "core/threads.h"
+#include "conv_reference.h"
 
 using namespace minidl;
 using ops::Conv2DGeometry;
+using namespace minidl::testing;
 
 namespace {
-
-const float kNaN = std::numeric_limits<float>::quiet_NaN();
-
-struct Config {
-  int64_t N, H, W, C, KH, KW, SH, SW, DH, DW, G, OC;
-  bool same, bias;
-  int64_t cap_bytes;  // 0: the workspace default
-
-  Conv2DGeometry geometry() const { return ops::make_conv_geometry(N, H, W, C, KH, KW, SH, SW, DH, DW, same); }
-  std::string str() const {
-    std::ostringstream s;
-    s << "N=" << N << " H=" << H << " W=" << W << " C=" << C << " K=" << KH << "x" << KW << " S=" << SH << "," << SW
-      << " D=" << DH << "," << DW << " G=" << G << " OC=" << OC << (same ? " same" : " valid")
-      << (bias ? " bias" : "") << " cap=" << cap_bytes;
-    return s.str();
-  }
-};
-
-// Direct convolution and its gradients, in double, from the definition
-//   y[n,oh,ow,o] = b[o] + sum_{kh,kw,c} x[n, oh*SH-pt+kh*DH, ow*SW-pl+kw*DW, g*CG+c] * k[kh,kw,c,o]
-// with g = o / (OC/G) and out-of-image taps reading zero.
-struct Naive {
-  const Conv2DGeometry& g;
-  int64_t G, OC;
-
-  template <class F>  // F(x_index, k_index, y_index) for every in-image tap
-  void for_each_tap(F f) const {
-    const int64_t CG = g.C / G, OCG = OC / G;
-    for (int64_t n = 0; n < g.N; ++n)
-      for (int64_t oh = 0; oh < g.OH; ++oh)
-        for (int64_t ow = 0; ow < g.OW; ++ow)
-          for (int64_t o = 0; o < OC; ++o)
-            for (int64_t kh = 0; kh < g.KH; ++kh)
-              for (int64_t kw = 0; kw < g.KW; ++kw) {
-                const int64_t ih = oh * g.SH - g.pad_top + kh * g.DH, iw = ow * g.SW - g.pad_left + kw * g.DW;
-                if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
-                for (int64_t c = 0; c < CG; ++c)
-                  f(((n * g.H + ih) * g.W + iw) * g.C + (o / OCG) * CG + c, ((kh * g.KW + kw) * CG + c) * OC + o,
-                    ((n * g.OH + oh) * g.OW + ow) * OC + o);
-              }
-  }
-  std::vector<double> forward(const std::vector<float>& x, const std::vector<float>& k, const float* b) const {
-    std::vector<double> y(g.N * g.OH * g.OW * OC, 0.0);
-    for (size_t i = 0; i < y.size(); ++i) y[i] = b ? b[i % OC] : 0.0;
-    for_each_tap([&](int64_t xi, int64_t ki, int64_t yi) { y[yi] += double(x[xi]) * k[ki]; });
-    return y;
-  }
-  void backward(const std::vector<float>& x, const std::vector<float>& k, const std::vector<float>& dy,
-                std::vector<double>& dx, std::vector<double>& dk, std::vector<double>& db) const {
-    dx.assign(x.size(), 0.0), dk.assign(k.size(), 0.0), db.assign(OC, 0.0);
-    for_each_tap([&](int64_t xi, int64_t ki, int64_t yi) {
-      dx[xi] += double(dy[yi]) * k[ki];
-      dk[ki] += double(dy[yi]) * x[xi];
-    });
-    for (size_t i = 0; i < dy.size(); ++i) db[i % OC] += dy[i];
-  }
-};
-
-std::vector<float> random_floats(int64_t n, std::mt19937& rng) {
-  std::uniform_real_distribution<float> u(-1.f, 1.f);
-  std::vector<float> v(n);
-  for (auto& f : v) f = u(rng);
-  return v;
-}
-
-::testing::AssertionResult close(const std::vector<float>& got, const std::vector<double>& want, double tol) {
-  if (got.size() != want.size()) return ::testing::AssertionFailure() << "sizes " << got.size() << " vs " << want.size();
-  for (size_t i = 0; i < got.size(); ++i)
-    if (!(std::fabs(got[i] - want[i]) <= tol * (1 + std::fabs(want[i]))))
-      return ::testing::AssertionFailure() << "at " << i << ": " << got[i] << " vs " << want[i];
-  return ::testing::AssertionSuccess();
-}
 
 // The seeded grid: valid/same, strides 1-3 or dilations 1-3 (with stride 1),
 // kernels 1-5 (non-square too), groups 1/2/4, bias on/off, odd sizes, inputs

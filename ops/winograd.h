@@ -1,0 +1,78 @@
+// ops/winograd.h — 3x3 stride-1 convolution by Winograd's minimal filtering F(2x2, 3x3).
+//
+// A direct or im2col 3x3 convolution spends 9 multiply-adds per input channel
+// on each output pixel. Winograd's F(2x2, 3x3) computes a 2x2 block of outputs
+// from a 4x4 block of inputs with 16 multiplies per channel instead of 36, by
+// moving both into a transformed space where the convolution is an
+// element-wise product (Lavin & Gray, "Fast Algorithms for Convolutional
+// Neural Networks", 2015):
+//
+//   Y = A^T [ (G g G^T) .* (B^T d B) ] A        g: 3x3 kernel, d: 4x4 input tile
+//
+//   B^T = | 1  0 -1  0 |     G = | 1    0    0  |     A^T = | 1  1  1  0 |
+//         | 0  1  1  0 |         | 1/2  1/2  1/2|           | 0  1 -1 -1 |
+//         | 0 -1  1  0 |         | 1/2 -1/2  1/2|
+//         | 0  1  0 -1 |         | 0    0    1  |
+//
+// Summed over input channels, the element-wise products of all tiles become
+// 16 independent matrix products, one per transformed position e = 0..15:
+//
+//   M_e [tiles, OC] = V_e [tiles, C] * U_e [C, OC]
+//
+// so the multiplies still run in OpenBLAS's sgemm, 2.25x fewer of them. The
+// transforms use only additions and halvings, so the result differs from the
+// direct sum by a few float32 roundings (tests compare with a double reference).
+//
+// Layout. Everything is NHWC, so one pixel's channels are contiguous and every
+// transform is a loop over channels that the compiler vectorises. Tiles are
+// processed in blocks (one block of V and M is about 1/4 MiB, so it stays in the
+// core's L2 between the transform that writes it and the GEMM that reads it):
+//   V [block, 16, CG]   transformed inputs of one group
+//   U [G, 16, CG, OCG]  transformed kernel, computed once per call
+//   M [block, 16, OCG]  products, turned into 2x2 outputs by A^T M A
+// Dilation d is handled by tiling the output in a dilated pattern: a tile holds
+// outputs (y0, x0), (y0, x0+d), (y0+d, x0), (y0+d, x0+d), whose receptive fields
+// form a 4x4 input block with spacing d.
+//
+// The input gradient of a stride-1 convolution is itself a stride-1
+// convolution of dy with the kernel flipped in space and transposed in
+// channels, so winograd_conv3x3_backward_input reuses the same machinery. The
+// kernel gradient runs the products backwards: dU_e = V_e^T (A dy A^T)_e.
+#pragma once
+
+#include <cstdint>
+
+#include "ops/im2col.h"
+
+namespace minidl::ops {
+
+class Conv2DWorkspace;
+
+// True when the Winograd path computes this convolution: a 3x3 kernel, stride
+// 1 (any dilation and padding), and groups wide enough (at least
+// kWinogradMinChannels input channels and filters per group) that the
+// transforms cost less than the multiplies they save.
+constexpr int64_t kWinogradMinChannels = 8;
+bool winograd_applicable(const Conv2DGeometry& g, int64_t groups, int64_t OC);
+
+// Same contract as conv2d_forward (ops/conv2d.h); requires winograd_applicable.
+// y [N, OH, OW, OC] is fully overwritten.
+void winograd_conv3x3_forward(const float* x, const float* kernel, const float* bias, const Conv2DGeometry& g,
+                              int64_t groups, int64_t OC, float* y, Conv2DWorkspace& ws, bool relu);
+
+// dx [N, H, W, C] = dL/dx of conv2d_forward given dy [N, OH, OW, OC], fully
+// overwritten. relu_y as in conv2d_backward (dy taken as 0 where relu_y <= 0),
+// or null. Requires winograd_applicable.
+void winograd_conv3x3_backward_input(const float* kernel, const float* dy, const Conv2DGeometry& g, int64_t groups,
+                                     int64_t OC, float* dx, Conv2DWorkspace& ws, const float* relu_y);
+
+// dkernel [3, 3, C/G, OC] = dL/dkernel of conv2d_forward, fully overwritten:
+// the gradient of each M_e = V_e U_e is dU_e = V_e^T (A dy A^T)_e, summed over
+// all tiles, and dkernel = G^T dU G. dbias [OC], when not null, is overwritten
+// with the sum of dy, taken in the same pass. relu_y as above. Requires
+// winograd_applicable and a non-null dkernel.
+void winograd_conv3x3_backward_kernel(const float* x, const float* dy, const Conv2DGeometry& g, int64_t groups,
+                                      int64_t OC, float* dkernel, float* dbias, Conv2DWorkspace& ws,
+                                      const float* relu_y);
+
+}  // namespace minidl::ops
