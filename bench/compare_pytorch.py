@@ -13,8 +13,8 @@ Two modes:
                     PyTorch (run in a child process). Prints median seconds per
                     epoch, their ratio, test accuracy and peak RSS of both.
 
-PyTorch is timed as minidl times itself (tools/cmd_bench.cpp): one warm-up run,
-then the median of --repeat runs (the upper median when --repeat is even); the
+PyTorch is timed as minidl times itself (tools/cmd_bench.cpp): warm-up runs
+for at least 0.25 s (at least one run), then the median of --repeat runs (the upper median when --repeat is even); the
 forward runs under no_grad; the backward is one backward() from a ones seed after
 an untimed taped forward, computing the input, weight and bias gradients. Tensors
 are channels_last (NHWC in memory, as minidl). Keras "same" padding is
@@ -82,6 +82,18 @@ def describe(shape):
     if g > 1:
         text += f" g{g}"
     return text
+
+
+WARMUP_SECONDS = 0.25  # as kWarmupMs in tools/cmd_bench.cpp
+
+
+def warm_up(run):
+    """Calls run() until WARMUP_SECONDS have passed (at least once, at most 1000 times)."""
+    t0 = time.perf_counter()
+    for _ in range(1000):
+        run()
+        if time.perf_counter() - t0 >= WARMUP_SECONDS:
+            break
 
 
 def median(values):
@@ -186,9 +198,9 @@ def torch_conv(torch, shape, repeat):
         y.backward(seed)
         return (time.perf_counter() - t0) * 1e3
 
-    forward()  # warm-up (oneDNN primitive creation, allocator)
+    warm_up(forward)  # also oneDNN primitive creation, allocator
     fwd_ms = median([forward() for _ in range(repeat)])
-    backward()
+    warm_up(backward)
     bwd_ms = median([backward() for _ in range(repeat)])
     oh, ow, _ = out_shape
     flops = 2.0 * n * oh * ow * oc * k * k * (c // g)
@@ -207,7 +219,7 @@ def conv_mode(args, names):
     torch.set_num_threads(args.threads)
     print(f"conv2d: minidl {args.minidl_bin} vs torch {torch.__version__} "
           f"(oneDNN {'on' if torch.backends.mkldnn.is_available() else 'off'}), "
-          f"{args.threads} thread(s), median of {args.repeat} after 1 warm-up, "
+          f"{args.threads} thread(s), median of {args.repeat} after a {WARMUP_SECONDS} s warm-up, "
           f"load average {os.getloadavg()[0]:.2f}", flush=True)
     warn_if_loaded()
 

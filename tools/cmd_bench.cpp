@@ -3,7 +3,12 @@
 // Timing goes through the layer (layers/conv2d.h), as a model would run it: the
 // forward under NoGradGuard; the backward as one Variable::backward with a ones
 // seed after a taped forward, computing the input, kernel and bias gradients, and
-// only the backward timed. One warm-up run, then the median of --repeat runs.
+// only the backward timed. Warm-up runs until 0.25 s has passed (at least one
+// run), then the median of --repeat runs. The warm-up is by time because on
+// the shared 2-vCPU test machines the first ~100 ms of work after an idle
+// spell ran up to 2x slower (the same 10 runs timed 14.5 ms at the start of a
+// process and 7.2 ms later), whatever the allocations (page faults measured
+// equal).
 // FLOPs count 2 per multiply-add: forward 2*N*OH*OW*OC*KH*KW*C/G, backward twice
 // that (dX and dK; the bias gradient is not counted).
 //
@@ -72,9 +77,15 @@ std::vector<int64_t> parse_ints(const std::string& text, const std::string& opti
   return values;
 }
 
-// One warm-up call, then the median of `repeat` timed calls; `run` returns the milliseconds it measured.
+// Warm-up calls for at least kWarmupMs (at least one, at most 1000), then the
+// median of `repeat` timed calls; `run` returns the milliseconds it measured.
+constexpr double kWarmupMs = 250;
 double median_ms(int repeat, const std::function<double()>& run) {
-  run();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 1000; ++i) {
+    run();
+    if (std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() >= kWarmupMs) break;
+  }
   std::vector<double> ms;
   for (int r = 0; r < repeat; ++r) ms.push_back(run());
   std::sort(ms.begin(), ms.end());
