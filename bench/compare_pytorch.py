@@ -7,7 +7,8 @@ Two modes:
                     `minidl bench conv2d` in a subprocess, then times PyTorch's
                     conv2d in this process the same way. Prints a table: minidl
                     and torch forward/backward ms, (fwd+bwd) minidl/torch ratio,
-                    and the geometric mean of the ratios.
+                    and the geometric mean of the ratios. --rounds K repeats
+                    the whole comparison K times and reports per-shape medians.
   --train           One mnist_cnn training on Fashion-MNIST each:
                     build/examples/train_fashion_mnist and the same network in
                     PyTorch (run in a child process). Prints median seconds per
@@ -223,12 +224,38 @@ def conv_mode(args, names):
           f"load average {os.getloadavg()[0]:.2f}", flush=True)
     warn_if_loaded()
 
-    # Every minidl run first: afterwards PyTorch's OpenMP workers may spin and would steal its cores.
-    minidl = {name: minidl_conv(args.minidl_bin, SHAPES[name], args.threads, args.repeat) for name in names}
+    # Each round times every minidl shape first, then every torch shape:
+    # PyTorch's OpenMP workers may spin after their work and would steal
+    # minidl's cores, so a later round waits a second for them to go to sleep.
+    # With --rounds K, each time reported is the median over the K rounds (the
+    # test machines' speed drifted by up to 2x over tens of seconds).
+    runs = {name: {"minidl": [], "torch": []} for name in names}
+    for r in range(args.rounds):
+        if r:
+            time.sleep(1.0)
+        for name in names:
+            runs[name]["minidl"].append(minidl_conv(args.minidl_bin, SHAPES[name], args.threads, args.repeat))
+        for name in names:
+            runs[name]["torch"].append(torch_conv(torch, SHAPES[name], args.repeat))
+        if args.rounds > 1:
+            ratios = [(runs[n]["minidl"][r]["fwd_ms"] + runs[n]["minidl"][r]["bwd_ms"]) /
+                      (runs[n]["torch"][r]["fwd_ms"] + runs[n]["torch"][r]["bwd_ms"]) for n in names]
+            print(f"round {r + 1}/{args.rounds}: geometric mean ratio "
+                  f"{math.exp(sum(map(math.log, ratios)) / len(ratios)):.2f}", flush=True)
+
+    def summary(results):
+        out = dict(results[-1])
+        for key in ("fwd_ms", "bwd_ms"):
+            out[key] = median([x[key] for x in results])
+            out[key + "_rounds"] = [x[key] for x in results]
+        flops = results[-1]["fwd_gflops"] * results[-1]["fwd_ms"] * 1e6
+        out["fwd_gflops"], out["bwd_gflops"] = flops / (out["fwd_ms"] * 1e6), 2 * flops / (out["bwd_ms"] * 1e6)
+        return out
+
     rows = []
     for name in names:
-        shape, m = SHAPES[name], minidl[name]
-        t = torch_conv(torch, shape, args.repeat)
+        shape = SHAPES[name]
+        m, t = summary(runs[name]["minidl"]), summary(runs[name]["torch"])
         if m["shape"]["output"] != t["output"]:
             fail(f"shape {name}: minidl output {m['shape']['output']} but torch output {t['output']}")
         ratio = (m["fwd_ms"] + m["bwd_ms"]) / (t["fwd_ms"] + t["bwd_ms"])
@@ -241,7 +268,8 @@ def conv_mode(args, names):
               f"{t['fwd_ms']:10.2f} {t['bwd_ms']:8.2f} {r['ratio']:6.2f}")
     geomean = math.exp(sum(math.log(r["ratio"]) for r in rows) / len(rows))
     print(f"geometric mean of (fwd+bwd) minidl/torch: {geomean:.2f}  (ms; ratio > 1: minidl slower)")
-    return {"mode": "conv2d", "threads": args.threads, "repeat": args.repeat, "torch_version": torch.__version__,
+    return {"mode": "conv2d", "threads": args.threads, "repeat": args.repeat, "rounds": args.rounds,
+            "torch_version": torch.__version__,
             "shapes": rows, "geomean_ratio": geomean}
 
 
@@ -416,6 +444,9 @@ def parse_args(argv):
                    help="the minidl trainer for --train (default: %(default)s)")
     p.add_argument("--threads", type=int, default=2, help="threads for both (default: %(default)s)")
     p.add_argument("--repeat", type=int, default=5, help="timed runs per conv measurement (default: %(default)s)")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="conv2d: repeat the whole comparison this many times and report per-shape medians "
+                        "(default: %(default)s)")
     p.add_argument("--shapes", default=",".join(SHAPES), help="subset of the standard shapes, e.g. A,B")
     p.add_argument("--epochs", type=int, default=3, help="--train: epochs (default: %(default)s)")
     p.add_argument("--limit", type=int, help="--train: only the first N training images")
@@ -425,7 +456,7 @@ def parse_args(argv):
     p.add_argument("--json", type=Path, help="also write every number to this JSON file")
     p.add_argument("--torch-train-child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    for option in ("threads", "repeat", "epochs"):
+    for option in ("threads", "repeat", "epochs", "rounds"):
         if getattr(args, option) < 1:
             p.error(f"--{option} {getattr(args, option)}: expected a positive integer")
     if args.limit is not None and args.limit < 1:
