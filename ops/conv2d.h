@@ -44,7 +44,7 @@
 
 namespace minidl::ops {
 
-// Which method conv2d_forward/backward use. kAuto picks Winograd F(2x2, 3x3)
+// Which method conv2d_forward/backward use. kAuto picks Winograd F(4x4, 3x3)
 // (ops/winograd.h) for 3x3 stride-1 convolutions with at least 8 channels and
 // filters per group (forward, input and kernel gradients), and im2col + GEMM
 // for everything else. The others

@@ -1,38 +1,43 @@
-// ops/winograd.h — 3x3 stride-1 convolution by Winograd's minimal filtering F(2x2, 3x3).
+// ops/winograd.h — 3x3 stride-1 convolution by Winograd's minimal filtering F(4x4, 3x3).
 //
 // A direct or im2col 3x3 convolution spends 9 multiply-adds per input channel
-// on each output pixel. Winograd's F(2x2, 3x3) computes a 2x2 block of outputs
-// from a 4x4 block of inputs with 16 multiplies per channel instead of 36, by
-// moving both into a transformed space where the convolution is an
+// on each output pixel. Winograd's F(4x4, 3x3) computes a 4x4 block of
+// outputs from a 6x6 block of inputs with 36 multiplies per channel instead
+// of 144, by moving both into a transformed space where the convolution is an
 // element-wise product (Lavin & Gray, "Fast Algorithms for Convolutional
 // Neural Networks", 2015):
 //
-//   Y = A^T [ (G g G^T) .* (B^T d B) ] A        g: 3x3 kernel, d: 4x4 input tile
+//   Y = A^T [ (G g G^T) .* (B^T d B) ] A        g: 3x3 kernel, d: 6x6 input tile
 //
-//   B^T = | 1  0 -1  0 |     G = | 1    0    0  |     A^T = | 1  1  1  0 |
-//         | 0  1  1  0 |         | 1/2  1/2  1/2|           | 0  1 -1 -1 |
-//         | 0 -1  1  0 |         | 1/2 -1/2  1/2|
-//         | 0  1  0 -1 |         | 0    0    1  |
+//   B^T = | 4  0 -5  0  1  0 |   G = |  1/4    0     0   |   A^T = | 1  1  1  1  1  0 |
+//         | 0 -4 -4  1  1  0 |       | -1/6  -1/6  -1/6  |         | 0  1 -1  2 -2  0 |
+//         | 0  4 -4 -1  1  0 |       | -1/6   1/6  -1/6  |         | 0  1  1  4  4  0 |
+//         | 0 -2 -1  2  1  0 |       |  1/24  1/12  1/6  |         | 0  1 -1  8 -8  1 |
+//         | 0  2 -1 -2  1  0 |       |  1/24 -1/12  1/6  |
+//         | 0  4  0 -5  0  1 |       |  0     0     1    |
 //
 // Summed over input channels, the element-wise products of all tiles become
-// 16 independent matrix products, one per transformed position e = 0..15:
+// 36 independent matrix products, one per transformed position e = 0..35:
 //
 //   M_e [tiles, OC] = V_e [tiles, C] * U_e [C, OC]
 //
-// so the multiplies still run in OpenBLAS's sgemm, 2.25x fewer of them. The
-// transforms use only additions and halvings, so the result differs from the
-// direct sum by a few float32 roundings (tests compare with a double reference).
+// so the multiplies still run in OpenBLAS's sgemm, 4x fewer of them. The
+// transforms multiply by up to 8 and divide by up to 24, so the result differs
+// from the direct sum by more float32 rounding than im2col's: about 1e-6 of the
+// tensor's largest value (tests compare with a double reference at 1e-5 of it;
+// the Keras conformance cases allow 1e-4).
 //
 // Layout. Everything is NHWC, so one pixel's channels are contiguous and every
-// transform is a loop over channels that the compiler vectorises. Tiles are
+// transform works on 16 channels at a time (one vector register). Tiles are
 // processed in blocks (one block of V and M is about 1/4 MiB, so it stays in the
 // core's L2 between the transform that writes it and the GEMM that reads it):
-//   V [block, 16, CG]   transformed inputs of one group
-//   U [G, 16, CG, OCG]  transformed kernel, computed once per call
-//   M [block, 16, OCG]  products, turned into 2x2 outputs by A^T M A
+//   V [block, 36, C]    transformed inputs
+//   U [G, 36, CG, OCG]  transformed kernel, computed once per call
+//   M [block, 36, OC]   products, turned into 4x4 outputs by A^T M A
+// Groups share the transforms and use their own column blocks of V, U and M.
 // Dilation d is handled by tiling the output in a dilated pattern: a tile holds
-// outputs (y0, x0), (y0, x0+d), (y0+d, x0), (y0+d, x0+d), whose receptive fields
-// form a 4x4 input block with spacing d.
+// outputs (y0 + d*i, x0 + d*j), 0 <= i, j < 4, whose receptive fields form a
+// 6x6 input block with spacing d.
 //
 // The input gradient of a stride-1 convolution is itself a stride-1
 // convolution of dy with the kernel flipped in space and transposed in

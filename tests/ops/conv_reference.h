@@ -90,4 +90,19 @@ inline ::testing::AssertionResult close(const std::vector<float>& got, const std
   return ::testing::AssertionSuccess();
 }
 
+// The conformance cases' kind of tolerance: every |got - want| at most
+// tol * max(1, max |want|), i.e. relative to the tensor's scale rather than to
+// each element (a Winograd transform spreads rounding across a tile).
+inline ::testing::AssertionResult close_to_scale(const std::vector<float>& got, const std::vector<double>& want,
+                                                 double tol) {
+  if (got.size() != want.size()) return ::testing::AssertionFailure() << "sizes " << got.size() << " vs " << want.size();
+  double scale = 1;
+  for (double w : want) scale = std::max(scale, std::fabs(w));
+  for (size_t i = 0; i < got.size(); ++i)
+    if (!(std::fabs(got[i] - want[i]) <= tol * scale))
+      return ::testing::AssertionFailure() << "at " << i << ": " << got[i] << " vs " << want[i] << " (scale " << scale
+                                           << ")";
+  return ::testing::AssertionSuccess();
+}
+
 }  // namespace minidl::testing
