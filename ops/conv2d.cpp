@@ -6,6 +6,7 @@
 #include "core/errors.h"
 #include "core/threads.h"
 #include "ops/blas.h"
+#include "ops/conv2d_direct.h"
 #include "ops/winograd.h"
 
 namespace minidl::ops {
@@ -152,7 +153,8 @@ void backward_im2col(const float* x, const float* kernel, const float* dy, const
 // Whether this call takes the Winograd path (see ConvAlgorithm).
 bool use_winograd(const Conv2DWorkspace& ws, const Conv2DGeometry& g, int64_t groups, int64_t OC) {
   switch (ws.algorithm()) {
-    case ConvAlgorithm::kIm2col: return false;
+    case ConvAlgorithm::kIm2col:
+    case ConvAlgorithm::kDirect: return false;
     case ConvAlgorithm::kWinograd: return true;  // winograd_* raise if they cannot
     case ConvAlgorithm::kAuto: break;
   }
@@ -183,6 +185,11 @@ void conv2d_forward(const float* x, const float* kernel, const float* bias, cons
   MINIDL_CHECK(x && kernel && y, ValueError, "conv2d_forward: x, kernel and y must not be null");
   if (use_winograd(ws, g, groups, OC)) {
     winograd_conv3x3_forward(x, kernel, bias, g, groups, OC, y, ws, relu);
+    return;
+  }
+  if (ws.algorithm() == ConvAlgorithm::kDirect ||
+      (ws.algorithm() == ConvAlgorithm::kAuto && direct_applicable(g, groups))) {
+    conv2d_direct_forward(x, kernel, bias, g, groups, OC, y, relu);
     return;
   }
   const Chunks chunks = split_images(g, p);

@@ -46,11 +46,13 @@ namespace minidl::ops {
 
 // Which method conv2d_forward/backward use. kAuto picks Winograd F(4x4, 3x3)
 // (ops/winograd.h) for 3x3 stride-1 convolutions with at least 8 channels and
-// filters per group (forward, input and kernel gradients), and im2col + GEMM
-// for everything else. The others
-// force one method, for tests and benchmarks; kWinograd raises ValueError on a
-// convolution it cannot compute.
-enum class ConvAlgorithm { kAuto, kIm2col, kWinograd };
+// filters per group (forward, input and kernel gradients), the direct loop of
+// ops/conv2d_direct.h for the forward of one-group convolutions with at most
+// 32 taps per output (KH*KW*C: first layers), and im2col + GEMM for everything
+// else. The others force one method (kDirect: the forward only; its backward
+// is im2col's), for tests and benchmarks; kWinograd and kDirect raise
+// ValueError on a convolution they cannot compute.
+enum class ConvAlgorithm { kAuto, kIm2col, kWinograd, kDirect };
 
 // Reusable scratch memory for conv2d_forward/backward. It grows to the largest
 // tile ever needed and never shrinks, so repeated calls of one shape allocate

@@ -17,6 +17,7 @@
 #include "core/errors.h"
 #include "core/threads.h"
 #include "conv_reference.h"
+#include "ops/conv2d_direct.h"
 
 using namespace minidl;
 using ops::Conv2DGeometry;
@@ -64,16 +65,63 @@ ops::Conv2DWorkspace workspace_for(const Config& c) {
 TEST(Conv2D, ForwardMatchesDirectConvolutionOnGrid) {
   set_num_threads(2);
   std::mt19937 rng(1);
-  for (const Config& c : grid()) {
+  // kAuto takes the direct loop for one-group convs with few taps, im2col otherwise.
+  for (const auto algorithm : {ops::ConvAlgorithm::kIm2col, ops::ConvAlgorithm::kAuto})
+    for (const Config& c : grid()) {
+      const auto g = c.geometry();
+      const auto x = random_floats(g.N * g.H * g.W * g.C, rng);
+      const auto k = random_floats(g.KH * g.KW * (g.C / c.G) * c.OC, rng);
+      const auto b = random_floats(c.OC, rng);
+      std::vector<float> y(g.N * g.OH * g.OW * c.OC, kNaN);  // must be overwritten
+      auto ws = workspace_for(c);
+      ws.set_algorithm(algorithm);
+      ops::conv2d_forward(x.data(), k.data(), c.bias ? b.data() : nullptr, g, c.G, c.OC, y.data(), ws);
+      ASSERT_TRUE(close(y, Naive{g, c.G, c.OC}.forward(x, k, c.bias ? b.data() : nullptr), 1e-5)) << c.str();
+    }
+}
+
+// The direct forward loop (ops/conv2d_direct.h), forced, on every grid case it
+// applies to, with and without the fused relu, and on a first layer with more
+// than 16 filters (37: the generic width), and at the widths compiled in (16, 32, 64).
+TEST(Conv2D, DirectForwardMatchesReference) {
+  std::mt19937 rng(15);
+  std::vector<Config> cases;
+  for (const Config& c : grid())
+    if (ops::direct_applicable(c.geometry(), c.G)) cases.push_back(c);
+  cases.push_back({3, 28, 28, 1, 3, 3, 1, 1, 1, 1, 1, 37, false, true, 0});
+  cases.push_back({2, 9, 8, 3, 3, 3, 2, 2, 1, 1, 1, 16, true, true, 0});
+  cases.push_back({2, 12, 11, 1, 3, 3, 1, 1, 1, 1, 1, 32, true, true, 0});   // the compiled-in widths 16/32/64
+  cases.push_back({2, 10, 10, 3, 3, 3, 2, 2, 1, 1, 1, 64, false, false, 0});
+  cases.push_back({1, 9, 9, 2, 3, 3, 1, 1, 2, 2, 1, 32, true, true, 0});     // dilated, same
+  ASSERT_GT(cases.size(), 40u);
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const Config& c = cases[i];
+    const bool relu = i % 2 == 1;
+    set_num_threads(static_cast<int>(i % 3) + 1);
     const auto g = c.geometry();
     const auto x = random_floats(g.N * g.H * g.W * g.C, rng);
-    const auto k = random_floats(g.KH * g.KW * (g.C / c.G) * c.OC, rng);
+    const auto k = random_floats(g.KH * g.KW * g.C * c.OC, rng);
     const auto b = random_floats(c.OC, rng);
-    std::vector<float> y(g.N * g.OH * g.OW * c.OC, kNaN);  // must be overwritten
-    auto ws = workspace_for(c);
-    ops::conv2d_forward(x.data(), k.data(), c.bias ? b.data() : nullptr, g, c.G, c.OC, y.data(), ws);
-    ASSERT_TRUE(close(y, Naive{g, c.G, c.OC}.forward(x, k, c.bias ? b.data() : nullptr), 1e-5)) << c.str();
+    std::vector<float> y(g.N * g.OH * g.OW * c.OC, kNaN);
+    ops::Conv2DWorkspace ws;
+    ws.set_algorithm(ops::ConvAlgorithm::kDirect);
+    ops::conv2d_forward(x.data(), k.data(), c.bias ? b.data() : nullptr, g, 1, c.OC, y.data(), ws, relu);
+    std::vector<double> want = Naive{g, 1, c.OC}.forward(x, k, c.bias ? b.data() : nullptr);
+    if (relu)
+      for (double& v : want) v = std::max(v, 0.0);
+    ASSERT_TRUE(close(y, want, 1e-5)) << c.str() << (relu ? " relu" : "");
   }
+  set_num_threads(2);
+}
+
+TEST(Conv2D, DirectForcedOnAWideConvolutionThrows) {
+  const auto g = ops::make_conv_geometry(1, 6, 6, 8, 3, 3, 1, 1, 1, 1, true);  // 72 taps
+  std::vector<float> x(6 * 6 * 8), k(3 * 3 * 8 * 4), y(6 * 6 * 4);
+  ops::Conv2DWorkspace ws;
+  ws.set_algorithm(ops::ConvAlgorithm::kDirect);
+  EXPECT_THROW(ops::conv2d_forward(x.data(), k.data(), nullptr, g, 1, 4, y.data(), ws), ValueError);
+  const auto g2 = ops::make_conv_geometry(1, 6, 6, 2, 3, 3, 1, 1, 1, 1, true);  // grouped
+  EXPECT_THROW(ops::conv2d_forward(x.data(), k.data(), nullptr, g2, 2, 4, y.data(), ws), ValueError);
 }
 
 TEST(Conv2D, BackwardMatchesNaiveGradientsOnGrid) {
@@ -162,6 +210,7 @@ TEST(Conv2D, TinyCapKeepsColumnBufferBounded) {
   const auto g = c.geometry();
   const int64_t row_floats = 3 * 3 * 3;
   ops::Conv2DWorkspace ws(5 * row_floats * 4, 1);  // five output pixels per tile
+  ws.set_algorithm(ops::ConvAlgorithm::kIm2col);  // the column buffer is im2col's
   const auto x = random_floats(g.N * g.H * g.W * g.C, rng), k = random_floats(row_floats * 2, rng);
   std::vector<float> y(g.N * g.OH * g.OW * 2), dy(y.size(), 1.f), dx(x.size()), dk(k.size());
   ops::conv2d_forward(x.data(), k.data(), nullptr, g, 1, 2, y.data(), ws);
@@ -177,6 +226,7 @@ TEST(Conv2D, WorkspaceDoesNotGrowOnRepeatedCalls) {
   const auto x = random_floats(g.N * g.H * g.W * g.C, rng), k = random_floats(3 * 3 * 2 * 2, rng), b = k;
   std::vector<float> y(g.N * g.OH * g.OW * 2);
   ops::Conv2DWorkspace ws;
+  ws.set_algorithm(ops::ConvAlgorithm::kIm2col);  // the column buffer is im2col's
   ops::conv2d_forward(x.data(), k.data(), b.data(), g, 1, 2, y.data(), ws);
   const int64_t cap = ws.capacity();
   EXPECT_GT(cap, 0);
@@ -243,6 +293,7 @@ TEST(Conv2DWorkspace, MinTileRowsOverridesATinyCap) {
   const auto x = random_floats(2 * 6 * 6 * 2, rng), k = random_floats(3 * 3 * 2 * 3, rng);
   std::vector<float> y(2 * 6 * 6 * 3);
   ops::Conv2DWorkspace ws(1, 7);
+  ws.set_algorithm(ops::ConvAlgorithm::kIm2col);  // the column buffer is im2col's
   ops::conv2d_forward(x.data(), k.data(), nullptr, g, 1, 3, y.data(), ws);
   EXPECT_TRUE(one_block_of(ws.capacity(), 7 * 3 * 3 * 2));
   EXPECT_TRUE(close(y, Naive{g, 1, 3}.forward(x, k, nullptr), 1e-5));
@@ -255,6 +306,7 @@ TEST(Conv2DWorkspace, CapCountsTheColumnsOfAllGroups) {
   const auto x = random_floats(8 * 8 * 4, rng), k = random_floats(3 * 3 * 1 * 8, rng);
   std::vector<float> y(8 * 8 * 8);
   ops::Conv2DWorkspace ws(10 * 3 * 3 * 4 * 4, 1);  // ten rows of all four groups' columns
+  ws.set_algorithm(ops::ConvAlgorithm::kIm2col);  // the column buffer is im2col's
   ops::conv2d_forward(x.data(), k.data(), nullptr, g, 4, 8, y.data(), ws);
   EXPECT_TRUE(one_block_of(ws.capacity(), 10 * 3 * 3 * 1));  // one group's share at a time
   EXPECT_TRUE(close(y, Naive{g, 4, 8}.forward(x, k, nullptr), 1e-5));
