@@ -586,4 +586,15 @@ void winograd_conv3x3_backward_kernel(const float* x, const float* dy, const Con
   backward_kernel<kTile>(x, dy, g, groups, OC, dkernel, dbias, ws, relu_y);
 }
 
+WinogradProducts winograd_products(const Conv2DGeometry& g, int64_t groups, int64_t OC) {
+  MINIDL_CHECK(winograd_applicable(g, groups, OC), ValueError,
+               "winograd_products: not a Winograd convolution (kernel ({}, {}), strides ({}, {}), {} channels, {} "
+               "filters, {} groups)",
+               g.KH, g.KW, g.SH, g.SW, g.C, OC, groups);
+  constexpr int A = F<kTile>::A;
+  const Tiling grid(kTile, g.N, g.OH, g.OW, g.DH, g.DW);
+  const int64_t CG = g.C / groups, OCG = OC / groups;
+  return {grid.tiles, block_tiles(A * A, g.C, OC, grid.tiles), A * A, CG, OCG, small_group(CG, OCG)};
+}
+
 }  // namespace minidl::ops

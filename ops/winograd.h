@@ -80,4 +80,14 @@ void winograd_conv3x3_backward_kernel(const float* x, const float* dy, const Con
                                       int64_t OC, float* dkernel, float* dbias, Conv2DWorkspace& ws,
                                       const float* relu_y);
 
+// The matrix products the forward pass runs, for benchmarks (bench/bench_conv2d
+// times them alone): `tiles` tiles in blocks of `block`; per block, group and
+// transformed position (E of them), a [rows <= block, CG] x [CG, OCG] product.
+// `direct_loops`: small groups use minidl's own product loops, not sgemm.
+struct WinogradProducts {
+  int64_t tiles, block, E, CG, OCG;
+  bool direct_loops;
+};
+WinogradProducts winograd_products(const Conv2DGeometry& g, int64_t groups, int64_t OC);
+
 }  // namespace minidl::ops
