@@ -49,7 +49,7 @@ template <>
 struct F<4> {  // points 0, 1, -1, 2, -2 (and infinity)
   static constexpr int A = 6;
   template <class T>
-  static void input(const T* d, T* r) {
+  [[gnu::always_inline]] static void input(const T* d, T* r) {
     r[0] = 4 * d[0] - 5 * d[2] + d[4];
     r[1] = d[3] + d[4] - 4 * (d[1] + d[2]);
     r[2] = d[4] - d[3] + 4 * (d[1] - d[2]);
@@ -58,21 +58,21 @@ struct F<4> {  // points 0, 1, -1, 2, -2 (and infinity)
     r[5] = 4 * d[1] - 5 * d[3] + d[5];
   }
   template <class T>
-  static void output(const T* m, T* o) {
+  [[gnu::always_inline]] static void output(const T* m, T* o) {
     const T p12 = m[1] + m[2], m12 = m[1] - m[2], p34 = m[3] + m[4], m34 = m[3] - m[4];
     o[0] = m[0] + p12 + p34, o[1] = m12 + 2 * m34, o[2] = p12 + 4 * p34, o[3] = m12 + 8 * m34 + m[5];
   }
-  static void kernel(const double* g, double* u) {
+  [[gnu::always_inline]] static void kernel(const double* g, double* u) {
     u[0] = g[0] / 4, u[1] = -(g[0] + g[1] + g[2]) / 6, u[2] = -(g[0] - g[1] + g[2]) / 6;
     u[3] = g[0] / 24 + g[1] / 12 + g[2] / 6, u[4] = g[0] / 24 - g[1] / 12 + g[2] / 6, u[5] = g[2];
   }
   template <class T>
-  static void output_adjoint(const T* y, T* w) {
+  [[gnu::always_inline]] static void output_adjoint(const T* y, T* w) {
     const T e = y[0] + y[2], o = y[1] + y[3];
     w[0] = y[0], w[1] = e + o, w[2] = e - o;
     w[3] = y[0] + 4 * y[2] + 2 * (y[1] + 4 * y[3]), w[4] = y[0] + 4 * y[2] - 2 * (y[1] + 4 * y[3]), w[5] = y[3];
   }
-  static void kernel_adjoint(const double* u, double* g) {
+  [[gnu::always_inline]] static void kernel_adjoint(const double* u, double* g) {
     g[0] = u[0] / 4 - (u[1] + u[2]) / 6 + (u[3] + u[4]) / 24;
     g[1] = (u[2] - u[1]) / 6 + (u[3] - u[4]) / 12;
     g[2] = (u[3] + u[4] - u[1] - u[2]) / 6 + u[5];
@@ -123,12 +123,6 @@ void transform_kernel(int64_t G, int64_t ICg, int64_t OCg, Weight w, float* U) {
 
 // v [E, C] = B^T d B for every channel, where d's E = A*A cells are the rows
 // p[0..E-1] (row-major A x A) of C channels each.
-// The three transforms below read or write a tile's cells through one base
-// pointer and two strides: cell (i, j) of the tile is at base + i*rs + j*cs,
-// and its channels are contiguous. Interior tiles are read and written in
-// place that way; border tiles (padding, cells past the output edge) and
-// masked inputs go through a small dense buffer instead (rs = A*C, cs = C).
-
 // 16 channels at once: one AVX-512 register (two AVX2 ones). The transforms
 // below are the same F<M> formulas applied to Lanes instead of floats; each
 // operator is a fixed 16-iteration loop that the compiler turns into one
@@ -169,16 +163,17 @@ inline void store(float* p, const Lanes& a, int64_t n) {
     for (int64_t k = 0; k < n; ++k) p[k] = a.v[k];
 }
 
-// v [E, C] = B^T d B for every channel, where d is the A x A tile at (in, rs, cs).
+// v [E, C] = B^T d B for every channel, where cell (i, j) of the A x A tile d
+// is the channel row in[i*A + j].
 template <int M>
-void input_transform(const float* in, int64_t rs, int64_t cs, int64_t C, float* v) {
+void input_transform(const float* const* in, int64_t C, float* v) {
   constexpr int A = F<M>::A;
   for (int64_t c = 0; c < C; c += 16) {
     const int64_t n = std::min<int64_t>(16, C - c);
     Lanes t[A][A];  // B^T d, column by column
     for (int j = 0; j < A; ++j) {
       Lanes col[A], out[A];
-      for (int i = 0; i < A; ++i) col[i] = load(in + i * rs + j * cs + c, n);
+      for (int i = 0; i < A; ++i) col[i] = load(in[i * A + j] + c, n);
       F<M>::input(col, out);
       for (int i = 0; i < A; ++i) t[i][j] = out[i];
     }
@@ -191,9 +186,9 @@ void input_transform(const float* in, int64_t rs, int64_t cs, int64_t C, float* 
 }
 
 // The M x M outputs A^T m A (+ bias, then relu) of one tile for OC channels,
-// written at (y, rs, cs); m: [E, OC].
+// output (i, j) written to the channel row y[i*M + j]; m: [E, OC].
 template <int M>
-void output_transform(const float* m, int64_t OC, const float* bias, bool relu, float* y, int64_t rs, int64_t cs) {
+void output_transform(const float* m, int64_t OC, const float* bias, bool relu, float* const* y) {
   constexpr int A = F<M>::A;
   for (int64_t f = 0; f < OC; f += 16) {
     const int64_t n = std::min<int64_t>(16, OC - f);
@@ -212,24 +207,24 @@ void output_transform(const float* m, int64_t OC, const float* bias, bool relu, 
         Lanes o = out[j] + b;
         if (relu)
           for (int k = 0; k < 16; ++k) o.v[k] = std::max(o.v[k], 0.f);
-        store(y + i * rs + j * cs + f, o, n);
+        store(y[i * M + j] + f, o, n);
       }
     }
   }
 }
 
-// w [E, OC] = A dy A^T for every channel, where dy is the M x M tile at
-// (dy, rs, cs): the adjoint of output_transform, how each of a tile's E
+// w [E, OC] = A dy A^T for every channel, where cell (i, j) of the M x M
+// tile dy is the channel row dy[i*M + j]: the adjoint of output_transform, how each of a tile's E
 // products reaches its outputs.
 template <int M>
-void dy_transform(const float* dy, int64_t rs, int64_t cs, int64_t OC, float* w) {
+void dy_transform(const float* const* dy, int64_t OC, float* w) {
   constexpr int A = F<M>::A;
   for (int64_t f = 0; f < OC; f += 16) {
     const int64_t n = std::min<int64_t>(16, OC - f);
     Lanes t[A][M];  // A dy, column by column
     for (int j = 0; j < M; ++j) {
       Lanes col[M], out[A];
-      for (int i = 0; i < M; ++i) col[i] = load(dy + i * rs + j * cs + f, n);
+      for (int i = 0; i < M; ++i) col[i] = load(dy[i * M + j] + f, n);
       F<M>::output_adjoint(col, out);
       for (int i = 0; i < A; ++i) t[i][j] = out[i];
     }
@@ -302,36 +297,30 @@ void small_product_tn(int64_t nb, int64_t CG, int64_t OCG, const float* V, int64
   }
 }
 
-// Where a tile's K x K cells (all C channels each) are: in place when the
-// whole tile lies inside the H x W image and no mask applies, otherwise
-// copied to `buffer` [K*K, C] with cells outside the image zeroed and, with a
-// mask, entries where mask <= 0 zeroed (the fused relu's gradient: dy only
-// where the output was positive). (y0, x0): the tile's top-left cell, cells
-// d apart.
-struct TileView {
-  const float* base;
-  int64_t rs, cs;
-};
-
-TileView locate_cells(const float* img, const float* mask, int64_t H, int64_t W, int64_t C, int64_t K, int64_t y0,
-                      int64_t x0, int64_t dh, int64_t dw, float* buffer) {
-  const bool inside = y0 >= 0 && x0 >= 0 && y0 + (K - 1) * dh < H && x0 + (K - 1) * dw < W;
-  if (inside && !mask) return {img + (y0 * W + x0) * C, dh * W * C, dw * C};
+// Points p[0..K*K-1] at the channel rows of a tile's K x K cells (row-major;
+// (y0, x0) is the top-left cell, cells d apart) in an H x W x C image: cells
+// outside the image point at `zeros` (at least C zeros); with a mask, cells
+// are copied to `masked` [K*K, C] with entries where mask <= 0 zeroed (the
+// fused relu's gradient: dy only where the output was positive).
+void cell_pointers(const float* img, const float* mask, int64_t H, int64_t W, int64_t C, int64_t K, int64_t y0,
+                   int64_t x0, int64_t dh, int64_t dw, const float* zeros, float* masked, const float** p) {
   for (int64_t a = 0; a < K; ++a)
     for (int64_t b = 0; b < K; ++b) {
       const int64_t iy = y0 + dh * a, ix = x0 + dw * b;
-      float* cell = buffer + (a * K + b) * C;
+      const float*& cell = p[a * K + b];
       if (iy < 0 || iy >= H || ix < 0 || ix >= W) {
-        std::fill_n(cell, C, 0.f);
-      } else {
-        const int64_t at = (iy * W + ix) * C;
-        if (mask)
-          for (int64_t c = 0; c < C; ++c) cell[c] = mask[at + c] > 0.f ? img[at + c] : 0.f;
-        else
-          std::copy_n(img + at, C, cell);
+        cell = zeros;
+        continue;
       }
+      const int64_t at = (iy * W + ix) * C;
+      if (!mask) {
+        cell = img + at;
+        continue;
+      }
+      float* copy = masked + (a * K + b) * C;
+      for (int64_t c = 0; c < C; ++c) copy[c] = mask[at + c] > 0.f ? img[at + c] : 0.f;
+      cell = copy;
     }
-  return {buffer, K * C, C};
 }
 
 // Tiles per block: V and M of one block together about kBlockBytes, so they
@@ -358,31 +347,36 @@ void run(const WinoConv& w, Conv2DWorkspace& ws, FillU fill_U) {
   const int64_t block = block_tiles(E, IC, OC, tiles);
   const int64_t T = std::clamp<int64_t>(num_threads(), 1, (tiles + block - 1) / block);
 
-  // Per thread: V [block, E, IC], M [block, E, OC], a border tile's input
-  // [E, IC] and a border tile's output [M*M, OC] (see locate_cells).
+  // Per thread: V [block, E, IC], M [block, E, OC], a masked copy of one
+  // tile's input [E, IC] (only with a mask), and a scratch output row for
+  // tile cells outside the image. Shared: a row of zeros for padding cells.
   const int64_t v_floats = lines(block * E * IC), m_floats = lines(block * E * OC);
-  const int64_t in_floats = lines(E * IC), out_floats = lines(M * M * OC);
-  const int64_t per_thread = v_floats + m_floats + in_floats + out_floats;
+  const int64_t mask_floats = w.mask ? lines(E * IC) : 0, sink_floats = lines(OC);
+  const int64_t per_thread = v_floats + m_floats + mask_floats + sink_floats;
   const int64_t u_floats = lines(w.G * E * w.CG * w.OCG);
-  float* U = ws.floats(u_floats + per_thread * T);
+  float* U = ws.floats(u_floats + lines(IC) + per_thread * T);
   fill_U(U);
-  float* scratch = U + u_floats;
+  float* zeros = U + u_floats;
+  std::fill_n(zeros, IC, 0.f);
+  float* scratch = zeros + lines(IC);
 
   parallel_for(T, [&](int64_t tb, int64_t te) {
     for (int64_t th = tb; th < te; ++th) {
       float* V = scratch + per_thread * th;
       float* Mb = V + v_floats;
-      float* in_buf = Mb + m_floats;
-      float* out_buf = in_buf + in_floats;
+      float* masked = Mb + m_floats;
+      float* sink = masked + mask_floats;
       const int64_t t_begin = tiles * th / T, t_end = tiles * (th + 1) / T;
       for (int64_t b0 = t_begin; b0 < t_end; b0 += block) {
         const int64_t nb = std::min(block, t_end - b0);
         for (int64_t j = 0; j < nb; ++j) {  // gather and transform each tile's input block
           int64_t n, oy, ox;
           grid.locate(b0 + j, n, oy, ox);
-          const TileView d = locate_cells(w.in + n * w.IH * w.IW * IC, w.mask ? w.mask + n * w.IH * w.IW * IC : nullptr,
-                                          w.IH, w.IW, IC, A, oy - w.pad_top, ox - w.pad_left, w.DH, w.DW, in_buf);
-          input_transform<M>(d.base, d.rs, d.cs, IC, V + j * E * IC);  // [E, IC]
+          const int64_t image = w.IH * w.IW * IC;
+          const float* p[E];
+          cell_pointers(w.in + n * image, w.mask ? w.mask + n * image : nullptr, w.IH, w.IW, IC, A, oy - w.pad_top,
+                        ox - w.pad_left, w.DH, w.DW, zeros, masked, p);
+          input_transform<M>(p, IC, V + j * E * IC);  // [E, IC]
         }
         // M_e [nb, OCG] = V_e [nb, CG] * U_e [CG, OCG] for the E positions e
         // and each group's column blocks.
@@ -402,16 +396,13 @@ void run(const WinoConv& w, Conv2DWorkspace& ws, FillU fill_U) {
         for (int64_t j = 0; j < nb; ++j) {  // back to M x M output blocks
           int64_t n, oy, ox;
           grid.locate(b0 + j, n, oy, ox);
-          float* y = w.out + ((n * w.OH + oy) * w.OW + ox) * OC;
-          if (oy + (M - 1) * w.DH < w.OH && ox + (M - 1) * w.DW < w.OW) {
-            output_transform<M>(Mb + j * E * OC, OC, w.bias, w.relu, y, w.DH * w.OW * OC, w.DW * OC);
-            continue;
-          }
-          // A border tile: all M x M outputs to the buffer, then the ones inside the image.
-          output_transform<M>(Mb + j * E * OC, OC, w.bias, w.relu, out_buf, M * OC, OC);
-          for (int a = 0; a < M && oy + w.DH * a < w.OH; ++a)
-            for (int b = 0; b < M && ox + w.DW * b < w.OW; ++b)
-              std::copy_n(out_buf + (a * M + b) * OC, OC, y + (a * w.DH * w.OW + b * w.DW) * OC);
+          float* y[M * M];  // outputs past the image's edge go to the sink row
+          for (int a = 0; a < M; ++a)
+            for (int b = 0; b < M; ++b) {
+              const int64_t yy = oy + w.DH * a, xx = ox + w.DW * b;
+              y[a * M + b] = yy < w.OH && xx < w.OW ? w.out + ((n * w.OH + yy) * w.OW + xx) * OC : sink;
+            }
+          output_transform<M>(Mb + j * E * OC, OC, w.bias, w.relu, y);
         }
       }
     }
@@ -429,14 +420,18 @@ void backward_kernel(const float* x, const float* dy, const Conv2DGeometry& g, i
   const int64_t T = std::clamp<int64_t>(num_threads(), 1, std::max<int64_t>(1, (grid.tiles + block - 1) / block));
 
   // Per thread: V [block, E, C] (transformed x), W [block, E, OC]
-  // (transformed dy), a border tile's x [E, C] and dy [M*M, OC] (see
-  // locate_cells), and its own dU [G, E, CG, OCG]; the threads' dU are added
-  // in thread order, so a given thread count always gives the same bits.
+  // (transformed dy), a masked copy of one tile's dy [M*M, OC] (only with
+  // relu_y), and its own dU [G, E, CG, OCG]; the threads' dU are added in
+  // thread order, so a given thread count always gives the same bits.
+  // Shared: a row of zeros for cells outside the image or the output.
   const int64_t v_floats = lines(block * E * C), w_floats = lines(block * E * OC);
-  const int64_t x_floats = lines(E * C), dy_floats = lines(M * M * OC), du_floats = lines(groups * E * CG * OCG);
-  const int64_t per_thread = v_floats + w_floats + x_floats + dy_floats + du_floats;
-  float* scratch = ws.floats(per_thread * T);
-  auto dU_of = [&](int64_t th) { return scratch + per_thread * th + v_floats + w_floats + x_floats + dy_floats; };
+  const int64_t mask_floats = relu_y ? lines(M * M * OC) : 0, du_floats = lines(groups * E * CG * OCG);
+  const int64_t per_thread = v_floats + w_floats + mask_floats + du_floats;
+  const int64_t zero_floats = lines(std::max(C, OC));
+  float* zeros = ws.floats(zero_floats + per_thread * T);
+  std::fill_n(zeros, zero_floats, 0.f);
+  float* scratch = zeros + zero_floats;
+  auto dU_of = [&](int64_t th) { return scratch + per_thread * th + v_floats + w_floats + mask_floats; };
   // The bias gradient rides along: each dy row is summed (in double) as it is read.
   double* bias_sums = dbias ? ws.doubles(OC * T) : nullptr;  // [T, OC]
 
@@ -444,8 +439,7 @@ void backward_kernel(const float* x, const float* dy, const Conv2DGeometry& g, i
     for (int64_t th = tb; th < te; ++th) {
       float* V = scratch + per_thread * th;
       float* W = V + v_floats;
-      float* x_buf = W + w_floats;
-      float* dy_buf = x_buf + x_floats;
+      float* masked = W + w_floats;
       float* dU = dU_of(th);
       std::fill_n(dU, groups * E * CG * OCG, 0.f);
       double* bsum = bias_sums ? bias_sums + OC * th : nullptr;
@@ -457,19 +451,18 @@ void backward_kernel(const float* x, const float* dy, const Conv2DGeometry& g, i
           int64_t n, oy, ox;
           grid.locate(b0 + j, n, oy, ox);
           const int64_t image = g.H * g.W * C, out_image = g.OH * g.OW * OC;
-          const TileView d = locate_cells(x + n * image, nullptr, g.H, g.W, C, A, oy - g.pad_top, ox - g.pad_left,
-                                          g.DH, g.DW, x_buf);
-          input_transform<M>(d.base, d.rs, d.cs, C, V + j * E * C);  // [E, C]
+          const float* p[E];
+          cell_pointers(x + n * image, nullptr, g.H, g.W, C, A, oy - g.pad_top, ox - g.pad_left, g.DH, g.DW, zeros,
+                        nullptr, p);
+          input_transform<M>(p, C, V + j * E * C);  // [E, C]
           // dy of the tile's M x M outputs; zeros past the output's edge.
-          const TileView q = locate_cells(dy + n * out_image, relu_y ? relu_y + n * out_image : nullptr, g.OH, g.OW,
-                                          OC, M, oy, ox, g.DH, g.DW, dy_buf);
+          const float* q[M * M];
+          cell_pointers(dy + n * out_image, relu_y ? relu_y + n * out_image : nullptr, g.OH, g.OW, OC, M, oy, ox,
+                        g.DH, g.DW, zeros, masked, q);
           if (bsum)  // cells outside the output are zeros and add nothing
-            for (int a = 0; a < M; ++a)
-              for (int b = 0; b < M; ++b) {
-                const float* row = q.base + a * q.rs + b * q.cs;
-                for (int64_t f = 0; f < OC; ++f) bsum[f] += row[f];
-              }
-          dy_transform<M>(q.base, q.rs, q.cs, OC, W + j * E * OC);  // [E, OC]
+            for (int i = 0; i < M * M; ++i)
+              for (int64_t f = 0; f < OC; ++f) bsum[f] += q[i][f];
+          dy_transform<M>(q, OC, W + j * E * OC);  // [E, OC]
         }
         // dU_e [CG, OCG] += V_e^T [CG, nb] * W_e [nb, OCG]: the gradient of
         // M_e = V_e U_e, on each group's column blocks.
