@@ -1,6 +1,7 @@
 #include "ops/winograd.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/errors.h"
 #include "core/threads.h"
@@ -148,19 +149,23 @@ inline Lanes operator*(float s, Lanes a) {
   return a;
 }
 // n <= 16 channels from p; the rest zero.
+// (memcpy of a whole Lanes is one vector load or store; an element loop was
+// compiled into 16 scalar inserts.)
 inline Lanes load(const float* p, int64_t n) {
-  Lanes a{};
-  if (n == 16)
-    for (int k = 0; k < 16; ++k) a.v[k] = p[k];
-  else
-    for (int64_t k = 0; k < n; ++k) a.v[k] = p[k];
+  Lanes a;
+  if (n == 16) {
+    std::memcpy(a.v, p, sizeof a.v);
+  } else {
+    a = Lanes{};
+    std::memcpy(a.v, p, static_cast<size_t>(n) * sizeof(float));
+  }
   return a;
 }
 inline void store(float* p, const Lanes& a, int64_t n) {
   if (n == 16)
-    for (int k = 0; k < 16; ++k) p[k] = a.v[k];
+    std::memcpy(p, a.v, sizeof a.v);
   else
-    for (int64_t k = 0; k < n; ++k) p[k] = a.v[k];
+    std::memcpy(p, a.v, static_cast<size_t>(n) * sizeof(float));
 }
 
 // v [E, C] = B^T d B for every channel, where cell (i, j) of the A x A tile d
