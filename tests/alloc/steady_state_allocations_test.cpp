@@ -1,0 +1,102 @@
+// Heap allocations of a steady-state training step of the main job's model
+// (examples/train_fashion_mnist.cpp's mnist_cnn, batch 128, Adam), counted by
+// counting_new.cpp's replacement operator new, linked into this executable only.
+// Tensor storage comes from core/memory.h's cache, whose own misses the tests
+// check too.
+//
+// Measured at this commit: ~1,390 allocations per train_on_batch step (the
+// autograd tape's small objects, Shape vectors in every Tensor copy,
+// std::function loop bodies, the engine's and the graph's maps, the fit
+// loop's bookkeeping). The bounds below are those measurements, so the test
+// fails if allocations grow; the goal is to bring them down to zero.
+// MINIDL_ALLOC_TRACE=1 (or =N for N stacks) prints the call stacks counted.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "core/memory.h"
+
+#include "core/random.h"
+#include "core/threads.h"
+#include "counting_new.h"
+#include "layers/conv2d.h"
+#include "layers/dense.h"
+#include "layers/dropout.h"
+#include "layers/pooling2d.h"
+#include "layers/reshaping.h"
+#include "train/model.h"
+#include "train/optimizers.h"
+
+using namespace minidl;
+using alloc_testing::count_allocations;
+
+namespace {
+
+// examples/train_fashion_mnist.cpp's model: the classic Keras mnist_cnn.
+Sequential mnist_cnn() {
+  Sequential model({
+      Conv2D(32, 3, {.activation = "relu", .input_shape = Shape{28, 28, 1}}),
+      Conv2D(64, 3, {.activation = "relu"}),
+      MaxPooling2D(2),
+      Dropout(0.25),
+      Flatten(),
+      Dense(128, {.activation = "relu"}),
+      Dropout(0.5),
+      Dense(10, {.activation = "softmax"}),
+  });
+  model->compile(std::make_shared<Adam>(1e-3), "categorical_crossentropy", {"accuracy"});
+  return model;
+}
+
+// n images and one-hot labels (random: the counts do not depend on the values).
+std::pair<Tensor, Tensor> batch(int64_t n) {
+  Tensor x = Tensor::uniform({n, 28, 28, 1});
+  Tensor y = Tensor::zeros({n, 10});
+  for (int64_t i = 0; i < n; ++i) y[i * 10 + (i * 7) % 10] = 1.f;
+  return {x, y};
+}
+
+}  // namespace
+
+// Measured per step on 2026-11-22 (see the overview).
+constexpr int64_t kTrainOnBatchAllocations = 1400;
+constexpr int64_t kFitStepAllocations = 1030;  // no returned map
+constexpr int64_t kFitEpochAllocations = 40;    // callbacks, logs and history, once per epoch
+
+TEST(SteadyStateAllocations, TrainOnBatchAllocatesOnlyAtKnownSites) {
+  set_num_threads(2);
+  set_random_seed(3);
+  Sequential model = mnist_cnn();
+  const auto [x, y] = batch(128);
+  for (int step = 0; step < 3; ++step) model->train_on_batch(x, y);  // warm-up
+  const MemoryStats before = memory_stats();
+  const int64_t n = count_allocations([&] {
+    for (int step = 0; step < 5; ++step) model->train_on_batch(x, y);
+  });
+  const MemoryStats after = memory_stats();
+  std::printf("train_on_batch: %lld operator new calls in 5 steady-state steps\n", static_cast<long long>(n));
+  EXPECT_LE(n, 5 * kTrainOnBatchAllocations);
+  // The tensor cache behind the count did not grow either (its misses are allocations too).
+  EXPECT_EQ(after.system_allocations, before.system_allocations);
+}
+
+TEST(SteadyStateAllocations, FitAllocatesPerStepOnlyAtKnownSites) {
+  set_num_threads(2);
+  set_random_seed(4);
+  Sequential model = mnist_cnn();
+  const auto [x4, y4] = batch(4 * 32);
+  const auto [x8, y8] = batch(8 * 32);
+  const FitOptions one_epoch{.batch_size = 32, .epochs = 1, .verbose = 0};
+  model->fit(x4, y4, one_epoch);  // warm-up
+  model->fit(x8, y8, one_epoch);
+  const int64_t epoch4 = count_allocations([&] { model->fit(x4, y4, one_epoch); });
+  const int64_t epoch8 = count_allocations([&] { model->fit(x8, y8, one_epoch); });
+  // The difference is four steps; what is left of epoch4 is per-epoch bookkeeping.
+  const int64_t per_step = (epoch8 - epoch4) / 4, per_epoch = epoch4 - 4 * per_step;
+  std::printf("fit: %lld operator new calls for a 4-step epoch, %lld for an 8-step epoch (%lld per step, %lld per "
+              "epoch)\n",
+              static_cast<long long>(epoch4), static_cast<long long>(epoch8), static_cast<long long>(per_step),
+              static_cast<long long>(per_epoch));
+  EXPECT_LE(per_step, kFitStepAllocations);
+  EXPECT_LE(per_epoch, kFitEpochAllocations);
+}
