@@ -4,9 +4,9 @@
 // so no recursion). Reverse post-order puts every GradFn after all of its
 // consumers, so by the time a GradFn is applied every gradient flowing into its
 // output has been summed.
-#include <unordered_map>
-#include <unordered_set>
+#include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "autograd/variable.h"
 #include "autograd/variable_impl.h"
@@ -15,26 +15,18 @@
 
 namespace minidl {
 
-namespace {
-
-// A gradient being summed. The first contribution is kept as given (it may
-// alias the seed or another gradient); the second allocates a fresh sum, which
-// later contributions are then added into in place.
-struct Accumulator {
-  Tensor sum;
-  bool owned = false;
-
-  void add(const Tensor& g) {
-    if (!sum.defined()) {
-      sum = g;
-    } else if (!owned) {
-      sum = ops::add(sum, g);
-      owned = true;
-    } else {
-      ops::axpy(1.f, g, sum);
-    }
+void GradSum::add(const Tensor& g) {
+  if (!sum.defined()) {
+    sum = g;
+  } else if (!owned) {
+    sum = ops::add(sum, g);
+    owned = true;
+  } else {
+    ops::axpy(1.f, g, sum);
   }
-};
+}
+
+namespace {
 
 Tensor checked_seed(const Variable& root, const Tensor& seed) {
   const Variable::Impl& impl = *root.impl();
@@ -55,74 +47,127 @@ Tensor checked_seed(const Variable& root, const Tensor& seed) {
   return seed;
 }
 
-// GradFns reachable from `root`, each after all of its consumers.
-std::vector<GradFn*> topological_order(GradFn* root) {
-  std::vector<GradFn*> post;
-  std::unordered_set<GradFn*> seen{root};
-  std::vector<std::pair<GradFn*, size_t>> stack{{root, 0}};
-  while (!stack.empty()) {
-    auto& [fn, next] = stack.back();
-    if (next < fn->inputs().size()) {
-      GradFn* child = fn->inputs()[next++].grad_fn().get();
-      if (child && seen.insert(child).second) stack.emplace_back(child, 0);  // invalidates fn/next
-    } else {
-      post.push_back(fn);
-      stack.pop_back();
+// One backward's bookkeeping. The per-entry state (visited, summed gradient)
+// lives on the GradFns and leaves themselves; the lists here are per-thread
+// buffers reused by every backward on the thread, so a steady-state sweep
+// allocates nothing. The destructor resets every state it touched, also when
+// a backward closure throws. As before, two threads must not run backward at
+// the same time through shared entries or leaves (they would both write the
+// leaves' .grad).
+class Sweep {
+ public:
+  Sweep() : ws_(t_busy ? own_ : t_workspace), was_busy_(t_busy) {
+    t_busy = true;
+    ws_.order.clear();
+    ws_.leaves.clear();
+  }
+  ~Sweep() {
+    for (GradFn* fn : ws_.order) fn->sweep_state() = GradFn::SweepState();
+    for (Variable::Impl* leaf : ws_.leaves) {
+      leaf->sweep_grad.reset();
+      leaf->in_sweep = false;
     }
+    ws_.order.clear();
+    ws_.leaves.clear();
+    t_busy = was_busy_;
   }
-  return {post.rbegin(), post.rend()};
-}
+  Sweep(const Sweep&) = delete;
+  Sweep& operator=(const Sweep&) = delete;
 
-struct SweepResult {
-  std::unordered_map<GradFn*, Accumulator> inner;            // kept only for `keep_inner`
-  std::unordered_map<Variable::Impl*, Accumulator> leaves;  // leaves that require grad
-};
-
-// Runs the reverse sweep from `root` seeded with `seed`. Gradients of
-// intermediates are dropped as soon as they are used unless listed in keep_inner.
-SweepResult sweep(const Variable& root, const Tensor& seed, bool retain_graph,
-                  const std::unordered_set<GradFn*>& keep_inner) {
-  SweepResult result;
-  GradFn* root_fn = root.impl()->grad_fn.get();
-  if (!root_fn) {
-    result.leaves[root.impl().get()].add(seed);
-    return result;
+  // Marks the GradFns reachable from `root` and lists them in ws_.order, each
+  // after all of its consumers (reverse post-order of an explicit-stack DFS).
+  void sort(GradFn* root) {
+    auto& stack = ws_.stack;
+    stack.clear();
+    root->sweep_state().visited = true;
+    stack.emplace_back(root, 0);
+    while (!stack.empty()) {
+      auto& [fn, next] = stack.back();
+      if (next < fn->inputs().size()) {
+        GradFn* child = fn->inputs()[next++].grad_fn().get();
+        if (child && !child->sweep_state().visited) {
+          child->sweep_state().visited = true;
+          stack.emplace_back(child, 0);  // invalidates fn/next
+        }
+      } else {
+        ws_.order.push_back(fn);
+        stack.pop_back();
+      }
+    }
+    std::reverse(ws_.order.begin(), ws_.order.end());
   }
-  std::unordered_map<GradFn*, Accumulator> pending;
-  pending[root_fn].add(seed);
-  for (GradFn* fn : topological_order(root_fn)) {
-    auto it = pending.find(fn);
-    if (it == pending.end()) {  // every path into it carried no gradient
+
+  void add_to_leaf(Variable::Impl* leaf, const Tensor& g) {
+    if (!leaf->in_sweep) {
+      leaf->in_sweep = true;
+      ws_.leaves.push_back(leaf);
+    }
+    leaf->sweep_grad.add(g);
+  }
+
+  // Runs the reverse sweep from `root` seeded with `seed`. Gradients of
+  // intermediates are dropped as soon as they are used unless their GradFn is
+  // marked keep; leaves' sums are left in leaves() for the caller.
+  void run(const Variable& root, const Tensor& seed, bool retain_graph) {
+    GradFn* root_fn = root.impl()->grad_fn.get();
+    if (!root_fn) {
+      add_to_leaf(root.impl().get(), seed);
+      return;
+    }
+    if (!root_fn->sweep_state().visited) sort(root_fn);
+    root_fn->sweep_state().grad.add(seed);
+    for (GradFn* fn : ws_.order) {
+      GradFn::SweepState& st = fn->sweep_state();
+      if (!st.grad.sum.defined()) {  // every path into it carried no gradient
+        if (!retain_graph) fn->release();
+        continue;
+      }
+      const Tensor grad_out = st.grad.sum;
+      if (!st.keep) st.grad.reset();
+      Grads grads = fn->apply(grad_out);
       if (!retain_graph) fn->release();
-      continue;
-    }
-    const Tensor grad_out = it->second.sum;
-    if (keep_inner.count(fn)) result.inner[fn] = std::move(it->second);
-    pending.erase(it);
-    std::vector<Tensor> grads = fn->apply(grad_out);
-    if (!retain_graph) fn->release();
-    const auto& inputs = fn->inputs();
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      if (!grads[i].defined()) continue;
-      const auto& impl = inputs[i].impl();
-      if (impl->grad_fn) {
-        pending[impl->grad_fn.get()].add(grads[i]);
-      } else if (impl->requires_grad) {
-        result.leaves[impl.get()].add(grads[i]);
+      const auto& inputs = fn->inputs();
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        if (!grads[i].defined()) continue;
+        const auto& impl = inputs[i].impl();
+        if (impl->grad_fn) {
+          impl->grad_fn->sweep_state().grad.add(grads[i]);
+        } else if (impl->requires_grad) {
+          add_to_leaf(impl.get(), grads[i]);
+        }
       }
     }
   }
-  return result;
-}
+
+  const std::vector<Variable::Impl*>& leaves() const { return ws_.leaves; }
+
+ private:
+  struct Workspace {
+    std::vector<GradFn*> order;
+    std::vector<std::pair<GradFn*, size_t>> stack;
+    std::vector<Variable::Impl*> leaves;
+  };
+  static thread_local Workspace t_workspace;
+  static thread_local bool t_busy;  // a backward run from inside a closure uses own_
+
+  Workspace own_;
+  Workspace& ws_;
+  bool was_busy_;
+};
+
+thread_local Sweep::Workspace Sweep::t_workspace;
+thread_local bool Sweep::t_busy = false;
 
 }  // namespace
 
 void Variable::backward(const Tensor& seed, bool retain_graph) const {
   checked_impl();
   const Tensor s = checked_seed(*this, seed);
-  SweepResult result = sweep(*this, s, retain_graph, {});
+  Sweep sweep;
+  sweep.run(*this, s, retain_graph);
   // Leaves are updated only after the whole sweep succeeded.
-  for (auto& [leaf, acc] : result.leaves) {
+  for (Impl* leaf : sweep.leaves()) {
+    const GradSum& acc = leaf->sweep_grad;
     if (!leaf->grad.defined()) {
       leaf->grad = acc.owned ? acc.sum : acc.sum.clone();
     } else {
@@ -134,24 +179,25 @@ void Variable::backward(const Tensor& seed, bool retain_graph) const {
 std::vector<Tensor> grad(const Variable& output, const std::vector<Variable>& inputs, const Tensor& seed,
                          bool retain_graph) {
   MINIDL_CHECK(output.defined(), ValueError, "grad: the output is an undefined Variable");
-  std::unordered_set<GradFn*> keep_inner;
-  for (size_t i = 0; i < inputs.size(); ++i) {
+  for (size_t i = 0; i < inputs.size(); ++i)
     MINIDL_CHECK(inputs[i].defined(), ValueError, "grad: input {} is an undefined Variable", i);
-    if (inputs[i].grad_fn()) keep_inner.insert(inputs[i].grad_fn().get());
-  }
   const Tensor s = checked_seed(output, seed);
-  SweepResult result = sweep(output, s, retain_graph, keep_inner);
+  Sweep sweep;
+  // Mark the entries whose gradient is asked for before the sweep drops it.
+  if (GradFn* root_fn = output.impl()->grad_fn.get()) {
+    sweep.sort(root_fn);
+    for (const Variable& in : inputs)
+      if (GradFn* fn = in.grad_fn().get(); fn && fn->sweep_state().visited) fn->sweep_state().keep = true;
+  }
+  sweep.run(output, s, retain_graph);
   std::vector<Tensor> out(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
-    const Accumulator* acc = nullptr;
     if (GradFn* fn = inputs[i].grad_fn().get()) {
-      auto it = result.inner.find(fn);
-      if (it != result.inner.end()) acc = &it->second;
-    } else {
-      auto it = result.leaves.find(inputs[i].impl().get());
-      if (it != result.leaves.end()) acc = &it->second;
+      // Only entries reached by the sweep hold a kept sum; others were never visited.
+      if (fn->sweep_state().visited) out[i] = fn->sweep_state().grad.sum;
+    } else if (inputs[i].impl()->in_sweep) {
+      out[i] = inputs[i].impl()->sweep_grad.sum;
     }
-    if (acc) out[i] = acc->sum;
   }
   return out;
 }

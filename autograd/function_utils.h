@@ -70,6 +70,15 @@ Tensor map3(const Tensor& a, const Tensor& b, const Tensor& c, F f) {
   return out;
 }
 
+// The list {axis} for ops' reductions without allocating one per call (a
+// backward closure runs every step): a per-thread list rewritten by each call,
+// valid until the next call on the same thread.
+inline const std::vector<int>& one_axis(int axis) {
+  thread_local std::vector<int> list(1);
+  list[0] = axis;
+  return list;
+}
+
 // t materialised at a broadcast shape (t itself when already that shape).
 inline Tensor broadcast_to(const Tensor& t, const Shape& shape) {
   if (t.shape() == shape) return t;
@@ -87,7 +96,7 @@ inline Tensor unbroadcast(const Tensor& g, const Shape& shape) {
 template <class D>
 Variable unary_from_input(const Variable& x, Tensor y, const char* name, D dydx) {
   return make_result(std::move(y), {x}, name,
-                     [xv = x.value(), dydx](const Tensor& g, const std::vector<bool>&) -> std::vector<Tensor> {
+                     [xv = x.value(), dydx](const Tensor& g, const std::vector<bool>&) -> Grads {
                        return {map2(g, xv, [&](float gi, float xi) { return gi * dydx(xi); })};
                      });
 }
@@ -98,7 +107,7 @@ template <class D>
 Variable unary_from_output(const Variable& x, Tensor y, const char* name, D dydx) {
   Tensor yv = y;
   return make_result(std::move(y), {x}, name,
-                     [yv, dydx](const Tensor& g, const std::vector<bool>&) -> std::vector<Tensor> {
+                     [yv, dydx](const Tensor& g, const std::vector<bool>&) -> Grads {
                        return {map2(g, yv, [&](float gi, float yi) { return gi * dydx(yi); })};
                      });
 }

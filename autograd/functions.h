@@ -39,8 +39,8 @@ Variable pow_scalar(const Variable& x, float p);  // d/dx = p * x^(p-1), 0 when 
 Variable matmul(const Variable& a, const Variable& b);
 
 // Reductions (empty axes = all; negative axes count from the end).
-Variable sum(const Variable& x, std::vector<int> axes = {}, bool keepdims = false);
-Variable mean(const Variable& x, std::vector<int> axes = {}, bool keepdims = false);
+Variable sum(const Variable& x, const std::vector<int>& axes = {}, bool keepdims = false);
+Variable mean(const Variable& x, const std::vector<int>& axes = {}, bool keepdims = false);
 
 // Shape.
 Variable reshape(const Variable& x, const Shape& shape);  // a view of x's value; one dim may be -1

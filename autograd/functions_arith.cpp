@@ -16,7 +16,7 @@ using detail::unbroadcast;
 Variable add(const Variable& a, const Variable& b) {
   return make_result(ops::add(a.value(), b.value()), {a, b}, "add",
                      [sa = a.shape(), sb = b.shape()](const Tensor& g, const std::vector<bool>& need) {
-                       return std::vector<Tensor>{need[0] ? unbroadcast(g, sa) : Tensor(),
+                       return Grads{need[0] ? unbroadcast(g, sa) : Tensor(),
                                                   need[1] ? unbroadcast(g, sb) : Tensor()};
                      });
 }
@@ -24,7 +24,7 @@ Variable add(const Variable& a, const Variable& b) {
 Variable sub(const Variable& a, const Variable& b) {
   return make_result(ops::sub(a.value(), b.value()), {a, b}, "sub",
                      [sa = a.shape(), sb = b.shape()](const Tensor& g, const std::vector<bool>& need) {
-                       return std::vector<Tensor>{need[0] ? unbroadcast(g, sa) : Tensor(),
+                       return Grads{need[0] ? unbroadcast(g, sa) : Tensor(),
                                                   need[1] ? ops::neg(unbroadcast(g, sb)) : Tensor()};
                      });
 }
@@ -32,7 +32,7 @@ Variable sub(const Variable& a, const Variable& b) {
 Variable mul(const Variable& a, const Variable& b) {
   return make_result(ops::mul(a.value(), b.value()), {a, b}, "mul",
                      [av = a.value(), bv = b.value()](const Tensor& g, const std::vector<bool>& need) {
-                       return std::vector<Tensor>{need[0] ? unbroadcast(ops::mul(g, bv), av.shape()) : Tensor(),
+                       return Grads{need[0] ? unbroadcast(ops::mul(g, bv), av.shape()) : Tensor(),
                                                   need[1] ? unbroadcast(ops::mul(g, av), bv.shape()) : Tensor()};
                      });
 }
@@ -42,7 +42,7 @@ Variable div(const Variable& a, const Variable& b) {
   // d/db (a/b) = -a/b^2 = -y/b, so the output stands in for a.
   return make_result(y, {a, b}, "div",
                      [sa = a.shape(), bv = b.value(), y](const Tensor& g, const std::vector<bool>& need) {
-                       std::vector<Tensor> out(2);
+                       Grads out(2);
                        if (need[0]) out[0] = unbroadcast(ops::div(g, bv), sa);
                        if (need[1]) {
                          const Tensor gy = ops::mul(g, y);  // [broadcast shape]
@@ -61,7 +61,7 @@ Variable select(const Variable& a, const Variable& b, Tensor y, const char* name
                      [av = a.value(), bv = b.value(), a_wins](const Tensor& g, const std::vector<bool>& need) {
                        const Tensor af = broadcast_to(av, g.shape());  // [broadcast shape]
                        const Tensor bf = broadcast_to(bv, g.shape());
-                       std::vector<Tensor> out(2);
+                       Grads out(2);
                        if (need[0])
                          out[0] = unbroadcast(map3(g, af, bf, [&](float gi, float x, float z) {
                                                 return a_wins(x, z) ? gi : 0.f;
@@ -91,7 +91,7 @@ Variable pow(const Variable& a, const Variable& b) {
   return make_result(y, {a, b}, "pow", [av = a.value(), bv = b.value(), y](const Tensor& g, const std::vector<bool>& need) {
     const Tensor af = broadcast_to(av, g.shape());  // [broadcast shape]
     const Tensor bf = broadcast_to(bv, g.shape());
-    std::vector<Tensor> out(2);
+    Grads out(2);
     if (need[0]) {
       // b * a^(b-1), with the b == 0 case pinned to 0 so 0^0 does not give 0 * inf.
       const Tensor d = map2(af, bf, [](float x, float p) { return p == 0.f ? 0.f : p * std::pow(x, p - 1.f); });
@@ -107,18 +107,18 @@ Variable pow(const Variable& a, const Variable& b) {
 
 Variable neg(const Variable& x) {
   return make_result(ops::neg(x.value()), {x}, "neg", [](const Tensor& g, const std::vector<bool>&) {
-    return std::vector<Tensor>{ops::neg(g)};
+    return Grads{ops::neg(g)};
   });
 }
 
 Variable add_scalar(const Variable& x, float s) {
   return make_result(ops::add_scalar(x.value(), s), {x}, "add_scalar",
-                     [](const Tensor& g, const std::vector<bool>&) { return std::vector<Tensor>{g}; });
+                     [](const Tensor& g, const std::vector<bool>&) { return Grads{g}; });
 }
 
 Variable mul_scalar(const Variable& x, float s) {
   return make_result(ops::scale(x.value(), s), {x}, "mul_scalar", [s](const Tensor& g, const std::vector<bool>&) {
-    return std::vector<Tensor>{ops::scale(g, s)};
+    return Grads{ops::scale(g, s)};
   });
 }
 

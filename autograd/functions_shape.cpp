@@ -16,7 +16,7 @@ namespace minidl::autograd {
 Variable matmul(const Variable& a, const Variable& b) {
   return make_result(ops::matmul(a.value(), b.value()), {a, b}, "matmul",
                      [av = a.value(), bv = b.value()](const Tensor& g, const std::vector<bool>& need) {
-                       std::vector<Tensor> out(2);
+                       Grads out(2);
                        if (need[0]) out[0] = ops::matmul(g, bv, false, true);  // [M,N] x [K,N]^T = [M,K]
                        if (need[1]) out[1] = ops::matmul(av, g, true, false);  // [M,K]^T x [M,N] = [K,N]
                        return out;
@@ -25,36 +25,39 @@ Variable matmul(const Variable& a, const Variable& b) {
 
 namespace {
 
-// g (the reduced gradient) spread back over x_shape, times `scale`.
-Tensor spread(const Tensor& g, const Shape& x_shape, const std::vector<int>& axes, float scale) {
-  const Tensor kept = g.reshape(ops::reduced_shape(x_shape, axes, true));  // reduced axes as 1
-  Tensor full = ops::add(kept, Tensor::zeros(x_shape));                     // [x_shape]
+// g (the reduced gradient) spread back over x_shape, times `scale`. `kept` is
+// the reduced shape with keepdims (reduced axes as 1); closures keep it rather
+// than the axes list, since a Shape copies without allocating.
+Tensor spread(const Tensor& g, const Shape& x_shape, const Shape& kept, float scale) {
+  Tensor full = ops::add(g.reshape(kept), Tensor::zeros(x_shape));  // [x_shape]
   return scale == 1.f ? full : ops::scale(full, scale);
 }
 
 }  // namespace
 
-Variable sum(const Variable& x, std::vector<int> axes, bool keepdims) {
+Variable sum(const Variable& x, const std::vector<int>& axes, bool keepdims) {
   Tensor y = ops::sum(x.value(), axes, keepdims);
   return make_result(std::move(y), {x}, "sum",
-                     [sx = x.shape(), axes](const Tensor& g, const std::vector<bool>&) {
-                       return std::vector<Tensor>{spread(g, sx, axes, 1.f)};
+                     [sx = x.shape(), kept = ops::reduced_shape(x.shape(), axes, true)](const Tensor& g,
+                                                                                         const std::vector<bool>&) {
+                       return Grads{spread(g, sx, kept, 1.f)};
                      });
 }
 
-Variable mean(const Variable& x, std::vector<int> axes, bool keepdims) {
+Variable mean(const Variable& x, const std::vector<int>& axes, bool keepdims) {
   Tensor y = ops::mean(x.value(), axes, keepdims);
   const int64_t count = y.numel() ? x.value().numel() / y.numel() : 0;
   const float scale = count ? 1.f / static_cast<float>(count) : 0.f;
   return make_result(std::move(y), {x}, "mean",
-                     [sx = x.shape(), axes, scale](const Tensor& g, const std::vector<bool>&) {
-                       return std::vector<Tensor>{spread(g, sx, axes, scale)};
+                     [sx = x.shape(), kept = ops::reduced_shape(x.shape(), axes, true), scale](
+                         const Tensor& g, const std::vector<bool>&) {
+                       return Grads{spread(g, sx, kept, scale)};
                      });
 }
 
 Variable reshape(const Variable& x, const Shape& shape) {
   return make_result(x.value().reshape(shape), {x}, "reshape", [sx = x.shape()](const Tensor& g, const std::vector<bool>&) {
-    return std::vector<Tensor>{g.reshape(sx)};
+    return Grads{g.reshape(sx)};
   });
 }
 
@@ -62,13 +65,13 @@ Variable permute(const Variable& x, const std::vector<int>& perm) {
   Tensor y = ops::permute(x.value(), perm);
   return make_result(std::move(y), {x}, "permute",
                      [inv = ops::inverse_permutation(perm)](const Tensor& g, const std::vector<bool>&) {
-                       return std::vector<Tensor>{ops::permute(g, inv)};
+                       return Grads{ops::permute(g, inv)};
                      });
 }
 
 Variable transpose(const Variable& x) {
   return make_result(ops::transpose(x.value()), {x}, "transpose", [](const Tensor& g, const std::vector<bool>&) {
-    return std::vector<Tensor>{ops::transpose(g)};
+    return Grads{ops::transpose(g)};
   });
 }
 
@@ -110,7 +113,7 @@ Variable concat(const std::vector<Variable>& xs, int axis) {
   for (const Variable& x : xs) shapes.push_back(x.shape());
   return make_result(std::move(y), xs, "concat",
                      [shapes, run, outer, out_run](const Tensor& g, const std::vector<bool>& need) {
-                       std::vector<Tensor> out(shapes.size());
+                       Grads out(shapes.size());
                        int64_t off = 0;
                        for (size_t i = 0; i < shapes.size(); ++i) {
                          if (need[i]) {

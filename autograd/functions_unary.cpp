@@ -68,8 +68,8 @@ Variable softmax(const Variable& x, int axis) {
   // dx = y * (g - sum(g * y, axis))
   return make_result(y, {x}, "softmax", [y, axis](const Tensor& g, const std::vector<bool>&) {
     const Tensor gy = ops::mul(g, y);
-    const Tensor s = ops::sum(gy, {axis}, /*keepdims=*/true);  // axis kept as 1
-    return std::vector<Tensor>{ops::mul(y, ops::sub(g, s))};
+    const Tensor s = ops::sum(gy, detail::one_axis(axis), /*keepdims=*/true);  // axis kept as 1
+    return Grads{ops::mul(y, ops::sub(g, s))};
   });
 }
 
@@ -77,8 +77,8 @@ Variable log_softmax(const Variable& x, int axis) {
   Tensor y = ops::log_softmax(x.value(), axis);
   // dx = g - softmax(x) * sum(g, axis), with softmax = exp(y).
   return make_result(y, {x}, "log_softmax", [y, axis](const Tensor& g, const std::vector<bool>&) {
-    const Tensor s = ops::sum(g, {axis}, /*keepdims=*/true);  // axis kept as 1
-    return std::vector<Tensor>{ops::sub(g, ops::mul(ops::exp(y), s))};
+    const Tensor s = ops::sum(g, detail::one_axis(axis), /*keepdims=*/true);  // axis kept as 1
+    return Grads{ops::sub(g, ops::mul(ops::exp(y), s))};
   });
 }
 

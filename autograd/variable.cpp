@@ -15,7 +15,13 @@ thread_local bool t_grad_enabled = true;
 
 // --- Variable ----------------------------------------------------------------
 
-Variable::Variable(Tensor value, bool requires_grad, std::string name) : impl_(std::make_shared<Impl>()) {
+// Variable state and tape entries come from the small-object pool (core/memory.h):
+// a training step creates hundreds of each.
+namespace {
+std::shared_ptr<Variable::Impl> new_impl() { return std::allocate_shared<Variable::Impl>(PoolAllocator<Variable::Impl>()); }
+}  // namespace
+
+Variable::Variable(Tensor value, bool requires_grad, std::string name) : impl_(new_impl()) {
   impl_->value = std::move(value);
   impl_->requires_grad = requires_grad;
   impl_->name = std::move(name);
@@ -80,15 +86,22 @@ Variable Variable::detach() const { return Variable(checked_impl().value, false,
 
 // --- GradFn ------------------------------------------------------------------
 
-GradFn::GradFn(std::string name, std::vector<Variable> inputs, BackwardFn backward)
-    : name_(std::move(name)), inputs_(std::move(inputs)), backward_(std::move(backward)) {}
+GradFn::GradFn(std::string name, std::span<const Variable> inputs, BackwardFn backward)
+    : name_(std::move(name)), inputs_(inputs.begin(), inputs.end()), backward_(std::move(backward)) {}
 
 GradFn::~GradFn() {
   // Default destruction would recurse input -> grad_fn -> input ... once per
   // tape entry. Instead, detach every GradFn that only this chain owns and let
   // it die here with its inputs already taken, so each dies without recursing.
-  std::vector<std::shared_ptr<GradFn>> pending;
-  auto harvest = [&pending](std::vector<Variable>& inputs) {
+  // The work list is a per-thread buffer reused by every teardown (a teardown
+  // nested in this one, from a closure's captures, gets a fresh list).
+  thread_local std::vector<std::shared_ptr<GradFn>> t_pending;
+  thread_local bool t_pending_busy = false;
+  std::vector<std::shared_ptr<GradFn>> local;
+  std::vector<std::shared_ptr<GradFn>>& pending = t_pending_busy ? local : t_pending;
+  const bool was_busy = t_pending_busy;
+  t_pending_busy = true;
+  auto harvest = [&pending](VariableList& inputs) {
     for (Variable& v : inputs) {
       const auto& impl = v.impl();
       if (impl && impl.use_count() == 1 && impl->grad_fn && impl->grad_fn.use_count() == 1)
@@ -102,6 +115,7 @@ GradFn::~GradFn() {
     pending.pop_back();
     harvest(fn->inputs_);
   }
+  t_pending_busy = was_busy;
 }
 
 std::vector<bool> GradFn::needs_grad() const {
@@ -110,13 +124,29 @@ std::vector<bool> GradFn::needs_grad() const {
   return needs;
 }
 
-std::vector<Tensor> GradFn::apply(const Tensor& grad_out) {
+Grads GradFn::apply(const Tensor& grad_out) {
   MINIDL_CHECK(backward_, RuntimeError,
                "backward through '{}' a second time: the graph has been freed by the first backward (its saved "
                "tensors were released); call backward with retain_graph=true the first time to keep it",
                name_);
-  const std::vector<bool> needs = needs_grad();
-  std::vector<Tensor> grads = backward_(grad_out, needs);
+  // The flags go in a per-thread buffer reused across calls (a closure that
+  // itself runs a backward gets a fresh one).
+  thread_local std::vector<bool> t_needs;
+  thread_local bool t_needs_busy = false;
+  std::vector<bool> local;
+  std::vector<bool>& needs = t_needs_busy ? local : t_needs;
+  needs.resize(inputs_.size());
+  for (size_t i = 0; i < inputs_.size(); ++i) needs[i] = inputs_[i].requires_grad();
+  const bool was_busy = t_needs_busy;
+  t_needs_busy = true;
+  Grads grads;
+  try {
+    grads = backward_(grad_out, needs);
+  } catch (...) {
+    t_needs_busy = was_busy;
+    throw;
+  }
+  t_needs_busy = was_busy;
   MINIDL_CHECK(grads.size() == inputs_.size(), RuntimeError,
                "GradFn '{}': backward returned {} gradients for {} inputs", name_, grads.size(), inputs_.size());
   for (size_t i = 0; i < grads.size(); ++i) {
@@ -132,17 +162,17 @@ void GradFn::release() { backward_ = nullptr; }
 
 // --- recording -----------------------------------------------------------------
 
-Variable make_result(Tensor value, std::vector<Variable> inputs, std::string name, BackwardFn backward) {
+Variable make_result(Tensor value, std::span<const Variable> inputs, std::string name, BackwardFn backward) {
   bool any = false;
   for (size_t i = 0; i < inputs.size(); ++i) {
     MINIDL_CHECK(inputs[i].defined(), ValueError, "{}: input {} is an undefined Variable", name, i);
     any = any || inputs[i].requires_grad();
   }
   if (!any || !t_grad_enabled) return Variable(std::move(value));
-  auto impl = std::make_shared<Variable::Impl>();
+  auto impl = new_impl();
   impl->value = std::move(value);
   impl->requires_grad = true;
-  impl->grad_fn = std::make_shared<GradFn>(std::move(name), std::move(inputs), std::move(backward));
+  impl->grad_fn = std::allocate_shared<GradFn>(PoolAllocator<GradFn>(), std::move(name), inputs, std::move(backward));
   return Variable(std::move(impl));
 }
 

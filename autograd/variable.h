@@ -23,11 +23,19 @@
 // layer call is a Node, in layers/node.h. The two are never mixed.)
 #pragma once
 
-#include <functional>
+#include <cstddef>
+#include <initializer_list>
+#include <iterator>
 #include <memory>
+#include <new>
+#include <span>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
+#include "autograd/backward_fn.h"
+#include "core/memory.h"
 #include "core/tensor.h"
 
 namespace minidl {
@@ -97,16 +105,29 @@ class Variable {
   std::shared_ptr<Impl> impl_;
 };
 
-// How a GradFn turns the output gradient into input gradients. Called once per
-// backward sweep with dL/d(output); returns one tensor per input, shaped like
-// that input (an undefined Tensor for inputs with needs_grad[i] == false; an
-// undefined Tensor elsewhere means "no contribution"). Must not modify grad_out.
-using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_out, const std::vector<bool>& needs_grad)>;
+// The inputs of a tape entry. The list lives in the small-object pool for the
+// same reason as BackwardFn; it reads like a std::vector<Variable>.
+using VariableList = std::vector<Variable, PoolAllocator<Variable>>;
+
+// A gradient being summed during one backward sweep (internal to the engine,
+// autograd/engine.cpp, which keeps it on the tape entries themselves so that a
+// sweep needs no maps). The first contribution is kept as given (it may alias
+// the seed or another gradient); the second allocates a fresh sum, which later
+// contributions are added into in place.
+struct GradSum {
+  Tensor sum;
+  bool owned = false;
+  void add(const Tensor& g);
+  void reset() {
+    sum = Tensor();
+    owned = false;
+  }
+};
 
 // One entry on the tape.
 class GradFn {
  public:
-  GradFn(std::string name, std::vector<Variable> inputs, BackwardFn backward);
+  GradFn(std::string name, std::span<const Variable> inputs, BackwardFn backward);
   // Tears down the chain of unshared GradFns behind this one iteratively, so
   // dropping a graph thousands of entries deep cannot overflow the stack.
   ~GradFn();
@@ -114,22 +135,33 @@ class GradFn {
   GradFn& operator=(const GradFn&) = delete;
 
   const std::string& name() const { return name_; }
-  const std::vector<Variable>& inputs() const { return inputs_; }
+  const VariableList& inputs() const { return inputs_; }
   // needs_grad()[i] == inputs()[i].requires_grad(), read at call time.
   std::vector<bool> needs_grad() const;
   // Runs the backward closure. RuntimeError if released ("...graph has been
   // freed... use retain_graph=true") or if it returns the wrong number of
   // tensors or a tensor whose shape differs from its input's.
-  std::vector<Tensor> apply(const Tensor& grad_out);
+  Grads apply(const Tensor& grad_out);
   // Frees the saved context (the closure); the inputs stay, so the graph can
   // still be walked and printed.
   void release();
   bool released() const { return !backward_; }
 
+  // Internal to the engine: this entry's state during a backward sweep
+  // (visited by the topological sort, the summed output gradient, whether
+  // grad() asked to keep it). Reset when the sweep ends.
+  struct SweepState {
+    GradSum grad;
+    bool visited = false;
+    bool keep = false;
+  };
+  SweepState& sweep_state() { return sweep_; }
+
  private:
   std::string name_;
-  std::vector<Variable> inputs_;
+  VariableList inputs_;
   BackwardFn backward_;
+  SweepState sweep_;
 };
 
 // The way every differentiable operation records itself: wraps `value` in a
@@ -139,7 +171,17 @@ class GradFn {
 // losses plug their own fused kernels into the tape. ValueError if an input is
 // undefined. Capture only what backward needs (tensors share storage, so
 // capturing a Tensor is cheap; avoid capturing Variables).
-Variable make_result(Tensor value, std::vector<Variable> inputs, std::string name, BackwardFn backward);
+Variable make_result(Tensor value, std::span<const Variable> inputs, std::string name, BackwardFn backward);
+// The same for a braced list of inputs: make_result(y, {a, b}, "add", ...).
+inline Variable make_result(Tensor value, std::initializer_list<Variable> inputs, std::string name,
+                            BackwardFn backward) {
+  return make_result(std::move(value), std::span<const Variable>(inputs.begin(), inputs.size()), std::move(name),
+                     std::move(backward));
+}
+inline Variable make_result(Tensor value, const std::vector<Variable>& inputs, std::string name,
+                            BackwardFn backward) {
+  return make_result(std::move(value), std::span<const Variable>(inputs), std::move(name), std::move(backward));
+}
 
 // Grad mode. NoGradGuard turns recording off in its scope (thread-local), as
 // torch::NoGradGuard does; used by predict/evaluate and optimizers. Guards nest.

@@ -18,6 +18,10 @@ struct Variable::Impl {
   bool requires_grad = false;
   std::shared_ptr<GradFn> grad_fn;  // null for a leaf
   std::string name;
+  // Internal to the engine: this leaf's gradient summed during one backward
+  // sweep, and whether the sweep has listed it (autograd/engine.cpp).
+  GradSum sweep_grad;
+  bool in_sweep = false;
 };
 
 }  // namespace minidl

@@ -1,5 +1,6 @@
 #include "core/memory.h"
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cstdlib>
@@ -84,7 +85,7 @@ class Cache {
 
   MemoryStats stats() {
     std::lock_guard lk(mu_);
-    return {misses_, hits_, cached_, live_, peak_};
+    return {misses_, hits_, cached_, live_, peak_, 0};
   }
 
   void set_limit(int64_t bytes) {
@@ -110,6 +111,54 @@ class Cache {
   int64_t limit_ = default_limit();
   int64_t cached_ = 0, hits_ = 0, misses_ = 0, live_ = 0, peak_ = 0;
 };
+
+// The small-object pool: free lists threaded through the free blocks
+// themselves, so giving a block back never allocates. Leaked on purpose, as
+// the cache is; LeakSanitizer sees every block through the lists or the user.
+class Pool {
+ public:
+  static constexpr size_t kGrain = 16;
+  static constexpr size_t kClasses = kPoolMaxBytes / kGrain;
+
+  void* take(size_t bytes) {
+    const size_t c = (bytes + kGrain - 1) / kGrain - 1;
+    {
+      std::lock_guard lk(mu_);
+      if (FreeBlock* b = free_[c]) {
+        free_[c] = b->next;
+        return b;
+      }
+      ++misses_;
+    }
+    return ::operator new((c + 1) * kGrain);  // throws std::bad_alloc
+  }
+
+  void give(void* p, size_t bytes) noexcept {
+    const size_t c = (bytes + kGrain - 1) / kGrain - 1;
+    auto* b = static_cast<FreeBlock*>(p);
+    std::lock_guard lk(mu_);
+    b->next = free_[c];
+    free_[c] = b;
+  }
+
+  int64_t misses() {
+    std::lock_guard lk(mu_);
+    return misses_;
+  }
+
+ private:
+  struct FreeBlock {
+    FreeBlock* next;
+  };
+  std::mutex mu_;
+  FreeBlock* free_[kClasses] = {};
+  int64_t misses_ = 0;
+};
+
+Pool& pool() {
+  static Pool* p = new Pool;
+  return *p;
+}
 
 Cache& cache() {
   static Cache* c = new Cache;
@@ -150,7 +199,25 @@ std::shared_ptr<float[]> aligned_floats(int64_t n) {
   }
 }
 
-MemoryStats memory_stats() { return cache().stats(); }
+MemoryStats memory_stats() {
+  MemoryStats s = cache().stats();
+  s.pool_allocations = pool().misses();
+  return s;
+}
+
+void* pool_allocate(std::size_t bytes) {
+  if (bytes == 0 || bytes > kPoolMaxBytes) return ::operator new(std::max<size_t>(bytes, 1));
+  return pool().take(bytes);
+}
+
+void pool_deallocate(void* p, std::size_t bytes) noexcept {
+  if (!p) return;
+  if (bytes == 0 || bytes > kPoolMaxBytes) {
+    ::operator delete(p);
+    return;
+  }
+  pool().give(p, bytes);
+}
 
 void empty_cache() { cache().empty(); }
 

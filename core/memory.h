@@ -20,8 +20,17 @@
 //   MemoryStats s = memory_stats();                      // for tests and benchmarks
 //
 // Thread-safe (one mutex; a hit costs a few tens of nanoseconds).
+//
+// Below the tensor cache sits a second, simpler pool for the small objects
+// of the autograd tape (Variable state, GradFn entries, their input lists and
+// backward closures): a training step creates and drops a few hundred of
+// them, and taking each from malloc made the step's allocation count grow
+// with the model. PoolAllocator<T> hands them out from free lists instead:
+//
+//   auto fn = std::allocate_shared<GradFn>(PoolAllocator<GradFn>(), ...);
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -37,6 +46,7 @@ struct MemoryStats {
   int64_t cached_bytes = 0;        // bytes held by the cache right now
   int64_t live_bytes = 0;          // bytes handed out and not yet freed (size classes, not requests)
   int64_t peak_live_bytes = 0;     // maximum of live_bytes so far
+  int64_t pool_allocations = 0;    // small-object pool blocks obtained from the system, ever
 };
 MemoryStats memory_stats();
 
@@ -46,5 +56,36 @@ void empty_cache();
 // The cache's bound in bytes (>= 0; 0 disables caching). ValueError if negative.
 void set_cache_limit(int64_t bytes);
 int64_t cache_limit();
+
+// --- the small-object pool ----------------------------------------------------
+//
+// Why it exists: the tape's objects are small (tens to a few hundred bytes),
+// short-lived (one step) and made in the same sizes every step. The pool keeps
+// one free list per 16-byte size class up to kPoolMaxBytes and never gives
+// memory back (its size is bounded by the largest tape built so far). Blocks
+// are 16-byte aligned; larger requests go to operator new. Thread-safe (one
+// mutex); a block may be freed on another thread than the one that took it.
+inline constexpr std::size_t kPoolMaxBytes = 1024;
+
+// A block of at least `bytes` bytes (bytes >= 1). Throws std::bad_alloc when
+// the system has no memory left.
+void* pool_allocate(std::size_t bytes);
+// Returns a block from pool_allocate with the same `bytes`.
+void pool_deallocate(void* p, std::size_t bytes) noexcept;
+
+// A standard allocator over the pool, for std::allocate_shared and containers.
+template <class T>
+struct PoolAllocator {
+  using value_type = T;
+  PoolAllocator() noexcept = default;
+  template <class U>
+  PoolAllocator(const PoolAllocator<U>&) noexcept {}  // NOLINT: rebinding is implicit
+  T* allocate(std::size_t n) { return static_cast<T*>(pool_allocate(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t n) noexcept { pool_deallocate(p, n * sizeof(T)); }
+  template <class U>
+  bool operator==(const PoolAllocator<U>&) const noexcept {
+    return true;
+  }
+};
 
 }  // namespace minidl

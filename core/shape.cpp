@@ -2,9 +2,68 @@
 
 #include <fmt/format.h>
 
+#include <stdexcept>
+
 #include "core/errors.h"
 
 namespace minidl {
+
+// --- Shape storage -------------------------------------------------------------
+
+Shape::size_type Shape::checked(size_type i) const {
+  if (i >= size_) throw std::out_of_range(fmt::format("Shape::at: index {} out of range for rank {}", i, size_));
+  return i;
+}
+
+void Shape::reserve(size_type n) {
+  if (n <= cap_) return;
+  auto* grown = new int64_t[n];  // rank > kInlineDims: rare, so plain new[]
+  std::copy(data_, data_ + size_, grown);
+  release();
+  data_ = grown;
+  cap_ = static_cast<uint32_t>(n);
+}
+
+void Shape::resize(size_type n, int64_t value) {
+  reserve(n);
+  if (n > size_) std::fill(data_ + size_, data_ + n, value);
+  size_ = static_cast<uint32_t>(n);
+}
+
+void Shape::assign(size_type n, int64_t value) {
+  size_ = 0;
+  resize(n, value);
+}
+
+Shape::iterator Shape::erase(const_iterator first, const_iterator last) {
+  auto* f = data_ + (first - data_);
+  std::copy(last, cend(), f);
+  size_ -= static_cast<uint32_t>(last - first);
+  return f;
+}
+
+void Shape::release() noexcept {
+  if (data_ != inline_) delete[] data_;
+  data_ = inline_;
+  cap_ = kInlineDims;
+}
+
+void Shape::steal(Shape& other) noexcept {
+  if (other.data_ == other.inline_) {
+    std::copy(other.inline_, other.inline_ + other.size_, inline_);
+    data_ = inline_;
+    cap_ = kInlineDims;
+  } else {  // take the heap block
+    data_ = other.data_;
+    cap_ = other.cap_;
+    other.data_ = other.inline_;
+    other.cap_ = kInlineDims;
+  }
+  size_ = other.size_;
+  other.size_ = 0;
+}
+
+// --- functions on shapes -------------------------------------------------------
 
 int64_t numel(const Shape& shape) {
   int64_t n = 1;

@@ -37,7 +37,7 @@ class Pool {
     for (auto& t : workers_) t.join();
   }
 
-  void run(int chunks, const std::function<void(int)>& job) {
+  void run(int chunks, FunctionRef<void(int)> job) {
     std::lock_guard run_lock(run_mu_);  // one job at a time
     ensure_workers(chunks - 1);
     {
@@ -96,7 +96,7 @@ class Pool {
   std::mutex mu_;
   std::condition_variable cv_, done_cv_;
   std::vector<std::thread> workers_;
-  const std::function<void(int)>* job_ = nullptr;
+  const FunctionRef<void(int)>* job_ = nullptr;
   int next_ = 0, chunks_ = 0, pending_ = 0;
   uint64_t generation_ = 0;
   bool stop_ = false;
@@ -119,7 +119,7 @@ void set_num_threads(int n) {
 
 int num_threads() { return g_threads.load(); }
 
-void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn, int64_t min_chunk) {
+void parallel_for(int64_t n, FunctionRef<void(int64_t, int64_t)> fn, int64_t min_chunk) {
   if (n <= 0) return;
   min_chunk = std::max<int64_t>(1, min_chunk);
   const int64_t max_chunks = std::max<int64_t>(1, n / min_chunk);

@@ -11,8 +11,33 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <type_traits>
+#include <utility>
 
 namespace minidl {
+
+// A non-owning reference to a callable, which must outlive the call: what
+// parallel_for takes. A std::function parameter allocated a copy of any
+// lambda capturing more than two pointers, on every parallel loop of every op.
+template <class Sig>
+class FunctionRef;
+template <class R, class... Args>
+class FunctionRef<R(Args...)> {
+ public:
+  template <class F, class = std::enable_if_t<!std::is_same_v<std::remove_cvref_t<F>, FunctionRef> &&
+                                              std::is_invocable_r_v<R, F&, Args...>>>
+  FunctionRef(F&& f) noexcept  // NOLINT: implicit, like a std::function parameter
+      : obj_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
+        call_([](void* o, Args... args) -> R {
+          return (*static_cast<std::remove_reference_t<F>*>(o))(std::forward<Args>(args)...);
+        }) {}
+  R operator()(Args... args) const { return call_(obj_, std::forward<Args>(args)...); }
+
+ private:
+  void* obj_;
+  R (*call_)(void*, Args...);
+};
 
 void set_num_threads(int n);  // n >= 1; ValueError otherwise
 int num_threads();
@@ -20,6 +45,7 @@ int num_threads();
 // Calls fn(begin, end) on disjoint chunks covering [0, n), using up to
 // num_threads() threads; runs inline when n < min_chunk * 2 or one thread.
 // Exceptions thrown by fn are rethrown in the caller.
-void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn, int64_t min_chunk = 1);
+// fn is only referenced (FunctionRef), never copied.
+void parallel_for(int64_t n, FunctionRef<void(int64_t, int64_t)> fn, int64_t min_chunk = 1);
 
 }  // namespace minidl

@@ -43,15 +43,14 @@ Variable conv2d_variable(const Variable& x, const Variable& kernel, const Variab
   }
   Tensor out = cf ? ops::nhwc_to_nchw(y) : y;  // the caller's layout
 
-  std::vector<Variable> inputs{x, kernel};
-  if (bias) inputs.push_back(*bias);
+  const Variable inputs[] = {x, kernel, bias ? *bias : Variable()};
   const bool has_bias = bias != nullptr, relu = call.fuse_relu;
   // The NHWC output is captured only for the fused relu's gradient mask.
   Tensor y_saved = relu ? y : Tensor();
   return make_result(
-      std::move(out), std::move(inputs), "conv2d",
+      std::move(out), std::span<const Variable>(inputs, has_bias ? 3 : 2), "conv2d",
       [xn, kv, y_saved, g, G, OC, cf, relu, has_bias, scratch](const Tensor& grad,
-                                                               const std::vector<bool>& needs) -> std::vector<Tensor> {
+                                                               const std::vector<bool>& needs) -> Grads {
         const Tensor dy = cf ? ops::nchw_to_nhwc(grad) : grad;  // [N, OH, OW, OC], before the relu mask
         Tensor dx, dk, db;
         if (needs[0]) dx = Tensor({g.N, g.H, g.W, g.C});     // NHWC
@@ -64,7 +63,7 @@ Variable conv2d_variable(const Variable& x, const Variable& kernel, const Variab
                                scratch->workspace, relu ? y_saved.data() : nullptr);
         }
         if (cf && dx.defined()) dx = ops::nhwc_to_nchw(dx);
-        std::vector<Tensor> grads{dx, dk};
+        Grads grads{dx, dk};
         if (has_bias) grads.push_back(db);
         return grads;
       });

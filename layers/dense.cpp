@@ -73,13 +73,12 @@ std::vector<Variable> DenseImpl::call(const std::vector<Variable>& inputs, const
   const Tensor xv = x.value(), wv = kernel_.value();
   ops::gemm(false, false, rows, units, in, 1.f, xv.data(), in, wv.data(), units, beta, y.data(), units);
 
-  std::vector<Variable> parents{x, kernel_};
-  if (use_bias_) parents.push_back(bias_);
+  const Variable parents[] = {x, kernel_, use_bias_ ? bias_ : Variable()};
   const bool has_bias = use_bias_;
   Variable z = make_result(
-      std::move(y), std::move(parents), "Dense",
+      std::move(y), std::span<const Variable>(parents, has_bias ? 3 : 2), "Dense",
       [xv, wv, rows, in, units, has_bias](const Tensor& g, const std::vector<bool>& need) {
-        std::vector<Tensor> grads(has_bias ? 3 : 2);
+        Grads grads(has_bias ? 3 : 2);
         if (need[0]) {  // dx = g * W^T: [rows, units] x [units, in]
           grads[0] = Tensor(xv.shape());
           ops::gemm(false, true, rows, in, units, 1.f, g.data(), units, wv.data(), units, 0.f, grads[0].data(), in);
@@ -88,7 +87,8 @@ std::vector<Variable> DenseImpl::call(const std::vector<Variable>& inputs, const
           grads[1] = Tensor({in, units});
           ops::gemm(true, false, in, units, rows, 1.f, xv.data(), in, g.data(), units, 0.f, grads[1].data(), units);
         }
-        if (has_bias && need[2]) grads[2] = ops::sum(g.reshape({rows, units}), {0});  // [units]
+        static const std::vector<int> kRows{0};  // one list for every call, not one per call
+        if (has_bias && need[2]) grads[2] = ops::sum(g.reshape({rows, units}), kRows);  // [units]
         return grads;
       });
   if (activation_->name() == "linear") return {z};

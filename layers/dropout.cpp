@@ -93,7 +93,7 @@ std::vector<Variable> DropoutImpl::call(const std::vector<Variable>& inputs, con
   Tensor mask = dropout_mask(ns, rate_, key);
   Tensor y = ops::mul(x.value(), mask);  // a noise_shape mask broadcasts over its 1-axes
   return {make_result(std::move(y), {x}, "Dropout", [mask](const Tensor& g, const std::vector<bool>&) {
-    return std::vector<Tensor>{ops::mul(g, mask)};
+    return Grads{ops::mul(g, mask)};
   })};
 }
 

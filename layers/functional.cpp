@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "core/errors.h"
@@ -15,6 +16,47 @@ namespace {
 
 // Map key of a symbolic tensor during execution: its spec's identity.
 using TensorKey = const TensorSpec*;
+
+// run()'s working lists. Each thread keeps one set per nesting depth (a model
+// called inside a model runs one level deeper), leased for the length of a
+// run() and emptied when it ends (the lists keep their capacity): so the
+// forward pass of a training step allocates no lists, and concurrent calls on
+// other threads never share them.
+struct RunScratch {
+  std::vector<Variable> values, in;
+  std::vector<Tensor> masks, node_masks;
+  CallArgs args;
+  void clear() {
+    values.clear();
+    in.clear();
+    masks.clear();
+    node_masks.clear();
+    args.masks.clear();
+  }
+};
+
+class RunScratchLease {
+ public:
+  RunScratchLease() {
+    if (t_depth == t_stack.size()) t_stack.push_back(std::make_unique<RunScratch>());
+    scratch_ = t_stack[t_depth++].get();
+  }
+  ~RunScratchLease() {
+    scratch_->clear();  // drops the step's values: they must not outlive the call
+    --t_depth;
+  }
+  RunScratchLease(const RunScratchLease&) = delete;
+  RunScratchLease& operator=(const RunScratchLease&) = delete;
+  RunScratch* operator->() const { return scratch_; }
+
+ private:
+  static thread_local std::vector<std::unique_ptr<RunScratch>> t_stack;
+  static thread_local size_t t_depth;
+  RunScratch* scratch_;
+};
+
+thread_local std::vector<std::unique_ptr<RunScratch>> RunScratchLease::t_stack;
+thread_local size_t RunScratchLease::t_depth = 0;
 
 std::string with_commas(int64_t n) {
   std::string s = std::to_string(n);
@@ -130,6 +172,20 @@ void FunctionalImpl::init_graph(std::vector<KerasTensor> inputs, std::vector<Ker
   nodes_in_order_.clear();
   for (const Node* n : nodes)
     if (!n->is_input()) nodes_in_order_.push_back(n);
+  std::map<TensorKey, int> slots;
+  auto slot_of = [&slots](TensorKey k) { return slots.emplace(k, static_cast<int>(slots.size())).first->second; };
+  input_slots_.clear();
+  for (const auto& x : inputs_) input_slots_.push_back(slot_of(x.id()));
+  node_slots_.clear();
+  for (const Node* n : nodes_in_order_) {
+    NodeSlots ns;
+    for (const auto& t : n->input_tensors()) ns.in.push_back(slot_of(t.id()));
+    for (const auto& spec : n->output_specs()) ns.out.push_back(slot_of(spec.get()));
+    node_slots_.push_back(std::move(ns));
+  }
+  output_slots_.clear();
+  for (const auto& o : outputs_) output_slots_.push_back(slot_of(o.id()));
+  num_slots_ = static_cast<int>(slots.size());
 
   // Like Keras, the network's own node 0 connects its inputs to its outputs;
   // calls of the network as a layer add nodes 1, 2, ...
@@ -153,6 +209,10 @@ void FunctionalImpl::clear_graph() {
   outputs_.clear();
   layers_.clear();
   nodes_in_order_.clear();
+  node_slots_.clear();
+  input_slots_.clear();
+  output_slots_.clear();
+  num_slots_ = 0;
   if (has_self_node_) inbound_nodes_.erase(inbound_nodes_.begin());
   has_self_node_ = false;
   set_built(false);
@@ -189,45 +249,55 @@ std::vector<Variable> FunctionalImpl::run(const std::vector<Variable>& xs, const
   if (!has_graph()) fail("the model has no layers yet");
   if (xs.size() != inputs_.size())
     fail("expects {} input(s), but it received {} input tensors", inputs_.size(), xs.size());
-  std::map<TensorKey, Variable> values;
-  std::map<TensorKey, Tensor> masks;
+  // Values and masks by slot (see init_graph); masks only once one appears.
+  // The lists are this thread's scratch for this nesting depth, so a
+  // steady-state pass allocates none of them.
+  RunScratchLease lease;
+  std::vector<Variable>& values = lease->values;
+  std::vector<Tensor>& masks = lease->masks;
+  values.resize(static_cast<size_t>(num_slots_));
+  auto set_mask = [&](int slot, const Tensor& m) {
+    if (masks.empty()) masks.resize(static_cast<size_t>(num_slots_));
+    masks[static_cast<size_t>(slot)] = m;
+  };
   for (size_t i = 0; i < xs.size(); ++i) {
     const Shape& want = inputs_[i].shape();
     if (!shapes_compatible(want, xs[i].shape()))
       fail("Input {} is incompatible with the layer: expected shape={}, found shape={}", i, shape_str(want),
            shape_str(xs[i].shape()));
-    values[inputs_[i].id()] = xs[i];
-    if (i < args.masks.size() && args.masks[i].defined()) masks[inputs_[i].id()] = args.masks[i];
+    values[static_cast<size_t>(input_slots_[i])] = xs[i];
+    if (i < args.masks.size() && args.masks[i].defined()) set_mask(input_slots_[i], args.masks[i]);
   }
-  for (const Node* node : nodes_in_order_) {
-    std::vector<Variable> in;
-    CallArgs a{args.training, {}};
-    bool any_mask = false;
-    for (const auto& t : node->input_tensors()) {
-      in.push_back(values.at(t.id()));
-      auto m = masks.find(t.id());
-      a.masks.push_back(m == masks.end() ? Tensor() : m->second);
-      any_mask = any_mask || m != masks.end();
+  std::vector<Variable>& in = lease->in;
+  CallArgs& a = lease->args;
+  a.training = args.training;
+  std::vector<Tensor>& node_masks = lease->node_masks;
+  for (size_t k = 0; k < nodes_in_order_.size(); ++k) {
+    const Node* node = nodes_in_order_[k];
+    const NodeSlots& ns = node_slots_[k];
+    // One mask entry per input, undefined for "no mask" (CallArgs's contract),
+    // so call_with_masks can hand the list on without copying it.
+    in.clear();
+    a.masks.clear();
+    for (int slot : ns.in) {
+      in.push_back(values[static_cast<size_t>(slot)]);
+      a.masks.push_back(masks.empty() ? Tensor() : masks[static_cast<size_t>(slot)]);
     }
-    if (!any_mask) a.masks.clear();
-    std::vector<Tensor> node_masks;
     auto out = node->outbound_layer()->call_with_masks(in, a, &node_masks);
     if (out.size() != node->output_specs().size())
       fail("layer '{}' returned {} outputs, its node expects {}", node->outbound_layer()->name(), out.size(),
            node->output_specs().size());
     for (size_t i = 0; i < out.size(); ++i) {
-      values[node->output_specs()[i].get()] = out[i];
-      if (i < node_masks.size() && node_masks[i].defined()) masks[node->output_specs()[i].get()] = node_masks[i];
+      values[static_cast<size_t>(ns.out[i])] = std::move(out[i]);
+      if (i < node_masks.size() && node_masks[i].defined()) set_mask(ns.out[i], node_masks[i]);
     }
   }
   std::vector<Variable> result;
-  for (const auto& o : outputs_) result.push_back(values.at(o.id()));
+  result.reserve(output_slots_.size());
+  for (int slot : output_slots_) result.push_back(values[static_cast<size_t>(slot)]);
   if (out_masks) {
     out_masks->clear();
-    for (const auto& o : outputs_) {
-      auto m = masks.find(o.id());
-      out_masks->push_back(m == masks.end() ? Tensor() : m->second);
-    }
+    for (int slot : output_slots_) out_masks->push_back(masks.empty() ? Tensor() : masks[static_cast<size_t>(slot)]);
   }
   return result;
 }

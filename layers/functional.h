@@ -39,7 +39,7 @@ class FunctionalImpl : public Layer {
   LayerPtr get_layer(const std::string& name) const;
   LayerPtr get_layer(int index) const;
 
-  std::vector<LayerPtr> sublayers() const override { return layers_; }
+  const std::vector<LayerPtr>& sublayer_list() const override { return layers_; }
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) override;
 
   // Keras "Functional" config: name, layers (with inbound_nodes), input_layers, output_layers.
@@ -76,6 +76,17 @@ class FunctionalImpl : public Layer {
   std::vector<LayerPtr> layers_;
   std::vector<const Node*> nodes_in_order_;  // non-input nodes, in execution order
   bool has_self_node_ = false;               // inbound_nodes()[0] is the graph's own node
+
+ private:
+  // run()'s plan, made by init_graph: each tensor of the graph has a slot
+  // number, so a forward pass keeps its values in one vector instead of a map
+  // (a map allocated a node per tensor on every training step).
+  struct NodeSlots {
+    std::vector<int> in, out;
+  };
+  std::vector<NodeSlots> node_slots_;  // parallel to nodes_in_order_
+  std::vector<int> input_slots_, output_slots_;
+  int num_slots_ = 0;
 };
 
 }  // namespace minidl

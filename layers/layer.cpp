@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <regex>
 #include <set>
@@ -21,6 +22,33 @@ thread_local bool t_learning_phase = false;
 // Depth of nested concrete calls: a call at depth 0 is "top level" and starts
 // a fresh set of activity losses (Keras clears eager losses per outer call).
 thread_local int t_call_depth = 0;
+
+// The one-element input list of Layer::operator()(const Variable&), reused:
+// one list per thread and nesting depth (a layer calling a layer goes one
+// deeper), emptied when the call returns. A model's training step calls it
+// once per step, and a fresh std::vector allocated each time.
+class SingleInputLease {
+ public:
+  explicit SingleInputLease(const Variable& x) {
+    if (t_depth == t_lists.size()) t_lists.push_back(std::make_unique<std::vector<Variable>>());
+    list_ = t_lists[t_depth++].get();
+    list_->assign(1, x);
+  }
+  ~SingleInputLease() {
+    list_->clear();
+    --t_depth;
+  }
+  SingleInputLease(const SingleInputLease&) = delete;
+  SingleInputLease& operator=(const SingleInputLease&) = delete;
+  const std::vector<Variable>& list() const { return *list_; }
+
+ private:
+  static thread_local std::vector<std::unique_ptr<std::vector<Variable>>> t_lists;
+  static thread_local size_t t_depth;
+  std::vector<Variable>* list_;
+};
+thread_local std::vector<std::unique_ptr<std::vector<Variable>>> SingleInputLease::t_lists;
+thread_local size_t SingleInputLease::t_depth = 0;
 }  // namespace
 
 std::string unique_layer_name(const std::string& prefix, bool zero_based) {
@@ -146,7 +174,8 @@ Variable Layer::operator()(std::initializer_list<Variable> xs, const CallArgs& a
 }
 
 Variable Layer::operator()(const Variable& x, const CallArgs& args) {
-  auto out = (*this)(std::vector<Variable>{x}, args);
+  const SingleInputLease in(x);
+  auto out = (*this)(in.list(), args);
   MINIDL_CHECK(out.size() == 1, ValueError, "{} '{}' has {} outputs; call it with a vector to get all of them",
                class_name(), name_, out.size());
   return out[0];
@@ -173,14 +202,17 @@ std::vector<Variable> Layer::call_with_masks(const std::vector<Variable>& xs, co
   if (t_call_depth == 0) clear_eager_losses_recursive();
   DepthGuard guard;
 
-  std::vector<Shape> shapes;
-  for (const auto& x : xs) {
+  for (const auto& x : xs)
     if (!x.defined()) fail("called on an undefined Variable");
-    Shape s = x.shape();
-    if (!s.empty()) s[0] = kNone;  // weights never depend on the batch size
-    shapes.push_back(s);
+  if (!built_) {  // the shapes list only matters for the first call
+    std::vector<Shape> shapes;
+    for (const auto& x : xs) {
+      Shape s = x.shape();
+      if (!s.empty()) s[0] = kNone;  // weights never depend on the batch size
+      shapes.push_back(s);
+    }
+    maybe_build(shapes);
   }
-  maybe_build(shapes);
   called_eagerly_ = true;
   std::vector<Variable> outs = call(xs, args);
 
@@ -192,10 +224,21 @@ std::vector<Variable> Layer::call_with_masks(const std::vector<Variable>& xs, co
     }
   }
   if (out_masks) {
-    std::vector<Tensor> masks = args.masks;
-    masks.resize(xs.size());
-    *out_masks = compute_mask(xs, masks);
-    out_masks->resize(outs.size());
+    std::vector<Tensor> masks;
+    if (args.masks.size() == xs.size()) {
+      masks = compute_mask(xs, args.masks);
+    } else {
+      std::vector<Tensor> in_masks = args.masks;
+      in_masks.resize(xs.size());
+      masks = compute_mask(xs, in_masks);
+    }
+    // No output mask (the usual case): reuse the caller's buffer.
+    if (masks.empty()) {
+      out_masks->assign(outs.size(), Tensor());
+    } else {
+      *out_masks = std::move(masks);
+      out_masks->resize(outs.size());
+    }
   }
   return outs;
 }
@@ -240,10 +283,9 @@ std::vector<Shape> Layer::compute_output_shape(const std::vector<Shape>& input_s
 std::vector<Tensor> Layer::compute_mask(const std::vector<Variable>&, const std::vector<Tensor>& masks) {
   bool any = false;
   for (const auto& m : masks) any = any || m.defined();
-  if (!supports_masking_) {
-    if (any) raise<TypeError>("Layer {} does not support masking, but was passed an input_mask", name_);
-    return {};
-  }
+  if (!any) return {};  // no mask in, none out (an empty list: no allocation)
+  if (!supports_masking_)
+    raise<TypeError>("Layer {} does not support masking, but was passed an input_mask", name_);
   return masks;
 }
 
@@ -434,10 +476,21 @@ Variable Layer::add_weight(const std::string& name, const Shape& shape, Initiali
   return v;
 }
 
+const std::vector<std::shared_ptr<Layer>>& Layer::sublayer_list() const {
+  static const std::vector<std::shared_ptr<Layer>> none;
+  return none;
+}
+
+void Layer::apply_constraints() {
+  for (auto& w : weights_)
+    if (w.constraint && w.trainable) w.constraint->apply(w.variable.mutable_value());
+  for (const auto& sub : sublayer_list()) sub->apply_constraints();
+}
+
 std::vector<std::pair<std::string, const Weight*>> Layer::weight_records() const {
   std::vector<std::pair<std::string, const Weight*>> out;
   for (const auto& w : weights_) out.emplace_back(fmt::format("{}/{}:0", name_, w.name), &w);
-  for (const auto& sub : sublayers()) {
+  for (const auto& sub : sublayer_list()) {
     auto r = sub->weight_records();
     out.insert(out.end(), r.begin(), r.end());
   }
@@ -447,7 +500,7 @@ std::vector<std::pair<std::string, const Weight*>> Layer::weight_records() const
 std::vector<Variable> Layer::weights() const {
   std::vector<Variable> out;
   for (const auto& w : weights_) out.push_back(w.variable);
-  for (const auto& sub : sublayers()) {
+  for (const auto& sub : sublayer_list()) {
     auto s = sub->weights();
     out.insert(out.end(), s.begin(), s.end());
   }
@@ -456,14 +509,16 @@ std::vector<Variable> Layer::weights() const {
 
 std::vector<Variable> Layer::trainable_weights() const {
   std::vector<Variable> out;
-  if (!trainable_) return out;
+  append_trainable_weights(out);
+  return out;
+}
+
+// One list for the whole tree (a list per layer, spliced, allocated per layer).
+void Layer::append_trainable_weights(std::vector<Variable>& out) const {
+  if (!trainable_) return;
   for (const auto& w : weights_)
     if (w.trainable) out.push_back(w.variable);
-  for (const auto& sub : sublayers()) {
-    auto s = sub->trainable_weights();
-    out.insert(out.end(), s.begin(), s.end());
-  }
-  return out;
+  for (const auto& sub : sublayer_list()) sub->append_trainable_weights(out);
 }
 
 std::vector<Variable> Layer::non_trainable_weights() const {
@@ -471,7 +526,7 @@ std::vector<Variable> Layer::non_trainable_weights() const {
   std::vector<Variable> out;
   for (const auto& w : weights_)
     if (!w.trainable) out.push_back(w.variable);
-  for (const auto& sub : sublayers()) {
+  for (const auto& sub : sublayer_list()) {
     auto s = sub->non_trainable_weights();
     out.insert(out.end(), s.begin(), s.end());
   }
@@ -482,7 +537,7 @@ void Layer::set_trainable(bool trainable) {
   trainable_ = trainable;
   // Frozen weights need no gradient: the tape then skips them entirely.
   for (auto& w : weights_) w.variable.set_requires_grad(trainable && w.trainable);
-  for (const auto& sub : sublayers()) sub->set_trainable(trainable);
+  for (const auto& sub : sublayer_list()) sub->set_trainable(trainable);
 }
 
 std::vector<Tensor> Layer::get_weights() const {
@@ -532,20 +587,21 @@ void Layer::add_loss(const Variable& loss, const Variable* inputs) {
 
 void Layer::clear_eager_losses_recursive() {
   eager_losses_.clear();
-  for (const auto& sub : sublayers()) sub->clear_eager_losses_recursive();
+  for (const auto& sub : sublayer_list()) sub->clear_eager_losses_recursive();
 }
 
 std::vector<Variable> Layer::losses() const {
   std::vector<Variable> out;
+  append_losses(out);
+  return out;
+}
+
+void Layer::append_losses(std::vector<Variable>& out) const {
   for (const auto& w : weights_)
     if (w.regularizer) out.push_back((*w.regularizer)(w.variable));
   for (const auto& l : losses_) out.push_back(l.value);
   for (const auto& l : eager_losses_) out.push_back(l.value);
-  for (const auto& sub : sublayers()) {
-    auto s = sub->losses();
-    out.insert(out.end(), s.begin(), s.end());
-  }
-  return out;
+  for (const auto& sub : sublayer_list()) sub->append_losses(out);
 }
 
 std::vector<Variable> Layer::get_losses_for(const Variable* inputs) const {
@@ -557,7 +613,7 @@ std::vector<Variable> Layer::get_losses_for(const Variable* inputs) const {
   for (const auto* list : {&losses_, &eager_losses_})
     for (const auto& l : *list)
       if (l.inputs == key) out.push_back(l.value);
-  for (const auto& sub : sublayers()) {
+  for (const auto& sub : sublayer_list()) {
     auto s = sub->get_losses_for(inputs);
     out.insert(out.end(), s.begin(), s.end());
   }
@@ -572,7 +628,7 @@ void Layer::add_update(std::function<void()> update, const Variable* inputs) {
 std::vector<std::function<void()>> Layer::updates() const {
   std::vector<std::function<void()>> out;
   for (const auto& u : updates_) out.push_back(u.apply);
-  for (const auto& sub : sublayers()) {
+  for (const auto& sub : sublayer_list()) {
     auto s = sub->updates();
     out.insert(out.end(), s.begin(), s.end());
   }
@@ -584,7 +640,7 @@ std::vector<std::function<void()>> Layer::get_updates_for(const Variable* inputs
   std::vector<std::function<void()>> out;
   for (const auto& u : updates_)
     if (u.inputs == key) out.push_back(u.apply);
-  for (const auto& sub : sublayers()) {
+  for (const auto& sub : sublayer_list()) {
     auto s = sub->get_updates_for(inputs);
     out.insert(out.end(), s.begin(), s.end());
   }
@@ -595,7 +651,7 @@ void Layer::run_updates() {
   auto pending = std::move(updates_);
   updates_.clear();
   for (auto& u : pending) u.apply();
-  for (const auto& sub : sublayers()) sub->run_updates();
+  for (const auto& sub : sublayer_list()) sub->run_updates();
 }
 
 void Layer::set_activity_regularizer(RegularizerArg reg) { activity_regularizer_ = reg.resolve(); }

@@ -184,6 +184,9 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // Own weights first, then sublayers' (Keras order). trainable_weights is empty when !trainable().
   std::vector<Variable> weights() const;
   std::vector<Variable> trainable_weights() const;
+  // Appends trainable_weights() to `out` (for a caller that reuses one list
+  // across training steps).
+  void append_trainable_weights(std::vector<Variable>& out) const;
   std::vector<Variable> non_trainable_weights() const;
   std::vector<Variable> variables() const { return weights(); }
   std::vector<Variable> trainable_variables() const { return trainable_weights(); }
@@ -240,8 +243,16 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // Keras's get_config(): {"name", "trainable", "dtype", ["batch_input_shape"], ...layer keys}.
   virtual json get_config() const;
 
-  // Sublayers (a Model's layers). Empty for plain layers.
-  virtual std::vector<std::shared_ptr<Layer>> sublayers() const { return {}; }
+  // Sublayers (a Model's layers), as a copy. Empty for plain layers.
+  std::vector<std::shared_ptr<Layer>> sublayers() const { return sublayer_list(); }
+  // The same list without copying it; layers with sublayers override this.
+  // The recursive accessors (weights, losses, updates) walk it every training
+  // step, and copying the list each time allocated.
+  virtual const std::vector<std::shared_ptr<Layer>>& sublayer_list() const;
+
+  // Applies every trainable weight's constraint to its value in place: own
+  // weights, then sublayers'. Keras does this right after the optimizer's update.
+  void apply_constraints();
 
  protected:
   // Creates the weights. Default: nothing. Called once by maybe_build.
@@ -276,6 +287,8 @@ class Layer : public std::enable_shared_from_this<Layer> {
   void add_input_node(std::shared_ptr<Node> node) { inbound_nodes_.push_back(std::move(node)); }
 
  private:
+  void append_losses(std::vector<Variable>& out) const;
+
   friend class Node;
   friend class FunctionalImpl;
 

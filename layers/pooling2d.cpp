@@ -1,6 +1,7 @@
 #include "layers/pooling2d.h"
 
-#include <functional>
+#include <cstdint>
+#include <memory>
 
 #include "layers/config_utils.h"
 #include "layers/registry.h"
@@ -22,7 +23,10 @@ Pooling2DImpl::Pooling2DImpl(Kind kind, Size2D pool_size, Pooling2DOptions o)
 }
 
 std::vector<Shape> Pooling2DImpl::compute_output_shape(const std::vector<Shape>& input_shapes) {
-  const Shape& s = single_shape(input_shapes);
+  return {output_shape_for(single_shape(input_shapes))};
+}
+
+Shape Pooling2DImpl::output_shape_for(const Shape& s) const {
   if (s.size() != 4)
     fail("expected input of rank 4 ({}), received shape {}",
          data_format_ == "channels_first" ? "batch, channels, rows, cols" : "batch, rows, cols, channels",
@@ -41,12 +45,12 @@ std::vector<Shape> Pooling2DImpl::compute_output_shape(const std::vector<Shape>&
            pool_size_.rows, pool_size_.cols, shape_str(s));
     out[rows_axis + i] = ops::pool_output_length(in, k, same, stride);
   }
-  return {out};
+  return out;
 }
 
 std::vector<Variable> Pooling2DImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   const Variable& x = single_input(inputs);
-  const Shape out_shape = compute_output_shape({x.shape()})[0];  // also validates
+  const Shape out_shape = output_shape_for(x.shape());  // also validates
   // channels_first with several channels is transposed to NHWC at the boundary:
   // pooling each plane as a one-channel image loses the vectorized loop over
   // channels (measured 2x slower forward at C = 32). One channel needs no copy.
@@ -62,26 +66,29 @@ std::vector<Variable> Pooling2DImpl::call(const std::vector<Variable>& inputs, c
   auto to_layer = [transpose](const Tensor& t, const Shape& layer_shape) {
     return transpose ? ops::nhwc_to_nchw(t) : t.reshape(layer_shape);
   };
-  std::function<void(const Tensor&, Tensor&)> adjoint;
-  if (kind_ == Kind::kAverage) {
+  // The max pool's argmax routes the gradient; it is recorded only when a tape
+  // will be kept. Its int64 indices live in a block from the tensor cache
+  // (two floats per index), so each step reuses the previous step's block.
+  const bool average = kind_ == Kind::kAverage;
+  std::shared_ptr<float[]> argmax_block;
+  if (average) {
     ops::avg_pool2d(xin.data(), g, yb.data());
-    adjoint = [g](const Tensor& dyb, Tensor& dxb) { ops::avg_pool2d_backward(dyb.data(), g, dxb.data()); };
   } else {
-    // The argmax routes the gradient; record it only when a tape will be kept.
-    std::shared_ptr<std::vector<int64_t>> argmax;
-    if (grad_enabled() && x.requires_grad()) argmax = std::make_shared<std::vector<int64_t>>(yb.numel());
-    ops::max_pool2d(xin.data(), g, yb.data(), argmax ? argmax->data() : nullptr);
-    adjoint = [g, argmax](const Tensor& dyb, Tensor& dxb) {
-      ops::max_pool2d_backward(dyb.data(), argmax->data(), g, dxb.data());
-    };
+    if (grad_enabled() && x.requires_grad()) argmax_block = aligned_floats(2 * yb.numel());
+    ops::max_pool2d(xin.data(), g, yb.data(), argmax_block ? reinterpret_cast<int64_t*>(argmax_block.get()) : nullptr);
   }
   return {make_result(to_layer(yb, out_shape), {x}, class_name(),
-                      [adjoint, transpose, to_layer, block_shape, x_shape, g](const Tensor& dy,
-                                                                              const std::vector<bool>&) {
+                      [average, argmax_block, transpose, block_shape, x_shape, g](const Tensor& dy,
+                                                                                  const std::vector<bool>&) {
                         const Tensor dyb = transpose ? ops::nchw_to_nhwc(dy) : dy.reshape({g.N, g.OH, g.OW, g.C});
                         Tensor dxb(block_shape);
-                        adjoint(dyb, dxb);
-                        return std::vector<Tensor>{to_layer(dxb, x_shape)};
+                        if (average) {
+                          ops::avg_pool2d_backward(dyb.data(), g, dxb.data());
+                        } else {
+                          ops::max_pool2d_backward(dyb.data(), reinterpret_cast<const int64_t*>(argmax_block.get()),
+                                                   g, dxb.data());
+                        }
+                        return Grads{transpose ? ops::nhwc_to_nchw(dxb) : dxb.reshape(x_shape)};
                       })};
 }
 

@@ -65,6 +65,9 @@ class Pooling2DImpl : public Layer {
   static std::pair<Size2D, Pooling2DOptions> parse_config(const json& config, const std::string& owner);
 
  private:
+  // compute_output_shape for one input shape (no lists: call() uses it every step).
+  Shape output_shape_for(const Shape& input_shape) const;
+
   Kind kind_;
   Size2D pool_size_, strides_;
   std::string padding_, data_format_;

@@ -12,8 +12,8 @@ namespace minidl {
 namespace {
 
 // "(2, 1)" / "(-1, 4)": raw integers, unlike shape_str which prints -1 as None.
-template <class T>
-std::string dims_str(const std::vector<T>& dims) {
+template <class Dims>  // Shape or std::vector<int>
+std::string dims_str(const Dims& dims) {
   std::string s = "(";
   for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
   return s + (dims.size() == 1 ? ",)" : ")");

@@ -43,14 +43,16 @@ struct PowOp {
 };
 
 // The broadcast problem after merging axes: out has dims_, operands step by sa_/sb_.
+// Shapes rather than vectors: their dimensions are stored inline, so planning
+// an op allocates nothing.
 struct Plan {
-  std::vector<int64_t> dims, sa, sb;
+  Shape dims, sa, sb;
 };
 
 Plan make_plan(const Shape& out, const Shape& a, const Shape& b) {
   const size_t r = out.size();
   Plan p;
-  auto stride_of = [&](const Shape& s, std::vector<int64_t>& st) {
+  auto stride_of = [&](const Shape& s, Shape& st) {
     st.assign(r, 0);
     int64_t acc = 1;
     for (size_t i = s.size(); i-- > 0;) {
@@ -59,7 +61,7 @@ Plan make_plan(const Shape& out, const Shape& a, const Shape& b) {
       acc *= s[i];
     }
   };
-  std::vector<int64_t> sa, sb;
+  Shape sa, sb;
   stride_of(a, sa);
   stride_of(b, sb);
   for (size_t i = 0; i < r; ++i) {

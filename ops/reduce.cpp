@@ -8,7 +8,9 @@
 #include "ops/reduce.h"
 
 #include <algorithm>
+#include <array>
 #include <limits>
+#include <memory>
 
 #include "core/errors.h"
 #include "core/threads.h"
@@ -20,16 +22,26 @@ namespace {
 
 enum class Kind { kSum, kMax, kMin };
 
-std::vector<bool> reduced_mask(const Shape& x, const std::vector<int>& axes) {
+// Which axes are reduced, one bit per axis. A reduction runs several times per
+// training step, so its bookkeeping lives on the stack: no allocation.
+constexpr int kMaxRank = 64;
+struct AxisMask {
+  uint64_t bits = 0;
+  bool operator[](size_t i) const { return (bits >> i) & 1u; }
+};
+
+AxisMask reduced_mask(const Shape& x, const std::vector<int>& axes) {
   const int r = static_cast<int>(x.size());
-  std::vector<bool> mask(r, axes.empty());
+  MINIDL_CHECK(r <= kMaxRank, ValueError, "reduce: rank {} exceeds the supported {}", r, kMaxRank);
+  AxisMask mask;
+  if (axes.empty()) mask.bits = r == kMaxRank ? ~uint64_t{0} : (uint64_t{1} << r) - 1;
   for (int a : axes) {
     MINIDL_CHECK(a >= -r && a < r, ValueError, "reduce: axis {} is out of range for input of shape {} (rank {})", a,
                  shape_str(x), r);
     const int n = a < 0 ? a + r : a;
     MINIDL_CHECK(!mask[n], ValueError, "reduce: axis {} appears more than once in the axes for input of shape {}", a,
                  shape_str(x));
-    mask[n] = true;
+    mask.bits |= uint64_t{1} << n;
   }
   return mask;
 }
@@ -39,8 +51,23 @@ struct Group {
   bool reduced;
 };
 
-std::vector<Group> make_groups(const Shape& x, const std::vector<bool>& mask) {
-  std::vector<Group> g;
+// Runs of merged axes (at most one per axis).
+struct Groups {
+  std::array<Group, kMaxRank> g;
+  size_t count = 0;
+  size_t size() const { return count; }
+  bool empty() const { return count == 0; }
+  Group& operator[](size_t i) { return g[i]; }
+  const Group& operator[](size_t i) const { return g[i]; }
+  Group& front() { return g[0]; }
+  const Group& front() const { return g[0]; }
+  Group& back() { return g[count - 1]; }
+  const Group& back() const { return g[count - 1]; }
+  void push_back(const Group& x) { g[count++] = x; }
+};
+
+Groups make_groups(const Shape& x, const AxisMask& mask) {
+  Groups g;
   for (size_t i = 0; i < x.size(); ++i) {
     if (x[i] == 1) continue;
     if (!g.empty() && g.back().reduced == mask[i])
@@ -98,7 +125,7 @@ void sweep(Kind kind, const float* in, int64_t n, Acc* acc) {
 }
 
 template <class Acc>
-void reduce_into(Kind kind, const float* x, const std::vector<Group>& g, Acc* acc) {
+void reduce_into(Kind kind, const float* x, const Groups& g, Acc* acc) {
   const Group& last = g.back();
   int64_t rows = 1;
   for (size_t i = 0; i + 1 < g.size(); ++i) rows *= g[i].n;
@@ -131,15 +158,18 @@ void reduce_into(Kind kind, const float* x, const std::vector<Group>& g, Acc* ac
 
 Tensor reduce(Kind kind, const Tensor& x, const std::vector<int>& axes, bool keepdims, bool mean) {
   MINIDL_CHECK(x.defined(), ValueError, "reduce: received an undefined tensor");
-  const std::vector<bool> mask = reduced_mask(x.shape(), axes);
+  const AxisMask mask = reduced_mask(x.shape(), axes);
   Tensor out(reduced_shape(x.shape(), axes, keepdims));
   const int64_t count = out.numel() ? x.numel() / out.numel() : 0;
   if (out.numel() == 0) return out;
-  const std::vector<Group> g = make_groups(x.shape(), mask);
+  const Groups g = make_groups(x.shape(), mask);
   if (kind == Kind::kSum) {
     // Accumulate in double: a float running sum over ~1e6 terms loses digits.
-    std::vector<double> acc(out.numel(), 0.0);
-    if (x.numel()) reduce_into(kind, x.data(), g, acc.data());
+    // The accumulators borrow a block from the tensor cache (two floats per double).
+    const std::shared_ptr<float[]> block = aligned_floats(2 * out.numel());
+    double* acc = reinterpret_cast<double*>(block.get());
+    std::fill_n(acc, out.numel(), 0.0);
+    if (x.numel()) reduce_into(kind, x.data(), g, acc);
     const double div = mean ? static_cast<double>(count) : 1.0;
     for (int64_t i = 0; i < out.numel(); ++i) out[i] = static_cast<float>(acc[i] / div);
   } else {
@@ -153,7 +183,7 @@ Tensor reduce(Kind kind, const Tensor& x, const std::vector<int>& axes, bool kee
 }  // namespace
 
 Shape reduced_shape(const Shape& x, const std::vector<int>& axes, bool keepdims) {
-  const std::vector<bool> mask = reduced_mask(x, axes);
+  const AxisMask mask = reduced_mask(x, axes);
   Shape out;
   for (size_t i = 0; i < x.size(); ++i) {
     if (!mask[i])
@@ -164,16 +194,16 @@ Shape reduced_shape(const Shape& x, const std::vector<int>& axes, bool keepdims)
   return out;
 }
 
-Tensor sum(const Tensor& x, std::vector<int> axes, bool keepdims) {
+Tensor sum(const Tensor& x, const std::vector<int>& axes, bool keepdims) {
   return reduce(Kind::kSum, x, axes, keepdims, false);
 }
-Tensor mean(const Tensor& x, std::vector<int> axes, bool keepdims) {
+Tensor mean(const Tensor& x, const std::vector<int>& axes, bool keepdims) {
   return reduce(Kind::kSum, x, axes, keepdims, true);
 }
-Tensor max(const Tensor& x, std::vector<int> axes, bool keepdims) {
+Tensor max(const Tensor& x, const std::vector<int>& axes, bool keepdims) {
   return reduce(Kind::kMax, x, axes, keepdims, false);
 }
-Tensor min(const Tensor& x, std::vector<int> axes, bool keepdims) {
+Tensor min(const Tensor& x, const std::vector<int>& axes, bool keepdims) {
   return reduce(Kind::kMin, x, axes, keepdims, false);
 }
 
@@ -215,7 +245,9 @@ Tensor reduce_to_shape(const Tensor& t, const Shape& shape) {
   MINIDL_CHECK(t.defined(), ValueError, "reduce_to_shape: received an undefined tensor");
   const int r = t.rank(), rs = static_cast<int>(shape.size());
   bool ok = rs <= r;
-  std::vector<int> axes;
+  // A per-thread list reused by every call (sum below does not come back here).
+  thread_local std::vector<int> axes;
+  axes.clear();
   for (int i = 0; ok && i < r; ++i) {
     const int j = i - (r - rs);
     if (j < 0) {

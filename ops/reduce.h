@@ -16,10 +16,10 @@
 
 namespace minidl::ops {
 
-Tensor sum(const Tensor& x, std::vector<int> axes = {}, bool keepdims = false);
-Tensor mean(const Tensor& x, std::vector<int> axes = {}, bool keepdims = false);
-Tensor max(const Tensor& x, std::vector<int> axes = {}, bool keepdims = false);
-Tensor min(const Tensor& x, std::vector<int> axes = {}, bool keepdims = false);
+Tensor sum(const Tensor& x, const std::vector<int>& axes = {}, bool keepdims = false);
+Tensor mean(const Tensor& x, const std::vector<int>& axes = {}, bool keepdims = false);
+Tensor max(const Tensor& x, const std::vector<int>& axes = {}, bool keepdims = false);
+Tensor min(const Tensor& x, const std::vector<int>& axes = {}, bool keepdims = false);
 // Index of the max along one axis (as float), axis removed from the shape.
 // Ties give the first index; a NaN counts as the max (first NaN wins), as in NumPy.
 // ValueError for a rank-0 input, a bad axis, or an empty axis with a non-empty result.

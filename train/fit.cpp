@@ -89,16 +89,17 @@ struct FitLoop {
   }
 
   double train_step(const Tensor& x, const Tensor& y, const Tensor& sw) {
-    const auto params = m.trainable_weights();
-    for (const auto& p : params) Variable(p).zero_grad();
+    std::vector<Variable>& params = m.step_params_;
+    params.clear();
+    m.append_trainable_weights(params);
+    for (auto& p : params) p.zero_grad();
     Variable y_pred;
     Variable loss = batch_loss(x, y, sw, true, &y_pred);
     const double value = loss.value().item();
     loss.backward();
     m.optimizer()->apply_gradients(params);
     // Keras applies constraints right after the optimizer's update.
-    for (const auto& [name, w] : m.weight_records())
-      if (w->constraint && w->trainable) w->constraint->apply(Variable(w->variable).mutable_value());
+    m.apply_constraints();
     m.run_updates();
     for (const auto& metric : m.metrics()) metric->update_state(y, y_pred.value(), sw);
     return value;
@@ -114,8 +115,14 @@ struct FitLoop {
 
   Logs metric_logs(const std::string& prefix) {
     Logs logs;
-    for (const auto& metric : m.metrics()) logs[prefix + metric->name()] = metric->result();
+    add_metric_logs(prefix, logs);
     return logs;
+  }
+
+  // Writes the metrics' results into logs; when the keys are already there
+  // (the same logs reused from batch to batch) this allocates nothing.
+  void add_metric_logs(const std::string& prefix, Logs& logs) {
+    for (const auto& metric : m.metrics()) logs[prefix + metric->name()] = metric->result();
   }
 
   void reset_metrics() {
@@ -195,6 +202,9 @@ History ModelImpl::fit(const Tensor& x_all, const Tensor& y_all, FitOptions o) {
 
   stop_training = false;
   Logs last_logs;  // Keras passes the last epoch's logs to on_train_end
+  // One batch-logs map for the whole fit: its keys are the same every batch,
+  // so updating it in place allocates nothing per step.
+  Logs batch_logs;
   for (auto& cb : callbacks) cb->on_train_begin({});
   // As in Keras, stop_training is read only after a batch and after an epoch.
   for (int epoch = o.initial_epoch; epoch < o.epochs; ++epoch) {
@@ -219,10 +229,10 @@ History ModelImpl::fit(const Tensor& x_all, const Tensor& y_all, FitOptions o) {
       const double l = loop.train_step(xs, ys, batch_weights(sws, o.class_weight, ys));
       loss_sum += l * static_cast<double>(e - b);
       seen += e - b;
-      Logs logs = loop.metric_logs("");
-      logs["loss"] = loss_sum / static_cast<double>(seen);
-      logs["batch_loss"] = l;
-      for (auto& cb : callbacks) cb->on_train_batch_end(static_cast<int>(step), logs);
+      loop.add_metric_logs("", batch_logs);
+      batch_logs["loss"] = loss_sum / static_cast<double>(seen);
+      batch_logs["batch_loss"] = l;
+      for (auto& cb : callbacks) cb->on_train_batch_end(static_cast<int>(step), batch_logs);
       if (stop_training) break;
     }
     Logs logs = loop.metric_logs("");
@@ -295,9 +305,10 @@ std::map<std::string, double> ModelImpl::train_on_batch(const Tensor& x, const T
   loop.require_compiled("training/testing");
   loop.check_xy(x, y);
   loop.reset_metrics();
+  // The returned map is the step's only allocation: one node per entry.
   Logs logs;
   logs["loss"] = loop.train_step(x, y, sw);
-  for (const auto& [k, v] : loop.metric_logs("")) logs[k] = v;
+  loop.add_metric_logs("", logs);
   return logs;
 }
 

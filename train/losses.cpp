@@ -16,7 +16,9 @@ namespace {
 
 constexpr float kEpsilon = 1e-7f;  // Keras backend.epsilon()
 
-void check_same_shape(const std::string& loss, const Variable& y_true, const Variable& y_pred) {
+// `loss` is a C string: a std::string parameter made each call allocate for
+// names past the short-string buffer ("categorical_crossentropy").
+void check_same_shape(const char* loss, const Variable& y_true, const Variable& y_pred) {
   MINIDL_CHECK(y_true.shape() == y_pred.shape(), ValueError,
                "{}: y_true and y_pred must have the same shape, received {} and {}", loss, shape_str(y_true.shape()),
                shape_str(y_pred.shape()));
@@ -25,8 +27,10 @@ void check_same_shape(const std::string& loss, const Variable& y_true, const Var
 }
 
 // Mean over the last axis, keeping [N] for rank-1 inputs (one value per sample).
-Variable mean_last(const Variable& v) { return v.rank() >= 2 ? ag::mean(v, {-1}) : v; }
-Variable sum_last(const Variable& v) { return v.rank() >= 2 ? ag::sum(v, {-1}) : v; }
+// The axes list is built once: a braced {-1} would allocate on every step.
+const std::vector<int> kLastAxis{-1};
+Variable mean_last(const Variable& v) { return v.rank() >= 2 ? ag::mean(v, kLastAxis) : v; }
+Variable sum_last(const Variable& v) { return v.rank() >= 2 ? ag::sum(v, kLastAxis) : v; }
 
 // Per-sample reduction down to [N] for ranks > 2 (Keras averages the remaining axes).
 Variable to_per_sample(const Variable& v) {
@@ -99,7 +103,7 @@ Variable bce(const Variable& t, const Variable& p, bool from_logits) {
 Variable cce(const Variable& t, const Variable& p, bool from_logits) {
   check_same_shape("categorical_crossentropy", t, p);
   if (from_logits) return -sum_last(t * ag::log_softmax(p, -1));
-  Variable norm = p / ag::sum(p, {-1}, true);
+  Variable norm = p / ag::sum(p, kLastAxis, true);
   return -sum_last(t * ag::log(ag::clip(norm, kEpsilon, 1.f - kEpsilon)));
 }
 
@@ -129,7 +133,7 @@ Variable scce(const Variable& t, const Variable& p, bool from_logits) {
   Variable oh(one_hot_labels(t.value(), n, classes));
   // TF: logits = log(clip(p)) (unless from_logits), then softmax cross-entropy on them.
   Variable logits = from_logits ? p2 : ag::log(ag::clip(p2, kEpsilon, 1.f - kEpsilon));
-  Variable per = -ag::sum(oh * ag::log_softmax(logits, -1), {-1});
+  Variable per = -ag::sum(oh * ag::log_softmax(logits, -1), kLastAxis);
   if (p.rank() == 2) return per;
   Shape s(p.shape().begin(), p.shape().end() - 1);
   return ag::reshape(per, s);

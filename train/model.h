@@ -97,6 +97,9 @@ class ModelImpl : public FunctionalImpl {
 
  private:
   friend struct FitLoop;
+  // The trainable weights of the current step, refilled each step without
+  // reallocating (FitLoop::train_step).
+  std::vector<Variable> step_params_;
   OptimizerPtr optimizer_;
   LossPtr loss_;
   std::vector<MetricArg> metric_args_;
@@ -121,7 +124,7 @@ class SequentialImpl : public ModelImpl {
 
   // The added layers (no InputLayer, as Keras's Sequential.layers).
   std::vector<LayerPtr> layers() const override { return stack_; }
-  std::vector<LayerPtr> sublayers() const override { return stack_; }
+  const std::vector<LayerPtr>& sublayer_list() const override { return stack_; }
   json get_config() const override;
   std::string summary(int line_length = 0) const override;
 
