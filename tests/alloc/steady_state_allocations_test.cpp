@@ -5,11 +5,9 @@
 // and pool, whose own misses the tests check too.
 //
 // A step used to make ~1,390 allocations; what remains per train_on_batch
-// (19, measured; the bounds below fail if it grows) is:
+// (11, measured; the bounds below fail if it grows) is:
 //   - 9 std::vector<Variable> results of Layer::call (8 layers + the model's
 //     graph run): the layer API returns a std::vector by value;
-//   - 8 in ops/conv2d.cpp (split_images grows a std::vector<Chunk> by
-//     push_back, twice per conv2d call, 4 calls a step);
 //   - 2 nodes of the std::map that train_on_batch returns ("loss", "accuracy").
 // MINIDL_ALLOC_TRACE=1 (or =N for N stacks) prints the call stacks counted.
 #include <gtest/gtest.h>
@@ -60,9 +58,10 @@ std::pair<Tensor, Tensor> batch(int64_t n) {
 
 }  // namespace
 
-// Measured per step on 2026-11-22 (see the overview); ~1,390 before.
-constexpr int64_t kTrainOnBatchAllocations = 19;
-constexpr int64_t kFitStepAllocations = 17;   // no returned map
+// Measured per step on 2026-11-22 (see the overview); ~1,390 before, 19
+// before ops/conv2d.cpp stopped building a vector of thread ranges per call.
+constexpr int64_t kTrainOnBatchAllocations = 11;
+constexpr int64_t kFitStepAllocations = 9;    // no returned map
 constexpr int64_t kFitEpochAllocations = 29;  // callbacks, logs and history, once per epoch
 
 TEST(SteadyStateAllocations, TrainOnBatchAllocatesOnlyAtKnownSites) {
