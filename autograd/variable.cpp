@@ -86,8 +86,11 @@ Variable Variable::detach() const { return Variable(checked_impl().value, false,
 
 // --- GradFn ------------------------------------------------------------------
 
-GradFn::GradFn(std::string name, std::span<const Variable> inputs, BackwardFn backward)
-    : name_(std::move(name)), inputs_(inputs.begin(), inputs.end()), backward_(std::move(backward)) {}
+GradFn::GradFn(std::string_view name, std::span<const Variable> inputs, BackwardFn backward)
+    : name_length_(std::min(name.size(), kMaxNameLength)), inputs_(inputs.begin(), inputs.end()),
+      backward_(std::move(backward)) {
+  std::copy_n(name.data(), name_length_, name_);
+}
 
 GradFn::~GradFn() {
   // Default destruction would recurse input -> grad_fn -> input ... once per
@@ -162,7 +165,7 @@ void GradFn::release() { backward_ = nullptr; }
 
 // --- recording -----------------------------------------------------------------
 
-Variable make_result(Tensor value, std::span<const Variable> inputs, std::string name, BackwardFn backward) {
+Variable make_result(Tensor value, std::span<const Variable> inputs, std::string_view name, BackwardFn backward) {
   bool any = false;
   for (size_t i = 0; i < inputs.size(); ++i) {
     MINIDL_CHECK(inputs[i].defined(), ValueError, "{}: input {} is an undefined Variable", name, i);
@@ -172,7 +175,7 @@ Variable make_result(Tensor value, std::span<const Variable> inputs, std::string
   auto impl = new_impl();
   impl->value = std::move(value);
   impl->requires_grad = true;
-  impl->grad_fn = std::allocate_shared<GradFn>(PoolAllocator<GradFn>(), std::move(name), inputs, std::move(backward));
+  impl->grad_fn = std::allocate_shared<GradFn>(PoolAllocator<GradFn>(), name, inputs, std::move(backward));
   return Variable(std::move(impl));
 }
 

@@ -30,6 +30,7 @@
 #include <new>
 #include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -41,6 +42,15 @@
 namespace minidl {
 
 class GradFn;
+class Variable;
+
+// A list of Variables made fresh on every training step: a tape entry's
+// inputs, and what Layer::call returns. It reads like a std::vector<Variable>
+// but its buffer comes from the small-object pool (core/memory.h), like
+// BackwardFn's and Grads', since a plain std::vector would malloc each time.
+// Build one from a std::vector<Variable> with its iterators, and back the
+// same way.
+using VariableList = std::vector<Variable, PoolAllocator<Variable>>;
 
 class Variable {
  public:
@@ -105,9 +115,6 @@ class Variable {
   std::shared_ptr<Impl> impl_;
 };
 
-// The inputs of a tape entry. The list lives in the small-object pool for the
-// same reason as BackwardFn; it reads like a std::vector<Variable>.
-using VariableList = std::vector<Variable, PoolAllocator<Variable>>;
 
 // A gradient being summed during one backward sweep (internal to the engine,
 // autograd/engine.cpp, which keeps it on the tape entries themselves so that a
@@ -127,14 +134,17 @@ struct GradSum {
 // One entry on the tape.
 class GradFn {
  public:
-  GradFn(std::string name, std::span<const Variable> inputs, BackwardFn backward);
+  // `name` is for messages; it is kept inline, cut to kMaxNameLength
+  // characters, so recording an entry never allocates for it.
+  GradFn(std::string_view name, std::span<const Variable> inputs, BackwardFn backward);
   // Tears down the chain of unshared GradFns behind this one iteratively, so
   // dropping a graph thousands of entries deep cannot overflow the stack.
   ~GradFn();
   GradFn(const GradFn&) = delete;
   GradFn& operator=(const GradFn&) = delete;
 
-  const std::string& name() const { return name_; }
+  static constexpr std::size_t kMaxNameLength = 31;
+  std::string_view name() const { return {name_, name_length_}; }
   const VariableList& inputs() const { return inputs_; }
   // needs_grad()[i] == inputs()[i].requires_grad(), read at call time.
   std::vector<bool> needs_grad() const;
@@ -158,7 +168,8 @@ class GradFn {
   SweepState& sweep_state() { return sweep_; }
 
  private:
-  std::string name_;
+  char name_[kMaxNameLength + 1] = {};
+  std::size_t name_length_ = 0;
   VariableList inputs_;
   BackwardFn backward_;
   SweepState sweep_;
@@ -171,16 +182,16 @@ class GradFn {
 // losses plug their own fused kernels into the tape. ValueError if an input is
 // undefined. Capture only what backward needs (tensors share storage, so
 // capturing a Tensor is cheap; avoid capturing Variables).
-Variable make_result(Tensor value, std::span<const Variable> inputs, std::string name, BackwardFn backward);
+Variable make_result(Tensor value, std::span<const Variable> inputs, std::string_view name, BackwardFn backward);
 // The same for a braced list of inputs: make_result(y, {a, b}, "add", ...).
-inline Variable make_result(Tensor value, std::initializer_list<Variable> inputs, std::string name,
+inline Variable make_result(Tensor value, std::initializer_list<Variable> inputs, std::string_view name,
                             BackwardFn backward) {
-  return make_result(std::move(value), std::span<const Variable>(inputs.begin(), inputs.size()), std::move(name),
+  return make_result(std::move(value), std::span<const Variable>(inputs.begin(), inputs.size()), name,
                      std::move(backward));
 }
-inline Variable make_result(Tensor value, const std::vector<Variable>& inputs, std::string name,
+inline Variable make_result(Tensor value, const std::vector<Variable>& inputs, std::string_view name,
                             BackwardFn backward) {
-  return make_result(std::move(value), std::span<const Variable>(inputs), std::move(name), std::move(backward));
+  return make_result(std::move(value), std::span<const Variable>(inputs), name, std::move(backward));
 }
 
 // Grad mode. NoGradGuard turns recording off in its scope (thread-local), as

@@ -42,7 +42,8 @@ void print_tape(const Variable& out) {
     stack.pop_back();
     const GradFn* fn = v.grad_fn().get();
     if (!fn || !seen.insert(fn).second) continue;
-    std::printf("  %-24s <- %-5s(", label(v).c_str(), fn->name().c_str());
+    const std::string op(fn->name());  // a std::string_view kept inside the tape entry
+    std::printf("  %-24s <- %-5s(", label(v).c_str(), op.c_str());
     for (size_t i = 0; i < fn->inputs().size(); ++i) {
       const Variable& in = fn->inputs()[i];
       std::printf("%s%s%s", i ? ", " : "", in.name().c_str(), in.is_leaf() ? " [leaf]" : "");

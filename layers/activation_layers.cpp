@@ -56,7 +56,7 @@ std::vector<Shape> ActivationLayerImpl::compute_output_shape(const std::vector<S
   return same_shape(*this, s);
 }
 
-std::vector<Variable> ActivationLayerImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+VariableList ActivationLayerImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   return {(*activation_)(single_input(inputs))};
 }
 
@@ -96,7 +96,7 @@ ReLUImpl::ReLUImpl(ReLUOptions o)
 
 std::vector<Shape> ReLUImpl::compute_output_shape(const std::vector<Shape>& s) { return same_shape(*this, s); }
 
-std::vector<Variable> ReLUImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+VariableList ReLUImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   const Variable& x = single_input(inputs);
   if (!max_value_ && negative_slope_ == 0.f && threshold_ == 0.f) return {autograd::relu(x)};
   const float hi = max_value_.value_or(std::numeric_limits<float>::infinity());
@@ -153,7 +153,7 @@ LeakyReLUImpl::LeakyReLUImpl(LeakyReLUOptions o)
 
 std::vector<Shape> LeakyReLUImpl::compute_output_shape(const std::vector<Shape>& s) { return same_shape(*this, s); }
 
-std::vector<Variable> LeakyReLUImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+VariableList LeakyReLUImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   return {autograd::leaky_relu(single_input(inputs), alpha_)};
 }
 
@@ -194,7 +194,7 @@ std::vector<Shape> SoftmaxImpl::compute_output_shape(const std::vector<Shape>& s
   return out;
 }
 
-std::vector<Variable> SoftmaxImpl::call(const std::vector<Variable>& inputs, const CallArgs& args) {
+VariableList SoftmaxImpl::call(const std::vector<Variable>& inputs, const CallArgs& args) {
   Variable x = single_input(inputs);
   check_axis(x.shape());
   if (!args.masks.empty() && args.masks[0].defined()) {

@@ -44,7 +44,7 @@ class ActivationLayerImpl : public Layer {
   const std::shared_ptr<Activation>& activation() const { return activation_; }
 
  protected:
-  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
 
  private:
   std::shared_ptr<Activation> activation_;
@@ -87,7 +87,7 @@ class ReLUImpl : public Layer {
   float threshold() const { return threshold_; }
 
  protected:
-  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
 
  private:
   std::optional<float> max_value_;
@@ -123,7 +123,7 @@ class LeakyReLUImpl : public Layer {
   float alpha() const { return alpha_; }
 
  protected:
-  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
 
  private:
   float alpha_;
@@ -161,7 +161,7 @@ class SoftmaxImpl : public Layer {
   int axis() const { return axis_; }
 
  protected:
-  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
 
  private:
   void check_axis(const Shape& s) const;

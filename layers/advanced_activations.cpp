@@ -37,7 +37,7 @@ ELUImpl::ELUImpl(ELUOptions o) : Layer(common_options(o), "elu"), alpha_(static_
 
 std::vector<Shape> ELUImpl::compute_output_shape(const std::vector<Shape>& s) { return same_shape(*this, s); }
 
-std::vector<Variable> ELUImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+VariableList ELUImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   return {autograd::elu(single_input(inputs), alpha_)};
 }
 
@@ -73,7 +73,7 @@ std::vector<Shape> ThresholdedReLUImpl::compute_output_shape(const std::vector<S
   return same_shape(*this, s);
 }
 
-std::vector<Variable> ThresholdedReLUImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+VariableList ThresholdedReLUImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   const Variable& x = single_input(inputs);
   const float t = theta_;
   const Tensor& xv = x.value();

@@ -60,7 +60,7 @@ class PReLUImpl : public Layer {
  protected:
   // ValueError when a non-shared axis of the input is None (alpha needs its size).
   void build(const std::vector<Shape>& input_shapes) override;
-  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
 
  private:
   void check_shape(const Shape& s) const;
@@ -100,7 +100,7 @@ class ELUImpl : public Layer {
   float alpha() const { return alpha_; }
 
  protected:
-  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
 
  private:
   float alpha_;
@@ -135,7 +135,7 @@ class ThresholdedReLUImpl : public Layer {
   float theta() const { return theta_; }
 
  protected:
-  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
 
  private:
   float theta_;

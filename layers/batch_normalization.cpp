@@ -113,7 +113,7 @@ void BatchNormalizationImpl::build(const std::vector<Shape>& input_shapes) {
   if (!trainable()) set_trainable(false);
 }
 
-std::vector<Variable> BatchNormalizationImpl::call(const std::vector<Variable>& inputs, const CallArgs& args) {
+VariableList BatchNormalizationImpl::call(const std::vector<Variable>& inputs, const CallArgs& args) {
   const Variable& x = single_input(inputs);
   const Shape& s = x.shape();
   const std::vector<int> axes = resolve_axes(s);

@@ -99,7 +99,7 @@ class BatchNormalizationImpl : public Layer {
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
-  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
 
  private:
   // The normalized axes for `shape`, checked as compute_output_shape describes.

@@ -51,7 +51,7 @@ std::vector<Shape> ConcatenateImpl::compute_output_shape(const std::vector<Shape
   return {out};
 }
 
-std::vector<Variable> ConcatenateImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+VariableList ConcatenateImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   std::vector<Shape> shapes;
   for (const auto& x : inputs) shapes.push_back(x.shape());
   compute_output_shape(shapes);  // the checks, with the layer's name in the message

@@ -125,7 +125,7 @@ std::vector<Shape> Conv2DImpl::compute_output_shape(const std::vector<Shape>& in
   return {output_shape_for(single_shape(input_shapes))};
 }
 
-std::vector<Variable> Conv2DImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+VariableList Conv2DImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   const Variable& x = single_input(inputs);
   output_shape_for(x.shape());  // every shape error, with this layer's name, before ops sees the data
   const Conv2DCall c{strides_, dilation_rate_, padding_ == "same", channels_first(), groups_, fuse_relu_};

@@ -102,7 +102,7 @@ std::vector<Shape> Conv2DTransposeImpl::compute_output_shape(const std::vector<S
   return {output_shape_for(single_shape(input_shapes))};
 }
 
-std::vector<Variable> Conv2DTransposeImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+VariableList Conv2DTransposeImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   const Variable& x = single_input(inputs);
   const Shape ys = output_shape_for(x.shape());  // every shape error, with this layer's name, first
   Conv2DTransposeCall c;

@@ -34,7 +34,7 @@ std::vector<Shape> Cropping2DImpl::compute_output_shape(const std::vector<Shape>
   return {out};
 }
 
-std::vector<Variable> Cropping2DImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+VariableList Cropping2DImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   const Variable& x = single_input(inputs);
   const Shape out_shape = compute_output_shape({x.shape()})[0];
   const bool cf = data_format_ == "channels_first";

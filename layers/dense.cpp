@@ -55,7 +55,7 @@ std::vector<Shape> DenseImpl::compute_output_shape(const std::vector<Shape>& inp
   return {s};
 }
 
-std::vector<Variable> DenseImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+VariableList DenseImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   const Variable& x = single_input(inputs);
   check_input(x.shape());
   const int64_t in = kernel_.shape()[0], units = units_;

@@ -61,7 +61,7 @@ class DenseImpl : public Layer {
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
-  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
 
  private:
   void check_input(const Shape& s) const;

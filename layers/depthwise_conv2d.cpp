@@ -76,7 +76,7 @@ std::vector<Shape> DepthwiseConv2DImpl::compute_output_shape(const std::vector<S
   return {output_shape_for(single_shape(input_shapes))};
 }
 
-std::vector<Variable> DepthwiseConv2DImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+VariableList DepthwiseConv2DImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   const Variable& x = single_input(inputs);
   output_shape_for(x.shape());  // every shape error, with this layer's name, before ops sees the data
   const Shape& ks = depthwise_kernel_.shape();  // [KH, KW, C, DM]

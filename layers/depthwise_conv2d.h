@@ -100,7 +100,7 @@ class DepthwiseConv2DImpl : public Layer {
 
  protected:
   void build(const std::vector<Shape>& input_shapes) override;
-  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
 
  private:
   bool channels_first() const { return data_format_ == "channels_first"; }

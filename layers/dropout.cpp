@@ -85,7 +85,7 @@ std::vector<Shape> DropoutImpl::compute_output_shape(const std::vector<Shape>& i
   return {s};
 }
 
-std::vector<Variable> DropoutImpl::call(const std::vector<Variable>& inputs, const CallArgs& args) {
+VariableList DropoutImpl::call(const std::vector<Variable>& inputs, const CallArgs& args) {
   const Variable& x = single_input(inputs);
   const Shape ns = resolve_noise_shape(x.shape());
   if (!args.training || rate_ == 0) return {x};

@@ -54,7 +54,7 @@ class DropoutImpl : public Layer {
   const std::optional<uint64_t>& seed() const { return seed_; }
 
  protected:
-  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
 
  private:
   // The noise shape for an input of shape `s` (s itself without noise_shape).

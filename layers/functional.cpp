@@ -244,7 +244,7 @@ bool FunctionalImpl::owns_node(const Node* node) const {
 // ---------------------------------------------------------------------------
 // Execution
 
-std::vector<Variable> FunctionalImpl::run(const std::vector<Variable>& xs, const CallArgs& args,
+VariableList FunctionalImpl::run(const std::vector<Variable>& xs, const CallArgs& args,
                                           std::vector<Tensor>* out_masks) {
   if (!has_graph()) fail("the model has no layers yet");
   if (xs.size() != inputs_.size())
@@ -292,7 +292,7 @@ std::vector<Variable> FunctionalImpl::run(const std::vector<Variable>& xs, const
       if (i < node_masks.size() && node_masks[i].defined()) set_mask(ns.out[i], node_masks[i]);
     }
   }
-  std::vector<Variable> result;
+  VariableList result;
   result.reserve(output_slots_.size());
   for (int slot : output_slots_) result.push_back(values[static_cast<size_t>(slot)]);
   if (out_masks) {
@@ -302,7 +302,7 @@ std::vector<Variable> FunctionalImpl::run(const std::vector<Variable>& xs, const
   return result;
 }
 
-std::vector<Variable> FunctionalImpl::call(const std::vector<Variable>& inputs, const CallArgs& args) {
+VariableList FunctionalImpl::call(const std::vector<Variable>& inputs, const CallArgs& args) {
   return run(inputs, args, nullptr);
 }
 

@@ -52,7 +52,7 @@ class FunctionalImpl : public Layer {
   virtual std::string summary(int line_length = 0) const;
 
   // Runs the graph on concrete inputs (what call() does), also returning output masks.
-  std::vector<Variable> run(const std::vector<Variable>& inputs, const CallArgs& args,
+  VariableList run(const std::vector<Variable>& inputs, const CallArgs& args,
                             std::vector<Tensor>* out_masks = nullptr);
 
  protected:
@@ -63,7 +63,7 @@ class FunctionalImpl : public Layer {
   // Forgets the graph (Sequential after popping its last layer).
   void clear_graph();
 
-  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
   std::vector<Tensor> compute_mask(const std::vector<Variable>& inputs, const std::vector<Tensor>& masks) override;
 
   // True if the node (layer, index) is part of this network.

@@ -15,7 +15,10 @@ GlobalPooling2DImpl::GlobalPooling2DImpl(Kind kind, GlobalPooling2DOptions o)
 }
 
 std::vector<Shape> GlobalPooling2DImpl::compute_output_shape(const std::vector<Shape>& input_shapes) {
-  const Shape& s = single_shape(input_shapes);
+  return {output_shape_for(single_shape(input_shapes))};
+}
+
+Shape GlobalPooling2DImpl::output_shape_for(const Shape& s) const {
   const bool cf = data_format_ == "channels_first";
   if (s.size() != 4)
     fail("expected input of rank 4 ({}), received shape {}",
@@ -24,31 +27,38 @@ std::vector<Shape> GlobalPooling2DImpl::compute_output_shape(const std::vector<S
   if (s[rows_axis] == 0 || s[rows_axis + 1] == 0)
     fail("cannot pool over an empty spatial dimension, received shape {}", shape_str(s));
   const int64_t C = cf ? s[1] : s[3];
-  if (!keepdims_) return {{s[0], C}};
-  return {cf ? Shape{s[0], C, 1, 1} : Shape{s[0], 1, 1, C}};
+  if (!keepdims_) return {s[0], C};
+  return cf ? Shape{s[0], C, 1, 1} : Shape{s[0], 1, 1, C};
 }
 
-std::vector<Variable> GlobalPooling2DImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+VariableList GlobalPooling2DImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   const Variable& x = single_input(inputs);
-  const Shape out_shape = compute_output_shape({x.shape()})[0];
+  const Shape out_shape = output_shape_for(x.shape());
   const ImageBlock b = image_block(x.shape(), data_format_ == "channels_first");
   const Shape x_shape = x.shape();
   Tensor y(out_shape);  // [B, C] values in either layout
   if (kind_ == Kind::kAverage) {
     ops::global_avg_pool2d(x.value().data(), b.B, b.H, b.W, b.C, y.data());
-    return {make_result(y, {x}, class_name(), [b, x_shape](const Tensor& dy, const std::vector<bool>&) {
+    // Tape names stay within std::string's inline 15 characters: a longer one
+    // (the class name) would be a heap allocation per step.
+    return {make_result(y, {x}, "global_avg_pool", [b, x_shape](const Tensor& dy, const std::vector<bool>&) {
       Tensor dx(x_shape);
       ops::global_avg_pool2d_backward(dy.data(), b.B, b.H, b.W, b.C, dx.data());
-      return std::vector<Tensor>{dx};
+      return Grads{dx};
     })};
   }
-  std::shared_ptr<std::vector<int64_t>> argmax;
-  if (grad_enabled() && x.requires_grad()) argmax = std::make_shared<std::vector<int64_t>>(y.numel());
-  ops::global_max_pool2d(x.value().data(), b.B, b.H, b.W, b.C, y.data(), argmax ? argmax->data() : nullptr);
-  return {make_result(y, {x}, class_name(), [b, x_shape, argmax](const Tensor& dy, const std::vector<bool>&) {
+  // The argmax routes the gradient; it is recorded only when a tape will be
+  // kept, in a block from the tensor cache (two floats per int64 index), as
+  // Pooling2D does.
+  std::shared_ptr<float[]> argmax_block;
+  if (grad_enabled() && x.requires_grad()) argmax_block = aligned_floats(2 * y.numel());
+  auto* argmax = reinterpret_cast<int64_t*>(argmax_block.get());
+  ops::global_max_pool2d(x.value().data(), b.B, b.H, b.W, b.C, y.data(), argmax);
+  return {make_result(y, {x}, "global_max_pool", [b, x_shape, argmax_block](const Tensor& dy, const std::vector<bool>&) {
     Tensor dx(x_shape);
-    ops::global_max_pool2d_backward(dy.data(), argmax->data(), b.B, b.H, b.W, b.C, dx.data());
-    return std::vector<Tensor>{dx};
+    ops::global_max_pool2d_backward(dy.data(), reinterpret_cast<const int64_t*>(argmax_block.get()), b.B, b.H, b.W,
+                                    b.C, dx.data());
+    return Grads{dx};
   })};
 }
 

@@ -50,11 +50,14 @@ class GlobalPooling2DImpl : public Layer {
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) override;
 
  protected:
-  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
   // Keras 2/3 config -> options; ValueError naming owner for unknown keys or wrong types.
   static GlobalPooling2DOptions parse_config(const json& config, const std::string& owner);
 
  private:
+  // compute_output_shape for one input shape (no lists: call() uses it every step).
+  Shape output_shape_for(const Shape& input_shape) const;
+
   Kind kind_;
   std::string data_format_;
   bool keepdims_;

@@ -29,7 +29,7 @@ KerasTensor InputLayerImpl::make_input_tensor() {
   return KerasTensor(spec, shared_from_this(), 0, 0);
 }
 
-std::vector<Variable> InputLayerImpl::call(const std::vector<Variable>& inputs, const CallArgs&) { return inputs; }
+VariableList InputLayerImpl::call(const std::vector<Variable>& inputs, const CallArgs&) { return {inputs.begin(), inputs.end()}; }
 
 std::vector<Shape> InputLayerImpl::compute_output_shape(const std::vector<Shape>& input_shapes) {
   return input_shapes;

@@ -32,7 +32,7 @@ class InputLayerImpl : public Layer {
   KerasTensor make_input_tensor();
 
  protected:
-  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) override;
 };
 

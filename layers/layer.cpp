@@ -175,14 +175,15 @@ Variable Layer::operator()(std::initializer_list<Variable> xs, const CallArgs& a
 
 Variable Layer::operator()(const Variable& x, const CallArgs& args) {
   const SingleInputLease in(x);
-  auto out = (*this)(in.list(), args);
+  const VariableList out = call_with_masks(in.list(), args, nullptr);
   MINIDL_CHECK(out.size() == 1, ValueError, "{} '{}' has {} outputs; call it with a vector to get all of them",
                class_name(), name_, out.size());
   return out[0];
 }
 
 std::vector<Variable> Layer::operator()(const std::vector<Variable>& xs, const CallArgs& args) {
-  return call_with_masks(xs, args, nullptr);
+  const VariableList out = call_with_masks(xs, args, nullptr);
+  return {out.begin(), out.end()};
 }
 
 Tensor Layer::operator()(const Tensor& x) {
@@ -192,7 +193,7 @@ Tensor Layer::operator()(const Tensor& x) {
   return (*this)(Variable(x), args).value();
 }
 
-std::vector<Variable> Layer::call_with_masks(const std::vector<Variable>& xs, const CallArgs& args,
+VariableList Layer::call_with_masks(const std::vector<Variable>& xs, const CallArgs& args,
                                              std::vector<Tensor>* out_masks) {
   if (xs.empty()) fail("called on an empty list of inputs");
   struct DepthGuard {
@@ -214,7 +215,7 @@ std::vector<Variable> Layer::call_with_masks(const std::vector<Variable>& xs, co
     maybe_build(shapes);
   }
   called_eagerly_ = true;
-  std::vector<Variable> outs = call(xs, args);
+  VariableList outs = call(xs, args);
 
   if (activity_regularizer_) {
     // tf.keras 2: the activity loss is divided by the batch size.
@@ -270,7 +271,7 @@ std::vector<Shape> Layer::compute_output_shape(const std::vector<Shape>& input_s
     probes.emplace_back(Tensor::zeros(c));
   }
   NoGradGuard no_grad;
-  std::vector<Variable> outs = call(probes, CallArgs{});
+  VariableList outs = call(probes, CallArgs{});
   std::vector<Shape> result;
   for (const auto& y : outs) {
     Shape s = y.shape();

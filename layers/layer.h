@@ -137,7 +137,7 @@ class Layer : public std::enable_shared_from_this<Layer> {
     return (*this)(x);
   }
   // Concrete call that also returns the output masks (what Model uses).
-  std::vector<Variable> call_with_masks(const std::vector<Variable>& xs, const CallArgs& args,
+  VariableList call_with_masks(const std::vector<Variable>& xs, const CallArgs& args,
                                         std::vector<Tensor>* out_masks);
 
   // --- nodes -------------------------------------------------------------------
@@ -210,6 +210,9 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // are differentiable), add_loss terms, and the activity losses of the most
   // recent top-level concrete call; this layer's then sublayers'.
   std::vector<Variable> losses() const;
+  // Appends losses() to `out` (for a caller that reuses one list across
+  // training steps, as fit does).
+  void append_losses(std::vector<Variable>& out) const;
   // inputs == nullptr: the unconditional losses. Otherwise those conditional on `inputs`.
   std::vector<Variable> get_losses_for(const Variable* inputs) const;
 
@@ -258,8 +261,9 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // Creates the weights. Default: nothing. Called once by maybe_build.
   virtual void build(const std::vector<Shape>& input_shapes);
   // The computation, on concrete variables.
-  virtual std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) = 0;
-  // Concrete masks of the outputs. Default: pass the input masks through when
+  virtual VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) = 0;
+  // Concrete masks of the outputs; an empty list means "no output mask" (and
+  // costs no allocation). Default: pass the input masks through when
   // supports_masking, else TypeError if any mask is given (Keras 2 behaviour).
   virtual std::vector<Tensor> compute_mask(const std::vector<Variable>& inputs, const std::vector<Tensor>& masks);
   // Symbolic counterpart: shapes of the output masks (nullopt = no mask).
@@ -287,8 +291,6 @@ class Layer : public std::enable_shared_from_this<Layer> {
   void add_input_node(std::shared_ptr<Node> node) { inbound_nodes_.push_back(std::move(node)); }
 
  private:
-  void append_losses(std::vector<Variable>& out) const;
-
   friend class Node;
   friend class FunctionalImpl;
 

@@ -33,7 +33,7 @@ std::vector<Shape> MaskingImpl::compute_output_shape(const std::vector<Shape>& i
   return {s};
 }
 
-std::vector<Variable> MaskingImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+VariableList MaskingImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   const Variable& x = single_input(inputs);
   const Tensor m = timestep_mask(x.value());
   return {make_result(ops::mul(x.value(), m), {x}, "Masking",

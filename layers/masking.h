@@ -36,7 +36,7 @@ class MaskingImpl : public Layer {
   double mask_value() const { return mask_value_; }
 
  protected:
-  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
   // any(x != mask_value) over the last axis: shape x.shape minus its last axis.
   // Any incoming mask is replaced, as in Keras.
   std::vector<Tensor> compute_mask(const std::vector<Variable>& inputs, const std::vector<Tensor>& masks) override;

@@ -1,5 +1,7 @@
 #include "layers/merge.h"
 
+#include <array>
+
 #include "autograd/functions.h"
 #include "core/threads.h"
 #include "layers/core_layers_internal.h"
@@ -26,15 +28,20 @@ std::vector<Shape> shapes_of(const std::vector<Variable>& xs) {
 // out[i] = scale * sum_k xs[k][i] for inputs of one shape, in one pass over memory.
 Tensor fused_sum(const std::vector<Variable>& xs, float scale) {
   Tensor out(xs[0].shape());
-  std::vector<const float*> src;
-  for (const auto& x : xs) src.push_back(x.value().data());
+  // The input pointers; on the stack for the usual handful of inputs.
+  constexpr size_t kInline = 8;
+  std::array<const float*, kInline> inline_src{};
+  std::vector<const float*> many_src(xs.size() > kInline ? xs.size() : 0);
+  const float** src = xs.size() > kInline ? many_src.data() : inline_src.data();
+  const size_t count = xs.size();
+  for (size_t k = 0; k < count; ++k) src[k] = xs[k].value().data();
   float* po = out.data();
   parallel_for(
       out.numel(),
       [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i) {
           float acc = src[0][i];
-          for (size_t k = 1; k < src.size(); ++k) acc += src[k][i];
+          for (size_t k = 1; k < count; ++k) acc += src[k][i];
           po[i] = acc * scale;
         }
       },
@@ -47,7 +54,7 @@ Variable fused_sum_result(const std::vector<Variable>& xs, float scale, const ch
   return make_result(fused_sum(xs, scale), xs, name, [scale](const Tensor& g, const std::vector<bool>& need) {
     // One gradient tensor serves every input (the engine never writes into it).
     const Tensor gi = scale == 1.f ? g : ops::scale(g, scale);
-    std::vector<Tensor> grads(need.size());
+    Grads grads(need.size());
     for (size_t i = 0; i < need.size(); ++i)
       if (need[i]) grads[i] = gi;
     return grads;
@@ -105,8 +112,13 @@ std::vector<Shape> MergeImpl::compute_output_shape(const std::vector<Shape>& sha
   return {out};
 }
 
-std::vector<Variable> MergeImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
-  compute_output_shape(shapes_of(inputs));  // the same checks, with the layer's name in the message
+VariableList MergeImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+  // The checks of compute_output_shape, with the layer's name in the message.
+  // Inputs of one shape (the usual case) pass them all; skipping the call then
+  // saves the step its lists of shapes.
+  const bool plainly_valid = !inputs.empty() && (!exact_inputs_ || inputs.size() == exact_inputs_) &&
+                             inputs[0].rank() > 0 && same_shapes(inputs);
+  if (!plainly_valid) compute_output_shape(shapes_of(inputs));
   return {merge(inputs)};
 }
 
@@ -130,6 +142,7 @@ std::vector<Tensor> MergeImpl::compute_mask(const std::vector<Variable>&, const 
       fail("cannot combine input masks of shapes {} and {}", shape_str(out.shape()), shape_str(m.shape()));
     }
   }
+  if (!out.defined()) return {};  // no mask (the caller reads an empty list so)
   return {out};
 }
 

@@ -42,7 +42,7 @@ class MergeImpl : public Layer {
   // exact_inputs = 0: any number >= 1 (tf.keras); otherwise exactly that many.
   MergeImpl(LayerOptions o, const std::string& default_name_prefix, size_t exact_inputs = 0);
 
-  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
   // Computes the merged value of inputs already checked against the shape rule.
   virtual Variable merge(const std::vector<Variable>& inputs) = 0;
 
@@ -183,7 +183,7 @@ class ConcatenateImpl : public Layer {
   int axis() const { return axis_; }
 
  protected:
-  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
   std::vector<Tensor> compute_mask(const std::vector<Variable>& inputs, const std::vector<Tensor>& masks) override;
   std::vector<std::optional<Shape>> compute_mask_shape(const std::vector<Shape>& input_shapes,
                                                        const std::vector<std::optional<Shape>>& mask_shapes) override;

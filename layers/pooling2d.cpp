@@ -48,7 +48,7 @@ Shape Pooling2DImpl::output_shape_for(const Shape& s) const {
   return out;
 }
 
-std::vector<Variable> Pooling2DImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+VariableList Pooling2DImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   const Variable& x = single_input(inputs);
   const Shape out_shape = output_shape_for(x.shape());  // also validates
   // channels_first with several channels is transposed to NHWC at the boundary:
@@ -77,7 +77,9 @@ std::vector<Variable> Pooling2DImpl::call(const std::vector<Variable>& inputs, c
     if (grad_enabled() && x.requires_grad()) argmax_block = aligned_floats(2 * yb.numel());
     ops::max_pool2d(xin.data(), g, yb.data(), argmax_block ? reinterpret_cast<int64_t*>(argmax_block.get()) : nullptr);
   }
-  return {make_result(to_layer(yb, out_shape), {x}, class_name(),
+  // (The tape name is short enough for std::string's inline storage; the class
+  // name "AveragePooling2D" would be a heap allocation per step.)
+  return {make_result(to_layer(yb, out_shape), {x}, average ? "avg_pool2d" : "max_pool2d",
                       [average, argmax_block, transpose, block_shape, x_shape, g](const Tensor& dy,
                                                                                   const std::vector<bool>&) {
                         const Tensor dyb = transpose ? ops::nchw_to_nhwc(dy) : dy.reshape({g.N, g.OH, g.OW, g.C});

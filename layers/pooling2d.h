@@ -58,7 +58,7 @@ class Pooling2DImpl : public Layer {
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) override;
 
  protected:
-  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
   // Reads a Keras 2/3 config (pool_size, strides, padding, data_format; missing
   // keys take Keras defaults) into constructor arguments. ValueError naming
   // `owner` for unknown keys or wrong value types.

@@ -105,7 +105,7 @@ void PReLUImpl::build(const std::vector<Shape>& input_shapes) {
   alpha_ = add_weight("alpha", param, alpha_initializer_, alpha_regularizer_, /*trainable=*/true, alpha_constraint_);
 }
 
-std::vector<Variable> PReLUImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+VariableList PReLUImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   const Variable& x = single_input(inputs);
   check_shape(x.shape());
   const AlphaWalk w = make_walk(x.shape(), alpha_.shape());

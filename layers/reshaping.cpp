@@ -37,7 +37,7 @@ std::vector<Shape> FlattenImpl::compute_output_shape(const std::vector<Shape>& i
   return {{s[0], n}};
 }
 
-std::vector<Variable> FlattenImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+VariableList FlattenImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   Variable x = single_input(inputs);
   if (x.rank() == 0) fail("Input 0 is incompatible with the layer: expected min_ndim=1, found ndim=0");
   const int64_t n = x.shape()[0];
@@ -120,7 +120,7 @@ std::vector<Shape> ReshapeImpl::compute_output_shape(const std::vector<Shape>& i
   return {out};
 }
 
-std::vector<Variable> ReshapeImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+VariableList ReshapeImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   const Variable& x = single_input(inputs);
   if (x.rank() == 0) fail("expected an input with a batch axis, received shape ()");
   const Shape sample(x.shape().begin() + 1, x.shape().end());
@@ -175,7 +175,7 @@ std::vector<Shape> PermuteImpl::compute_output_shape(const std::vector<Shape>& i
   return {out};
 }
 
-std::vector<Variable> PermuteImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+VariableList PermuteImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   const Variable& x = single_input(inputs);
   check_rank(x.shape());
   std::vector<int> perm{0};

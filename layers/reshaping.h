@@ -44,7 +44,7 @@ class FlattenImpl : public Layer {
   const std::string& data_format() const { return data_format_; }
 
  protected:
-  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
 
  private:
   std::string data_format_;
@@ -80,7 +80,7 @@ class ReshapeImpl : public Layer {
   const Shape& target_shape() const { return target_shape_; }
 
  protected:
-  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
 
  private:
   // target_shape_ with the -1 resolved for a per-sample input of `sample_shape`
@@ -119,7 +119,7 @@ class PermuteImpl : public Layer {
   const std::vector<int>& dims() const { return dims_; }
 
  protected:
-  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
 
  private:
   void check_rank(const Shape& s) const;

@@ -89,7 +89,7 @@ std::vector<Shape> SeparableConv2DImpl::compute_output_shape(const std::vector<S
   return {output_shape_for(single_shape(input_shapes))};
 }
 
-std::vector<Variable> SeparableConv2DImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+VariableList SeparableConv2DImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   const Variable& x = single_input(inputs);
   output_shape_for(x.shape());  // every shape error, with this layer's name, before ops sees the data
   // Both steps run in NHWC: one transpose each way instead of one per step.

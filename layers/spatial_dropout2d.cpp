@@ -48,7 +48,7 @@ Tensor apply_channel_mask(const Tensor& x, const std::vector<float>& mask, const
 
 }  // namespace
 
-std::vector<Variable> SpatialDropout2DImpl::call(const std::vector<Variable>& inputs, const CallArgs& args) {
+VariableList SpatialDropout2DImpl::call(const std::vector<Variable>& inputs, const CallArgs& args) {
   const Variable& x = single_input(inputs);
   compute_output_shape({x.shape()});
   if (!args.training || rate_ == 0) return {x};

@@ -49,7 +49,7 @@ class SpatialDropout2DImpl : public Layer {
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) override;
 
  protected:
-  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
 
  private:
   double rate_;

@@ -30,7 +30,7 @@ std::vector<Shape> UpSampling2DImpl::compute_output_shape(const std::vector<Shap
   return {out};
 }
 
-std::vector<Variable> UpSampling2DImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+VariableList UpSampling2DImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   const Variable& x = single_input(inputs);
   const Shape out_shape = compute_output_shape({x.shape()})[0];
   const bool cf = data_format_ == "channels_first";

@@ -45,7 +45,7 @@ class UpSampling2DImpl : public Layer {
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) override;
 
  protected:
-  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
 
  private:
   Size2D size_;

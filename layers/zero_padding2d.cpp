@@ -27,7 +27,7 @@ std::vector<Shape> ZeroPadding2DImpl::compute_output_shape(const std::vector<Sha
   return {out};
 }
 
-std::vector<Variable> ZeroPadding2DImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+VariableList ZeroPadding2DImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   const Variable& x = single_input(inputs);
   const Shape out_shape = compute_output_shape({x.shape()})[0];
   const bool cf = data_format_ == "channels_first";

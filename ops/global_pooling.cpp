@@ -3,7 +3,6 @@
 // Each image is an [H*W, C] matrix; pooling reduces its rows, so the inner
 // loop runs over the C contiguous channels of one pixel.
 #include <algorithm>
-#include <vector>
 
 #include "core/errors.h"
 #include "core/threads.h"
@@ -18,6 +17,9 @@ void check_dims(int64_t N, int64_t H, int64_t W, int64_t C, const char* who) {
                "{}: expected input (N, H, W, C) with N, C >= 0 and H, W >= 1, received ({}, {}, {}, {})", who, N, H,
                W, C);
 }
+
+// Channels per block of the per-image scratch arrays kept on the stack.
+constexpr int64_t kChannelBlock = 256;
 
 template <class Fn>
 void for_each_image(int64_t N, int64_t image_size, Fn fn) {
@@ -37,12 +39,18 @@ void global_avg_pool2d(const float* x, int64_t N, int64_t H, int64_t W, int64_t 
   if (N * C == 0) return;
   MINIDL_CHECK(x && y, ValueError, "global_avg_pool2d: received a null buffer for a non-empty tensor");
   for_each_image(N, P * C, [&](int64_t n) {
-    // A double accumulator keeps large feature maps (P in the thousands) accurate.
-    std::vector<double> acc(C, 0.0);
+    // A double accumulator keeps large feature maps (P in the thousands)
+    // accurate. It lives on the stack, kChannelBlock channels at a time, so a
+    // training step allocates nothing here.
+    double acc[kChannelBlock];
     const float* xi = x + n * P * C;
-    for (int64_t p = 0; p < P; ++p)
-      for (int64_t c = 0; c < C; ++c) acc[c] += xi[p * C + c];
-    for (int64_t c = 0; c < C; ++c) y[n * C + c] = static_cast<float>(acc[c] / static_cast<double>(P));
+    for (int64_t c0 = 0; c0 < C; c0 += kChannelBlock) {
+      const int64_t cb = std::min(kChannelBlock, C - c0);
+      std::fill_n(acc, cb, 0.0);
+      for (int64_t p = 0; p < P; ++p)
+        for (int64_t c = 0; c < cb; ++c) acc[c] += xi[p * C + c0 + c];
+      for (int64_t c = 0; c < cb; ++c) y[n * C + c0 + c] = static_cast<float>(acc[c] / static_cast<double>(P));
+    }
   });
 }
 
@@ -68,17 +76,22 @@ void global_max_pool2d(const float* x, int64_t N, int64_t H, int64_t W, int64_t 
     const float* xi = x + n * P * C;
     float* yo = y + n * C;
     std::copy(xi, xi + C, yo);
-    std::vector<int64_t> at(C, 0);  // pixel index of the current max
-    for (int64_t p = 1; p < P; ++p)
-      for (int64_t c = 0; c < C; ++c) {
-        const float v = xi[p * C + c];
-        if (v > yo[c] || (v != v && yo[c] == yo[c])) {
-          yo[c] = v;
-          at[c] = p;
+    int64_t at[kChannelBlock];  // pixel index of the current max, a block of channels at a time
+    for (int64_t c0 = 0; c0 < C; c0 += kChannelBlock) {
+      const int64_t cb = std::min(kChannelBlock, C - c0);
+      std::fill_n(at, cb, int64_t{0});
+      for (int64_t p = 1; p < P; ++p)
+        for (int64_t c = 0; c < cb; ++c) {
+          const float v = xi[p * C + c0 + c];
+          float& best = yo[c0 + c];
+          if (v > best || (v != v && best == best)) {
+            best = v;
+            at[c] = p;
+          }
         }
-      }
-    if (argmax)
-      for (int64_t c = 0; c < C; ++c) argmax[n * C + c] = (n * P + at[c]) * C + c;
+      if (argmax)
+        for (int64_t c = 0; c < cb; ++c) argmax[n * C + c0 + c] = (n * P + at[c]) * C + c0 + c;
+    }
   });
 }
 

@@ -19,7 +19,7 @@ class ScaleImpl : public Layer {
   void build(const std::vector<Shape>& shapes) override {
     add_weight("scale", {single_shape(shapes).back()}, "ones", reg_);
   }
-  std::vector<Variable> call(const std::vector<Variable>& in, const CallArgs&) override {
+  VariableList call(const std::vector<Variable>& in, const CallArgs&) override {
     return {single_input(in) * own_weights()[0].variable};
   }
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& s) override { return {single_shape(s)}; }
@@ -35,7 +35,7 @@ class PairSumImpl : public Layer {
   std::string class_name() const override { return "TestPairSum"; }
 
  protected:
-  std::vector<Variable> call(const std::vector<Variable>& in, const CallArgs&) override {
+  VariableList call(const std::vector<Variable>& in, const CallArgs&) override {
     Variable acc = in[0];
     for (size_t i = 1; i < in.size(); ++i) acc = acc + in[i];
     return {acc};
@@ -57,7 +57,7 @@ class MaskEmitterImpl : public Layer {
   std::string class_name() const override { return "TestMaskEmitter"; }
 
  protected:
-  std::vector<Variable> call(const std::vector<Variable>& in, const CallArgs&) override { return in; }
+  VariableList call(const std::vector<Variable>& in, const CallArgs&) override { return {in.begin(), in.end()}; }
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& s) override { return s; }
   std::vector<Tensor> compute_mask(const std::vector<Variable>& in, const std::vector<Tensor>&) override {
     const Tensor& x = in[0].value();

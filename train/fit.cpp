@@ -84,7 +84,11 @@ struct FitLoop {
     const float n = static_cast<float>(std::max<int64_t>(1, per.shape().empty() ? 1 : per.shape()[0]));
     Variable loss = sw.defined() ? autograd::mul_scalar(autograd::sum(per * Variable(sw.reshape(per.shape()))), 1.f / n)
                                  : autograd::mean(per);
-    for (const auto& l : m.losses()) loss = loss + autograd::sum(l);
+    std::vector<Variable>& losses = m.step_losses_;
+    losses.clear();
+    m.append_losses(losses);
+    for (const auto& l : losses) loss = loss + autograd::sum(l);
+    losses.clear();  // the list holds no tensors between steps
     return loss;
   }
 
@@ -122,7 +126,24 @@ struct FitLoop {
   // Writes the metrics' results into logs; when the keys are already there
   // (the same logs reused from batch to batch) this allocates nothing.
   void add_metric_logs(const std::string& prefix, Logs& logs) {
-    for (const auto& metric : m.metrics()) logs[prefix + metric->name()] = metric->result();
+    for (const auto& metric : m.metrics()) {
+      if (prefix.empty())  // no key built: a long metric name would allocate
+        logs[metric->name()] = metric->result();
+      else
+        logs[prefix + metric->name()] = metric->result();
+    }
+  }
+
+  // {"loss", metrics...} of one train_on_batch or test_on_batch into `logs`,
+  // which the model keeps: once its keys are there, this allocates nothing.
+  void fill_batch_logs(double loss, Logs& logs) {
+    logs["loss"] = loss;
+    add_metric_logs("", logs);
+    if (logs.size() != 1 + m.metrics().size()) {  // keys of an earlier compile's metrics
+      logs.clear();
+      logs["loss"] = loss;
+      add_metric_logs("", logs);
+    }
   }
 
   void reset_metrics() {
@@ -300,27 +321,22 @@ Tensor ModelImpl::predict(const Tensor& x, int64_t batch_size, int /*verbose*/) 
 
 Tensor ModelImpl::predict_on_batch(const Tensor& x) { return predict(x, std::max<int64_t>(1, x.dim(0))); }
 
-std::map<std::string, double> ModelImpl::train_on_batch(const Tensor& x, const Tensor& y, const Tensor& sw) {
+const Logs& ModelImpl::train_on_batch(const Tensor& x, const Tensor& y, const Tensor& sw) {
   FitLoop loop{*this};
   loop.require_compiled("training/testing");
   loop.check_xy(x, y);
   loop.reset_metrics();
-  // The returned map is the step's only allocation: one node per entry.
-  Logs logs;
-  logs["loss"] = loop.train_step(x, y, sw);
-  loop.add_metric_logs("", logs);
-  return logs;
+  loop.fill_batch_logs(loop.train_step(x, y, sw), train_batch_logs_);
+  return train_batch_logs_;
 }
 
-std::map<std::string, double> ModelImpl::test_on_batch(const Tensor& x, const Tensor& y, const Tensor& sw) {
+const Logs& ModelImpl::test_on_batch(const Tensor& x, const Tensor& y, const Tensor& sw) {
   FitLoop loop{*this};
   loop.require_compiled("training/testing");
   loop.check_xy(x, y);
   loop.reset_metrics();
-  Logs logs;
-  logs["loss"] = loop.test_step(x, y, sw);
-  for (const auto& [k, v] : loop.metric_logs("")) logs[k] = v;
-  return logs;
+  loop.fill_batch_logs(loop.test_step(x, y, sw), test_batch_logs_);
+  return test_batch_logs_;
 }
 
 }  // namespace minidl

@@ -18,7 +18,7 @@ class MeanMetric : public Metric {
   using Fn = std::function<void(const Tensor& y_true, const Tensor& y_pred, std::vector<double>& out)>;
   MeanMetric(std::string name, Fn fn) : name_(std::move(name)), fn_(std::move(fn)) {}
 
-  std::string name() const override { return name_; }
+  const std::string& name() const override { return name_; }
   void update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor& sw) override {
     MINIDL_CHECK(y_pred.rank() >= 1 && y_true.rank() >= 1 && y_true.dim(0) == y_pred.dim(0), ValueError,
                  "metric {}: y_true {} and y_pred {} disagree on the batch size", name_, shape_str(y_true.shape()),
@@ -127,7 +127,7 @@ MeanMetric::Fn elementwise_mean(const std::string& name, double (*f)(double)) {
 class AutoAccuracy : public Metric {
  public:
   explicit AutoAccuracy(std::string name) : name_(std::move(name)) {}
-  std::string name() const override { return name_; }
+  const std::string& name() const override { return name_; }
   void update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor& sw) override {
     if (!inner_) {
       MINIDL_CHECK(y_pred.rank() >= 1 && y_true.rank() >= 1, ValueError,

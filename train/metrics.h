@@ -19,7 +19,7 @@ class Metric {
  public:
   virtual ~Metric() = default;
   // The name shown in logs ("accuracy", "mae", "top_k_categorical_accuracy").
-  virtual std::string name() const = 0;
+  virtual const std::string& name() const = 0;
   // Adds one batch. sample_weight: [N] or undefined. ValueError on shape mismatch.
   virtual void update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight) = 0;
   virtual double result() const = 0;

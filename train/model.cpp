@@ -181,7 +181,7 @@ void SequentialImpl::ensure_graph(const Shape& input_shape) {
   build(s);
 }
 
-std::vector<Variable> SequentialImpl::call(const std::vector<Variable>& inputs, const CallArgs& args) {
+VariableList SequentialImpl::call(const std::vector<Variable>& inputs, const CallArgs& args) {
   if (!has_graph()) ensure_graph(single_input(inputs).shape());
   return ModelImpl::call(inputs, args);
 }

@@ -75,9 +75,12 @@ class ModelImpl : public FunctionalImpl {
   // Inference (training = false, no tape) in batches; output for the single output.
   Tensor predict(const Tensor& x, int64_t batch_size = 32, int verbose = 0);
   std::vector<Tensor> predict(const std::vector<Tensor>& xs, int64_t batch_size = 32);
-  // One step on one batch; returns {"loss", metrics...} for that batch.
-  std::map<std::string, double> train_on_batch(const Tensor& x, const Tensor& y, const Tensor& sample_weight = {});
-  std::map<std::string, double> test_on_batch(const Tensor& x, const Tensor& y, const Tensor& sample_weight = {});
+  // One step on one batch; returns {"loss", metrics...} for that batch. The
+  // logs live in the model and the next call of the same function overwrites
+  // them (a fresh map would be the step's only heap allocation): copy them,
+  // `Logs logs = model->train_on_batch(x, y);`, to keep them past that.
+  const Logs& train_on_batch(const Tensor& x, const Tensor& y, const Tensor& sample_weight = {});
+  const Logs& test_on_batch(const Tensor& x, const Tensor& y, const Tensor& sample_weight = {});
   Tensor predict_on_batch(const Tensor& x);
 
   // Set by a callback (EarlyStopping, TerminateOnNaN) to end fit after the current batch/epoch.
@@ -100,6 +103,11 @@ class ModelImpl : public FunctionalImpl {
   // The trainable weights of the current step, refilled each step without
   // reallocating (FitLoop::train_step).
   std::vector<Variable> step_params_;
+  // The step's regularization and add_loss terms, refilled the same way.
+  std::vector<Variable> step_losses_;
+  // What train_on_batch and test_on_batch return, reused from call to call.
+  Logs train_batch_logs_;
+  Logs test_batch_logs_;
   OptimizerPtr optimizer_;
   LossPtr loss_;
   std::vector<MetricArg> metric_args_;
@@ -129,7 +137,7 @@ class SequentialImpl : public ModelImpl {
   std::string summary(int line_length = 0) const override;
 
  protected:
-  std::vector<Variable> call(const std::vector<Variable>& inputs, const CallArgs& args) override;
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) override;
   void ensure_graph(const Shape& input_shape) override;
 

@@ -226,6 +226,31 @@ TEST(Engine, WrongGradientShapeFromACustomBackwardIsARuntimeError) {
   EXPECT_THROW(ag::sum(y).backward(), RuntimeError);
 }
 
+// A tape entry keeps its name inline (recording allocates nothing for it):
+// names up to kMaxNameLength characters are kept whole, longer ones are cut.
+TEST(Engine, TapeEntryNamesAreKeptInlineAndCutWhenTooLong) {
+  Variable x = leaf({1, 2});
+  auto same = [](const Tensor& g, const std::vector<bool>&) { return std::vector<Tensor>{g}; };
+  const std::string long_name = "a_tape_entry_name_longer_than_thirty_one_characters";
+  Variable a = make_result(x.value().clone(), {x}, "SpatialDropout2D", same);
+  Variable b = make_result(x.value().clone(), {x}, long_name, same);
+  Variable c = make_result(x.value().clone(), {x}, "", same);
+  EXPECT_EQ(a.grad_fn()->name(), "SpatialDropout2D");
+  ASSERT_EQ(b.grad_fn()->name().size(), GradFn::kMaxNameLength);
+  EXPECT_EQ(b.grad_fn()->name(), std::string_view(long_name).substr(0, GradFn::kMaxNameLength));
+  EXPECT_TRUE(c.grad_fn()->name().empty());
+  // The name is what errors about the entry show.
+  Variable bad = make_result(x.value().clone(), {x}, "custom_op", [](const Tensor&, const std::vector<bool>&) {
+    return std::vector<Tensor>{Tensor::ones({3})};
+  });
+  try {
+    ag::sum(bad).backward();
+    FAIL() << "expected a RuntimeError";
+  } catch (const RuntimeError& e) {
+    EXPECT_NE(std::string(e.what()).find("custom_op"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Variable, MakeResultWithoutGradInputsIsAPlainLeaf) {
   Variable c(Tensor::ones({2}));
   Variable y = ag::square(c);

@@ -289,23 +289,29 @@ TEST(Pool2D, ThreadedBatchMatchesSingleThread) {
   EXPECT_TRUE(AllClose(y2, naive_pool(Kind::kMax, c, x)));
 }
 
+// C = 300 and 512 cross the kernels' 256-channel stack blocks.
 TEST(GlobalPool2D, AverageAndMaxMatchNaive) {
-  const int64_t N = 3, H = 4, W = 5, C = 6;
-  const Tensor x = Tensor::uniform({N, H, W, C}, -2, 2);
-  std::vector<double> avg(N * C, 0.0), mx(N * C, -INFINITY);
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t p = 0; p < H * W; ++p)
-      for (int64_t c = 0; c < C; ++c) {
-        avg[n * C + c] += x[(n * H * W + p) * C + c] / double(H * W);
-        mx[n * C + c] = std::max<double>(mx[n * C + c], x[(n * H * W + p) * C + c]);
-      }
-  Tensor ya({N, C}), ym({N, C});
-  std::vector<int64_t> arg(N * C);
-  ops::global_avg_pool2d(x.data(), N, H, W, C, ya.data());
-  ops::global_max_pool2d(x.data(), N, H, W, C, ym.data(), arg.data());
-  EXPECT_TRUE(AllClose(ya, to_tensor({N, C}, avg)));
-  EXPECT_TRUE(AllClose(ym, to_tensor({N, C}, mx)));
-  for (int64_t i = 0; i < N * C; ++i) EXPECT_EQ(x[arg[i]], ym[i]);
+  for (int64_t C : {6, 300, 512}) {
+    const int64_t N = 3, H = 4, W = 5;
+    const Tensor x = Tensor::uniform({N, H, W, C}, -2, 2);
+    std::vector<double> avg(N * C, 0.0), mx(N * C, -INFINITY);
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t p = 0; p < H * W; ++p)
+        for (int64_t c = 0; c < C; ++c) {
+          avg[n * C + c] += x[(n * H * W + p) * C + c] / double(H * W);
+          mx[n * C + c] = std::max<double>(mx[n * C + c], x[(n * H * W + p) * C + c]);
+        }
+    Tensor ya({N, C}), ym({N, C});
+    std::vector<int64_t> arg(N * C);
+    ops::global_avg_pool2d(x.data(), N, H, W, C, ya.data());
+    ops::global_max_pool2d(x.data(), N, H, W, C, ym.data(), arg.data());
+    EXPECT_TRUE(AllClose(ya, to_tensor({N, C}, avg))) << "C=" << C;
+    EXPECT_TRUE(AllClose(ym, to_tensor({N, C}, mx))) << "C=" << C;
+    for (int64_t i = 0; i < N * C; ++i) {
+      EXPECT_EQ(x[arg[i]], ym[i]) << "C=" << C << " i=" << i;
+      EXPECT_EQ(arg[i] % C, i % C) << "the argmax is a cell of its own channel";
+    }
+  }
 }
 
 TEST(GlobalPool2D, BackwardsMatchFiniteDifferences) {

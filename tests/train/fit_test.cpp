@@ -189,12 +189,42 @@ TEST(Fit, EvaluatePredictAndBatchCallsReturnSaneValues) {
   EXPECT_DOUBLE_EQ(tb["accuracy"], ev["accuracy"]);
   EXPECT_EQ(max_abs_diff(model->get_weights()[0], before[0]), 0.f);  // evaluation does not train
 
-  const double first = model->train_on_batch(x, y)["loss"];
+  const double first = model->train_on_batch(x, y).at("loss");
   EXPECT_NEAR(first, ev["loss"], 1e-5);  // the loss before the step
   double last = first;
-  for (int i = 0; i < 30; ++i) last = model->train_on_batch(x, y)["loss"];
+  for (int i = 0; i < 30; ++i) last = model->train_on_batch(x, y).at("loss");
   EXPECT_LT(last, 0.5 * first);
   EXPECT_GT(max_abs_diff(model->get_weights()[0], before[0]), 0.f);
+}
+
+// train_on_batch and test_on_batch return the model's own logs, overwritten
+// by the next call (that is what keeps the step free of heap allocation);
+// a copy keeps its values, and a new compile's metrics replace the old keys.
+TEST(Fit, BatchCallsReturnTheModelsLogsOverwrittenByTheNextCall) {
+  set_random_seed(5);
+  auto [x, y] = two_blobs(12);
+  Model model = classifier();
+  model->compile(std::make_shared<Adam>(0.05), "sparse_categorical_crossentropy", {"accuracy"});
+  const Logs& first = model->train_on_batch(x, y);
+  const Logs kept = first;  // a copy
+  const Logs& second = model->train_on_batch(x, y);
+  EXPECT_EQ(&first, &second);
+  EXPECT_NE(kept.at("loss"), second.at("loss"));  // a step was taken in between
+  EXPECT_EQ(first.at("loss"), second.at("loss"));  // the same object
+  ASSERT_EQ(second.size(), 2u);
+  EXPECT_EQ(second.count("accuracy"), 1u);
+
+  const Logs& tested = model->test_on_batch(x, y);
+  EXPECT_NE(&tested, &second);  // test logs do not overwrite the training logs
+  EXPECT_EQ(kept.size(), 2u);
+
+  model->compile(std::make_shared<SGD>(0.01), "sparse_categorical_crossentropy", {"sparse_categorical_accuracy"});
+  const Logs& recompiled = model->train_on_batch(x, y);
+  EXPECT_EQ(recompiled.size(), 2u);
+  EXPECT_EQ(recompiled.count("accuracy"), 0u);
+  EXPECT_EQ(recompiled.count("sparse_categorical_accuracy"), 1u);
+  model->compile(std::make_shared<SGD>(0.01), "sparse_categorical_crossentropy");
+  EXPECT_EQ(model->test_on_batch(x, y).size(), 1u);  // just "loss"
 }
 
 TEST(Fit, UsageErrorsRaiseKerasExceptions) {

@@ -3,22 +3,10 @@
 
 #include <minidl/minidl.h>
 
-using namespace minidl;
+#include "train_testing.h"
 
-namespace {
-Sequential mnist_cnn() {
-  return Sequential({
-      Conv2D(32, 3, {.activation = "relu", .input_shape = Shape{28, 28, 1}}),
-      Conv2D(64, 3, {.activation = "relu"}),
-      MaxPooling2D(2),
-      Dropout(0.25),
-      Flatten(),
-      Dense(128, {.activation = "relu"}),
-      Dropout(0.5),
-      Dense(10, {.activation = "softmax"}),
-  });
-}
-}  // namespace
+using namespace minidl;
+using minidl::testing::mnist_cnn;
 
 TEST(KerasSummary, MnistCnnHas1199882ParamsLikeKeras) {
   reset_layer_names();

@@ -6,8 +6,12 @@
 #include <sstream>
 #include <string>
 
+#include "layers/conv2d.h"
 #include "layers/dense.h"
+#include "layers/dropout.h"
 #include "layers/input_layer.h"
+#include "layers/pooling2d.h"
+#include "layers/reshaping.h"
 #include "train/model.h"
 
 namespace minidl::testing {
@@ -18,6 +22,21 @@ inline Model linear_model(int64_t in = 2, int64_t out = 1, double lr = 0.1, Dens
   Model m(x, Dense(out, std::move(o))(x));
   m->compile(std::make_shared<SGD>(lr), "mse");
   return m;
+}
+
+// The classic Keras mnist_cnn (keras/examples/mnist_cnn.py), as the main job
+// (examples/train_fashion_mnist.cpp) builds it; not compiled.
+inline Sequential mnist_cnn() {
+  return Sequential({
+      Conv2D(32, 3, {.activation = "relu", .input_shape = Shape{28, 28, 1}}),
+      Conv2D(64, 3, {.activation = "relu"}),
+      MaxPooling2D(2),
+      Dropout(0.25),
+      Flatten(),
+      Dense(128, {.activation = "relu"}),
+      Dropout(0.5),
+      Dense(10, {.activation = "softmax"}),
+  });
 }
 
 // n samples of [n, in] and [n, out] targets from fixed formulas (no randomness).
