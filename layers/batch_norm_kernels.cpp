@@ -1,6 +1,9 @@
 #include "layers/batch_norm_kernels.h"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <span>
 #include <vector>
 
 #include "core/errors.h"
@@ -26,32 +29,44 @@ void sweep(const BatchNormLayout& l, F&& f) {
     }
 }
 
-// The inputs recorded on the tape: x, then gamma and beta when present.
+// The inputs recorded on the tape: x, then gamma and beta when present (held
+// inline: a training step records one per BatchNormalization call).
 struct TapeInputs {
-  std::vector<Variable> vars;
+  std::array<Variable, 3> vars;
+  size_t count = 0;
   int gamma = -1, beta = -1;  // positions in vars, -1 when absent
+  std::span<const Variable> list() const { return {vars.data(), count}; }
 };
 
 TapeInputs tape_inputs(const Variable& x, const Variable& gamma, const Variable& beta) {
   TapeInputs t;
-  t.vars.push_back(x);
+  t.vars[t.count++] = x;
   if (gamma.defined()) {
-    t.gamma = static_cast<int>(t.vars.size());
-    t.vars.push_back(gamma);
+    t.gamma = static_cast<int>(t.count);
+    t.vars[t.count++] = gamma;
   }
   if (beta.defined()) {
-    t.beta = static_cast<int>(t.vars.size());
-    t.vars.push_back(beta);
+    t.beta = static_cast<int>(t.count);
+    t.vars[t.count++] = beta;
   }
   return t;
 }
 
-// A [P] copy of a P-element parameter, or `fill` everywhere when absent.
-std::vector<float> param_values(const Variable& v, int64_t P, float fill) {
-  if (!v.defined()) return std::vector<float>(static_cast<size_t>(P), fill);
+// A P-element parameter's values (shared, not copied), or `fill` everywhere when absent.
+Tensor param_values(const Variable& v, int64_t P, float fill) {
+  if (!v.defined()) return Tensor::full({P}, fill);
   MINIDL_CHECK(v.value().numel() == P, ValueError, "batch norm: parameter {} has {} elements, expected {}", v.name(),
                v.value().numel(), P);
-  return v.value().to_vector();
+  return v.value();
+}
+
+// Per-thread scratch for the per-feature double sums, reused from call to call
+// so that a steady-state training step allocates nothing for them. A kernel
+// takes it, uses it and is done with it before returning (they never nest).
+double* double_scratch(int64_t n) {
+  thread_local std::vector<double> scratch;
+  if (scratch.size() < static_cast<size_t>(n)) scratch.resize(static_cast<size_t>(n));
+  return scratch.data();
 }
 
 void check_layout(const Variable& x, const BatchNormLayout& l) {
@@ -60,10 +75,10 @@ void check_layout(const Variable& x, const BatchNormLayout& l) {
                l.P, l.B);
 }
 
-// Packs the per-feature parameter gradients into tensors of the parameters' shapes.
-Tensor param_grad(const std::vector<double>& g, const Shape& shape) {
+// Packs the P per-feature parameter gradients into a tensor of the parameter's shape.
+Tensor param_grad(const double* g, int64_t P, const Shape& shape) {
   Tensor t(shape);
-  for (size_t i = 0; i < g.size(); ++i) t[static_cast<int64_t>(i)] = static_cast<float>(g[i]);
+  for (int64_t i = 0; i < P; ++i) t[i] = static_cast<float>(g[i]);
   return t;
 }
 
@@ -77,10 +92,14 @@ Variable batch_norm_training(const Variable& x, const Variable& gamma, const Var
   const float* xs = x.value().data();
 
   // Two passes (mean, then squared deviations) keep the variance accurate when |mean| >> std.
-  std::vector<double> sum(P, 0.0), sq(P, 0.0);
+  double* sum = double_scratch(2 * P);
+  double* sq = sum + P;
+  std::fill_n(sum, 2 * P, 0.0);
   sweep(l, [&](int64_t i, int64_t p) { sum[p] += xs[i]; });
-  std::vector<float> mean(P), inv(P);
-  Tensor mean_t({P}), var_t({P});  // [P] each
+  // The [P] statistics are tensors (from the cache), shared with the backward closure.
+  Tensor mean_t({P}), var_t({P}), inv_t({P}), k_t({P});
+  float* mean = mean_t.data();
+  float* inv = inv_t.data();
   for (int64_t p = 0; p < P; ++p) mean[p] = static_cast<float>(n > 0 ? sum[p] / n : 0.0);
   sweep(l, [&](int64_t i, int64_t p) {
     const double d = double(xs[i]) - double(mean[p]);
@@ -89,39 +108,48 @@ Variable batch_norm_training(const Variable& x, const Variable& gamma, const Var
   for (int64_t p = 0; p < P; ++p) {
     const double var = n > 0 ? sq[p] / n : 0.0;
     inv[p] = static_cast<float>(1.0 / std::sqrt(var + double(epsilon)));
-    mean_t[p] = mean[p];
     var_t[p] = static_cast<float>(var);
   }
   if (moments) *moments = {mean_t, var_t};
 
-  const std::vector<float> g = param_values(gamma, P, 1.f), bt = param_values(beta, P, 0.f);
-  std::vector<float> k(P);  // gamma / sqrt(var + eps)
+  const Tensor g_t = param_values(gamma, P, 1.f), bt_t = param_values(beta, P, 0.f);
+  const float* g = g_t.data();
+  const float* bt = bt_t.data();
+  float* k = k_t.data();  // gamma / sqrt(var + eps)
   for (int64_t p = 0; p < P; ++p) k[p] = g[p] * inv[p];
   Tensor y(x.shape());
   float* ys = y.data();
   sweep(l, [&](int64_t i, int64_t p) { ys[i] = (xs[i] - mean[p]) * k[p] + bt[p]; });
 
-  TapeInputs t = tape_inputs(x, gamma, beta);
+  const TapeInputs t = tape_inputs(x, gamma, beta);
   const Tensor xv = x.value();
   const Shape gamma_shape = gamma.defined() ? gamma.shape() : Shape{};
   const Shape beta_shape = beta.defined() ? beta.shape() : Shape{};
   const int gi = t.gamma, bi = t.beta;
   return make_result(
-      y, std::move(t.vars), "BatchNormalization",
-      [xv, l, n, mean, inv, k, gi, bi, gamma_shape, beta_shape](const Tensor& dy, const std::vector<bool>& needs) {
+      y, t.list(), "BatchNormalization",
+      [xv, l, n, mean_t, inv_t, k_t, gi, bi, gamma_shape, beta_shape](const Tensor& dy,
+                                                                      const std::vector<bool>& needs) {
         const int64_t P = l.P;
         const float* xs = xv.data();
         const float* gs = dy.data();
-        std::vector<double> dbeta(P, 0.0), dgamma(P, 0.0);  // sum(dy), sum(dy * xhat)
+        const float* mean = mean_t.data();
+        const float* inv = inv_t.data();
+        const float* k = k_t.data();
+        double* dbeta = double_scratch(2 * P);  // sum(dy)
+        double* dgamma = dbeta + P;             // sum(dy * xhat)
+        std::fill_n(dbeta, 2 * P, 0.0);
         sweep(l, [&](int64_t i, int64_t p) {
           dbeta[p] += gs[i];
           dgamma[p] += double(gs[i]) * (double(xs[i]) - double(mean[p]));
         });
         for (int64_t p = 0; p < P; ++p) dgamma[p] *= inv[p];
-        std::vector<Tensor> grads(needs.size());
+        Grads grads(needs.size());
         if (needs[0]) {
           // dx = k * (dy - mean(dy) - xhat * mean(dy * xhat)), k = gamma / sqrt(var + eps).
-          std::vector<float> mb(P), mg(P);
+          Tensor mb_t({P}), mg_t({P});
+          float* mb = mb_t.data();
+          float* mg = mg_t.data();
           for (int64_t p = 0; p < P; ++p) {
             mb[p] = static_cast<float>(dbeta[p] / n);
             mg[p] = static_cast<float>(dgamma[p] / n);
@@ -134,8 +162,8 @@ Variable batch_norm_training(const Variable& x, const Variable& gamma, const Var
           });
           grads[0] = dx;
         }
-        if (gi >= 0 && needs[gi]) grads[gi] = param_grad(dgamma, gamma_shape);
-        if (bi >= 0 && needs[bi]) grads[bi] = param_grad(dbeta, beta_shape);
+        if (gi >= 0 && needs[gi]) grads[gi] = param_grad(dgamma, P, gamma_shape);
+        if (bi >= 0 && needs[bi]) grads[bi] = param_grad(dbeta, P, beta_shape);
         return grads;
       });
 }
@@ -147,7 +175,7 @@ Variable batch_norm_inference(const Variable& x, const Variable& gamma, const Va
   MINIDL_CHECK(mean.numel() == P && variance.numel() == P, ValueError,
                "batch norm: moving statistics have {} and {} elements, expected {}", mean.numel(), variance.numel(),
                P);
-  const std::vector<float> g = param_values(gamma, P, 1.f), bt = param_values(beta, P, 0.f);
+  const std::vector<float> g = param_values(gamma, P, 1.f).to_vector(), bt = param_values(beta, P, 0.f).to_vector();
   const std::vector<float> m = mean.to_vector();
   std::vector<float> rs(P), a(P), c(P);
   for (int64_t p = 0; p < P; ++p) {
@@ -160,12 +188,12 @@ Variable batch_norm_inference(const Variable& x, const Variable& gamma, const Va
   float* ys = y.data();
   sweep(l, [&](int64_t i, int64_t p) { ys[i] = xs[i] * a[p] + c[p]; });
 
-  TapeInputs t = tape_inputs(x, gamma, beta);
+  const TapeInputs t = tape_inputs(x, gamma, beta);
   const Tensor xv = x.value();
   const Shape gamma_shape = gamma.defined() ? gamma.shape() : Shape{};
   const Shape beta_shape = beta.defined() ? beta.shape() : Shape{};
   const int gi = t.gamma, bi = t.beta;
-  return make_result(y, std::move(t.vars), "BatchNormalization",
+  return make_result(y, t.list(), "BatchNormalization",
                      [xv, l, m, rs, a, gi, bi, gamma_shape, beta_shape](const Tensor& dy,
                                                                         const std::vector<bool>& needs) {
                        const int64_t P = l.P;
@@ -180,14 +208,16 @@ Variable batch_norm_inference(const Variable& x, const Variable& gamma, const Va
                        const bool want_g = gi >= 0 && needs[gi], want_b = bi >= 0 && needs[bi];
                        if (want_g || want_b) {
                          const float* xs = xv.data();
-                         std::vector<double> dbeta(P, 0.0), dgamma(P, 0.0);
+                         double* dbeta = double_scratch(2 * P);
+                         double* dgamma = dbeta + P;
+                         std::fill_n(dbeta, 2 * P, 0.0);
                          sweep(l, [&](int64_t i, int64_t p) {
                            dbeta[p] += gs[i];
                            dgamma[p] += double(gs[i]) * (double(xs[i]) - double(m[p]));
                          });
                          for (int64_t p = 0; p < P; ++p) dgamma[p] *= rs[p];
-                         if (want_g) grads[gi] = param_grad(dgamma, gamma_shape);
-                         if (want_b) grads[bi] = param_grad(dbeta, beta_shape);
+                         if (want_g) grads[gi] = param_grad(dgamma, P, gamma_shape);
+                         if (want_b) grads[bi] = param_grad(dbeta, P, beta_shape);
                        }
                        return grads;
                      });

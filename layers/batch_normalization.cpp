@@ -116,29 +116,38 @@ void BatchNormalizationImpl::build(const std::vector<Shape>& input_shapes) {
 VariableList BatchNormalizationImpl::call(const std::vector<Variable>& inputs, const CallArgs& args) {
   const Variable& x = single_input(inputs);
   const Shape& s = x.shape();
-  const std::vector<int> axes = resolve_axes(s);
-  std::vector<int> sorted = axes;
-  std::sort(sorted.begin(), sorted.end());
   const int rank = static_cast<int>(s.size());
+  // The layer is built by now, so its axes are axes_. A shape of the built
+  // rank and feature count needs no further check (and no list of axes);
+  // anything else goes through resolve_axes for its error message.
+  bool matches = rank == built_rank_;
+  int64_t features = 1;
+  for (int a : axes_) features *= matches ? s[a] : 1;
+  if (!matches || features != moving_mean_.value().numel()) resolve_axes(s);
+  const std::vector<int>& axes = axes_;
 
   // Bring the normalized axes together (a no-op for one axis) and read x as [A, P, B].
-  bool contiguous = true;
-  for (size_t i = 1; i < sorted.size(); ++i) contiguous = contiguous && sorted[i] == sorted[i - 1] + 1;
+  // The axes are distinct, so they are contiguous when they span exactly their count.
+  const auto [lo_axis, hi_axis] = std::minmax_element(axes.begin(), axes.end());
+  int lo = *lo_axis, hi = *hi_axis;
+  const bool contiguous = hi - lo + 1 == static_cast<int>(axes.size());
   std::vector<int> perm;
   Variable xin = x;
   if (!contiguous) {
+    std::vector<int> sorted = axes;
+    std::sort(sorted.begin(), sorted.end());
     for (int d = 0; d < rank; ++d)
       if (!std::binary_search(sorted.begin(), sorted.end(), d)) perm.push_back(d);
     perm.insert(perm.end(), sorted.begin(), sorted.end());
     xin = autograd::permute(x, perm);  // [others..., axes...]
-    sorted.assign({rank - static_cast<int>(axes.size())});
-    for (int i = 1; i < static_cast<int>(axes.size()); ++i) sorted.push_back(sorted[0] + i);
+    lo = rank - static_cast<int>(axes.size());
+    hi = rank - 1;
   }
   detail::BatchNormLayout layout;
   const Shape& xs = xin.shape();
   for (int d = 0; d < rank; ++d) {
-    if (d < sorted.front()) layout.A *= xs[d];
-    else if (d <= sorted.back()) layout.P *= xs[d];
+    if (d < lo) layout.A *= xs[d];
+    else if (d <= hi) layout.P *= xs[d];
     else layout.B *= xs[d];
   }
 
@@ -159,16 +168,9 @@ VariableList BatchNormalizationImpl::call(const std::vector<Variable>& inputs, c
         const float bessel = static_cast<float>(n) / static_cast<float>(std::max<int64_t>(n - 1, 1));
         for (float& v : var.span()) v *= bessel;
       }
-      const float decay = static_cast<float>(1.0 - momentum_);
-      add_update(
-          [mm = moving_mean_, mv = moving_variance_, mean = m.mean, var, decay]() mutable {
-            // tf.keras _assign_moving_average: var -= (var - value) * (1 - momentum), in float32.
-            for (auto [w, stat] : {std::pair{&mm, &mean}, std::pair{&mv, &var}}) {
-              float* d = w->mutable_value().data();
-              for (int64_t i = 0; i < stat->numel(); ++i) d[i] -= (d[i] - (*stat)[i]) * decay;
-            }
-          },
-          &x);
+      if (!has_pending_updates()) pending_.clear();  // the earlier ones have run
+      pending_.push_back({m.mean, var});
+      add_update([this, i = pending_.size() - 1] { apply_moving_average(i); }, &x);
     }
   } else {
     y = detail::batch_norm_inference(xin, gamma_, beta_, moving_mean_.value(), moving_variance_.value(), layout,
@@ -176,6 +178,17 @@ VariableList BatchNormalizationImpl::call(const std::vector<Variable>& inputs, c
   }
   if (!contiguous) y = autograd::permute(y, ops::inverse_permutation(perm));
   return {y};
+}
+
+void BatchNormalizationImpl::apply_moving_average(size_t i) {
+  if (i >= pending_.size()) return;  // a stale copy of an update (see updates()) that already ran
+  // tf.keras _assign_moving_average: var -= (var - value) * (1 - momentum), in float32.
+  const float decay = static_cast<float>(1.0 - momentum_);
+  for (auto [w, stat] : {std::pair{&moving_mean_, &pending_[i].mean}, std::pair{&moving_variance_, &pending_[i].variance}}) {
+    float* d = w->mutable_value().data();
+    const float* v = stat->data();
+    for (int64_t k = 0; k < stat->numel(); ++k) d[k] -= (d[k] - v[k]) * decay;
+  }
 }
 
 json BatchNormalizationImpl::get_config() const {

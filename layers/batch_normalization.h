@@ -104,7 +104,16 @@ class BatchNormalizationImpl : public Layer {
  private:
   // The normalized axes for `shape`, checked as compute_output_shape describes.
   std::vector<int> resolve_axes(const Shape& shape) const;
+  // Moves the moving statistics toward the batch statistics of pending_[i].
+  void apply_moving_average(size_t i);
 
+  // Batch statistics of the training calls whose updates have not run yet;
+  // the update each call registers holds only its index here, which keeps
+  // that std::function free of heap allocation.
+  struct PendingStatistics {
+    Tensor mean, variance;
+  };
+  std::vector<PendingStatistics> pending_;
   BatchNormAxis axis_given_;
   std::vector<int> axes_;  // normalized, in the given order; set by build
   int built_rank_ = -1;

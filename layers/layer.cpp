@@ -649,9 +649,14 @@ std::vector<std::function<void()>> Layer::get_updates_for(const Variable* inputs
 }
 
 void Layer::run_updates() {
-  auto pending = std::move(updates_);
-  updates_.clear();
+  // Swapped out first, so an update that adds updates does not disturb the
+  // loop; both lists keep their buffers from step to step.
+  std::vector<UpdateEntry> pending;
+  pending.swap(running_updates_);
+  pending.swap(updates_);  // updates_ takes the (empty) spare buffer
   for (auto& u : pending) u.apply();
+  pending.clear();
+  running_updates_.swap(pending);
   for (const auto& sub : sublayer_list()) sub->run_updates();
 }
 

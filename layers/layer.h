@@ -217,6 +217,8 @@ class Layer : public std::enable_shared_from_this<Layer> {
   std::vector<Variable> get_losses_for(const Variable* inputs) const;
 
   void add_update(std::function<void()> update, const Variable* inputs = nullptr);
+  // True when this layer (not its sublayers) has updates waiting for run_updates.
+  bool has_pending_updates() const { return !updates_.empty(); }
   std::vector<std::function<void()>> updates() const;
   std::vector<std::function<void()>> get_updates_for(const Variable* inputs) const;
   // Runs and clears the pending updates of this layer and its sublayers.
@@ -316,6 +318,7 @@ class Layer : public std::enable_shared_from_this<Layer> {
   std::vector<LossEntry> losses_;        // add_loss terms
   std::vector<LossEntry> eager_losses_;  // activity losses of the latest top-level call
   std::vector<UpdateEntry> updates_;
+  std::vector<UpdateEntry> running_updates_;  // run_updates's list, kept for its buffer
   bool called_eagerly_ = false;
 };
 

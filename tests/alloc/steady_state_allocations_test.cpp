@@ -115,6 +115,7 @@ TEST(SteadyStateAllocations, FunctionalResidualModelStepAllocatesNothing) {
   set_random_seed(6);
   KerasTensor in = Input({12, 12, 3});
   KerasTensor h = Conv2D(16, 3, {.padding = "same", .kernel_regularizer = L2(1e-4)})(in);
+  h = BatchNormalization()(h);
   h = ReLU()(h);
   KerasTensor skip = Conv2D(16, 1)(in);
   h = Add()({h, skip});

@@ -283,6 +283,32 @@ TEST(BatchNormalization, FreezingAfterBuildAlsoStopsTraining) {
   EXPECT_TRUE(bn->updates().empty());
 }
 
+// A layer called twice in training mode before its updates run (a shared
+// layer) gets both moving-average steps, in call order; running the updates
+// again does nothing, and the next training call starts a fresh list.
+TEST(BatchNormalization, TwoTrainingCallsBeforeTheUpdatesRunApplyBothInOrder) {
+  auto bn = BatchNormalization({.momentum = 0.5});
+  const Tensor a = Tensor::from_data({2, 1}, {0, 2});  // mean 1, biased variance 1
+  const Tensor b = Tensor::from_data({2, 1}, {4, 8});  // mean 6, biased variance 4
+  bn(Variable(a), training_args());
+  bn(Variable(b), training_args());
+  EXPECT_EQ(bn->updates().size(), 2u);
+  bn->run_updates();
+  auto w = bn->get_weights();  // gamma, beta, moving_mean, moving_variance
+  // mean: 0 -> 0 - (0 - 1) / 2 = 0.5 -> 0.5 - (0.5 - 6) / 2 = 3.25;
+  // variance (rank 2: not fused, biased): 1 -> 1 -> 1 - (1 - 4) / 2 = 2.5.
+  EXPECT_FLOAT_EQ(w[2][0], 3.25f);
+  EXPECT_FLOAT_EQ(w[3][0], 2.5f);
+  EXPECT_TRUE(bn->updates().empty());
+  bn->run_updates();
+  EXPECT_FLOAT_EQ(bn->get_weights()[2][0], 3.25f);
+  bn(Variable(a), training_args());
+  bn->run_updates();
+  w = bn->get_weights();
+  EXPECT_FLOAT_EQ(w[2][0], 2.125f);  // 3.25 - (3.25 - 1) / 2
+  EXPECT_FLOAT_EQ(w[3][0], 1.75f);   // 2.5 - (2.5 - 1) / 2
+}
+
 TEST(BatchNormalization, FusedCaseClampsTinyEpsilonLikeTensorFlow) {
   // moving_variance 0, gamma 1, beta 0, mean 0: y = x / sqrt(eps_used).
   auto fused = BatchNormalization({.epsilon = 1e-7, .moving_variance_initializer = "zeros"});
