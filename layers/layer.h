@@ -23,8 +23,11 @@
 //   conv->get_output_shape_at(0);               // (None, 28, 28, 32)
 //   Variable z = conv(Variable(images));        // concrete: computes
 //
-// Multi-input layers take and return vectors; single-input layers see a vector
-// of one (single_input() unwraps it with a clear error).
+// Multi-input layers take and return lists; single-input layers see a list of
+// one (single_input() unwraps it with a clear error). call() takes the
+// caller's std::vector and returns a VariableList (autograd/variable.h), a
+// vector whose buffer comes from the small-object pool, so that the every-step
+// path allocates nothing; a layer writes `return {y};` either way.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -262,7 +265,7 @@ class Layer : public std::enable_shared_from_this<Layer> {
  protected:
   // Creates the weights. Default: nothing. Called once by maybe_build.
   virtual void build(const std::vector<Shape>& input_shapes);
-  // The computation, on concrete variables.
+  // The computation, on concrete variables: one result per output.
   virtual VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) = 0;
   // Concrete masks of the outputs; an empty list means "no output mask" (and
   // costs no allocation). Default: pass the input masks through when

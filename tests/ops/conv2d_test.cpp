@@ -384,21 +384,14 @@ TEST(Conv2D, FusedReluMatchesReferenceWithRelu) {
       std::vector<float> y(dy.size(), kNaN), dx(x.size(), kNaN), dk(k.size(), kNaN), db(c.OC, kNaN);
       ops::conv2d_forward(x.data(), k.data(), b.data(), g, c.G, c.OC, y.data(), ws, /*relu=*/true);
       const Naive naive{g, c.G, c.OC};
-      std::vector<double> want = naive.forward(x, k, b.data());
-      std::vector<float> masked(dy.size());
-      int positive = 0;
-      for (size_t i = 0; i < want.size(); ++i) {
-        masked[i] = want[i] > 0 ? dy[i] : 0.f;
-        positive += want[i] > 0;
-        want[i] = std::max(want[i], 0.0);
-      }
-      ASSERT_GT(positive, 0);
-      ASSERT_LT(positive, static_cast<int>(want.size()));  // the mask matters
-      ASSERT_TRUE(close(y, want, 1e-5)) << c.str();
+      const ReluReference want = with_relu(naive.forward(x, k, b.data()), dy);
+      ASSERT_GT(want.positive, 0);
+      ASSERT_LT(want.positive, static_cast<int>(want.y.size()));  // the mask matters
+      ASSERT_TRUE(close(y, want.y, 1e-5)) << c.str();
       ops::conv2d_backward(x.data(), k.data(), dy.data(), g, c.G, c.OC, dx.data(), dk.data(), db.data(), ws,
                            y.data());
       std::vector<double> wdx, wdk, wdb;
-      naive.backward(x, k, masked, wdx, wdk, wdb);
+      naive.backward(x, k, want.masked_dy, wdx, wdk, wdb);
       ASSERT_TRUE(close(dx, wdx, 1e-5)) << "dx " << c.str();
       ASSERT_TRUE(close(dk, wdk, 1e-5)) << "dkernel " << c.str();
       ASSERT_TRUE(close(db, wdb, 1e-5)) << "dbias " << c.str();

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -103,6 +104,25 @@ inline ::testing::AssertionResult close_to_scale(const std::vector<float>& got, 
       return ::testing::AssertionFailure() << "at " << i << ": " << got[i] << " vs " << want[i] << " (scale " << scale
                                            << ")";
   return ::testing::AssertionSuccess();
+}
+
+// The reference output with a relu after it, and the output gradient a fused
+// relu lets through (dy where the output was positive, else 0). `positive`
+// counts the cells kept, so a test can check that the mask matters.
+struct ReluReference {
+  std::vector<double> y;
+  std::vector<float> masked_dy;
+  int positive = 0;
+};
+
+inline ReluReference with_relu(std::vector<double> y, const std::vector<float>& dy) {
+  ReluReference r{std::move(y), std::vector<float>(dy.size()), 0};
+  for (size_t i = 0; i < r.y.size(); ++i) {
+    r.masked_dy[i] = r.y[i] > 0 ? dy[i] : 0.f;
+    r.positive += r.y[i] > 0;
+    r.y[i] = std::max(r.y[i], 0.0);
+  }
+  return r;
 }
 
 }  // namespace minidl::testing

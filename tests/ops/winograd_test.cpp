@@ -134,19 +134,12 @@ TEST(Winograd, FusedReluMatchesReferenceWithRelu) {
     const auto dy = random_floats(g.N * g.OH * g.OW * c.OC, rng);
     const Outputs r = run(c, x, k, b, dy, /*relu=*/true, ops::ConvAlgorithm::kWinograd);
     const Naive naive{g, c.G, c.OC};
-    std::vector<double> want = naive.forward(x, k, b.data());
-    std::vector<float> masked(dy.size());
-    int positive = 0;
-    for (size_t i = 0; i < want.size(); ++i) {
-      masked[i] = want[i] > 0 ? dy[i] : 0.f;
-      positive += want[i] > 0;
-      want[i] = std::max(want[i], 0.0);
-    }
-    ASSERT_GT(positive, 0);
-    ASSERT_LT(positive, static_cast<int>(want.size()));  // the mask matters
-    ASSERT_TRUE(close_to_scale(r.y, want, 1e-5)) << c.str();
+    const ReluReference want = with_relu(naive.forward(x, k, b.data()), dy);
+    ASSERT_GT(want.positive, 0);
+    ASSERT_LT(want.positive, static_cast<int>(want.y.size()));  // the mask matters
+    ASSERT_TRUE(close_to_scale(r.y, want.y, 1e-5)) << c.str();
     std::vector<double> wdx, wdk, wdb;
-    naive.backward(x, k, masked, wdx, wdk, wdb);
+    naive.backward(x, k, want.masked_dy, wdx, wdk, wdb);
     ASSERT_TRUE(close_to_scale(r.dx, wdx, 1e-5)) << "dx " << c.str();
     ASSERT_TRUE(close_to_scale(r.dk, wdk, 1e-5)) << "dkernel " << c.str();
   }
