@@ -60,14 +60,47 @@ Tensor param_values(const Variable& v, int64_t P, float fill) {
   return v.value();
 }
 
-// Per-thread scratch for the per-feature double sums, reused from call to call
-// so that a steady-state training step allocates nothing for them. A kernel
-// takes it, uses it and is done with it before returning (they never nest).
-double* double_scratch(int64_t n) {
-  thread_local std::vector<double> scratch;
-  if (scratch.size() < static_cast<size_t>(n)) scratch.resize(static_cast<size_t>(n));
-  return scratch.data();
-}
+// Scratch for the per-feature double sums: a per-thread buffer reused from
+// call to call, so that a steady-state training step allocates nothing for
+// them. Held for the lease's lifetime; a nested lease on the same thread
+// (nothing does that today) gets a buffer of its own instead of the shared one.
+class DoubleScratch {
+ public:
+  explicit DoubleScratch(int64_t n) {
+    Shared& s = shared();
+    const auto size = static_cast<size_t>(n);
+    if (s.busy) {
+      own_.assign(size, 0.0);
+      data_ = own_.data();
+      return;
+    }
+    s.busy = true;
+    held_ = true;
+    if (s.buffer.size() < size) s.buffer.resize(size);
+    std::fill_n(s.buffer.begin(), size, 0.0);
+    data_ = s.buffer.data();
+  }
+  ~DoubleScratch() {
+    if (held_) shared().busy = false;
+  }
+  DoubleScratch(const DoubleScratch&) = delete;
+  DoubleScratch& operator=(const DoubleScratch&) = delete;
+  // n doubles, all zero at the start of the lease.
+  double* data() const { return data_; }
+
+ private:
+  struct Shared {
+    std::vector<double> buffer;
+    bool busy = false;
+  };
+  static Shared& shared() {
+    thread_local Shared s;
+    return s;
+  }
+  std::vector<double> own_;
+  double* data_ = nullptr;
+  bool held_ = false;
+};
 
 void check_layout(const Variable& x, const BatchNormLayout& l) {
   MINIDL_CHECK(x.value().numel() == l.A * l.P * l.B, ValueError,
@@ -92,9 +125,9 @@ Variable batch_norm_training(const Variable& x, const Variable& gamma, const Var
   const float* xs = x.value().data();
 
   // Two passes (mean, then squared deviations) keep the variance accurate when |mean| >> std.
-  double* sum = double_scratch(2 * P);
+  const DoubleScratch scratch(2 * P);
+  double* sum = scratch.data();
   double* sq = sum + P;
-  std::fill_n(sum, 2 * P, 0.0);
   sweep(l, [&](int64_t i, int64_t p) { sum[p] += xs[i]; });
   // The [P] statistics are tensors (from the cache), shared with the backward closure.
   Tensor mean_t({P}), var_t({P}), inv_t({P}), k_t({P});
@@ -136,9 +169,9 @@ Variable batch_norm_training(const Variable& x, const Variable& gamma, const Var
         const float* mean = mean_t.data();
         const float* inv = inv_t.data();
         const float* k = k_t.data();
-        double* dbeta = double_scratch(2 * P);  // sum(dy)
-        double* dgamma = dbeta + P;             // sum(dy * xhat)
-        std::fill_n(dbeta, 2 * P, 0.0);
+        const DoubleScratch scratch(2 * P);
+        double* dbeta = scratch.data();  // sum(dy)
+        double* dgamma = dbeta + P;      // sum(dy * xhat)
         sweep(l, [&](int64_t i, int64_t p) {
           dbeta[p] += gs[i];
           dgamma[p] += double(gs[i]) * (double(xs[i]) - double(mean[p]));
@@ -208,9 +241,9 @@ Variable batch_norm_inference(const Variable& x, const Variable& gamma, const Va
                        const bool want_g = gi >= 0 && needs[gi], want_b = bi >= 0 && needs[bi];
                        if (want_g || want_b) {
                          const float* xs = xv.data();
-                         double* dbeta = double_scratch(2 * P);
+                         const DoubleScratch scratch(2 * P);
+                         double* dbeta = scratch.data();
                          double* dgamma = dbeta + P;
-                         std::fill_n(dbeta, 2 * P, 0.0);
                          sweep(l, [&](int64_t i, int64_t p) {
                            dbeta[p] += gs[i];
                            dgamma[p] += double(gs[i]) * (double(xs[i]) - double(m[p]));

@@ -169,8 +169,9 @@ VariableList BatchNormalizationImpl::call(const std::vector<Variable>& inputs, c
         for (float& v : var.span()) v *= bessel;
       }
       if (!has_pending_updates()) pending_.clear();  // the earlier ones have run
-      pending_.push_back({m.mean, var});
-      add_update([this, i = pending_.size() - 1] { apply_moving_average(i); }, &x);
+      const uint64_t id = next_update_id_++;
+      pending_.push_back({id, m.mean, var, false});
+      add_update([this, id] { apply_moving_average(id); }, &x);
     }
   } else {
     y = detail::batch_norm_inference(xin, gamma_, beta_, moving_mean_.value(), moving_variance_.value(), layout,
@@ -180,11 +181,13 @@ VariableList BatchNormalizationImpl::call(const std::vector<Variable>& inputs, c
   return {y};
 }
 
-void BatchNormalizationImpl::apply_moving_average(size_t i) {
-  if (i >= pending_.size()) return;  // a stale copy of an update (see updates()) that already ran
+void BatchNormalizationImpl::apply_moving_average(uint64_t id) {
+  auto it = std::find_if(pending_.begin(), pending_.end(), [id](const PendingStatistics& p) { return p.id == id; });
+  if (it == pending_.end() || it->applied) return;  // a stale copy of an update (see updates()) that already ran
+  it->applied = true;
   // tf.keras _assign_moving_average: var -= (var - value) * (1 - momentum), in float32.
   const float decay = static_cast<float>(1.0 - momentum_);
-  for (auto [w, stat] : {std::pair{&moving_mean_, &pending_[i].mean}, std::pair{&moving_variance_, &pending_[i].variance}}) {
+  for (auto [w, stat] : {std::pair{&moving_mean_, &it->mean}, std::pair{&moving_variance_, &it->variance}}) {
     float* d = w->mutable_value().data();
     const float* v = stat->data();
     for (int64_t k = 0; k < stat->numel(); ++k) d[k] -= (d[k] - v[k]) * decay;

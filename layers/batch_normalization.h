@@ -104,16 +104,22 @@ class BatchNormalizationImpl : public Layer {
  private:
   // The normalized axes for `shape`, checked as compute_output_shape describes.
   std::vector<int> resolve_axes(const Shape& shape) const;
-  // Moves the moving statistics toward the batch statistics of pending_[i].
-  void apply_moving_average(size_t i);
+  // Moves the moving statistics toward the batch statistics registered as
+  // update `id`, once; an unknown or already applied id (a stale copy of the
+  // update from updates()) does nothing.
+  void apply_moving_average(uint64_t id);
 
-  // Batch statistics of the training calls whose updates have not run yet;
-  // the update each call registers holds only its index here, which keeps
-  // that std::function free of heap allocation.
+  // Batch statistics of the training calls whose updates have not run yet.
+  // The update each call registers holds only `this` and the entry's id, a
+  // capture std::function keeps inline, so registering it allocates nothing.
+  // (Like every layer's updates, it must run while the layer is alive.)
   struct PendingStatistics {
+    uint64_t id = 0;
     Tensor mean, variance;
+    bool applied = false;
   };
   std::vector<PendingStatistics> pending_;
+  uint64_t next_update_id_ = 1;
   BatchNormAxis axis_given_;
   std::vector<int> axes_;  // normalized, in the given order; set by build
   int built_rank_ = -1;

@@ -222,6 +222,8 @@ class Layer : public std::enable_shared_from_this<Layer> {
   void add_update(std::function<void()> update, const Variable* inputs = nullptr);
   // True when this layer (not its sublayers) has updates waiting for run_updates.
   bool has_pending_updates() const { return !updates_.empty(); }
+  // Copies of the pending update functions. They refer to the layer's own
+  // state (BatchNormalization's holds `this`): run them while the layer lives.
   std::vector<std::function<void()>> updates() const;
   std::vector<std::function<void()>> get_updates_for(const Variable* inputs) const;
   // Runs and clears the pending updates of this layer and its sublayers.

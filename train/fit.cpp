@@ -136,13 +136,19 @@ struct FitLoop {
 
   // {"loss", metrics...} of one train_on_batch or test_on_batch into `logs`,
   // which the model keeps: once its keys are there, this allocates nothing.
+  // If a metric throws, the logs are left empty rather than half this batch's.
   void fill_batch_logs(double loss, Logs& logs) {
-    logs["loss"] = loss;
-    add_metric_logs("", logs);
-    if (logs.size() != 1 + m.metrics().size()) {  // keys of an earlier compile's metrics
-      logs.clear();
+    try {
       logs["loss"] = loss;
       add_metric_logs("", logs);
+      if (logs.size() != 1 + m.metrics().size()) {  // keys of an earlier compile's metrics
+        logs.clear();
+        logs["loss"] = loss;
+        add_metric_logs("", logs);
+      }
+    } catch (...) {
+      logs.clear();
+      throw;
     }
   }
 

@@ -309,6 +309,27 @@ TEST(BatchNormalization, TwoTrainingCallsBeforeTheUpdatesRunApplyBothInOrder) {
   EXPECT_FLOAT_EQ(w[3][0], 1.75f);   // 2.5 - (2.5 - 1) / 2
 }
 
+// Copies of the update functions (updates()) apply their own batch's
+// statistics once: run again after run_updates, or after a later training
+// call has registered new statistics, they do nothing.
+TEST(BatchNormalization, CopiedUpdatesApplyOnceAndNeverAnotherBatchsStatistics) {
+  auto bn = BatchNormalization({.momentum = 0.5});
+  const Tensor a = Tensor::from_data({2, 1}, {0, 2});  // mean 1
+  const Tensor b = Tensor::from_data({2, 1}, {4, 8});  // mean 6
+  bn(Variable(a), training_args());
+  const auto copies = bn->updates();
+  ASSERT_EQ(copies.size(), 1u);
+  copies[0]();  // run by hand: 0 -> 0.5
+  EXPECT_FLOAT_EQ(bn->get_weights()[2][0], 0.5f);
+  bn->run_updates();  // the same update: already applied
+  EXPECT_FLOAT_EQ(bn->get_weights()[2][0], 0.5f);
+  bn(Variable(b), training_args());
+  copies[0]();  // stale: must not apply b's statistics
+  EXPECT_FLOAT_EQ(bn->get_weights()[2][0], 0.5f);
+  bn->run_updates();  // b's own update: 0.5 -> 3.25
+  EXPECT_FLOAT_EQ(bn->get_weights()[2][0], 3.25f);
+}
+
 TEST(BatchNormalization, FusedCaseClampsTinyEpsilonLikeTensorFlow) {
   // moving_variance 0, gamma 1, beta 0, mean 0: y = x / sqrt(eps_used).
   auto fused = BatchNormalization({.epsilon = 1e-7, .moving_variance_initializer = "zeros"});

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "autograd/functions.h"
 #include "core_layers_testing.h"
 #include "layers/input_layer.h"
 
@@ -164,6 +165,23 @@ TEST(Merge, SubtractNeedsExactlyTwoInputs) {
         Subtract({.name = "sub"})({Input({2}), Input({2}), Input({2})});
       },
       {"sub", "exactly 2 inputs"}));
+  // Concrete inputs of one shape take call()'s short path, which must still count them.
+  EXPECT_TRUE(ThrowsWith<ValueError>([] { Subtract({.name = "sub2"})(three_inputs({2, 3})); },
+                                     {"sub2", "exactly 2 inputs"}));
+}
+
+// More inputs than the fused sum keeps on the stack (8): the same sums, and
+// every input receives the gradient (scaled by 1/n for Average).
+TEST(Merge, AddAndAverageOfManyInputs) {
+  std::vector<Variable> xs;
+  for (int i = 0; i < 11; ++i) xs.emplace_back(random_tensor({2, 5}, 20 + i), true);
+  EXPECT_TRUE(testing::AllClose(Add()(xs)[0].value(), naive_fold(xs, sum_of)));
+  const Variable avg = Average()(xs)[0];
+  EXPECT_TRUE(testing::AllClose(avg.value(), naive_fold(xs, [](const std::vector<double>& v) {
+                                  return sum_of(v) / static_cast<double>(v.size());
+                                })));
+  autograd::sum(avg).backward();
+  for (const auto& x : xs) EXPECT_TRUE(testing::AllClose(x.grad(), Tensor::full({2, 5}, 1.f / 11)));
 }
 
 // --- Concatenate -------------------------------------------------------------------
