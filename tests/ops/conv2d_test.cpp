@@ -160,39 +160,15 @@ TEST(Conv2D, BackwardComputesEachGradientAlone) {
   EXPECT_EQ(db1, db);
 }
 
-// Conv is linear in x, kernel and bias, so central differences of
-// L = sum(y * r) are exact up to float rounding; a large step keeps that small.
+// Finite differences (see check_gradients_by_finite_differences) on the
+// workspace's default path.
 TEST(Conv2D, GradientsMatchFiniteDifferences) {
   const Config cases[] = {{2, 5, 4, 2, 3, 2, 2, 1, 1, 1, 1, 3, true, true, 0},
                           {1, 6, 6, 4, 2, 3, 1, 1, 2, 1, 2, 2, false, true, 40}};
   std::mt19937 rng(4);
   for (const Config& c : cases) {
-    const auto g = c.geometry();
-    auto x = random_floats(g.N * g.H * g.W * g.C, rng), k = random_floats(g.KH * g.KW * (g.C / c.G) * c.OC, rng),
-         b = random_floats(c.OC, rng);
-    const auto r = random_floats(g.N * g.OH * g.OW * c.OC, rng);
     auto ws = workspace_for(c);
-    auto loss = [&] {
-      std::vector<float> y(r.size());
-      ops::conv2d_forward(x.data(), k.data(), b.data(), g, c.G, c.OC, y.data(), ws);
-      double s = 0;
-      for (size_t i = 0; i < y.size(); ++i) s += double(y[i]) * r[i];
-      return s;
-    };
-    std::vector<float> dx(x.size()), dk(k.size()), db(b.size());
-    ops::conv2d_backward(x.data(), k.data(), r.data(), g, c.G, c.OC, dx.data(), dk.data(), db.data(), ws);
-    const float eps = 0.25f;
-    for (auto [param, grad, name] : {std::tuple{&x, &dx, "x"}, {&k, &dk, "kernel"}, {&b, &db, "bias"}}) {
-      for (size_t i = 0; i < param->size(); ++i) {
-        const float keep = (*param)[i];
-        (*param)[i] = keep + eps;
-        const double up = loss();
-        (*param)[i] = keep - eps;
-        const double down = loss();
-        (*param)[i] = keep;
-        ASSERT_NEAR((up - down) / (2 * eps), (*grad)[i], 1e-3) << name << "[" << i << "] " << c.str();
-      }
-    }
+    check_gradients_by_finite_differences(c, ws, rng, 1e-3);
   }
 }
 

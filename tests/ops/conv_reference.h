@@ -11,6 +11,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "ops/conv2d.h"
@@ -104,6 +105,38 @@ inline ::testing::AssertionResult close_to_scale(const std::vector<float>& got, 
       return ::testing::AssertionFailure() << "at " << i << ": " << got[i] << " vs " << want[i] << " (scale " << scale
                                            << ")";
   return ::testing::AssertionSuccess();
+}
+
+// Conv is linear in x, kernel and bias, so central differences of
+// L = sum(y * r) are exact up to float rounding (a large step keeps that
+// small): checks every gradient conv2d_backward gives with workspace `ws`
+// against them, to `tol`, for case `c` with random values from `rng`.
+inline void check_gradients_by_finite_differences(const Config& c, ops::Conv2DWorkspace& ws, std::mt19937& rng,
+                                                  double tol) {
+  const auto g = c.geometry();
+  auto x = random_floats(g.N * g.H * g.W * g.C, rng), k = random_floats(g.KH * g.KW * (g.C / c.G) * c.OC, rng),
+       b = random_floats(c.OC, rng);
+  const auto r = random_floats(g.N * g.OH * g.OW * c.OC, rng);
+  auto loss = [&] {
+    std::vector<float> y(r.size());
+    ops::conv2d_forward(x.data(), k.data(), b.data(), g, c.G, c.OC, y.data(), ws);
+    double s = 0;
+    for (size_t i = 0; i < y.size(); ++i) s += double(y[i]) * r[i];
+    return s;
+  };
+  std::vector<float> dx(x.size()), dk(k.size()), db(b.size());
+  ops::conv2d_backward(x.data(), k.data(), r.data(), g, c.G, c.OC, dx.data(), dk.data(), db.data(), ws);
+  const float eps = 0.25f;
+  for (auto [param, grad, name] : {std::tuple{&x, &dx, "x"}, {&k, &dk, "kernel"}, {&b, &db, "bias"}})
+    for (size_t i = 0; i < param->size(); ++i) {
+      const float keep = (*param)[i];
+      (*param)[i] = keep + eps;
+      const double up = loss();
+      (*param)[i] = keep - eps;
+      const double down = loss();
+      (*param)[i] = keep;
+      ASSERT_NEAR((up - down) / (2 * eps), (*grad)[i], tol) << name << "[" << i << "] " << c.str();
+    }
 }
 
 // The reference output with a relu after it, and the output gradient a fused

@@ -197,31 +197,8 @@ TEST(Winograd, GradientsMatchFiniteDifferences) {
   const Config cases[] = {{1, 6, 5, 8, 3, 3, 1, 1, 1, 1, 1, 8, true, true, 0},
                           {1, 7, 7, 16, 3, 3, 1, 1, 2, 1, 2, 16, false, true, 0}};
   for (const Config& c : cases) {
-    const auto g = c.geometry();
-    auto x = random_floats(g.N * g.H * g.W * g.C, rng), k = random_floats(9 * (g.C / c.G) * c.OC, rng),
-         b = random_floats(c.OC, rng);
-    const auto r = random_floats(g.N * g.OH * g.OW * c.OC, rng);
     ops::Conv2DWorkspace ws;
     ws.set_algorithm(ops::ConvAlgorithm::kWinograd);
-    auto loss = [&] {
-      std::vector<float> y(r.size());
-      ops::conv2d_forward(x.data(), k.data(), b.data(), g, c.G, c.OC, y.data(), ws);
-      double s = 0;
-      for (size_t i = 0; i < y.size(); ++i) s += double(y[i]) * r[i];
-      return s;
-    };
-    std::vector<float> dx(x.size()), dk(k.size()), db(b.size());
-    ops::conv2d_backward(x.data(), k.data(), r.data(), g, c.G, c.OC, dx.data(), dk.data(), db.data(), ws);
-    const float eps = 0.25f;
-    for (auto [param, grad, name] : {std::tuple{&x, &dx, "x"}, {&k, &dk, "kernel"}, {&b, &db, "bias"}})
-      for (size_t i = 0; i < param->size(); ++i) {
-        const float keep = (*param)[i];
-        (*param)[i] = keep + eps;
-        const double up = loss();
-        (*param)[i] = keep - eps;
-        const double down = loss();
-        (*param)[i] = keep;
-        ASSERT_NEAR((up - down) / (2 * eps), (*grad)[i], 2e-3) << name << "[" << i << "] " << c.str();
-      }
+    check_gradients_by_finite_differences(c, ws, rng, 2e-3);
   }
 }
