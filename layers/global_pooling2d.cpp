@@ -39,8 +39,8 @@ VariableList GlobalPooling2DImpl::call(const std::vector<Variable>& inputs, cons
   Tensor y(out_shape);  // [B, C] values in either layout
   if (kind_ == Kind::kAverage) {
     ops::global_avg_pool2d(x.value().data(), b.B, b.H, b.W, b.C, y.data());
-    // Tape names stay within std::string's inline 15 characters: a longer one
-    // (the class name) would be a heap allocation per step.
+    // A literal tape name: class_name() builds a std::string, and names this
+    // long do not fit its inline storage (a heap allocation per step).
     return {make_result(y, {x}, "global_avg_pool", [b, x_shape](const Tensor& dy, const std::vector<bool>&) {
       Tensor dx(x_shape);
       ops::global_avg_pool2d_backward(dy.data(), b.B, b.H, b.W, b.C, dx.data());

@@ -77,8 +77,9 @@ VariableList Pooling2DImpl::call(const std::vector<Variable>& inputs, const Call
     if (grad_enabled() && x.requires_grad()) argmax_block = aligned_floats(2 * yb.numel());
     ops::max_pool2d(xin.data(), g, yb.data(), argmax_block ? reinterpret_cast<int64_t*>(argmax_block.get()) : nullptr);
   }
-  // (The tape name is short enough for std::string's inline storage; the class
-  // name "AveragePooling2D" would be a heap allocation per step.)
+  // (A literal tape name: class_name() builds a std::string, and
+  // "AveragePooling2D" is too long for its inline storage, a heap allocation
+  // per step. The tape entry itself keeps any name inline.)
   return {make_result(to_layer(yb, out_shape), {x}, average ? "avg_pool2d" : "max_pool2d",
                       [average, argmax_block, transpose, block_shape, x_shape, g](const Tensor& dy,
                                                                                   const std::vector<bool>&) {
