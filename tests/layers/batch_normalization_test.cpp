@@ -409,6 +409,10 @@ TEST(BatchNormalization, RejectsInputsThatDoNotMatchTheBuiltShape) {
   bn(Input({4, 4, 3}));
   EXPECT_TRUE(ThrowsWith<ValueError>([&] { bn(Input({4, 4, 5})); }, {"'bn_m'", "built for 3"}));
   EXPECT_TRUE(ThrowsWith<ValueError>([&] { bn(Tensor::zeros({2, 3})); }, {"'bn_m'", "rank 4"}));
+  // Concrete calls of the built rank take call()'s short check, which must still see the feature count.
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { bn(Tensor::zeros({2, 4, 4, 5})); }, {"'bn_m'", "built for 3"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { bn(Variable(Tensor::zeros({2, 4, 4, 5})), training_args()); },
+                                     {"'bn_m'", "built for 3"}));
 }
 
 TEST(BatchNormalization, RejectsBadArguments) {
