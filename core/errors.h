@@ -10,38 +10,64 @@
 // MINIDL_CHECK(cond, ValueError, "fmt {}", args...) throws when cond is false; the
 // message should echo the values received, e.g.
 //   Conv2D 'conv2d_1': expected input of rank 4, received shape (28, 28)
+//
+// Every message is one line of at most kMaxErrorMessageChars bytes: the constructors
+// replace line breaks by spaces and cut a longer message, ending it with "…". A file
+// can hold lists and strings of any length (2^20 layer names, a 10 MB name) and a
+// message that echoes them must stay readable. Messages start with the file and the
+// place inside it, so the cut keeps what locates the problem. Lists should still be
+// capped where they are built (join_capped in core/message.h), so that the cut is a
+// safety net, not the usual case.
 #pragma once
 
 #include <fmt/format.h>
 
+#include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace minidl {
 
-class ValueError : public std::invalid_argument {
+inline constexpr std::size_t kMaxErrorMessageChars = 1000;
+
+// `message` as one line (\n and \r become spaces) of at most kMaxErrorMessageChars bytes,
+// cut at a UTF-8 character boundary and ended with "…" when it was longer.
+std::string bounded_message(std::string_view message);
+
+namespace detail {
+// An exception class whose message goes through bounded_message.
+template <class Base>
+class BoundedError : public Base {
  public:
-  using std::invalid_argument::invalid_argument;
+  explicit BoundedError(const std::string& message) : Base(bounded_message(message)) {}
+  explicit BoundedError(const char* message) : Base(bounded_message(message)) {}
+};
+}  // namespace detail
+
+class ValueError : public detail::BoundedError<std::invalid_argument> {
+ public:
+  using BoundedError::BoundedError;
 };
 
-class TypeError : public std::invalid_argument {
+class TypeError : public detail::BoundedError<std::invalid_argument> {
  public:
-  using std::invalid_argument::invalid_argument;
+  using BoundedError::BoundedError;
 };
 
-class AttributeError : public std::logic_error {
+class AttributeError : public detail::BoundedError<std::logic_error> {
  public:
-  using std::logic_error::logic_error;
+  using BoundedError::BoundedError;
 };
 
-class RuntimeError : public std::runtime_error {
+class RuntimeError : public detail::BoundedError<std::runtime_error> {
  public:
-  using std::runtime_error::runtime_error;
+  using BoundedError::BoundedError;
 };
 
-class IOError : public std::runtime_error {
+class IOError : public detail::BoundedError<std::runtime_error> {
  public:
-  using std::runtime_error::runtime_error;
+  using BoundedError::BoundedError;
 };
 
 // Throws Exc with a fmt-formatted message.
