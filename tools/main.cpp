@@ -16,6 +16,7 @@
 #include <exception>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tools/commands.h"
@@ -25,17 +26,36 @@ namespace {
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
-// Messages from deep inside (HDF5 error stacks, JSON parse errors) may span lines;
-// the tool promises one.
+// Messages from deep inside (HDF5 error stacks, JSON parse errors) may span lines,
+// and quoted arguments may hold any control character; the tool promises one line.
 std::string one_line(std::string message) {
   for (char& c : message)
-    if (c == '\n' || c == '\r') c = ' ';
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
   while (!message.empty() && message.back() == ' ') message.pop_back();
   return message;
 }
 
+// The line stays readable whatever a message quotes (a huge argument, a long HDF5
+// error stack): the middle of a longer one is elided, keeping where it starts and
+// how it ends.
+constexpr size_t kMaxLine = 1000;
+constexpr std::string_view kPrefix = "minidl: error: ";
+
+std::string shorten(std::string message, size_t max_size) {
+  if (message.size() <= max_size) return message;
+  const std::string gap = " [...] ";
+  // Cut only at the start of a UTF-8 sequence.
+  const auto inside_sequence = [&](size_t i) { return (static_cast<unsigned char>(message[i]) & 0xC0) == 0x80; };
+  const size_t tail_size = (max_size - gap.size()) / 4;
+  size_t head_end = max_size - gap.size() - tail_size;
+  while (head_end > 0 && inside_sequence(head_end)) --head_end;
+  size_t tail_start = message.size() - tail_size;
+  while (tail_start < message.size() && inside_sequence(tail_start)) ++tail_start;
+  return message.substr(0, head_end) + gap + message.substr(tail_start);
+}
+
 int report(const std::string& message, int status) {
-  std::cerr << "minidl: error: " << one_line(message) << std::endl;
+  std::cerr << kPrefix << shorten(one_line(message), kMaxLine - kPrefix.size()) << std::endl;
   return status;
 }
 
