@@ -17,7 +17,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -31,6 +30,7 @@
 #include "core/threads.h"
 #include "layers/conv2d.h"
 #include "tools/commands.h"
+#include "tools/number_arg.h"
 
 namespace minidl::cli {
 
@@ -57,23 +57,23 @@ std::vector<ConvShape> standard_shapes() {
           shape("G", 32, 28, 28, 128, 256, 1, 1, "valid", 1, 1), shape("H", 32, 32, 32, 64, 64, 3, 1, "same", 1, 4)};
 }
 
-// "28,28,1" -> {28, 28, 1}; UsageError unless it holds `min`..`max` positive integers.
+// "28,28,1" -> {28, 28, 1}; UsageError unless it holds `min`..`max` whole numbers,
+// each from 1 to kMaxWholeNumber.
 std::vector<int64_t> parse_ints(const std::string& text, const std::string& option, size_t min, size_t max) {
   std::vector<int64_t> values;
-  size_t pos = 0;
-  while (pos <= text.size()) {
+  bool all_valid = true;
+  for (size_t pos = 0; all_valid && pos <= text.size();) {
     const size_t end = std::min(text.find(',', pos), text.size());
-    int64_t v = 0;
-    const auto [ptr, ec] = std::from_chars(text.data() + pos, text.data() + end, v);
-    if (ec != std::errc() || ptr != text.data() + end || v <= 0)
-      throw UsageError(option + " '" + text + "': expected positive integers separated by commas");
-    values.push_back(v);
+    const std::optional<int64_t> v = parse_whole_number(text.substr(pos, end - pos), 1, kMaxWholeNumber);
+    all_valid = v.has_value();
+    if (v) values.push_back(*v);
     pos = end + 1;
   }
-  if (values.size() < min || values.size() > max)
-    throw UsageError(option + " '" + text + "': expected " +
-                     (min == max ? std::to_string(min) : std::to_string(min) + " or " + std::to_string(max)) +
-                     " values, received " + std::to_string(values.size()));
+  if (!all_valid || values.size() < min || values.size() > max) {
+    const std::string count = min == max ? std::to_string(min) : std::to_string(min) + " or " + std::to_string(max);
+    throw UsageError(option + " must be " + count + " whole numbers from 1 to " + std::to_string(kMaxWholeNumber) +
+                     " separated by commas, received " + quote_value(text));
+  }
   return values;
 }
 
@@ -152,6 +152,9 @@ json bench_shape(const ConvShape& s, const std::string& data_format, int repeat)
           {"shape", shape}};
 }
 
+// Each thread is an OS thread of the pool; more than this is a typing mistake, not a benchmark.
+constexpr int64_t kMaxThreads = 1024;
+
 struct BenchArgs {
   bool all = false;
   std::optional<int64_t> batch;
@@ -184,21 +187,20 @@ Command add_bench_command(CLI::App& app) {
       "conv2d", "time the Conv2D layer forward and backward; prints one JSON object per line");
   auto* all = sub->add_flag("--all", args->all, "the eight standard shapes A..H, one JSON line each");
   std::vector<CLI::Option*> shape_options = {
-      sub->add_option("--batch", args->batch, "batch size N")->check(CLI::PositiveNumber),
+      add_whole_number_option(*sub, "--batch", args->batch, "batch size N"),
       sub->add_option("--input", args->input, "H,W,C (whatever the data format)"),
-      sub->add_option("--filters", args->filters, "output channels")->check(CLI::PositiveNumber),
+      add_whole_number_option(*sub, "--filters", args->filters, "output channels"),
       sub->add_option("--kernel", args->kernel, "KH,KW or K"),
       sub->add_option("--strides", args->strides, "S or SH,SW"),
       sub->add_option("--padding", args->padding, "valid or same")->check(CLI::IsMember({"valid", "same"})),
       sub->add_option("--dilation", args->dilation, "D or DH,DW"),
-      sub->add_option("--groups", args->groups, "channel groups")->check(CLI::PositiveNumber)};
+      add_whole_number_option(*sub, "--groups", args->groups, "channel groups")};
   for (CLI::Option* o : shape_options) all->excludes(o);
   sub->add_option("--data-format", args->data_format, "channels_last or channels_first")
       ->check(CLI::IsMember({"channels_last", "channels_first"}));
-  sub->add_option("--threads", args->threads, "threads (default: MINIDL_NUM_THREADS or the core count)")
-      ->check(CLI::PositiveNumber);
-  sub->add_option("--repeat", args->repeat, "timed runs per measurement (median reported)")
-      ->check(CLI::PositiveNumber);
+  add_whole_number_option(*sub, "--threads", args->threads, "threads (default: MINIDL_NUM_THREADS or the core count)",
+                          1, kMaxThreads);
+  add_whole_number_option(*sub, "--repeat", args->repeat, "timed runs per measurement (median reported)");
   return {sub, [args] {
             std::vector<ConvShape> shapes = args->all ? standard_shapes() : std::vector{shape_from_args(*args)};
             if (args->threads) set_num_threads(*args->threads);

@@ -20,7 +20,8 @@ Command add_convert_command(CLI::App& app) {
   add_model_options(*sub, args->source);
   sub->add_option("-o,--output", args->output, "OUT.h5, OUT.keras or OUT.weights.h5")->required();
   return {sub, [args] {
-            check_save_path(args->output);  // a usage error before the (slow) load
+            check_save_path(args->output);  // errors before the (slow) load
+            check_output_file(args->output, "--output");
             save_by_extension(*load_model_source(args->source), args->output);
           }};
 }

@@ -7,6 +7,7 @@
 
 #include "tools/commands.h"
 #include "tools/hdf5_arg.h"
+#include "tools/number_arg.h"
 
 namespace minidl::cli {
 
@@ -32,10 +33,9 @@ Command add_fit_command(CLI::App& app) {
   sub->add_option("--y", args->y, "targets FILE.h5:DATASET")->required()->check(dataset_ref_validator());
   sub->add_option("--loss", args->loss, "Keras loss name (mse, categorical_crossentropy, ...)")->required();
   sub->add_option("--optimizer", args->optimizer, "Keras optimizer name (sgd, adam, rmsprop, ...)")->required();
-  sub->add_option("--lr", args->lr, "learning rate")->required()->check(CLI::PositiveNumber);
-  sub->add_option("--epochs", args->epochs, "epochs")->check(CLI::PositiveNumber);
-  sub->add_option("-b,--batch-size", args->batch_size, "samples per gradient step")
-      ->check(CLI::PositiveNumber);
+  add_positive_number_option(*sub, "--lr", args->lr, "learning rate")->required();
+  add_whole_number_option(*sub, "--epochs", args->epochs, "epochs");
+  add_whole_number_option(*sub, "-b,--batch-size", args->batch_size, "samples per gradient step");
   sub->add_flag("--no-shuffle", args->no_shuffle, "keep the sample order in every epoch");
   sub->add_flag("-v,--verbose", args->verbose, "one progress line per epoch (Keras verbose=2)");
   sub->add_option("--save", args->save, "where to save the trained model (.h5, .keras or .weights.h5)")
@@ -44,6 +44,9 @@ Command add_fit_command(CLI::App& app) {
             const DatasetRef x_ref = parse_dataset_ref(args->x);
             const DatasetRef y_ref = parse_dataset_ref(args->y);
             check_save_path(args->save);
+            check_output_file(args->save, "--save");
+            check_input_file(x_ref.file, "--x");
+            check_input_file(y_ref.file, "--y");
             auto model = load_model_source(args->source);
             const Tensor x = read_dataset(x_ref);
             const Tensor y = read_dataset(y_ref);

@@ -13,6 +13,7 @@ Command add_inspect_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("inspect", "describe a Keras file (.h5, .weights.h5, .keras)");
   sub->add_option("FILE", *file, "the file to describe")->required();
   return {sub, [file] {
+            check_input_file(*file, "FILE");
             std::string text = describe_keras_file(*file);
             if (!text.empty() && text.back() != '\n') text += '\n';
             std::cout << text << std::flush;

@@ -8,6 +8,7 @@
 #include "core/errors.h"
 #include "tools/commands.h"
 #include "tools/hdf5_arg.h"
+#include "tools/number_arg.h"
 
 namespace minidl::cli {
 
@@ -29,11 +30,12 @@ Command add_predict_command(CLI::App& app) {
   sub->add_option("-o,--output", args->output, "output FILE.h5:DATASET (float32; the dataset is replaced)")
       ->required()
       ->check(dataset_ref_validator());
-  sub->add_option("-b,--batch-size", args->batch_size, "samples per inference batch")
-      ->check(CLI::PositiveNumber);
+  add_whole_number_option(*sub, "-b,--batch-size", args->batch_size, "samples per inference batch");
   return {sub, [args] {
             const DatasetRef in = parse_dataset_ref(args->input);
             const DatasetRef out = parse_dataset_ref(args->output);
+            check_input_file(in.file, "--input");
+            check_output_file(out.file, "--output");
             auto model = load_model_source(args->source);
             const Tensor x = read_dataset(in);
             MINIDL_CHECK(x.rank() >= 1, ValueError, "{}:{}: expected a batch (rank >= 1), received a scalar", in.file,

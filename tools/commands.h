@@ -54,7 +54,8 @@ struct ModelSource {
 void add_model_options(CLI::App& sub, ModelSource& source);
 
 // Loads the model `source` names. UsageError unless exactly one of MODEL and the
-// (--architecture, --weights) pair is given; IOError / ValueError from io/keras_model.h.
+// (--architecture, --weights) pair is given; IOError from check_input_file for each
+// path; IOError / ValueError from io/keras_model.h.
 std::shared_ptr<ModelImpl> load_model_source(const ModelSource& source);
 
 // Saves by file name: save_weights(keras3 = true) for "*.weights.h5", save_model for
@@ -63,5 +64,13 @@ void save_by_extension(const ModelImpl& model, const std::string& path);
 
 // UsageError unless `path` ends with one of the extensions save_by_extension takes.
 void check_save_path(const std::string& path);
+
+// Checks a file argument before any slow work, naming the argument ("MODEL", "--x")
+// and the path: IOError "ARG 'PATH' does not exist" or "ARG 'PATH' is a directory,
+// not a file". Other problems (permissions, contents) are left to the reader.
+void check_input_file(const std::string& path, const std::string& argument);
+
+// IOError when `path` is an existing directory or its folder does not exist.
+void check_output_file(const std::string& path, const std::string& argument);
 
 }  // namespace minidl::cli

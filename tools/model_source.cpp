@@ -1,11 +1,17 @@
-// The MODEL argument shared by the model-taking subcommands, and saving by extension.
+// The MODEL argument shared by the model-taking subcommands, saving by extension, and
+// the up-front checks of file arguments.
+#include <filesystem>
 #include <string>
+#include <system_error>
 
+#include "core/errors.h"
 #include "io/keras_model.h"
 #include "tools/commands.h"
 
 namespace minidl::cli {
 namespace {
+
+namespace fs = std::filesystem;
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -31,14 +37,32 @@ std::shared_ptr<ModelImpl> load_model_source(const ModelSource& source) {
   if (has_parts) {
     if (source.architecture.empty() || source.weights.empty())
       throw UsageError("--architecture and --weights go together");
+    check_input_file(source.architecture, "--architecture");
+    check_input_file(source.weights, "--weights");
     return load_model_from_parts(source.architecture, source.weights);
   }
+  check_input_file(source.path, "MODEL");
   return load_model(source.path);
 }
 
 void check_save_path(const std::string& path) {
   if (!ends_with(path, ".h5") && !ends_with(path, ".keras"))
     throw UsageError("output '" + path + "': expected a name ending in .h5, .keras or .weights.h5");
+}
+
+void check_input_file(const std::string& path, const std::string& argument) {
+  std::error_code ec;
+  const fs::file_type type = fs::status(path, ec).type();
+  if (type == fs::file_type::not_found) raise<IOError>("{} '{}' does not exist", argument, path);
+  if (type == fs::file_type::directory) raise<IOError>("{} '{}' is a directory, not a file", argument, path);
+}
+
+void check_output_file(const std::string& path, const std::string& argument) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) raise<IOError>("{} '{}' is a directory, not a file", argument, path);
+  const fs::path folder = fs::path(path).parent_path();
+  if (!folder.empty() && !fs::is_directory(folder, ec))
+    raise<IOError>("{} '{}': the folder '{}' does not exist", argument, path, folder.string());
 }
 
 void save_by_extension(const ModelImpl& model, const std::string& path) {
