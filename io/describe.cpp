@@ -48,18 +48,20 @@ std::string dataset_line(const h5::Group& g, const std::string& rel) {
   return fmt::format("{}  {}", shape_str(d.shape()), d.type_name());
 }
 
-std::string config_summary(const std::string& text, std::map<std::string, std::string>& classes) {
+// `where` names the attribute or archive member the text came from.
+std::string config_summary(const std::string& text, const std::string& where,
+                           std::map<std::string, std::string>& classes) {
   json cfg;
   try {
-    cfg = json::parse(text);
+    cfg = parse_json_limited(text, where);
   } catch (const std::exception& e) {
-    return fmt::format("invalid JSON ({})", e.what());
+    return e.what();
   }
   collect_classes(cfg, classes);
-  const std::string cls = cfg.is_object() && cfg.contains("class_name") ? preview(cfg["class_name"]) : "?";
+  const std::string cls = cfg.is_object() && cfg.contains("class_name") ? json_preview(cfg["class_name"]) : "?";
   std::string name = "?";
   if (cfg.is_object() && cfg.contains("config") && cfg["config"].is_object() && cfg["config"].contains("name"))
-    name = preview(cfg["config"]["name"]);
+    name = json_preview(cfg["config"]["name"]);
   return fmt::format("{} {}, {} layer(s) listed", cls, name, classes.size());
 }
 
@@ -140,7 +142,8 @@ std::string describe_keras_file(const std::string& path) {
     if (auto it = entries.find("metadata.json"); it != entries.end())
       out += fmt::format("metadata: {}\n", std::string(it->second.begin(), it->second.end()));
     if (auto it = entries.find("config.json"); it != entries.end())
-      out += fmt::format("model: {}\n", config_summary(std::string(it->second.begin(), it->second.end()), classes));
+      out += fmt::format("model: {}\n",
+                         config_summary(std::string(it->second.begin(), it->second.end()), "config.json", classes));
     if (entries.count("model.weights.h5")) {
       const h5::H5File w = open_keras_zip_weights(path);
       describe_keras3_file(w.root(), out);
@@ -152,17 +155,17 @@ std::string describe_keras_file(const std::string& path) {
   switch (kind) {
     case FileKind::kLegacyModel: {
       out += fmt::format("keras_version: {}\nbackend: {}\n", attr_text(root, "keras_version"), attr_text(root, "backend"));
-      out += fmt::format("model: {}\n", config_summary(attr_text(root, "model_config"), classes));
+      out += fmt::format("model: {}\n", config_summary(attr_text(root, "model_config"), "model_config", classes));
       if (root.has_attr("training_config")) {
         json tc;
         try {
-          tc = json::parse(attr_text(root, "training_config"));
+          tc = parse_json_limited(attr_text(root, "training_config"), "training_config");
         } catch (const std::exception&) {
         }
         const json opt = tc.is_object() ? tc.value("optimizer_config", json()) : json();
         out += fmt::format("training_config: loss {}, optimizer {}\n",
-                           tc.is_object() ? preview(tc.value("loss", json())) : "?",
-                           opt.is_object() ? preview(opt.value("class_name", json())) : "?");
+                           tc.is_object() ? json_preview(tc.value("loss", json())) : "?",
+                           opt.is_object() ? json_preview(opt.value("class_name", json())) : "?");
       } else {
         out += "training_config: none (saved uncompiled)\n";
       }

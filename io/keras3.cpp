@@ -39,7 +39,7 @@ std::shared_ptr<ModelImpl> load_keras_zip(const std::string& path) {
   auto cfg_it = entries.find("config.json");
   if (cfg_it == entries.end()) raise<IOError>("{}: config.json: missing from the archive", path);
   const std::string where = path + ": config.json";
-  const json cfg = parse_json(std::string(cfg_it->second.begin(), cfg_it->second.end()), where);
+  const json cfg = parse_json_limited(std::string(cfg_it->second.begin(), cfg_it->second.end()), where);
   auto model = build_model_from_config(cfg, where);
   auto w_it = entries.find("model.weights.h5");
   if (w_it == entries.end()) raise<IOError>("{}: model.weights.h5: missing from the archive", path);

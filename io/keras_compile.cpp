@@ -29,7 +29,7 @@ LossPtr loss_from(const json& v) {
     if (cls == "Huber") return Huber(c.is_object() ? c.value("delta", 1.0) : 1.0);
     return get_loss(cls);
   }
-  raise<ValueError>("loss {} is not supported (minidl models have one output and one loss)", preview(v));
+  raise<ValueError>("loss {} is not supported (minidl models have one output and one loss)", json_preview(v));
 }
 
 // A metric's Keras name from a string or a serialized metric object; "" when unreadable.
@@ -59,7 +59,7 @@ void collect_metrics(const json& v, std::vector<json>& out) {
 
 void compile_from_training_config(ModelImpl& model, const json& tc, const std::string& where) {
   if (!tc.is_object()) {
-    logger()->warn("{}: expected a JSON object, found {}; the model is loaded uncompiled", where, preview(tc));
+    logger()->warn("{}: expected a JSON object, found {}; the model is loaded uncompiled", where, json_preview(tc));
     return;
   }
   const json opt = tc.contains("optimizer_config") ? tc["optimizer_config"] : tc.value("optimizer", json());
@@ -72,7 +72,7 @@ void compile_from_training_config(ModelImpl& model, const json& tc, const std::s
       optimizer = optimizer_from_config(opt);
     }
   } catch (const std::exception& e) {
-    logger()->warn("{}: optimizer {} is not supported ({}); the model is loaded uncompiled", where, preview(opt),
+    logger()->warn("{}: optimizer {} is not supported ({}); the model is loaded uncompiled", where, json_preview(opt),
                    e.what());
     return;
   }
@@ -91,7 +91,7 @@ void compile_from_training_config(ModelImpl& model, const json& tc, const std::s
       get_metric(name, loss->name());
       metrics.emplace_back(name);
     } catch (const std::exception& e) {
-      logger()->warn("{}: metric {} is not supported and is dropped ({})", where, preview(m), e.what());
+      logger()->warn("{}: metric {} is not supported and is dropped ({})", where, json_preview(m), e.what());
     }
   }
   try {

@@ -82,7 +82,7 @@ void keras1_data_format(json& c, const std::string& where, const std::string& wh
   } else if (v == "tf") {
     c["data_format"] = "channels_last";
   } else if (!(v.is_null() || v == "default")) {
-    bad(where, fmt::format("{}: dim_ordering must be 'th' or 'tf', received {}", who, preview(v)));
+    bad(where, fmt::format("{}: dim_ordering must be 'th' or 'tf', received {}", who, json_preview(v)));
   }
 }
 
@@ -156,7 +156,7 @@ std::pair<std::string, json> keras1_layer(std::string cls, json c, const std::st
       if (!(c["mode"] == 0 || c["mode"].is_null()))
         bad(where, fmt::format("{}: Keras 1 BatchNormalization mode {} is not supported (only mode 0, feature-wise "
                                "with moving statistics, has a Keras 2 equivalent)",
-                               who, preview(c["mode"])));
+                               who, json_preview(c["mode"])));
       c.erase("mode");
     }
     rename(c, "beta_init", "beta_initializer");
@@ -190,7 +190,7 @@ std::pair<std::string, json> keras1_layer(std::string cls, json c, const std::st
 const json& class_name_of(const json& entry, const std::string& where) {
   if (!entry.is_object() || !entry.contains("class_name") || !entry["class_name"].is_string())
     bad(where, fmt::format("expected a serialized layer {{\"class_name\": ..., \"config\": ...}}, received {}",
-                           preview(entry)));
+                           json_preview(entry)));
   return entry["class_name"];
 }
 
@@ -199,7 +199,7 @@ json normalize_layer(const json& entry, const std::string& where) {
   const std::string cls = class_name_of(entry, where).get<std::string>();
   json c = entry.contains("config") && !entry["config"].is_null() ? entry["config"] : json::object();
   if (!c.is_object())
-    bad(where, fmt::format("the config of a {} layer must be a JSON object, received {}", cls, preview(c)));
+    bad(where, fmt::format("the config of a {} layer must be a JSON object, received {}", cls, json_preview(c)));
   if (is_keras1_layer(cls, c)) {
     auto [cls2, c2] = keras1_layer(cls, std::move(c), where);
     return {{"class_name", cls2}, {"config", c2}};
@@ -230,7 +230,7 @@ json normalize_sequential(const json& cc, const std::string& where) {
     if (cfg.contains("name") && cfg["name"].is_string()) name = cfg["name"].get<std::string>();
   }
   if (!layers->is_array())
-    bad(where, fmt::format("Sequential config: 'layers' must be a list, received {}", preview(*layers)));
+    bad(where, fmt::format("Sequential config: 'layers' must be a list, received {}", json_preview(*layers)));
   json out = json::array();
   for (const auto& entry : *layers) {
     if (class_name_of(entry, where) == "Merge")
@@ -266,7 +266,7 @@ void collect_keras_tensors(const json& v, json& refs, const std::string& where, 
                         : json();
     if (!h.is_array() || h.size() != 3 || !h[0].is_string() || !h[1].is_number_integer() ||
         !h[2].is_number_integer())
-      bad(where, fmt::format("{}: malformed keras_history in an inbound node: {}", who, preview(v)));
+      bad(where, fmt::format("{}: malformed keras_history in an inbound node: {}", who, json_preview(v)));
     refs.push_back(json::array({h[0], h[1], h[2], json::object()}));
   } else if (v["class_name"] == "__tuple__" && v.contains("config") && v["config"].is_object()) {
     collect_keras_tensors(v["config"].value("value", json::array()), refs, where, who);
@@ -276,14 +276,14 @@ void collect_keras_tensors(const json& v, json& refs, const std::string& where, 
 json normalize_node(const json& node, const std::string& where, const std::string& who) {
   if (node.is_array()) return node;  // Keras 1/2: [[name, node_index, tensor_index(, kwargs)], ...]
   if (!node.is_object())
-    bad(where, fmt::format("{}: an inbound node must be a list or an object, received {}", who, preview(node)));
+    bad(where, fmt::format("{}: an inbound node must be a list or an object, received {}", who, json_preview(node)));
   json refs = json::array();
   collect_keras_tensors(node.value("args", json::array()), refs, where, who);
   json kw_refs = json::array();
   collect_keras_tensors(node.value("kwargs", json::object()), kw_refs, where, who);
   if (!kw_refs.empty())
     bad(where, fmt::format("{}: tensors passed as keyword arguments ({}) are not supported", who,
-                           preview(node["kwargs"])));
+                           json_preview(node["kwargs"])));
   return refs;
 }
 
@@ -294,7 +294,7 @@ json normalize_refs(const json& refs, const std::string& where, const char* key)
   json out = json::array();
   auto add = [&](const json& r) {
     if (!(r.is_array() && r.size() >= 3 && r[0].is_string()))
-      bad(where, fmt::format("Functional config: '{}' holds a malformed reference {}", key, preview(r)));
+      bad(where, fmt::format("Functional config: '{}' holds a malformed reference {}", key, json_preview(r)));
     out.push_back(json::array({r[0], r[1], r[2]}));
   };
   if (refs.is_object()) {
@@ -302,7 +302,7 @@ json normalize_refs(const json& refs, const std::string& where, const char* key)
   } else if (refs.is_array()) {
     for (const auto& r : refs) add(r);
   } else {
-    bad(where, fmt::format("Functional config: '{}' must be a list, received {}", key, preview(refs)));
+    bad(where, fmt::format("Functional config: '{}' must be a list, received {}", key, json_preview(refs)));
   }
   return out;
 }
@@ -311,7 +311,7 @@ json normalize_functional(const json& cc, const std::string& where) {
   const json& cfg = cc.contains("config") ? cc["config"] : json();
   if (!cfg.is_object() || !cfg.contains("layers") || !cfg["layers"].is_array())
     bad(where, fmt::format("{} config must be an object with a 'layers' list, received {}",
-                           cc["class_name"].get<std::string>(), preview(cfg)));
+                           cc["class_name"].get<std::string>(), json_preview(cfg)));
   for (const char* k : {"input_layers", "output_layers"})
     if (!cfg.contains(k)) bad(where, fmt::format("Functional config has no '{}'", k));
   bool keras3 = false;
@@ -332,7 +332,8 @@ json normalize_functional(const json& cc, const std::string& where) {
     json nodes = json::array();
     if (entry.contains("inbound_nodes") && !entry["inbound_nodes"].is_null()) {
       if (!entry["inbound_nodes"].is_array())
-        bad(where, fmt::format("{}: inbound_nodes must be a list, received {}", who, preview(entry["inbound_nodes"])));
+        bad(where, fmt::format("{}: inbound_nodes must be a list, received {}", who,
+                               json_preview(entry["inbound_nodes"])));
       for (const auto& node : entry["inbound_nodes"]) {
         keras3 = keras3 || node.is_object();
         nodes.push_back(normalize_node(node, where, who));

@@ -20,6 +20,7 @@
 
 #include "core/tensor.h"
 #include "io/hdf5.h"
+#include "layers/json_text.h"
 #include "train/model.h"
 
 namespace minidl::keras_io {
@@ -176,9 +177,7 @@ h5::H5File open_keras_zip_weights(const std::string& path);
 // --- small helpers --------------------------------------------------------------------
 
 bool ends_with(const std::string& s, const std::string& suffix);
-// JSON text -> json; ValueError "<where>: invalid JSON (...)".
-json parse_json(const std::string& text, const std::string& where);
-// A bounded preview of a JSON value for messages.
-std::string preview(const json& j, size_t max_chars = 120);
+// JSON from files is parsed by parse_json_limited and shown in messages by json_preview
+// (layers/json_text.h).
 
 }  // namespace minidl::keras_io

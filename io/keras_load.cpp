@@ -7,6 +7,7 @@
 
 #include "core/errors.h"
 #include "core/logging.h"
+#include "core/message.h"
 #include "io/keras_internal.h"
 #include "io/keras_model.h"
 #include "io/zip.h"
@@ -51,14 +52,15 @@ std::shared_ptr<ModelImpl> load_legacy_model(const std::string& path) {
   const h5::H5File f = h5::H5File::open_read(path);
   const h5::Group root = f.root();
   const std::string where = path + ": model_config";
-  auto model = build_model_from_config(parse_json(root.read_string_attr("model_config"), where), where);
+  auto model = build_model_from_config(parse_json_limited(root.read_string_attr("model_config"), where), where);
   if (!root.is_group("model_weights"))
     raise<IOError>("{}: /model_weights: missing (the file has a model_config but no weights)", path);
   apply_assignments(plan_legacy_weights(*model, root.open_group("model_weights"), root, {}));
   if (root.has_attr("training_config")) {
     const std::string tc_where = path + ": training_config";
     try {
-      compile_from_training_config(*model, parse_json(root.read_string_attr("training_config"), tc_where), tc_where);
+      compile_from_training_config(*model, parse_json_limited(root.read_string_attr("training_config"), tc_where),
+                                   tc_where);
     } catch (const std::exception& e) {
       logger()->warn("{}; the model is loaded uncompiled", e.what());
     }
@@ -71,19 +73,6 @@ std::shared_ptr<ModelImpl> load_legacy_model(const std::string& path) {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-json parse_json(const std::string& text, const std::string& where) {
-  try {
-    return json::parse(text);
-  } catch (const json::exception& e) {
-    raise<ValueError>("{}: invalid JSON ({})", where, e.what());
-  }
-}
-
-std::string preview(const json& j, size_t max_chars) {
-  std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);
-  return s.size() <= max_chars ? s : s.substr(0, max_chars) + "...";
 }
 
 FileKind sniff_file(const std::string& path) {
@@ -166,7 +155,7 @@ std::shared_ptr<ModelImpl> load_model(const std::string& path) {
 
 std::shared_ptr<ModelImpl> model_from_json(const std::string& json_text) {
   const std::string where = "model_from_json";
-  const json cfg = parse_json(json_text, where);
+  const json cfg = parse_json_limited(json_text, where);
   auto model = build_model_from_config(cfg, where);
   if (cfg.is_object() && cfg.contains("compile_config") && cfg["compile_config"].is_object()) {
     try {
@@ -181,7 +170,7 @@ std::shared_ptr<ModelImpl> model_from_json(const std::string& json_text) {
 std::shared_ptr<ModelImpl> load_model_from_parts(const std::string& architecture_json_path,
                                                  const std::string& weights_path) {
   const std::string where = architecture_json_path;
-  auto model = build_model_from_config(parse_json(read_text_file(architecture_json_path), where), where);
+  auto model = build_model_from_config(parse_json_limited(read_text_file(architecture_json_path), where), where);
   load_weights(*model, weights_path);
   return model;
 }
@@ -226,9 +215,8 @@ std::vector<Tensor> read_layer_weights(const std::string& path, const std::strin
     const h5::Group g = kind == FileKind::kLegacyModel ? f.root().open_group("model_weights") : f.root();
     const auto names = read_names_attr(g, "layer_names");
     if (std::find(names.begin(), names.end(), layer_name) == names.end() || !g.is_group(layer_name)) {
-      std::string known;
-      for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-      raise<ValueError>("{}: {}: no layer named '{}'; the file has [{}]", path, g.path(), layer_name, known);
+      raise<ValueError>("{}: {}: no layer named '{}'; the file has [{}]", path, g.path(), layer_name,
+                        join_capped(names));
     }
     const h5::Group lg = g.open_group(layer_name);
     for (const auto& w : read_names_attr(lg, "weight_names")) out.push_back(lg.open_dataset(w).read_tensor());
@@ -260,9 +248,7 @@ std::vector<Tensor> read_layer_weights(const std::string& path, const std::strin
       stack.push_back(base + "/" + key + "/layers");
     }
   }
-  std::string list;
-  for (const auto& n : known) list += (list.empty() ? "" : ", ") + n;
-  raise<ValueError>("{}: no layer named '{}'; the file has [{}]", path, layer_name, list);
+  raise<ValueError>("{}: no layer named '{}'; the file has [{}]", path, layer_name, join_capped(known));
 }
 
 }  // namespace minidl

@@ -7,6 +7,7 @@
 #include "autograd/functions.h"
 #include "core/threads.h"
 #include "layers/core_layers_internal.h"
+#include "layers/json_text.h"
 #include "layers/registry.h"
 
 namespace minidl {
@@ -229,7 +230,7 @@ std::shared_ptr<SoftmaxImpl> SoftmaxImpl::from_config(const json& c) {
     const auto axes = r.int_list("axis");
     if (axes.size() != 1 || axes[0] < -64 || axes[0] > 64)
       raise<ValueError>("Softmax: config key 'axis' should be one axis; minidl does not support {}",
-                        c.at("axis").dump());
+                        json_preview(c.at("axis")));
     o.axis = static_cast<int>(axes[0]);
   }
   return detail::with_activity_regularizer(std::make_shared<SoftmaxImpl>(std::move(o)), lo);

@@ -6,6 +6,7 @@
 #include "autograd/functions.h"
 #include "layers/batch_norm_kernels.h"
 #include "layers/config_utils.h"
+#include "layers/json_text.h"
 #include "layers/registry.h"
 #include "layers/spatial_utils.h"
 #include "ops/transpose.h"
@@ -23,7 +24,7 @@ BatchNormAxis BatchNormAxis::from_json(const json& j, const std::string& owner) 
     if (axes.size() == j.size()) return BatchNormAxis(std::move(axes));
   }
   raise<ValueError>("{}: config key 'axis' should be an integer or a list of integers, received {}", owner,
-                    j.dump().substr(0, 200));
+                    json_preview(j));
 }
 
 namespace {
@@ -71,18 +72,18 @@ std::vector<int> BatchNormalizationImpl::resolve_axes(const Shape& s) const {
   }
   for (size_t i = 0; i < axes.size(); ++i)
     for (size_t j = i + 1; j < axes.size(); ++j)
-      if (axes[i] == axes[j]) fail("Duplicate axis: {} in axis {}", axes[i], axis_given_.to_json().dump());
+      if (axes[i] == axes[j]) fail("Duplicate axis: {} in axis {}", axes[i], json_preview(axis_given_.to_json()));
   for (int a : axes)
     if (s[a] == kNone)
       fail("Input has undefined `axis` dimension. Received input with shape {}. Axis value: {}", shape_str(s),
-           axis_given_.to_json().dump());
+           json_preview(axis_given_.to_json()));
   if (moving_mean_.defined()) {
     // Once built, the feature sizes are fixed by the weights.
     int64_t P = 1;
     for (int a : axes) P *= s[a];
     if (P != moving_mean_.value().numel())
       fail("input shape {} has {} features on axis {}, but the layer was built for {}", shape_str(s), P,
-           axis_given_.to_json().dump(), moving_mean_.value().numel());
+           json_preview(axis_given_.to_json()), moving_mean_.value().numel());
   }
   return axes;
 }
@@ -222,7 +223,7 @@ std::shared_ptr<BatchNormalizationImpl> BatchNormalizationImpl::from_config(cons
   MINIDL_CHECK(!r.boolean("renorm", false), ValueError, "{}: renorm=True (batch renormalization) is not supported",
                owner);
   MINIDL_CHECK(!r.has("virtual_batch_size"), ValueError, "{}: virtual_batch_size is not supported, received {}",
-               owner, c.contains("virtual_batch_size") ? c["virtual_batch_size"].dump() : "");
+               owner, c.contains("virtual_batch_size") ? json_preview(c["virtual_batch_size"]) : "");
   BatchNormalizationOptions o;
   detail::copy_common_options(o, common_options_from_config(r));
   if (r.has("axis")) o.axis = BatchNormAxis::from_json(r.raw("axis"), owner);

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "core/errors.h"
+#include "layers/json_text.h"
 
 namespace minidl {
 
@@ -16,7 +17,7 @@ json pair_to_json(std::pair<int64_t, int64_t> p) { return json::array({p.first, 
 
 ConfigReader::ConfigReader(const json& config, std::string owner) : config_(config), owner_(std::move(owner)) {
   MINIDL_CHECK(config_.is_object(), ValueError, "{}: layer config must be a JSON object, received {}", owner_,
-               config_.dump().substr(0, 200));
+               json_preview(config_));
 }
 
 bool ConfigReader::has(const char* key) const { return config_.contains(key) && !config_.at(key).is_null(); }
@@ -28,7 +29,7 @@ const json& ConfigReader::raw(const char* key) const {
 
 void ConfigReader::bad(const char* key, const char* expected) const {
   raise<ValueError>("{}: config key '{}' should be {}, received {}", owner_, key, expected,
-                    config_.at(key).dump().substr(0, 200));
+                    json_preview(config_.at(key)));
 }
 
 std::string ConfigReader::str(const char* key, const std::optional<std::string>& fallback) const {

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/errors.h"
+#include "layers/json_text.h"
 #include "layers/part_config.h"
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
@@ -23,7 +24,7 @@ std::vector<int> resolve_axes(const ConstraintAxis& axis, const Tensor& w, const
     out.push_back(a < 0 ? a + w.rank() : a);
   }
   MINIDL_CHECK(std::set<int>(out.begin(), out.end()).size() == out.size(), ValueError, "{}: repeated axis in {}",
-               owner, axis.to_json().dump());
+               owner, json_preview(axis.to_json()));
   return out;
 }
 
@@ -42,11 +43,12 @@ json ConstraintAxis::to_json() const { return is_list_ ? json(axes_) : json(axes
 
 ConstraintAxis ConstraintAxis::from_json(const json& j, const std::string& owner) {
   if (j.is_number_integer()) return ConstraintAxis(j.get<int>());
-  MINIDL_CHECK(j.is_array(), ValueError, "{}: axis must be an int or a list of ints, received {}", owner, j.dump());
+  MINIDL_CHECK(j.is_array(), ValueError, "{}: axis must be an int or a list of ints, received {}", owner,
+               json_preview(j));
   std::vector<int> axes;
   for (const json& a : j) {
     MINIDL_CHECK(a.is_number_integer(), ValueError, "{}: axis must be an int or a list of ints, received {}", owner,
-                 j.dump());
+                 json_preview(j));
     axes.push_back(a.get<int>());
   }
   return ConstraintAxis(std::move(axes));

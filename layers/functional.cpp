@@ -6,8 +6,10 @@
 #include <set>
 
 #include "core/errors.h"
+#include "core/message.h"
 #include "layers/config_utils.h"
 #include "layers/input_layer.h"
+#include "layers/json_text.h"
 #include "layers/registry.h"
 
 namespace minidl {
@@ -229,9 +231,9 @@ LayerPtr FunctionalImpl::get_layer(const std::string& name) const {
   for (const auto& l : layers()) {
     if (l->name() == name) return l;
   }
-  std::string known;
-  for (const auto& l : layers()) known += (known.empty() ? "" : ", ") + l->name();
-  raise<ValueError>("No such layer: {}. Existing layers are: [{}].", name, known);
+  const std::vector<LayerPtr> all = layers();
+  raise<ValueError>("No such layer: {}. Existing layers are: [{}].", name,
+                    join_capped(all | std::views::transform([](const LayerPtr& l) { return l->name(); })));
 }
 
 LayerPtr FunctionalImpl::get_layer(int index) const {
@@ -407,7 +409,7 @@ std::pair<std::vector<KerasTensor>, std::vector<KerasTensor>> FunctionalImpl::gr
 
   for (const auto& entry : layers) {
     MINIDL_CHECK(entry.is_object() && entry.contains("class_name"), ValueError,
-                 "Functional config: each layer needs a class_name, received {}", entry.dump().substr(0, 200));
+                 "Functional config: each layer needs a class_name, received {}", json_preview(entry));
     LayerPtr layer = layer_from_config(entry);
     const std::string nm = entry.contains("name") && entry["name"].is_string() ? entry["name"].get<std::string>()
                                                                                 : layer->name();
@@ -427,7 +429,7 @@ std::pair<std::vector<KerasTensor>, std::vector<KerasTensor>> FunctionalImpl::gr
   auto parse_ref = [](const json& ref, const std::string& owner) {
     MINIDL_CHECK(ref.is_array() && ref.size() >= 3 && ref[0].is_string() && ref[1].is_number_integer() &&
                      ref[2].is_number_integer(),
-                 ValueError, "Functional config: bad inbound reference {} in layer '{}'", ref.dump().substr(0, 200),
+                 ValueError, "Functional config: bad inbound reference {} in layer '{}'", json_preview(ref),
                  owner);
     return std::tuple<std::string, int64_t, int64_t>(ref[0].get<std::string>(), ref[1].get<int64_t>(),
                                                      ref[2].get<int64_t>());

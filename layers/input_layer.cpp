@@ -1,6 +1,7 @@
 #include "layers/input_layer.h"
 
 #include "layers/config_utils.h"
+#include "layers/json_text.h"
 #include "layers/registry.h"
 
 namespace minidl {
@@ -57,7 +58,7 @@ std::shared_ptr<InputLayerImpl> InputLayerImpl::from_config(const json& c) {
     s.insert(s.begin(), kNone);
   } else {
     raise<ValueError>("InputLayer config needs 'batch_input_shape' (or Keras 3 'batch_shape'); received {}",
-                      c.dump());
+                      json_preview(c));
   }
   Options o;
   o.name = r.str("name", "");

@@ -40,7 +40,8 @@ PartIdentifier parse_part_identifier(const json& id, std::string_view kind);
 // ASCII lower-case copy, for case-insensitive name lookup.
 std::string to_lower(std::string_view s);
 
-// "'a', 'b', 'c'" — the known-names list used in unknown-name errors.
+// "'a', 'b', 'c'" — the known-names list used in unknown-name errors (join_capped: at most
+// 60 names and about 600 characters, then "… and N more").
 std::string quoted_list(const std::vector<std::string>& names);
 
 // Throws ValueError: "Unknown <kind>: <identifier>. Known <kind>s: 'a', 'b', ...".

@@ -1,6 +1,7 @@
 #include "layers/registry.h"
 
 #include "core/errors.h"
+#include "layers/json_text.h"
 
 namespace minidl {
 
@@ -46,7 +47,7 @@ std::vector<std::string> LayerRegistry::class_names() const {
 LayerPtr layer_from_config(const json& cc) {
   MINIDL_CHECK(cc.is_object() && cc.contains("class_name") && cc["class_name"].is_string(), ValueError,
                "a layer must be serialized as {{\"class_name\": ..., \"config\": ...}}, received {}",
-               cc.dump().substr(0, 200));
+               json_preview(cc));
   const std::string cls = cc["class_name"].get<std::string>();
   const json config = cc.contains("config") ? cc["config"] : json::object();
   return LayerRegistry::instance().create(cls, config);

@@ -3,9 +3,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 
 #include "core/errors.h"
+#include "layers/json_text.h"
 #include "layers/part_config.h"
 
 namespace minidl {
@@ -31,15 +33,23 @@ bool is_valid_format(const std::string& f) { return f == "channels_last" || f ==
 
 std::string read_keras_json_data_format(const std::string& path) {
   if (path.empty()) return "channels_last";
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) return "channels_last";
-  // Keras ignores a keras.json it cannot parse, so do we.
-  const json config = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  // Keras ignores a keras.json it cannot parse, so do we (too deep counts as unparsable).
+  json config;
+  try {
+    config = parse_json_limited(text, path);
+  } catch (const ValueError&) {
+    return "channels_last";
+  } catch (const IOError&) {
+    return "channels_last";
+  }
   if (!config.is_object() || !config.contains("image_data_format")) return "channels_last";
   const json& v = config["image_data_format"];
   if (!v.is_string() || !is_valid_format(v.get<std::string>()))
     raise<ValueError>("{}: image_data_format must be \"channels_last\" or \"channels_first\", received {}", path,
-                      v.dump());
+                      json_preview(v));
   return v.get<std::string>();
 }
 
@@ -81,7 +91,7 @@ void check_positive(const Size2D& s, const char* what, const std::string& owner)
 namespace {
 
 [[noreturn]] void bad_key(const std::string& owner, const char* key, const char* expected, const json& v) {
-  raise<ValueError>("{}: config key '{}' should be {}, received {}", owner, key, expected, v.dump().substr(0, 200));
+  raise<ValueError>("{}: config key '{}' should be {}, received {}", owner, key, expected, json_preview(v));
 }
 
 bool is_int(const json& v) { return v.is_number_integer(); }

@@ -2,6 +2,7 @@
 
 #include "core/errors.h"
 #include "layers/input_layer.h"
+#include "layers/json_text.h"
 #include "layers/registry.h"
 
 namespace minidl {
@@ -208,7 +209,7 @@ std::shared_ptr<SequentialImpl> SequentialImpl::from_config(const json& config) 
     name = r.str("name", "");
   }
   MINIDL_CHECK(layers->is_array(), ValueError, "Sequential config: 'layers' must be a list, received {}",
-               layers->dump().substr(0, 200));
+               json_preview(*layers));
   auto model = std::make_shared<SequentialImpl>(std::vector<LayerPtr>{}, name);
   for (const auto& entry : *layers) {
     auto layer = layer_from_config(entry);

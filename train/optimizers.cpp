@@ -5,6 +5,7 @@
 #include <map>
 
 #include "core/errors.h"
+#include "layers/json_text.h"
 
 namespace minidl {
 
@@ -292,13 +293,13 @@ OptimizerPtr get_optimizer(const std::string& id) {
 
 OptimizerPtr optimizer_from_config(const json& cc) {
   MINIDL_CHECK(cc.is_object() && cc.contains("class_name") && cc["class_name"].is_string(), ValueError,
-               "optimizer config: expected {{class_name, config}}, received {}", cc.dump().substr(0, 200));
+               "optimizer config: expected {{class_name, config}}, received {}", json_preview(cc));
   const json c = cc.contains("config") && cc["config"].is_object() ? cc["config"] : json::object();
   auto num = [&](const char* key, double fallback) {
     if (!c.contains(key) || c[key].is_null()) return fallback;
     if (std::string(key) == "learning_rate" && c[key].is_object()) return fallback;  // a schedule, read below
     MINIDL_CHECK(c[key].is_number(), ValueError, "optimizer config: '{}' must be a number, received {}", key,
-                 c[key].dump());
+                 json_preview(c[key]));
     return c[key].get<double>();
   };
   // "lr" is the Keras 1/2.0-2.2 name of learning_rate.

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/errors.h"
+#include "layers/json_text.h"
 
 namespace minidl {
 
@@ -45,7 +46,7 @@ json PiecewiseConstantDecay::get_config() const {
 std::shared_ptr<LearningRateSchedule> schedule_from_config(const json& cc) {
   MINIDL_CHECK(cc.is_object() && cc.contains("class_name") && cc.contains("config") && cc["config"].is_object(),
                ValueError, "learning-rate schedule: expected {{class_name, config}}, received {}",
-               cc.dump().substr(0, 200));
+               json_preview(cc));
   const auto& c = cc["config"];
   const std::string cls = cc["class_name"].get<std::string>();
   try {
@@ -57,7 +58,7 @@ std::shared_ptr<LearningRateSchedule> schedule_from_config(const json& cc) {
       return std::make_shared<PiecewiseConstantDecay>(c.at("boundaries").get<std::vector<int64_t>>(),
                                                       c.at("values").get<std::vector<double>>());
   } catch (const nlohmann::json::exception& e) {
-    raise<ValueError>("learning-rate schedule {}: bad config {}: {}", cls, c.dump().substr(0, 200), e.what());
+    raise<ValueError>("learning-rate schedule {}: bad config {}: {}", cls, json_preview(c), e.what());
   }
   raise<ValueError>("Unknown learning-rate schedule: '{}' (known: ExponentialDecay, PiecewiseConstantDecay)", cls);
 }
