@@ -13,6 +13,7 @@
 
 #include "core/errors.h"
 #include "core/logging.h"
+#include "core/message.h"
 #include "io/keras_internal.h"
 
 namespace minidl::keras_io {
@@ -26,12 +27,6 @@ struct Source {
 
 std::string string_attr_or(const h5::Object& o, const std::string& name, const std::string& fallback) {
   return o.has_attr(name) ? o.read_string_attr(name) : fallback;
-}
-
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
-  return s;
 }
 
 std::string layer_label(const Layer& l) { return fmt::format("layer '{}' ({})", l.name(), l.class_name()); }
@@ -116,7 +111,7 @@ void plan_layer(const Layer& layer, const h5::Group& g, const Source& src, std::
     std::vector<std::string> expected;
     for (const auto& s : slots) expected.push_back(fmt::format("{} {}", s.full_name, shape_str(s.variable.shape())));
     raise<ValueError>("{}: {}: {} has {} weight(s) [{}], the file lists {} [{}]", g.file_name(), g.path(),
-                      layer_label(layer), slots.size(), join(expected), names.size(), join(names));
+                      layer_label(layer), slots.size(), join_capped(expected), names.size(), join_capped(names));
   }
   for (size_t i = 0; i < slots.size(); ++i) out.push_back({slots[i].variable, read_weight(g, names[i], slots[i], src)});
 }
@@ -187,7 +182,8 @@ std::vector<Assignment> plan_legacy_weights(const ModelImpl& model, const h5::Gr
     if (!read_names_attr(group.open_group(name), "weight_names").empty()) saved.push_back(name);
   if (saved.size() != layers.size())
     raise<ValueError>("{}: {}: layer count mismatch: the model has {} layer(s) with weights [{}], the file has {} [{}]",
-                      group.file_name(), group.path(), layers.size(), join(layer_names), saved.size(), join(saved));
+                      group.file_name(), group.path(), layers.size(), join_capped(layer_names), saved.size(),
+                      join_capped(saved));
   for (size_t k = 0; k < layers.size(); ++k) plan_layer(*layers[k], group.open_group(saved[k]), src, out);
   return out;
 }
