@@ -141,4 +141,16 @@ void parallel_for(int64_t n, FunctionRef<void(int64_t, int64_t)> fn, int64_t min
   });
 }
 
+int64_t parallel_slots(int64_t chunks) { return std::clamp<int64_t>(num_threads(), 1, std::max<int64_t>(chunks, 1)); }
+
+void parallel_chunks(int64_t chunks, int64_t slots, FunctionRef<void(int64_t, int64_t)> body) {
+  if (chunks <= 0) return;
+  MINIDL_CHECK(slots >= 1 && slots <= chunks, ValueError,
+               "parallel_chunks: expected 1 <= slots <= chunks, received {} slots for {} chunks", slots, chunks);
+  parallel_for(slots, [&](int64_t s0, int64_t s1) {
+    for (int64_t s = s0; s < s1; ++s)
+      for (int64_t c = chunks * s / slots; c < chunks * (s + 1) / slots; ++c) body(s, c);
+  });
+}
+
 }  // namespace minidl

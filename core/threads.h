@@ -48,4 +48,15 @@ int num_threads();
 // fn is only referenced (FunctionRef), never copied.
 void parallel_for(int64_t n, FunctionRef<void(int64_t, int64_t)> fn, int64_t min_chunk = 1);
 
+// Work split into `chunks` pieces whose boundaries the caller derives from the
+// problem alone, never from the thread count, so that results do not depend
+// on it (partial sums are kept per chunk and added in chunk order).
+// parallel_chunks calls body(slot, c) for every c in [0, chunks): slot s runs
+// the contiguous chunks [chunks*s/slots, chunks*(s+1)/slots) in increasing
+// order on one thread, so per-slot scratch is never shared. Size that scratch
+// with parallel_slots(chunks) (= min(num_threads(), chunks)) and pass the same
+// number as `slots`. Exceptions are rethrown in the caller, as parallel_for.
+int64_t parallel_slots(int64_t chunks);
+void parallel_chunks(int64_t chunks, int64_t slots, FunctionRef<void(int64_t slot, int64_t chunk)> body);
+
 }  // namespace minidl

@@ -8,12 +8,14 @@
 //   C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C
 // where op(X) is X or X^T; lda/ldb/ldc are the row strides of A, B, C as stored.
 //
-// Threads: OpenBLAS itself always runs single-threaded; a product of at least
-// ~2M multiply-adds is split by minidl into blocks of C rows (or columns, when
-// N > M), one per thread of core/threads.h's pool, each a single-threaded
-// cblas_sgemm. Results do not depend on the thread count: every element of C
-// is the same dot product either way. Called inside a parallel_for, gemm runs
-// on the calling thread only.
+// Threads: OpenBLAS itself always runs single-threaded. gemm computes C in
+// blocks of rows (or columns, when N > M) that depend on M, N and K alone -
+// one block below ~2M multiply-adds, else up to 8 of at least 64 rows - each
+// one single-threaded cblas_sgemm, spread over core/threads.h's pool. Since
+// the blocks never depend on the thread count, neither do the results, with
+// any BLAS kernel. Called inside a parallel_for, the blocks run one after
+// another on the calling thread; gemm_serial is the one-call form for kernels
+// that split their work themselves.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +31,10 @@ namespace minidl::ops {
 // and then A and B may be null. Columns of C beyond N are never touched.
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+
+// gemm as a single cblas_sgemm call on the calling thread (same checks).
+void gemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                 int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
 // Batched-free 2-D product on tensors: a [M,K] (or [K,M] if trans_a) times b
 // [K,N] (or [N,K] if trans_b); returns a new [M,N] tensor.

@@ -131,20 +131,41 @@ void fold(const float* col, const Conv2DGeometry& g, const Plan& p, int64_t c0, 
 
 namespace {
 
-// The work of one thread: a contiguous range of whole images, so that col2im
-// scatters of different threads never touch the same image of dx. With fewer
-// images than threads (one big image: predict on a single sample) one chunk
-// runs and the im2col/col2im passes and GEMMs inside it split across threads
-// instead.
+// The batch in chunks of whole images, so that col2im scatters of different
+// chunks never touch the same image of dx. The chunks depend on the batch
+// size and the layer alone, never on the thread count: each chunk's tiles,
+// GEMM calls and partial kernel gradient are the same whichever thread runs
+// it, and the partial sums are added in chunk order, so results do not depend
+// on the thread count. Threads take contiguous runs of chunks
+// (core/threads.h parallel_chunks). With a single image (predict on one
+// sample) there is one chunk, and the im2col/col2im passes and GEMMs inside it
+// split across threads instead.
+constexpr int64_t kMaxImageChunks = 8;
+// The backward keeps a [KG, OC] partial kernel gradient per chunk after the
+// first; fewer chunks for kernels so large that these would pass this size.
+constexpr int64_t kMaxPartialBytes = int64_t{64} << 20;
+
 struct Chunks {
-  int64_t count;  // threads used
+  int64_t count;  // chunks of images
   int64_t N, P;   // images, rows per image
   int64_t m0(int64_t c) const { return N * c / count * P; }  // rows [m0, m1) of the unfolded batch
   int64_t m1(int64_t c) const { return N * (c + 1) / count * P; }
 };
 
-Chunks split_images(const Conv2DGeometry& g, const Plan& p) {
-  return {std::clamp<int64_t>(num_threads(), 1, std::max<int64_t>(g.N, 1)), g.N, p.P};
+Chunks split_images(const Conv2DGeometry& g, const Plan& p, int64_t OC) {
+  const int64_t partial_bytes = std::max<int64_t>(1, p.KG * OC * int64_t{sizeof(float)});
+  const int64_t most = std::clamp<int64_t>(kMaxPartialBytes / partial_bytes + 1, 1, kMaxImageChunks);
+  return {std::clamp<int64_t>(g.N, 1, most), g.N, p.P};
+}
+
+// The product of one tile: split across threads (gemm) when the tile's chunk
+// is the only one, else one call on this chunk's thread (gemm_serial).
+void tile_gemm(const Chunks& chunks, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
+               int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  if (chunks.count == 1)
+    gemm(trans_a, trans_b, M, N, K, 1.f, A, lda, B, ldb, beta, C, ldc);
+  else
+    gemm_serial(trans_a, trans_b, M, N, K, 1.f, A, lda, B, ldb, beta, C, ldc);
 }
 
 void backward_im2col(const float* x, const float* kernel, const float* dy, const Conv2DGeometry& g, const Plan& p,
@@ -164,18 +185,6 @@ bool use_winograd(const Conv2DWorkspace& ws, const Conv2DGeometry& g, int64_t gr
 // Rounds a float count up to a whole number of 64-byte lines.
 int64_t lines(int64_t floats) { return (floats + 15) / 16 * 16; }
 
-// Runs body(c) for every chunk, one per thread of the pool.
-template <class F>
-void for_each_chunk(int64_t chunks, F&& body) {
-  if (chunks == 1) {
-    body(0);
-    return;
-  }
-  parallel_for(chunks, [&](int64_t b, int64_t e) {
-    for (int64_t c = b; c < e; ++c) body(c);
-  });
-}
-
 }  // namespace
 
 void conv2d_forward(const float* x, const float* kernel, const float* bias, const Conv2DGeometry& g, int64_t groups,
@@ -192,13 +201,14 @@ void conv2d_forward(const float* x, const float* kernel, const float* bias, cons
     conv2d_direct_forward(x, kernel, bias, g, groups, OC, y, relu);
     return;
   }
-  const Chunks chunks = split_images(g, p);
+  const Chunks chunks = split_images(g, p, OC);
+  const int64_t slots = parallel_slots(chunks.count);
   // Each thread unfolds its own tiles into its own column block and multiplies
   // it at once, while the block is still in its core's cache.
   const int64_t col_floats = p.pointwise ? 0 : lines(p.tile * p.KG);
-  float* cols = p.pointwise ? nullptr : ws.floats(col_floats * chunks.count);
-  for_each_chunk(chunks.count, [&](int64_t c) {
-    float* col = p.pointwise ? nullptr : cols + col_floats * c;  // [tile, KG]
+  float* cols = p.pointwise ? nullptr : ws.floats(col_floats * slots);
+  parallel_chunks(chunks.count, slots, [&](int64_t slot, int64_t c) {
+    float* col = p.pointwise ? nullptr : cols + col_floats * slot;  // [tile, KG]
     for (int64_t m0 = chunks.m0(c); m0 < chunks.m1(c); m0 += p.tile) {
       const int64_t m1 = std::min(chunks.m1(c), m0 + p.tile), rows = m1 - m0;
       float* yt = y + m0 * OC;  // [rows, OC]
@@ -215,8 +225,8 @@ void conv2d_forward(const float* x, const float* kernel, const float* bias, cons
           a = col, lda = p.KG;
         }
         // [rows, OCG] = [rows, KG] * [KG, OCG], the group's blocks of kernel and y.
-        gemm(false, false, rows, p.OCG, p.KG, 1.f, a, lda, kernel + gi * p.OCG, OC, bias ? 1.f : 0.f,
-             yt + gi * p.OCG, OC);
+        tile_gemm(chunks, false, false, rows, p.OCG, p.KG, a, lda, kernel + gi * p.OCG, OC, bias ? 1.f : 0.f,
+                  yt + gi * p.OCG, OC);
       }
       // The fused activation, while the tile is still in cache.
       if (relu)
@@ -253,31 +263,30 @@ namespace {
 
 void backward_im2col(const float* x, const float* kernel, const float* dy, const Conv2DGeometry& g, const Plan& p,
                      int64_t OC, float* dx, float* dkernel, float* dbias, Conv2DWorkspace& ws, const float* relu_y) {
-  const Chunks chunks = split_images(g, p);
-  const int64_t T = chunks.count;
-  // Per thread: a column block [tile, KG] (only when im2col is needed), a
-  // masked dy tile [tile, OC] (only with relu_y), and for threads after the
-  // first a private dkernel [KG, OC] summed into dkernel at the end, in thread
-  // order, so a given thread count always gives the same bits.
+  const Chunks chunks = split_images(g, p, OC);
+  const int64_t R = chunks.count, slots = parallel_slots(R);
+  // Per thread: a column block [tile, KG] (only when im2col is needed) and a
+  // masked dy tile [tile, OC] (only with relu_y). Per chunk after the first: a
+  // private dkernel [KG, OC], added into dkernel at the end in chunk order.
   const bool need_col = !p.pointwise && (dx || dkernel);
   const int64_t col_floats = need_col ? lines(p.tile * p.KG) : 0;
   const int64_t dy_floats = relu_y ? lines(p.tile * OC) : 0;
   const int64_t dk_floats = dkernel ? lines(p.KG * OC) : 0;
-  const int64_t per_thread = col_floats + dy_floats;
-  float* scratch = ws.floats(std::max<int64_t>(1, per_thread * T + dk_floats * (T - 1)));
-  float* dk_parts = scratch + per_thread * T;  // [T-1][KG, OC]
-  double* bias_sums = dbias ? ws.doubles(OC * T) : nullptr;  // [T, OC]
+  const int64_t per_slot = col_floats + dy_floats;
+  float* scratch = ws.floats(std::max<int64_t>(1, per_slot * slots + dk_floats * (R - 1)));
+  float* dk_parts = scratch + per_slot * slots;  // [R-1][KG, OC]
+  double* bias_sums = dbias ? ws.doubles(OC * R) : nullptr;  // [R, OC]
 
-  for_each_chunk(T, [&](int64_t c) {
-    float* base = scratch + per_thread * c;
+  parallel_chunks(R, slots, [&](int64_t slot, int64_t c) {
+    float* base = scratch + per_slot * slot;
     float* col = base;                                          // [tile, KG]
     float* dym = base + col_floats;                             // [tile, OC]
     float* dk = !dkernel || c == 0 ? dkernel : dk_parts + dk_floats * (c - 1);  // [KG, OC]
     double* bsum = dbias ? bias_sums + OC * c : nullptr;
     if (bsum) std::fill_n(bsum, OC, 0.0);
-    if (dk) std::fill_n(dk, p.KG * OC, 0.f);  // a thread without rows still contributes zeros
+    if (dk) std::fill_n(dk, p.KG * OC, 0.f);  // a chunk without rows still contributes zeros
     const int64_t image = g.H * g.W * g.C;
-    if (dx && !p.pointwise)  // col2im accumulates; this thread owns these images
+    if (dx && !p.pointwise)  // col2im accumulates; this chunk owns these images
       std::fill(dx + chunks.m0(c) / p.P * image, dx + chunks.m1(c) / p.P * image, 0.f);
 
     for (int64_t m0 = chunks.m0(c); m0 < chunks.m1(c); m0 += p.tile) {
@@ -295,21 +304,21 @@ void backward_im2col(const float* x, const float* kernel, const float* dy, const
         const float* dyg = dyt + gi * p.OCG;  // [rows, OCG], row stride OC
         if (p.pointwise) {
           // dkernel_g [CG, OCG] += x_g^T [CG, rows] * dy_g [rows, OCG]
-          if (dk) gemm(true, false, p.CG, p.OCG, rows, 1.f, x + m0 * g.C + gi * p.CG, g.C, dyg, OC, 1.f,
-                       dk + gi * p.OCG, OC);
+          if (dk) tile_gemm(chunks, true, false, p.CG, p.OCG, rows, x + m0 * g.C + gi * p.CG, g.C, dyg, OC, 1.f,
+                            dk + gi * p.OCG, OC);
           // dx_g [rows, CG] = dy_g [rows, OCG] * kernel_g^T [OCG, CG]
-          if (dx) gemm(false, true, rows, p.CG, p.OCG, 1.f, dyg, OC, kernel + gi * p.OCG, OC, 0.f,
-                       dx + m0 * g.C + gi * p.CG, g.C);
+          if (dx) tile_gemm(chunks, false, true, rows, p.CG, p.OCG, dyg, OC, kernel + gi * p.OCG, OC, 0.f,
+                            dx + m0 * g.C + gi * p.CG, g.C);
           continue;
         }
         if (dk) {
           unfold(x, g, p, gi * p.CG, m0, m1, col);  // [rows, KG]
           // dkernel_g [KG, OCG] += col^T [KG, rows] * dy_g [rows, OCG]
-          gemm(true, false, p.KG, p.OCG, rows, 1.f, col, p.KG, dyg, OC, 1.f, dk + gi * p.OCG, OC);
+          tile_gemm(chunks, true, false, p.KG, p.OCG, rows, col, p.KG, dyg, OC, 1.f, dk + gi * p.OCG, OC);
         }
         if (dx) {
           // The column block is consumed; reuse it for dcol [rows, KG] = dy_g * kernel_g^T.
-          gemm(false, true, rows, p.KG, p.OCG, 1.f, dyg, OC, kernel + gi * p.OCG, OC, 0.f, col, p.KG);
+          tile_gemm(chunks, false, true, rows, p.KG, p.OCG, dyg, OC, kernel + gi * p.OCG, OC, 0.f, col, p.KG);
           fold(col, g, p, gi * p.CG, m0, m1, dx);
         }
       }
@@ -317,14 +326,14 @@ void backward_im2col(const float* x, const float* kernel, const float* dy, const
   });
 
   if (dkernel)
-    for (int64_t t = 1; t < T; ++t) {
-      const float* part = dk_parts + dk_floats * (t - 1);
+    for (int64_t c = 1; c < R; ++c) {
+      const float* part = dk_parts + dk_floats * (c - 1);
       for (int64_t i = 0; i < p.KG * OC; ++i) dkernel[i] += part[i];
     }
   if (dbias)
     for (int64_t o = 0; o < OC; ++o) {
       double s = 0;
-      for (int64_t t = 0; t < T; ++t) s += bias_sums[t * OC + o];
+      for (int64_t c = 0; c < R; ++c) s += bias_sums[c * OC + o];
       dbias[o] = static_cast<float>(s);
     }
 }

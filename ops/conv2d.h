@@ -20,12 +20,14 @@
 // large batch never materialises its whole unfolded matrix. A 1x1 kernel with
 // stride 1 and no padding skips im2col: x itself is the [N*H*W, C] matrix.
 //
-// Threads: the batch is split into num_threads() contiguous ranges of whole
-// images, one per thread; each thread unfolds and multiplies its own tiles with
-// single-threaded GEMMs (dkernel and dbias are summed per thread, then added in
-// thread order, so a given thread count always gives the same bits). With fewer
-// images than threads, the tiles run one after another and the im2col/col2im
-// passes and GEMMs inside them are split across threads instead.
+// Threads: the batch is split into up to 8 contiguous chunks of whole images,
+// a number fixed by the batch and the layer, never by the thread count; threads
+// take runs of chunks, and each chunk unfolds and multiplies its own tiles with
+// single-threaded GEMMs. dkernel and dbias are summed per chunk, then added in
+// chunk order, so results are the same bits on any number of threads. With a
+// single image, its tiles run one after another and the im2col/col2im passes
+// and GEMMs inside them are split across threads instead. The Winograd path
+// works the same way on fixed blocks of tiles.
 //
 // Fused relu: conv2d_forward(..., relu = true) applies max(0, .) to each tile
 // right after its GEMM; conv2d_backward(..., relu_y = y) masks dy by y > 0
@@ -64,8 +66,8 @@ enum class ConvAlgorithm { kAuto, kIm2col, kWinograd, kDirect };
 // all groups together; only one group's columns (a 1/G share) are held at a
 // time. Each thread has its own column block, so the buffer holds about
 // threads * max(max_col_bytes / G, min_tile_rows * 4*KH*KW*C/G) bytes, plus,
-// in the backward, a dkernel-sized block per extra thread and, with relu_y, a
-// [tile, OC] block of masked dy per thread.
+// in the backward, a dkernel-sized block per extra chunk of images (at most 7)
+// and, with relu_y, a [tile, OC] block of masked dy per thread.
 class Conv2DWorkspace {
  public:
   // Measured with bench_conv2d (process CPU time, one thread): tiles that stay

@@ -333,6 +333,11 @@ void cell_pointers(const float* img, const float* mask, int64_t H, int64_t W, in
 // (On the 2-core test machines, 64 KiB to 1 MiB measured the same within noise.)
 constexpr int64_t kBlockBytes = int64_t{256} << 10;
 constexpr int64_t kMinBlockTiles = 32;
+// The kernel gradient is summed in at most this many chunks of blocks, each
+// with its own partial dU, and fewer when these partials would pass
+// kMaxPartialBytes together.
+constexpr int64_t kMaxReduceChunks = 8;
+constexpr int64_t kMaxPartialBytes = int64_t{64} << 20;
 
 int64_t block_tiles(int64_t E, int64_t IC, int64_t OC, int64_t tiles) {
   return std::clamp<int64_t>(kBlockBytes / (E * (IC + OC) * int64_t{sizeof(float)}), kMinBlockTiles,
@@ -350,7 +355,10 @@ void run(const WinoConv& w, Conv2DWorkspace& ws, FillU fill_U) {
   if (tiles == 0) return;
   const int64_t IC = w.IC, OC = w.OCT;
   const int64_t block = block_tiles(E, IC, OC, tiles);
-  const int64_t T = std::clamp<int64_t>(num_threads(), 1, (tiles + block - 1) / block);
+  // Blocks start at multiples of `block` whatever the thread count, so every
+  // product call and its results are the same with any number of threads.
+  const int64_t blocks = (tiles + block - 1) / block;
+  const int64_t T = parallel_slots(blocks);
 
   // Per thread: V [block, E, IC], M [block, E, OC], a masked copy of one
   // tile's input [E, IC] (only with a mask), and a scratch output row for
@@ -365,51 +373,46 @@ void run(const WinoConv& w, Conv2DWorkspace& ws, FillU fill_U) {
   std::fill_n(zeros, IC, 0.f);
   float* scratch = zeros + lines(IC);
 
-  parallel_for(T, [&](int64_t tb, int64_t te) {
-    for (int64_t th = tb; th < te; ++th) {
-      float* V = scratch + per_thread * th;
-      float* Mb = V + v_floats;
-      float* masked = Mb + m_floats;
-      float* sink = masked + mask_floats;
-      const int64_t t_begin = tiles * th / T, t_end = tiles * (th + 1) / T;
-      for (int64_t b0 = t_begin; b0 < t_end; b0 += block) {
-        const int64_t nb = std::min(block, t_end - b0);
-        for (int64_t j = 0; j < nb; ++j) {  // gather and transform each tile's input block
-          int64_t n, oy, ox;
-          grid.locate(b0 + j, n, oy, ox);
-          const int64_t image = w.IH * w.IW * IC;
-          const float* p[E];
-          cell_pointers(w.in + n * image, w.mask ? w.mask + n * image : nullptr, w.IH, w.IW, IC, A, oy - w.pad_top,
-                        ox - w.pad_left, w.DH, w.DW, zeros, masked, p);
-          input_transform<M>(p, IC, V + j * E * IC);  // [E, IC]
-        }
-        // M_e [nb, OCG] = V_e [nb, CG] * U_e [CG, OCG] for the E positions e
-        // and each group's column blocks.
-        const bool small = small_group(w.CG, w.OCG);
-        for (int64_t gi = 0; gi < w.G; ++gi) {
-          const float* Ug = U + gi * E * w.CG * w.OCG;
-          for (int e = 0; e < E; ++e) {
-            const float* Ve = V + e * IC + gi * w.CG;
-            const float* Ue = Ug + e * w.CG * w.OCG;
-            float* Me = Mb + e * OC + gi * w.OCG;
-            if (small)
-              small_product(nb, w.CG, w.OCG, Ve, E * IC, Ue, Me, E * OC);
-            else
-              gemm(false, false, nb, w.OCG, w.CG, 1.f, Ve, E * IC, Ue, w.OCG, 0.f, Me, E * OC);
-          }
-        }
-        for (int64_t j = 0; j < nb; ++j) {  // back to M x M output blocks
-          int64_t n, oy, ox;
-          grid.locate(b0 + j, n, oy, ox);
-          float* y[M * M];  // outputs past the image's edge go to the sink row
-          for (int a = 0; a < M; ++a)
-            for (int b = 0; b < M; ++b) {
-              const int64_t yy = oy + w.DH * a, xx = ox + w.DW * b;
-              y[a * M + b] = yy < w.OH && xx < w.OW ? w.out + ((n * w.OH + yy) * w.OW + xx) * OC : sink;
-            }
-          output_transform<M>(Mb + j * E * OC, OC, w.bias, w.relu, y);
-        }
+  parallel_chunks(blocks, T, [&](int64_t th, int64_t bi) {
+    float* V = scratch + per_thread * th;
+    float* Mb = V + v_floats;
+    float* masked = Mb + m_floats;
+    float* sink = masked + mask_floats;
+    const int64_t b0 = bi * block, nb = std::min(block, tiles - b0);
+    for (int64_t j = 0; j < nb; ++j) {  // gather and transform each tile's input block
+      int64_t n, oy, ox;
+      grid.locate(b0 + j, n, oy, ox);
+      const int64_t image = w.IH * w.IW * IC;
+      const float* p[E];
+      cell_pointers(w.in + n * image, w.mask ? w.mask + n * image : nullptr, w.IH, w.IW, IC, A, oy - w.pad_top,
+                    ox - w.pad_left, w.DH, w.DW, zeros, masked, p);
+      input_transform<M>(p, IC, V + j * E * IC);  // [E, IC]
+    }
+    // M_e [nb, OCG] = V_e [nb, CG] * U_e [CG, OCG] for the E positions e
+    // and each group's column blocks.
+    const bool small = small_group(w.CG, w.OCG);
+    for (int64_t gi = 0; gi < w.G; ++gi) {
+      const float* Ug = U + gi * E * w.CG * w.OCG;
+      for (int e = 0; e < E; ++e) {
+        const float* Ve = V + e * IC + gi * w.CG;
+        const float* Ue = Ug + e * w.CG * w.OCG;
+        float* Me = Mb + e * OC + gi * w.OCG;
+        if (small)
+          small_product(nb, w.CG, w.OCG, Ve, E * IC, Ue, Me, E * OC);
+        else
+          gemm(false, false, nb, w.OCG, w.CG, 1.f, Ve, E * IC, Ue, w.OCG, 0.f, Me, E * OC);
       }
+    }
+    for (int64_t j = 0; j < nb; ++j) {  // back to M x M output blocks
+      int64_t n, oy, ox;
+      grid.locate(b0 + j, n, oy, ox);
+      float* y[M * M];  // outputs past the image's edge go to the sink row
+      for (int a = 0; a < M; ++a)
+        for (int b = 0; b < M; ++b) {
+          const int64_t yy = oy + w.DH * a, xx = ox + w.DW * b;
+          y[a * M + b] = yy < w.OH && xx < w.OW ? w.out + ((n * w.OH + yy) * w.OW + xx) * OC : sink;
+        }
+      output_transform<M>(Mb + j * E * OC, OC, w.bias, w.relu, y);
     }
   });
 }
@@ -422,80 +425,84 @@ void backward_kernel(const float* x, const float* dy, const Conv2DGeometry& g, i
   const Tiling grid(M, g.N, g.OH, g.OW, g.DH, g.DW);
   const int64_t C = g.C;
   const int64_t block = block_tiles(E, C, OC, grid.tiles);
-  const int64_t T = std::clamp<int64_t>(num_threads(), 1, std::max<int64_t>(1, (grid.tiles + block - 1) / block));
+  // The tiles' blocks (starting at multiples of `block`) form R chunks fixed
+  // by the layer and batch alone; each chunk sums its own dU and bias
+  // gradient, and the chunks are added in chunk order, so the result does not
+  // depend on the thread count.
+  const int64_t blocks = (grid.tiles + block - 1) / block;
+  const int64_t du_count = groups * E * CG * OCG;
+  const int64_t R = std::clamp<int64_t>(kMaxPartialBytes / std::max<int64_t>(1, du_count * int64_t{sizeof(float)}),
+                                        1, std::min(blocks, kMaxReduceChunks));
+  const int64_t T = parallel_slots(R);
 
   // Per thread: V [block, E, C] (transformed x), W [block, E, OC]
-  // (transformed dy), a masked copy of one tile's dy [M*M, OC] (only with
-  // relu_y), and its own dU [G, E, CG, OCG]; the threads' dU are added in
-  // thread order, so a given thread count always gives the same bits.
-  // Shared: a row of zeros for cells outside the image or the output.
+  // (transformed dy) and a masked copy of one tile's dy [M*M, OC] (only with
+  // relu_y). Per chunk: its dU [G, E, CG, OCG]. Shared: a row of zeros for
+  // cells outside the image or the output.
   const int64_t v_floats = lines(block * E * C), w_floats = lines(block * E * OC);
-  const int64_t mask_floats = relu_y ? lines(M * M * OC) : 0, du_floats = lines(groups * E * CG * OCG);
-  const int64_t per_thread = v_floats + w_floats + mask_floats + du_floats;
+  const int64_t mask_floats = relu_y ? lines(M * M * OC) : 0, du_floats = lines(du_count);
+  const int64_t per_thread = v_floats + w_floats + mask_floats;
   const int64_t zero_floats = lines(std::max(C, OC));
-  float* zeros = ws.floats(zero_floats + per_thread * T);
+  float* zeros = ws.floats(zero_floats + per_thread * T + du_floats * R);
   std::fill_n(zeros, zero_floats, 0.f);
   float* scratch = zeros + zero_floats;
-  auto dU_of = [&](int64_t th) { return scratch + per_thread * th + v_floats + w_floats + mask_floats; };
+  auto dU_of = [&](int64_t chunk) { return scratch + per_thread * T + du_floats * chunk; };
   // The bias gradient rides along: each dy row is summed (in double) as it is read.
-  double* bias_sums = dbias ? ws.doubles(OC * T) : nullptr;  // [T, OC]
+  double* bias_sums = dbias ? ws.doubles(OC * R) : nullptr;  // [R, OC]
 
-  parallel_for(T, [&](int64_t tb, int64_t te) {
-    for (int64_t th = tb; th < te; ++th) {
-      float* V = scratch + per_thread * th;
-      float* W = V + v_floats;
-      float* masked = W + w_floats;
-      float* dU = dU_of(th);
-      std::fill_n(dU, groups * E * CG * OCG, 0.f);
-      double* bsum = bias_sums ? bias_sums + OC * th : nullptr;
-      if (bsum) std::fill_n(bsum, OC, 0.0);
-      const int64_t t_begin = grid.tiles * th / T, t_end = grid.tiles * (th + 1) / T;
-      for (int64_t b0 = t_begin; b0 < t_end; b0 += block) {
-        const int64_t nb = std::min(block, t_end - b0);
-        for (int64_t j = 0; j < nb; ++j) {
-          int64_t n, oy, ox;
-          grid.locate(b0 + j, n, oy, ox);
-          const int64_t image = g.H * g.W * C, out_image = g.OH * g.OW * OC;
-          const float* p[E];
-          cell_pointers(x + n * image, nullptr, g.H, g.W, C, A, oy - g.pad_top, ox - g.pad_left, g.DH, g.DW, zeros,
-                        nullptr, p);
-          input_transform<M>(p, C, V + j * E * C);  // [E, C]
-          // dy of the tile's M x M outputs; zeros past the output's edge.
-          const float* q[M * M];
-          cell_pointers(dy + n * out_image, relu_y ? relu_y + n * out_image : nullptr, g.OH, g.OW, OC, M, oy, ox,
-                        g.DH, g.DW, zeros, masked, q);
-          if (bsum)  // cells outside the output are zeros and add nothing
-            for (int i = 0; i < M * M; ++i)
-              for (int64_t f = 0; f < OC; ++f) bsum[f] += q[i][f];
-          dy_transform<M>(q, OC, W + j * E * OC);  // [E, OC]
-        }
-        // dU_e [CG, OCG] += V_e^T [CG, nb] * W_e [nb, OCG]: the gradient of
-        // M_e = V_e U_e, on each group's column blocks.
-        const bool small = small_group(CG, OCG);
-        for (int64_t gi = 0; gi < groups; ++gi)
-          for (int e = 0; e < E; ++e) {
-            const float* Ve = V + e * C + gi * CG;
-            const float* We = W + e * OC + gi * OCG;
-            float* dUe = dU + (gi * E + e) * CG * OCG;
-            if (small)
-              small_product_tn(nb, CG, OCG, Ve, E * C, We, E * OC, dUe);
-            else
-              gemm(true, false, CG, OCG, nb, 1.f, Ve, E * C, We, E * OC, 1.f, dUe, OCG);
-          }
+  parallel_chunks(R, T, [&](int64_t th, int64_t chunk) {
+    float* V = scratch + per_thread * th;
+    float* W = V + v_floats;
+    float* masked = W + w_floats;
+    float* dU = dU_of(chunk);
+    std::fill_n(dU, du_count, 0.f);
+    double* bsum = bias_sums ? bias_sums + OC * chunk : nullptr;
+    if (bsum) std::fill_n(bsum, OC, 0.0);
+    for (int64_t bi = blocks * chunk / R; bi < blocks * (chunk + 1) / R; ++bi) {
+      const int64_t b0 = bi * block, nb = std::min(block, grid.tiles - b0);
+      for (int64_t j = 0; j < nb; ++j) {
+        int64_t n, oy, ox;
+        grid.locate(b0 + j, n, oy, ox);
+        const int64_t image = g.H * g.W * C, out_image = g.OH * g.OW * OC;
+        const float* p[E];
+        cell_pointers(x + n * image, nullptr, g.H, g.W, C, A, oy - g.pad_top, ox - g.pad_left, g.DH, g.DW, zeros,
+                      nullptr, p);
+        input_transform<M>(p, C, V + j * E * C);  // [E, C]
+        // dy of the tile's M x M outputs; zeros past the output's edge.
+        const float* q[M * M];
+        cell_pointers(dy + n * out_image, relu_y ? relu_y + n * out_image : nullptr, g.OH, g.OW, OC, M, oy, ox,
+                      g.DH, g.DW, zeros, masked, q);
+        if (bsum)  // cells outside the output are zeros and add nothing
+          for (int i = 0; i < M * M; ++i)
+            for (int64_t f = 0; f < OC; ++f) bsum[f] += q[i][f];
+        dy_transform<M>(q, OC, W + j * E * OC);  // [E, OC]
       }
+      // dU_e [CG, OCG] += V_e^T [CG, nb] * W_e [nb, OCG]: the gradient of
+      // M_e = V_e U_e, on each group's column blocks.
+      const bool small = small_group(CG, OCG);
+      for (int64_t gi = 0; gi < groups; ++gi)
+        for (int e = 0; e < E; ++e) {
+          const float* Ve = V + e * C + gi * CG;
+          const float* We = W + e * OC + gi * OCG;
+          float* dUe = dU + (gi * E + e) * CG * OCG;
+          if (small)
+            small_product_tn(nb, CG, OCG, Ve, E * C, We, E * OC, dUe);
+          else
+            gemm(true, false, CG, OCG, nb, 1.f, Ve, E * C, We, E * OC, 1.f, dUe, OCG);
+        }
     }
   });
 
   if (dbias)
     for (int64_t o = 0; o < OC; ++o) {
       double sum = 0;
-      for (int64_t th = 0; th < T; ++th) sum += bias_sums[th * OC + o];
+      for (int64_t c = 0; c < R; ++c) sum += bias_sums[c * OC + o];
       dbias[o] = static_cast<float>(sum);
     }
   float* dU = dU_of(0);
-  for (int64_t th = 1; th < T; ++th) {
-    const float* part = dU_of(th);
-    for (int64_t i = 0; i < groups * E * CG * OCG; ++i) dU[i] += part[i];
+  for (int64_t c = 1; c < R; ++c) {
+    const float* part = dU_of(c);
+    for (int64_t i = 0; i < du_count; ++i) dU[i] += part[i];
   }
   // dkernel = G^T dU G (U = G w G^T is linear in w), rows then columns.
   for (int64_t gi = 0; gi < groups; ++gi)

@@ -6,7 +6,6 @@
 #include "core/errors.h"
 #include "core/random.h"
 #include "core/tensor.h"
-#include "core/threads.h"
 #include "ops/blas.h"
 #include "reference.h"
 #include "testing.h"
@@ -93,26 +92,7 @@ TEST(Blas, RejectsNegativeSizes) {
   EXPECT_THROW(ops::gemm(false, false, -1, 2, 2, 1.f, A.data(), 2, B.data(), 2, 0.f, C.data(), 2), ValueError);
 }
 
-// Large enough (> 2M multiply-adds) that two threads split C by rows, or by
-// columns when N > M; each element is the same dot product either way.
-TEST(Blas, ResultIndependentOfThreadCount) {
-  const int saved = num_threads();
-  const int64_t shapes[][3] = {{200, 96, 160}, {64, 300, 200}, {33, 517, 129}};
-  for (const auto& s : shapes)
-    for (bool ta : {false, true})
-      for (bool tb : {false, true}) {
-        const int64_t M = s[0], N = s[1], K = s[2];
-        const auto A = random_vec(M * K), B = random_vec(K * N);
-        std::vector<float> C1(M * N, 0.5f), C2(M * N, 0.5f);
-        const int64_t lda = ta ? M : K, ldb = tb ? K : N;
-        set_num_threads(1);
-        ops::gemm(ta, tb, M, N, K, 1.f, A.data(), lda, B.data(), ldb, 0.5f, C1.data(), N);
-        set_num_threads(2);
-        ops::gemm(ta, tb, M, N, K, 1.f, A.data(), lda, B.data(), ldb, 0.5f, C2.data(), N);
-        ASSERT_EQ(C1, C2) << M << "x" << N << "x" << K << " ta=" << ta << " tb=" << tb;
-      }
-  set_num_threads(saved);
-}
+// Independence of the thread count: thread_count_test.cpp.
 
 TEST(Matmul, MatchesNaiveForAllTransposeFlags) {
   for (bool ta : {false, true})
