@@ -4,8 +4,11 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
+# The exported set holds minidl's own libraries only. OpenBLAS, HDF5, libzip and zlib are
+# PRIVATE dependencies of the shared libraries (no public header includes them), so the
+# export never names them and minidlConfig.cmake does not look for them.
 get_property(_minidl_libs GLOBAL PROPERTY MINIDL_LIBRARIES)
-install(TARGETS ${_minidl_libs} minidl minidl_openblas minidl_hdf5
+install(TARGETS ${_minidl_libs} minidl
         EXPORT minidlTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -20,5 +23,4 @@ configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/minidlConfig.cmake.in
   ${PROJECT_BINARY_DIR}/minidlConfig.cmake INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/minidl)
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/minidlConfigVersion.cmake COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/minidlConfig.cmake ${PROJECT_BINARY_DIR}/minidlConfigVersion.cmake
-        ${PROJECT_SOURCE_DIR}/cmake/MinidlDependencies.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/minidl)
