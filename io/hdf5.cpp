@@ -503,6 +503,18 @@ std::string Dataset::type_name() const {
   return name_of(type.get());
 }
 
+bool Dataset::has_checksum() const {
+  quiet();
+  Handle dcpl(H5Dget_create_plist(id_.get()));
+  if (!dcpl.valid()) fail("cannot read the dataset's creation properties");
+  unsigned flags = 0;
+  size_t nvalues = 0;
+  const bool found = H5Pget_filter_by_id2(dcpl.get(), H5Z_FILTER_FLETCHER32, &flags, &nvalues, nullptr, 0, nullptr,
+                                          nullptr) >= 0;
+  H5Eclear2(H5E_DEFAULT);  // an absent filter is reported as an error
+  return found;
+}
+
 Tensor Dataset::read_tensor(int64_t max_elements) const {
   if (!is_numeric(type_class())) fail(fmt::format("expected a numeric dataset, found {}", type_name()), false);
   const Shape s = shape();
@@ -511,8 +523,23 @@ Tensor Dataset::read_tensor(int64_t max_elements) const {
     fail(fmt::format("dataset of shape {} is too large to read (limit {} elements)", shape_str(s), max_elements),
          false);
   Tensor t(s);
-  if (n > 0 && H5Dread(id_.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data()) < 0)
-    fail(fmt::format("cannot read {} dataset of shape {} as float32", type_name(), shape_str(s)));
+  if (n > 0 && H5Dread(id_.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data()) < 0) {
+    const std::string stack = hdf5_stack();  // taken first: every later HDF5 call clears it
+    // The read fails only because of the checksum when it succeeds with verification off.
+    if (has_checksum()) {
+      Handle dxpl(H5Pcreate(H5P_DATASET_XFER));
+      const bool only_checksum = dxpl.valid() && H5Pset_edc_check(dxpl.get(), H5Z_DISABLE_EDC) >= 0 &&
+                                 H5Dread(id_.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, dxpl.get(), t.data()) >= 0;
+      H5Eclear2(H5E_DEFAULT);
+      if (only_checksum)
+        fail(fmt::format("Fletcher-32 checksum mismatch: the stored data of this {} dataset of shape {} is corrupt",
+                         type_name(), shape_str(s)),
+             false);
+    }
+    fail(fmt::format("cannot read {} dataset of shape {} as float32{}", type_name(), shape_str(s),
+                     stack.empty() ? "" : " (HDF5: " + stack + ")"),
+         false);
+  }
   return t;
 }
 
@@ -635,6 +662,39 @@ Group Group::walk_create(const std::string& rel, bool must_be_new) const {
 Group Group::create_group(const std::string& rel) const { return walk_create(rel, true); }
 Group Group::require_group(const std::string& rel) const { return walk_create(rel, false); }
 
+namespace {
+
+// Largest chunk a written dataset gets: HDF5 refuses chunks of 4 GiB or more, and a read
+// holds one whole chunk in memory while its checksum is verified.
+constexpr hsize_t kMaxChunkBytes = hsize_t{1} << 30;
+
+// The creation properties of a dataset minidl writes: chunked with HDF5's Fletcher-32
+// filter, so that libhdf5 verifies every chunk when it is read (legacy HDF5 has no other
+// checksum; h5py and Keras read such datasets transparently). One chunk covers the whole
+// array up to kMaxChunkBytes; larger arrays are split along their leading axes. Scalars and
+// empty datasets cannot be chunked and keep the default contiguous layout. Invalid handle
+// on HDF5 failure.
+Handle checksummed_layout(hid_t space, hid_t type) {
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE));
+  if (!dcpl.valid()) return dcpl;
+  const int rank = H5Sget_simple_extent_ndims(space);
+  if (rank <= 0 || H5Sget_simple_extent_npoints(space) <= 0) return dcpl;
+  std::vector<hsize_t> chunk(static_cast<size_t>(rank));
+  H5Sget_simple_extent_dims(space, chunk.data(), nullptr);
+  const size_t elem = std::max<size_t>(H5Tget_size(type), 1);
+  auto chunk_bytes = [&] {
+    hsize_t n = elem;
+    for (hsize_t d : chunk) n = d > 0 && n > kMaxChunkBytes / d ? kMaxChunkBytes + 1 : n * d;
+    return n;
+  };
+  for (hsize_t& d : chunk)
+    while (chunk_bytes() > kMaxChunkBytes && d > 1) d = (d + 1) / 2;
+  if (H5Pset_chunk(dcpl.get(), rank, chunk.data()) < 0 || H5Pset_fletcher32(dcpl.get()) < 0) return Handle();
+  return dcpl;
+}
+
+}  // namespace
+
 Dataset Group::make_dataset(const std::string& rel, int64_t file_type, int64_t space, int64_t mem_type,
                             const void* buf) const {
   quiet();
@@ -648,7 +708,9 @@ Dataset Group::make_dataset(const std::string& rel, int64_t file_type, int64_t s
   for (size_t i = 0; i < parts.size(); ++i) parent_rel += (i ? "/" : "") + parts[i];
   const Group parent = parent_rel.empty() ? *this : require_group(parent_rel);
   if (parent.exists(leaf)) fail_at(*file_, full, "already exists", false);
-  Handle ds(H5Dcreate2(parent.id_.get(), leaf.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  const Handle dcpl = checksummed_layout(space, file_type);
+  if (!dcpl.valid()) fail_at(*file_, full, "cannot set up the chunked, Fletcher-32 checksummed layout", true);
+  Handle ds(H5Dcreate2(parent.id_.get(), leaf.c_str(), file_type, space, H5P_DEFAULT, dcpl.get(), H5P_DEFAULT));
   if (!ds.valid()) fail_at(*file_, full, "cannot create dataset", true);
   if (buf && H5Dwrite(ds.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
     fail_at(*file_, full, "cannot write dataset", true);

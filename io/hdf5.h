@@ -171,6 +171,10 @@ class Dataset : public Object {
   int64_t numel() const;
   TypeClass type_class() const;
   std::string type_name() const;  // as Attribute::type_name
+  // True when the dataset carries HDF5's Fletcher-32 checksum filter (every non-empty,
+  // non-scalar dataset minidl writes does); libhdf5 then verifies the data on every read
+  // and a mismatch is an IOError naming the file and the dataset.
+  bool has_checksum() const;
 
   // The values as float32, converted by HDF5 from any int or float storage (float16,
   // float64, int64 ...). IOError, before allocating, for non-numeric data or more than
@@ -207,8 +211,10 @@ class Group : public Object {
   // Opens the group, creating it (and intermediates) when missing.
   Group require_group(const std::string& rel) const;
 
-  // Writes a contiguous dataset holding the tensor (shape = tensor's shape, or `shape`,
-  // which must have the same element count — ValueError otherwise), stored as `stored`.
+  // Writes a dataset holding the tensor (shape = tensor's shape, or `shape`, which must
+  // have the same element count — ValueError otherwise), stored as `stored`. Non-empty
+  // arrays are chunked (one chunk up to 1 GiB) with the Fletcher-32 checksum filter;
+  // scalars and empty arrays, which HDF5 cannot chunk, are contiguous without a checksum.
   // Missing intermediate groups are created. IOError when the name already exists.
   Dataset write_tensor(const std::string& rel, const Tensor& value, DType stored = DType::kFloat32) const;
   Dataset write_tensor(const std::string& rel, const Tensor& value, const Shape& shape,
