@@ -13,7 +13,6 @@
 
 #include <cstddef>
 #include <iterator>
-#include <ranges>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,15 +39,19 @@ inline constexpr std::size_t kJoinCappedChars = 300;
 // shown. The first item is always shown, cut and ended with "…" when it alone is longer
 // than max_chars; showing stops at the first later item that does not fit. Items after
 // that are only counted, never formatted.
-template <std::ranges::input_range R>
-std::string join_capped(R&& items, std::size_t max_items = kJoinCappedItems,
-                        std::size_t max_chars = kJoinCappedChars, std::string_view separator = ", ") {
+// join_capped_by(items, f, ...) shows f(item) instead of the item itself.
+// (Plain begin/end rather than std::ranges: clang 14, which builds the fuzz
+// targets, cannot compile libstdc++ 12's range concepts.)
+template <class R, class Project>
+std::string join_capped_by(const R& items, Project project, std::size_t max_items = kJoinCappedItems,
+                           std::size_t max_chars = kJoinCappedChars, std::string_view separator = ", ") {
+  using std::begin, std::end;
   std::string out;
   std::size_t shown = 0, hidden = 0;
   bool stopped = max_items == 0;
-  for (auto it = std::ranges::begin(items); it != std::ranges::end(items); ++it) {
+  for (auto it = begin(items); it != end(items); ++it) {
     if (!stopped) {
-      std::string item = fmt::format("{}", *it);
+      std::string item = fmt::format("{}", project(*it));
       if (shown == 0) {
         out = item.size() <= max_chars ? std::move(item) : std::string(utf8_prefix(item, max_chars)) + "…";
         ++shown;
@@ -68,6 +71,13 @@ std::string join_capped(R&& items, std::size_t max_items = kJoinCappedItems,
   }
   if (hidden > 0) out += fmt::format("{}… and {} more", shown > 0 ? separator : std::string_view(), hidden);
   return out;
+}
+
+template <class R>
+std::string join_capped(const R& items, std::size_t max_items = kJoinCappedItems,
+                        std::size_t max_chars = kJoinCappedChars, std::string_view separator = ", ") {
+  return join_capped_by(
+      items, [](const auto& item) -> const auto& { return item; }, max_items, max_chars, separator);
 }
 
 }  // namespace minidl

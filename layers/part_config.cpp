@@ -51,7 +51,7 @@ std::string to_lower(std::string_view s) {
 std::string quoted_list(const std::vector<std::string>& names) {
   // These lists are minidl's own names (registries, accepted keys): show them all unless
   // one grows past what a message can hold.
-  return join_capped(names | std::views::transform([](const std::string& n) { return "'" + n + "'"; }), 60, 600);
+  return join_capped_by(names, [](const std::string& n) { return "'" + n + "'"; }, 60, 600);
 }
 
 void raise_unknown_part(std::string_view kind, const json& identifier, const std::vector<std::string>& known) {
