@@ -137,58 +137,73 @@ class Walker {
     struct Entry {
       const json* json_entry;
       LayerPtr layer;  // null for nested models
+      std::string name;
       size_t next = 0;
     };
     std::map<std::string, Entry> entries;
-    std::vector<std::string> order;
+    std::vector<Entry*> order;
     std::map<std::pair<std::string, int64_t>, Shapes> produced;
     for (const auto& e : cfg["layers"]) {
       if (!e.is_object() || !e.contains("class_name") || !e["class_name"].is_string()) return {};
       const std::string name = name_of(e);
-      Entry entry{&e, nullptr, 0};
+      Entry entry{&e, nullptr, name, 0};
       if (!is_model_class(e["class_name"].get<std::string>())) {
         entry.layer = make(e);
         if (!entry.layer) return {};
         if (e["class_name"] == "InputLayer" && entry.layer->batch_input_shape())
           produced[{name, 0}] = {*entry.layer->batch_input_shape()};
       }
-      entries[name] = entry;
-      order.push_back(name);
+      Entry& stored = entries[name] = std::move(entry);
+      order.push_back(&stored);
     }
-    for (bool progress = true; progress;) {
-      progress = false;
-      for (const auto& name : order) {
-        Entry& en = entries[name];
-        const json nodes = en.json_entry->value("inbound_nodes", json::array());
-        if (!nodes.is_array()) continue;
-        while (en.next < nodes.size()) {
-          Shapes in;
-          bool ready = nodes[en.next].is_array();
-          for (const auto& r : ready ? nodes[en.next] : json::array()) {
-            if (!r.is_array() || r.size() < 3 || !r[0].is_string() || !r[1].is_number_integer() ||
-                !r[2].is_number_integer()) {
-              ready = false;
-              break;
-            }
-            auto it = produced.find({r[0].get<std::string>(), r[1].get<int64_t>()});
-            const int64_t t = r[2].get<int64_t>();
-            if (it == produced.end() || t < 0 || t >= static_cast<int64_t>(it->second.size())) {
-              ready = false;
-              break;
-            }
-            in.push_back(it->second[t]);
+    // Each layer's nodes in config order, each as soon as its inputs have shapes: a node
+    // whose input is missing waits on that input and is taken up again when it appears, so
+    // the walk is linear in nodes however the layers are ordered. Malformed references and
+    // shapes never produced leave the node (and the estimate past it) out.
+    static const json kNoNodes = json::array();
+    std::map<std::pair<std::string, int64_t>, std::vector<Entry*>> waiting;
+    for (size_t q = 0; q < order.size(); ++q) {
+      Entry& en = *order[q];
+      const auto found = en.json_entry->find("inbound_nodes");
+      const json& nodes = found != en.json_entry->end() ? *found : kNoNodes;
+      if (!nodes.is_array()) continue;
+      while (en.next < nodes.size()) {
+        Shapes in;
+        bool ready = nodes[en.next].is_array();
+        for (const auto& r : ready ? nodes[en.next] : kNoNodes) {
+          if (!r.is_array() || r.size() < 3 || !r[0].is_string() || !r[1].is_number_integer() ||
+              !r[2].is_number_integer()) {
+            ready = false;
+            break;
           }
-          if (!ready) break;
-          const bool first = en.next == 0;
-          Shapes out;
-          if (en.layer) {
-            out = step(*en.json_entry, en.layer, in, first);
-          } else if (first) {
-            out = walk(*en.json_entry, &in);
+          std::pair<std::string, int64_t> key{r[0].get<std::string>(), r[1].get<int64_t>()};
+          auto it = produced.find(key);
+          if (it == produced.end()) {
+            waiting[std::move(key)].push_back(&en);
+            ready = false;
+            break;
           }
-          produced[{name, static_cast<int64_t>(en.next)}] = out;
-          ++en.next;
-          progress = true;
+          const int64_t t = r[2].get<int64_t>();
+          if (t < 0 || t >= static_cast<int64_t>(it->second.size())) {
+            ready = false;
+            break;
+          }
+          in.push_back(it->second[t]);
+        }
+        if (!ready) break;
+        const bool first = en.next == 0;
+        Shapes out;
+        if (en.layer) {
+          out = step(*en.json_entry, en.layer, in, first);
+        } else if (first) {
+          out = walk(*en.json_entry, &in);
+        }
+        std::pair<std::string, int64_t> made{en.name, static_cast<int64_t>(en.next)};
+        produced[made] = out;
+        ++en.next;
+        if (auto w = waiting.find(made); w != waiting.end()) {
+          order.insert(order.end(), w->second.begin(), w->second.end());
+          waiting.erase(w);
         }
       }
     }

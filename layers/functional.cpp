@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <unordered_map>
 
 #include "core/errors.h"
 #include "core/message.h"
@@ -73,7 +74,21 @@ std::string with_commas(int64_t n) {
   return out;
 }
 
+// The names of the models whose configs this thread is building, outermost first.
+thread_local std::vector<std::string> t_model_nesting;
+
 }  // namespace
+
+ModelNestingGuard::ModelNestingGuard(const std::string& model_name) {
+  const size_t level = t_model_nesting.size() + 1;
+  if (level > static_cast<size_t>(kMaxModelNesting))
+    raise<ValueError>("model '{}' is nested {} models deep, deeper than the limit of {} models inside models "
+                      "(kMaxModelNesting); enclosing models, outermost first: {}",
+                      model_name, level, kMaxModelNesting, join_capped(t_model_nesting, 4));
+  t_model_nesting.push_back(model_name);
+}
+
+ModelNestingGuard::~ModelNestingGuard() { t_model_nesting.pop_back(); }
 
 FunctionalImpl::FunctionalImpl(std::vector<KerasTensor> inputs, std::vector<KerasTensor> outputs,
                                const std::string& name)
@@ -169,13 +184,17 @@ void FunctionalImpl::init_graph(std::vector<KerasTensor> inputs, std::vector<Ker
     return layer_indices[a] < layer_indices[b];
   });
 
-  std::map<std::string, int> name_counts;
-  for (const Layer* l : layers) name_counts[l->name()]++;
-  for (const auto& [n, c] : name_counts)
-    if (c > 1) fail("The name \"{}\" is used {} times in the model. All layer names should be unique.", n, c);
+  std::unordered_map<std::string, const Layer*> by_name;
+  by_name.reserve(layers.size());
+  for (const Layer* l : layers) {
+    if (by_name.emplace(l->name(), l).second) continue;
+    const auto count = std::count_if(layers.begin(), layers.end(), [&](const Layer* o) { return o->name() == l->name(); });
+    fail("The name \"{}\" is used {} times in the model. All layer names should be unique.", l->name(), count);
+  }
 
   inputs_ = std::move(inputs);
   outputs_ = std::move(outputs);
+  layer_by_name_ = std::move(by_name);
   layers_.clear();
   for (const Layer* l : layers) layers_.push_back(layer_ptrs[l]);
   nodes_in_order_.clear();
@@ -196,8 +215,13 @@ void FunctionalImpl::init_graph(std::vector<KerasTensor> inputs, std::vector<Ker
   for (const auto& o : outputs_) output_slots_.push_back(slot_of(o.id()));
   num_slots_ = static_cast<int>(slots.size());
 
-  // Like Keras, the network's own node 0 connects its inputs to its outputs;
-  // calls of the network as a layer add nodes 1, 2, ...
+  set_self_node();
+  set_built(true);
+}
+
+// Like Keras, the network's own node 0 connects its inputs to its outputs;
+// calls of the network as a layer add nodes 1, 2, ...
+void FunctionalImpl::set_self_node() {
   std::vector<std::shared_ptr<const TensorSpec>> specs, mask_specs;
   for (const auto& o : outputs_) {
     specs.push_back(o.spec());
@@ -210,13 +234,48 @@ void FunctionalImpl::init_graph(std::vector<KerasTensor> inputs, std::vector<Ker
     inbound_nodes_.insert(inbound_nodes_.begin(), self_node);
     has_self_node_ = true;
   }
+}
+
+// For a chain the new node is the one deepest-last node: init_graph would list every
+// existing layer and node in the same order with the new ones at the end, and give the
+// existing tensors the same slots, so only the new entries are added.
+bool FunctionalImpl::append_to_chain(const KerasTensor& output) {
+  if (!has_graph() || inputs_.size() != 1 || outputs_.size() != 1 || !output.defined() || !output.has_history())
+    return false;
+  const LayerPtr layer = output.layer();
+  const auto& layer_nodes = layer->inbound_nodes();
+  if (layer.get() == this || output.node_index() < 0 || output.node_index() >= static_cast<int>(layer_nodes.size()))
+    return false;
+  const Node* node = layer_nodes[output.node_index()].get();
+  if (node->input_tensors().size() != 1 || node->output_specs().size() != 1 ||
+      node->input_tensors()[0].id() != outputs_[0].id())
+    return false;
+  if (auto it = layer_by_name_.find(layer->name()); it != layer_by_name_.end()) {
+    if (it->second == layer.get()) return false;  // a shared layer: init_graph's general walk
+    fail("The name \"{}\" is used 2 times in the model. All layer names should be unique.", layer->name());
+  }
+  const int in_slot = output_slots_[0];
+  const int out_slot = num_slots_;
+  layers_.reserve(layers_.size() + 1);
+  nodes_in_order_.reserve(nodes_in_order_.size() + 1);
+  node_slots_.reserve(node_slots_.size() + 1);
+  layer_by_name_.emplace(layer->name(), layer.get());
+  layers_.push_back(layer);
+  nodes_in_order_.push_back(node);
+  node_slots_.push_back(NodeSlots{{in_slot}, {out_slot}});
+  output_slots_.assign(1, out_slot);
+  num_slots_ = out_slot + 1;
+  outputs_.assign(1, output);
+  set_self_node();
   set_built(true);
+  return true;
 }
 
 void FunctionalImpl::clear_graph() {
   inputs_.clear();
   outputs_.clear();
   layers_.clear();
+  layer_by_name_.clear();
   nodes_in_order_.clear();
   node_slots_.clear();
   input_slots_.clear();
@@ -233,7 +292,7 @@ LayerPtr FunctionalImpl::get_layer(const std::string& name) const {
   }
   const std::vector<LayerPtr> all = layers();
   raise<ValueError>("No such layer: {}. Existing layers are: [{}].", name,
-                    join_capped(all | std::views::transform([](const LayerPtr& l) { return l->name(); })));
+                    join_capped_by(all, [](const LayerPtr& l) { return l->name(); }));
 }
 
 LayerPtr FunctionalImpl::get_layer(int index) const {
@@ -394,18 +453,24 @@ json FunctionalImpl::get_config() const {
 
 std::pair<std::vector<KerasTensor>, std::vector<KerasTensor>> FunctionalImpl::graph_from_config(const json& config) {
   ConfigReader r(config, "Functional");
+  const ModelNestingGuard nesting(config.contains("name") && config["name"].is_string()
+                                      ? config["name"].get<std::string>()
+                                      : std::string("?"));
   const json& layers = r.raw("layers");
   MINIDL_CHECK(layers.is_array(), ValueError, "Functional config: 'layers' must be a list");
 
   std::map<std::string, LayerPtr> created;
   // (layer name, node index in the config) -> the tensors that node produced here.
-  std::map<std::pair<std::string, int64_t>, std::vector<KerasTensor>> node_outputs;
+  using NodeKey = std::pair<std::string, int64_t>;
+  std::map<NodeKey, std::vector<KerasTensor>> node_outputs;
   struct Pending {
     LayerPtr layer;
-    json nodes;
+    const json* nodes;  // the entry's inbound_nodes, inside `config`
     size_t next = 0;
   };
   std::vector<Pending> pending;
+  pending.reserve(layers.size());
+  static const json kNoNodes = json::array();
 
   for (const auto& entry : layers) {
     MINIDL_CHECK(entry.is_object() && entry.contains("class_name"), ValueError,
@@ -419,13 +484,16 @@ std::pair<std::vector<KerasTensor>, std::vector<KerasTensor>> FunctionalImpl::gr
       node_outputs[{nm, 0}] = {in->make_input_tensor()};
       continue;
     }
-    json nodes = entry.contains("inbound_nodes") ? entry["inbound_nodes"] : json::array();
-    MINIDL_CHECK(nodes.is_array(), ValueError, "Functional config: inbound_nodes of '{}' must be a list", nm);
+    const json* nodes = entry.contains("inbound_nodes") ? &entry["inbound_nodes"] : &kNoNodes;
+    MINIDL_CHECK(nodes->is_array(), ValueError, "Functional config: inbound_nodes of '{}' must be a list", nm);
     pending.push_back({layer, nodes, 0});
   }
 
-  // Process nodes as their inputs become available (shared layers may need
-  // several passes: Keras's reconstruct_from_config does the same).
+  // Each layer's nodes are connected in config order as their inputs become available
+  // (a shared layer's later node may need a layer listed after it, as Keras's
+  // reconstruct_from_config allows). A node whose input is missing waits on that input's
+  // key and is taken up again when the input is made, so every node is tried a bounded
+  // number of times: linear in nodes, however the layers are ordered.
   auto parse_ref = [](const json& ref, const std::string& owner) {
     MINIDL_CHECK(ref.is_array() && ref.size() >= 3 && ref[0].is_string() && ref[1].is_number_integer() &&
                      ref[2].is_number_integer(),
@@ -434,39 +502,44 @@ std::pair<std::vector<KerasTensor>, std::vector<KerasTensor>> FunctionalImpl::gr
     return std::tuple<std::string, int64_t, int64_t>(ref[0].get<std::string>(), ref[1].get<int64_t>(),
                                                      ref[2].get<int64_t>());
   };
-  bool progress = true;
-  while (progress) {
-    progress = false;
-    for (auto& p : pending) {
-      while (p.next < p.nodes.size()) {
-        const json& node = p.nodes[p.next];
-        MINIDL_CHECK(node.is_array() && !node.empty(), ValueError,
-                     "Functional config: node {} of layer '{}' must be a non-empty list", p.next, p.layer->name());
-        std::vector<KerasTensor> ins;
-        bool ready = true;
-        for (const auto& ref : node) {
-          auto [ln, ni, ti] = parse_ref(ref, p.layer->name());
-          auto it = node_outputs.find({ln, ni});
-          if (it == node_outputs.end()) {
-            MINIDL_CHECK(created.count(ln), ValueError, "Functional config: layer '{}' refers to unknown layer '{}'",
-                         p.layer->name(), ln);
-            ready = false;
-            break;
-          }
-          MINIDL_CHECK(ti >= 0 && ti < static_cast<int64_t>(it->second.size()), ValueError,
-                       "Functional config: layer '{}' asks for output {} of '{}', which has {}", p.layer->name(), ti,
-                       ln, it->second.size());
-          ins.push_back(it->second[ti]);
+  std::map<NodeKey, std::vector<size_t>> waiting;  // a missing input -> the pending entries waiting on it
+  std::vector<size_t> ready(pending.size());
+  for (size_t i = 0; i < pending.size(); ++i) ready[i] = i;
+  for (size_t q = 0; q < ready.size(); ++q) {
+    Pending& p = pending[ready[q]];
+    while (p.next < p.nodes->size()) {
+      const json& node = (*p.nodes)[p.next];
+      MINIDL_CHECK(node.is_array() && !node.empty(), ValueError,
+                   "Functional config: node {} of layer '{}' must be a non-empty list", p.next, p.layer->name());
+      std::vector<KerasTensor> ins;
+      bool ready_now = true;
+      for (const auto& ref : node) {
+        auto [ln, ni, ti] = parse_ref(ref, p.layer->name());
+        auto it = node_outputs.find({ln, ni});
+        if (it == node_outputs.end()) {
+          MINIDL_CHECK(created.count(ln), ValueError, "Functional config: layer '{}' refers to unknown layer '{}'",
+                       p.layer->name(), ln);
+          waiting[{std::move(ln), ni}].push_back(ready[q]);
+          ready_now = false;
+          break;
         }
-        if (!ready) break;
-        node_outputs[{p.layer->name(), static_cast<int64_t>(p.next)}] = (*p.layer)(ins);
-        ++p.next;
-        progress = true;
+        MINIDL_CHECK(ti >= 0 && ti < static_cast<int64_t>(it->second.size()), ValueError,
+                     "Functional config: layer '{}' asks for output {} of '{}', which has {}", p.layer->name(), ti,
+                     ln, it->second.size());
+        ins.push_back(it->second[ti]);
+      }
+      if (!ready_now) break;
+      NodeKey made{p.layer->name(), static_cast<int64_t>(p.next)};
+      node_outputs[made] = (*p.layer)(ins);
+      ++p.next;
+      if (auto w = waiting.find(made); w != waiting.end()) {
+        ready.insert(ready.end(), w->second.begin(), w->second.end());
+        waiting.erase(w);
       }
     }
   }
   for (const auto& p : pending)
-    MINIDL_CHECK(p.next == p.nodes.size(), ValueError,
+    MINIDL_CHECK(p.next == p.nodes->size(), ValueError,
                  "Functional config: could not connect node {} of layer '{}' (its inputs never become available)",
                  p.next, p.layer->name());
 

@@ -17,6 +17,7 @@
 
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "layers/layer.h"
@@ -59,6 +60,13 @@ class FunctionalImpl : public Layer {
   // For Sequential: a network whose graph is set later by init_graph.
   explicit FunctionalImpl(const std::string& name, const std::string& default_prefix);
   void init_graph(std::vector<KerasTensor> inputs, std::vector<KerasTensor> outputs);
+  // Sequential::add's step: when the graph has one input and one output and `output` comes
+  // from a new layer's node whose only input is that output, extends the graph by that node
+  // (the graph, plan and self node init_graph would make for the longer chain) in time
+  // independent of the graph's size, and returns true. Returns false, changing nothing,
+  // for anything else (the caller then runs init_graph). ValueError, changing nothing, when
+  // the new layer's name is already used in the graph.
+  bool append_to_chain(const KerasTensor& output);
   bool has_graph() const { return !outputs_.empty(); }
   // Forgets the graph (Sequential after popping its last layer).
   void clear_graph();
@@ -85,8 +93,32 @@ class FunctionalImpl : public Layer {
     std::vector<int> in, out;
   };
   std::vector<NodeSlots> node_slots_;  // parallel to nodes_in_order_
+  // Every layer of layers_ by name (names are unique in a graph and fixed once a layer exists).
+  std::unordered_map<std::string, const Layer*> layer_by_name_;
   std::vector<int> input_slots_, output_slots_;
   int num_slots_ = 0;
+
+  // Makes inbound_nodes()[0] the node connecting inputs_ to outputs_.
+  void set_self_node();
+};
+
+// The deepest nesting of models inside models that configs may describe: the outermost
+// model is level 1, a model among its layers level 2, and so on. Real Keras models nest 1-3
+// levels (an application backbone inside a model); a file's JSON, limited to
+// kMaxJsonDepth (layers/json_text.h) levels with 3-4 levels per model, can describe about
+// 25, so the cap is reached by files too, and by configs built in memory (which no parse
+// limit covers) long before the recursion that builds them can exhaust the stack.
+inline constexpr int kMaxModelNesting = 16;
+
+// Held while a model's config is being built (Functional and Sequential from_config): one
+// level of model nesting on this thread. ValueError, naming the model, its depth, the
+// limit and the enclosing models, when the level would exceed kMaxModelNesting.
+class ModelNestingGuard {
+ public:
+  explicit ModelNestingGuard(const std::string& model_name);
+  ~ModelNestingGuard();
+  ModelNestingGuard(const ModelNestingGuard&) = delete;
+  ModelNestingGuard& operator=(const ModelNestingGuard&) = delete;
 };
 
 }  // namespace minidl

@@ -100,11 +100,10 @@ void SequentialImpl::add(const LayerPtr& layer) {
     add(in->get_output_at(0));
     return;
   }
-  for (const auto& l : stack_)
-    MINIDL_CHECK(l->name() != layer->name(), ValueError,
-                 "All layers added to a Sequential model should have unique names. Name \"{}\" is already the name "
-                 "of a layer in this model. Update the `name` argument to pass a unique name.",
-                 layer->name());
+  MINIDL_CHECK(!stack_names_.count(layer->name()), ValueError,
+               "All layers added to a Sequential model should have unique names. Name \"{}\" is already the name "
+               "of a layer in this model. Update the `name` argument to pass a unique name.",
+               layer->name());
   if (stack_.empty() && !input_ && layer->batch_input_shape()) {
     // Keras names the implicit input after the first layer: "conv2d_input".
     Shape s = *layer->batch_input_shape();
@@ -113,29 +112,29 @@ void SequentialImpl::add(const LayerPtr& layer) {
     if (s[0] != kNone) o.batch_size = s[0];
     input_ = Input(Shape(s.begin() + 1, s.end()), o);
   }
-  stack_.push_back(layer);
-  if (!input_) return;  // deferred: built on first call or build()
-  const KerasTensor prev = chain_.empty() ? *input_ : chain_.back();
-  std::vector<KerasTensor> out;
-  try {
-    out = (*layer)(std::vector<KerasTensor>{prev});
-  } catch (...) {
-    stack_.pop_back();
-    throw;
+  if (!input_) {  // deferred: built on first call or build()
+    stack_.push_back(layer);
+    stack_names_.insert(layer->name());
+    return;
   }
-  if (out.size() != 1) {
-    stack_.pop_back();
+  const KerasTensor prev = chain_.empty() ? *input_ : chain_.back();
+  std::vector<KerasTensor> out = (*layer)(std::vector<KerasTensor>{prev});
+  if (out.size() != 1)
     raise<ValueError>(
         "All layers in a Sequential model should have a single output tensor. For multi-output layers, use the "
         "functional API (layer '{}' has {} outputs).",
         layer->name(), out.size());
-  }
+  // The graph grows by one node (append_to_chain), so adding N layers costs O(N), not a
+  // whole-graph walk per layer; init_graph covers the first layer and the unusual cases.
+  if (!append_to_chain(out[0])) init_graph({*input_}, {out[0]});
+  stack_.push_back(layer);
+  stack_names_.insert(layer->name());
   chain_.push_back(out[0]);
-  init_graph({*input_}, {chain_.back()});
 }
 
 void SequentialImpl::pop() {
   if (stack_.empty()) raise<TypeError>("There are no layers in the model.");
+  stack_names_.erase(stack_.back()->name());
   stack_.pop_back();
   if (!chain_.empty()) chain_.pop_back();
   if (input_ && !chain_.empty()) {
@@ -211,6 +210,7 @@ std::shared_ptr<SequentialImpl> SequentialImpl::from_config(const json& config) 
   MINIDL_CHECK(layers->is_array(), ValueError, "Sequential config: 'layers' must be a list, received {}",
                json_preview(*layers));
   auto model = std::make_shared<SequentialImpl>(std::vector<LayerPtr>{}, name);
+  const ModelNestingGuard nesting(model->name());
   for (const auto& entry : *layers) {
     auto layer = layer_from_config(entry);
     if (auto in = std::dynamic_pointer_cast<InputLayerImpl>(layer)) {

@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "layers/functional.h"
@@ -145,6 +146,7 @@ class SequentialImpl : public ModelImpl {
   void rebuild_from(const KerasTensor& input);
 
   std::vector<LayerPtr> stack_;
+  std::unordered_set<std::string> stack_names_;  // the names in stack_, for add()'s uniqueness check
   std::optional<KerasTensor> input_;     // the InputLayer's tensor, once known
   std::vector<KerasTensor> chain_;       // output of each stacked layer, once built
 };
