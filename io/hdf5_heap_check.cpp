@@ -1,0 +1,183 @@
+// Global heap collection validation (see io/hdf5_heap_check.h). Plain byte parsing: no
+// HDF5 calls here; io/hdf5.cpp supplies the file's bytes and its size of lengths.
+#include "io/hdf5_heap_check.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bitset>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+namespace minidl::h5::detail {
+
+bool MemoryBytes::read(uint64_t offset, size_t n, uint8_t* out) const {
+  if (offset > bytes_.size() || n > bytes_.size() - offset) return false;
+  std::memcpy(out, bytes_.data() + offset, n);
+  return true;
+}
+
+DescriptorBytes::DescriptorBytes(int fd) : fd_(fd) {
+  struct stat st {};
+  if (fstat(fd, &st) == 0 && st.st_size >= 0) {
+    size_ = static_cast<uint64_t>(st.st_size);
+    ok_ = true;
+  }
+}
+
+bool DescriptorBytes::read(uint64_t offset, size_t n, uint8_t* out) const {
+  if (offset > size_ || n > size_ - offset) return false;
+  while (n > 0) {
+    const ssize_t got = pread(fd_, out, n, static_cast<off_t>(offset));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    out += got;
+    offset += static_cast<uint64_t>(got);
+    n -= static_cast<size_t>(got);
+  }
+  return true;
+}
+
+namespace {
+
+constexpr char kSignature[4] = {'G', 'C', 'O', 'L'};
+constexpr uint8_t kVersion = 1;
+constexpr uint64_t kMinCollectionSize = 4096;  // spec: "the default (and minimum) collection size"
+constexpr size_t kWindow = size_t{1} << 20;    // bytes read at a time
+
+// Reads small fields through a window of the file, so that walking a collection's
+// object headers costs one read per window, not one per object.
+class WindowReader {
+ public:
+  explicit WindowReader(const FileBytes& bytes) : bytes_(bytes) {}
+
+  // The n bytes at offset (n <= 64), or nullptr past the end of the file or on a read error.
+  const uint8_t* at(uint64_t offset, size_t n) {
+    if (offset > bytes_.size() || n > bytes_.size() - offset) return nullptr;
+    if (offset < start_ || offset + n > start_ + buf_.size()) {
+      const size_t len = static_cast<size_t>(std::min<uint64_t>(kWindow, bytes_.size() - offset));
+      buf_.resize(len);
+      if (!bytes_.read(offset, len, buf_.data())) {
+        buf_.clear();
+        return nullptr;
+      }
+      start_ = offset;
+    }
+    return buf_.data() + (offset - start_);
+  }
+
+ private:
+  const FileBytes& bytes_;
+  std::vector<uint8_t> buf_;
+  uint64_t start_ = 0;
+};
+
+// Little-endian unsigned integer of n bytes; nullopt when it does not fit in 64 bits.
+std::optional<uint64_t> decode(const uint8_t* p, unsigned n) {
+  uint64_t v = 0;
+  for (unsigned i = n; i-- > 0;) {
+    if (i >= 8) {
+      if (p[i] != 0) return std::nullopt;
+      continue;
+    }
+    v = (v << 8) | p[i];
+  }
+  return v;
+}
+
+// Checks the collection whose signature is at `at`; a description of the first problem.
+std::optional<std::string> check_collection(WindowReader& r, uint64_t file_size, uint64_t at, unsigned length_size) {
+  const uint64_t header = 8 + length_size;       // signature, version, reserved, collection size
+  const uint64_t object_header = 8 + length_size;  // index, reference count, reserved, size
+  const uint8_t* h = r.at(at, header);
+  if (!h) return fmt::format("its {}-byte header passes the end of the file ({} bytes)", header, file_size);
+  const std::optional<uint64_t> size = decode(h + 8, length_size);
+  if (!size) return std::string("its collection size does not fit in 64 bits");
+  if (*size < kMinCollectionSize)
+    return fmt::format("collection size {} is below the minimum of {} bytes", *size, kMinCollectionSize);
+  if (*size > file_size - at)
+    return fmt::format("collection size {} passes the end of the file ({} bytes, {} left from the collection)", *size,
+                       file_size, file_size - at);
+  const uint64_t end = at + *size;
+  std::bitset<65536> seen;
+  uint64_t p = at + header;
+  while (p < end) {
+    const uint64_t left = end - p;
+    if (left < object_header) break;  // too short for an object header: free space
+    const uint8_t* o = r.at(p, object_header);
+    if (!o) return fmt::format("cannot read the object header at file offset {}", p);
+    const unsigned index = o[0] | (o[1] << 8);
+    const std::optional<uint64_t> osize = decode(o + 8, length_size);
+    if (index == 0) {
+      if (!osize || *osize != left)
+        return fmt::format("free-space object at file offset {} has size {}, but {} bytes remain in the collection",
+                           p, osize ? fmt::format("{}", *osize) : std::string("over 2^64"), left);
+      return std::nullopt;
+    }
+    if (seen[index]) return fmt::format("object index {} appears twice (again at file offset {})", index, p);
+    seen[index] = true;
+    const uint64_t room = left - object_header;
+    if (!osize || *osize > room || (*osize + 7) / 8 * 8 > room)
+      return fmt::format("object {} at file offset {} has size {}, but only {} bytes remain in the collection", index,
+                         p, osize ? fmt::format("{}", *osize) : std::string("over 2^64"), room);
+    p += object_header + (*osize + 7) / 8 * 8;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<HeapDamage> find_heap_damage(const FileBytes& bytes, unsigned length_size) {
+  if (length_size < 2 || length_size > 16)
+    return HeapDamage{0, fmt::format("unsupported size of lengths {} in the superblock", length_size)};
+  const uint64_t file_size = bytes.size();
+  WindowReader fields(bytes);
+  // Chunks overlap by 4 bytes so that a signature and version byte split across two chunks
+  // are still seen; a hit is taken only from the chunk it starts in.
+  std::vector<uint8_t> chunk;
+  for (uint64_t start = 0; start < file_size; start += kWindow) {
+    const size_t len = static_cast<size_t>(std::min<uint64_t>(kWindow + 4, file_size - start));
+    chunk.resize(len);
+    if (!bytes.read(start, len, chunk.data()))
+      return HeapDamage{start, "cannot read the file to check its global heap"};
+    const uint8_t* const base = chunk.data();
+    const uint8_t* p = base;
+    const uint8_t* const stop = base + std::min<size_t>(len, kWindow);
+    while (p < stop) {
+      const void* hit = memmem(p, static_cast<size_t>(base + len - p), kSignature, sizeof kSignature);
+      if (!hit) break;
+      const auto* s = static_cast<const uint8_t*>(hit);
+      if (s >= stop) break;
+      const uint64_t at = start + static_cast<uint64_t>(s - base);
+      if (s + 4 < base + len && s[4] == kVersion)
+        if (auto what = check_collection(fields, file_size, at, length_size)) return HeapDamage{at, std::move(*what)};
+      p = s + 1;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<HeapDamage> heap_damage_cached(const std::shared_ptr<const void>& owner,
+                                             const std::function<std::optional<HeapDamage>()>& scan) {
+  static std::mutex mutex;
+  static std::vector<std::pair<std::weak_ptr<const void>, std::optional<HeapDamage>>> cache;
+  auto same = [&](const std::weak_ptr<const void>& w) { return !w.owner_before(owner) && !owner.owner_before(w); };
+  {
+    std::lock_guard lock(mutex);
+    std::erase_if(cache, [](const auto& e) { return e.first.expired(); });
+    for (const auto& [w, result] : cache)
+      if (same(w)) return result;
+  }
+  std::optional<HeapDamage> result = scan();  // unlocked: two first readers may both scan, harmlessly
+  std::lock_guard lock(mutex);
+  if (std::none_of(cache.begin(), cache.end(), [&](const auto& e) { return same(e.first); }))
+    cache.emplace_back(owner, result);
+  return result;
+}
+
+}  // namespace minidl::h5::detail
