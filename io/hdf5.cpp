@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "core/errors.h"
+#include "io/hdf5_heap_check.h"
 
 namespace minidl::h5 {
 
@@ -366,7 +367,36 @@ void Object::write_int_attr(const std::string& name, int64_t value) const {
 
 namespace {
 constexpr int64_t kMaxAttrElements = int64_t{1} << 24;
+
+// The first damaged global heap collection of the file holding `obj` (io/hdf5_heap_check.h),
+// scanned once per open file (`owner` is that open's name pointer). Files open for writing
+// are not scanned: their heaps are libhdf5's own work, possibly not yet on disk. Disk files
+// are read through their descriptor; in-memory (core driver) files through their image.
+std::optional<detail::HeapDamage> global_heap_damage(hid_t obj, const std::shared_ptr<const std::string>& owner) {
+  Handle f(H5Iget_file_id(obj));
+  unsigned intent = 0;
+  if (!f.valid() || H5Fget_intent(f.get(), &intent) < 0) return detail::HeapDamage{0, "cannot identify the file"};
+  if (intent & H5F_ACC_RDWR) return std::nullopt;
+  return detail::heap_damage_cached(owner, [&]() -> std::optional<detail::HeapDamage> {
+    Handle fcpl(H5Fget_create_plist(f.get()));
+    Handle fapl(H5Fget_access_plist(f.get()));
+    size_t sizeof_addr = 0, sizeof_size = 0;
+    if (!fcpl.valid() || !fapl.valid() || H5Pget_sizes(fcpl.get(), &sizeof_addr, &sizeof_size) < 0)
+      return detail::HeapDamage{0, "cannot read the file's size of lengths"};
+    void* handle = nullptr;
+    if (H5Pget_driver(fapl.get()) == H5FD_SEC2 && H5Fget_vfd_handle(f.get(), fapl.get(), &handle) >= 0 && handle) {
+      const detail::DescriptorBytes bytes(*static_cast<int*>(handle));  // sec2's handle is its int descriptor
+      if (!bytes.ok()) return detail::HeapDamage{0, "cannot read the file's size"};
+      return detail::find_heap_damage(bytes, static_cast<unsigned>(sizeof_size));
+    }
+    const ssize_t n = H5Fget_file_image(f.get(), nullptr, 0);
+    std::vector<uint8_t> image(n > 0 ? static_cast<size_t>(n) : 0);
+    if (n <= 0 || H5Fget_file_image(f.get(), image.data(), image.size()) < 0)
+      return detail::HeapDamage{0, "cannot get the file image"};
+    return detail::find_heap_damage(detail::MemoryBytes(image), static_cast<unsigned>(sizeof_size));
+  });
 }
+}  // namespace
 
 Attribute::Attribute(const Object& owner, Handle id, std::string name)
     : id_(std::move(id)), file_(owner.file_), path_(owner.path_), name_(std::move(name)) {}
@@ -429,6 +459,10 @@ std::vector<std::string> Attribute::read_strings() const {
   if (n == 0) return out;
   Handle type(H5Aget_type(id_.get()));
   if (H5Tis_variable_str(type.get()) > 0) {
+    if (const auto damage = global_heap_damage(id_.get(), file_))  // libhdf5 trusts the heap's object sizes
+      fail(fmt::format("damaged global heap collection at file offset {}: {}; its variable-length strings are not read",
+                       damage->offset, damage->what),
+           false);
     Handle mem = string_type(true, 0, H5Tget_cset(type.get()));
     Handle space(H5Aget_space(id_.get()));
     std::vector<char*> ptrs(n, nullptr);
