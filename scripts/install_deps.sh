@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages minidl needs, and only those that are missing.
 # Idempotent: on a machine that has everything it prints one line and exits 0.
+#   bash scripts/install_deps.sh          # what building, the main job and the tests need
+#   bash scripts/install_deps.sh --fuzz   # that, plus clang for the fuzz targets
 set -euo pipefail
 
 PACKAGES=(
@@ -10,6 +12,11 @@ PACKAGES=(
   # libzip-dev's CMake package file insists that these three tools exist:
   zipcmp zipmerge ziptool
 )
+
+# --fuzz: also clang and its sanitizer/libFuzzer runtimes (fuzz/, CI only).
+if [ "${1:-}" = "--fuzz" ]; then
+  PACKAGES+=(clang libclang-rt-dev)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
