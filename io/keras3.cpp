@@ -1,11 +1,15 @@
 // The Keras 3 `.keras` archive: a STORED zip of metadata.json, config.json and
 // model.weights.h5 (the Keras 3 weights layout, io/keras_weights_k3.cpp). The JSON entries
 // carry Keras's fixed 1980-01-01 timestamp; the weights the time of saving.
+#include <unistd.h>
+
+#include <algorithm>
 #include <ctime>
 
 #include "core/errors.h"
 #include "core/logging.h"
 #include "io/keras_internal.h"
+#include "io/keras_model.h"
 #include "io/zip.h"
 
 namespace minidl::keras_io {
@@ -27,23 +31,36 @@ std::string now_string() {
 
 }  // namespace
 
-h5::H5File open_keras_zip_weights(const std::string& path) {
-  auto entries = read_zip(path);
-  auto it = entries.find("model.weights.h5");
-  if (it == entries.end()) raise<IOError>("{}: model.weights.h5: missing from the archive", path);
-  return h5::H5File::open_from_memory(it->second, path + "/model.weights.h5");
+int64_t keras_weights_member_limit() {
+  const int64_t budget = kMaxKerasModelParams * static_cast<int64_t>(sizeof(float)) * 3 + (int64_t{64} << 20);
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return budget;
+  return std::min(budget, static_cast<int64_t>(pages) * static_cast<int64_t>(page));
 }
 
+ZipReader open_keras_archive(const std::string& path) {
+  const int64_t largest = std::max(keras_weights_member_limit(), kMaxKerasJsonMemberBytes);
+  return ZipReader(path, {.max_entry_bytes = largest, .max_total_bytes = 2 * largest + 2 * kMaxKerasJsonMemberBytes});
+}
+
+namespace {
+
+h5::H5File weights_of(const ZipReader& zip) {
+  return h5::H5File::open_from_memory(zip.read("model.weights.h5", keras_weights_member_limit()),
+                                      zip.path() + "/model.weights.h5");
+}
+
+}  // namespace
+
+h5::H5File open_keras_zip_weights(const std::string& path) { return weights_of(open_keras_archive(path)); }
+
 std::shared_ptr<ModelImpl> load_keras_zip(const std::string& path) {
-  const auto entries = read_zip(path);
-  auto cfg_it = entries.find("config.json");
-  if (cfg_it == entries.end()) raise<IOError>("{}: config.json: missing from the archive", path);
+  const ZipReader zip = open_keras_archive(path);
+  const Bytes cfg_bytes = zip.read("config.json", kMaxKerasJsonMemberBytes);
   const std::string where = path + ": config.json";
-  const json cfg = parse_json_limited(std::string(cfg_it->second.begin(), cfg_it->second.end()), where);
+  const json cfg = parse_json_limited(std::string(cfg_bytes.begin(), cfg_bytes.end()), where);
   auto model = build_model_from_config(cfg, where);
-  auto w_it = entries.find("model.weights.h5");
-  if (w_it == entries.end()) raise<IOError>("{}: model.weights.h5: missing from the archive", path);
-  const h5::H5File weights = h5::H5File::open_from_memory(w_it->second, path + "/model.weights.h5");
+  const h5::H5File weights = weights_of(zip);
   apply_assignments(plan_keras3_weights(*model, weights.root(), {}));
   if (cfg.is_object() && cfg.contains("compile_config") && cfg["compile_config"].is_object()) {
     try {

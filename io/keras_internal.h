@@ -23,6 +23,10 @@
 #include "layers/json_text.h"
 #include "train/model.h"
 
+namespace minidl {
+class ZipReader;  // io/zip.h
+}  // namespace minidl
+
 namespace minidl::keras_io {
 
 using json = nlohmann::json;
@@ -169,9 +173,22 @@ json keras3_model_config(const ModelImpl& model);
 
 // --- .keras archives (keras3.cpp) -----------------------------------------------------
 
+// Members are read with limits checked on the zip directory before anything is inflated
+// (io/zip.h ZipReader): config.json and metadata.json at most kMaxKerasJsonMemberBytes,
+// model.weights.h5 at most keras_weights_member_limit(), every member at most 1000:1
+// compressed; every member read is CRC-32 checked.
+inline constexpr int64_t kMaxKerasJsonMemberBytes = int64_t{64} << 20;
+// The weight budget (kMaxKerasModelParams float32 values) three times over — the weights
+// and an optimizer's two slots, as Adam saves them — plus 64 MiB of HDF5 structure, and
+// never more than the machine's physical memory (the file is read into memory).
+int64_t keras_weights_member_limit();
+// The archive's directory, every member checked against the largest of those limits.
+ZipReader open_keras_archive(const std::string& path);
+
 std::shared_ptr<ModelImpl> load_keras_zip(const std::string& path);
 void save_keras_zip(const ModelImpl& model, const std::string& path);
-// model.weights.h5 of an archive, opened from memory. IOError when missing or corrupt.
+// model.weights.h5 of an archive, opened from memory. IOError when missing, over the
+// limits above, or corrupt (CRC-32 mismatch, HDF5 damage).
 h5::H5File open_keras_zip_weights(const std::string& path);
 
 // --- small helpers --------------------------------------------------------------------

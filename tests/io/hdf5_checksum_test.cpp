@@ -119,3 +119,27 @@ TEST(H5Checksum, KerasFilesWithoutChecksumsStillLoad) {
   EXPECT_GT(d.read_tensor().numel(), 0);
   EXPECT_NO_THROW(load_model(file.string()));
 }
+
+TEST(H5Checksum, InspectReportsTheChecksummedDatasets) {
+  const fs::path dir = minidl::testing::fresh_dir();
+  reset_layer_names();
+  Sequential model({Dense(4, {.input_shape = Shape{3}}), Dense(2)});
+  model->save((dir / "m.h5").string());
+  std::string out = describe_keras_file((dir / "m.h5").string());
+  EXPECT_NE(out.find("checksums: fletcher32 on 4 of 4 datasets"), std::string::npos) << out;
+  // Trained with Adam: the optimizer's scalar iteration count is the one dataset without.
+  model->compile("adam", "mse");
+  model->train_on_batch(Tensor::uniform({2, 3}), Tensor::uniform({2, 2}));
+  model->save((dir / "c.h5").string());
+  out = describe_keras_file((dir / "c.h5").string());
+  EXPECT_NE(out.find("checksums: fletcher32 on 12 of 13 datasets"), std::string::npos) << out;
+  EXPECT_NE(out.find("scalars and empty arrays cannot carry one"), std::string::npos) << out;
+}
+
+TEST(H5Checksum, InspectSaysKerasFilesHaveNone) {
+  MINIDL_REQUIRE_SHARED();
+  const std::string out =
+      describe_keras_file((minidl::testing::keras_h5_dir() / "tfk2.5.0_acas-dense_model.h5").string());
+  EXPECT_NE(out.find("(legacy HDF5 has no checksums)"), std::string::npos) << out;
+  EXPECT_EQ(out.find("fletcher32"), std::string::npos) << out;
+}
