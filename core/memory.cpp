@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <cerrno>
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -10,6 +11,8 @@
 #include <vector>
 
 #include "core/errors.h"
+
+#include <unistd.h>
 
 namespace minidl {
 namespace {
@@ -189,6 +192,9 @@ struct CachedDeleter {
 
 std::shared_ptr<float[]> aligned_floats(int64_t n) {
   MINIDL_CHECK(n >= 0, ValueError, "aligned_floats: expected n >= 0, received {}", n);
+  // Past 2^60 floats the byte count and its size class would wrap around size_t.
+  MINIDL_CHECK(n <= (int64_t{1} << 60), ValueError, "aligned_floats: {} floats are more than any address space holds",
+               n);
   const size_t cls = size_class(static_cast<size_t>(n) * sizeof(float));
   auto* p = static_cast<float*>(cache().take(cls));
   try {
@@ -227,5 +233,19 @@ void set_cache_limit(int64_t bytes) {
 }
 
 int64_t cache_limit() { return cache().limit(); }
+
+int64_t max_read_bytes() {
+  if (const char* env = std::getenv("MINIDL_MAX_READ_BYTES"); env != nullptr && *env != '\0') {
+    errno = 0;
+    char* end = nullptr;
+    const long long v = std::strtoll(env, &end, 10);
+    MINIDL_CHECK(errno == 0 && end != env && *end == '\0' && v > 0, ValueError,
+                 "MINIDL_MAX_READ_BYTES must be a positive number of bytes, found '{}'", env);
+    return static_cast<int64_t>(v);
+  }
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return int64_t{1} << 32;
+  return static_cast<int64_t>(pages) / 2 * static_cast<int64_t>(page);
+}
 
 }  // namespace minidl

@@ -57,6 +57,18 @@ void empty_cache();
 void set_cache_limit(int64_t bytes);
 int64_t cache_limit();
 
+// --- the read budget -----------------------------------------------------------
+//
+// Readers of files (HDF5 datasets, .npy, IDX) allocate what a header declares, and a
+// header of a few bytes can declare any size. Before allocating they compare the declared
+// size with the file's size (where the data is stored raw) and with this budget.
+
+// The most bytes one read may allocate for data whose size a file declares: the value of
+// the environment variable MINIDL_MAX_READ_BYTES (a positive decimal integer) when set,
+// else half of physical memory (sysconf), or 4 GiB when that is unknown. Read at each
+// call. ValueError when MINIDL_MAX_READ_BYTES is set to anything else.
+int64_t max_read_bytes();
+
 // --- the small-object pool ----------------------------------------------------
 //
 // Why it exists: the tape's objects are small (tens to a few hundred bytes),

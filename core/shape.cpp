@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <limits>
 #include <stdexcept>
 
 #include "core/errors.h"
@@ -66,9 +67,16 @@ void Shape::steal(Shape& other) noexcept {
 // --- functions on shapes -------------------------------------------------------
 
 int64_t numel(const Shape& shape) {
-  int64_t n = 1;
+  bool empty = false;
   for (int64_t d : shape) {
     MINIDL_CHECK(d >= 0, ValueError, "numel: shape {} has an unknown or negative dimension", shape_str(shape));
+    empty = empty || d == 0;
+  }
+  if (empty) return 0;  // whatever the other dimensions are
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    MINIDL_CHECK(n <= std::numeric_limits<int64_t>::max() / d, ValueError,
+                 "numel: shape {} has more elements than a 64-bit count holds", shape_str(shape));
     n *= d;
   }
   return n;

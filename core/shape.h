@@ -155,7 +155,8 @@ class Shape {
 
 inline constexpr int64_t kNone = -1;  // Keras's None: an unknown dimension
 
-// Number of elements; throws ValueError if any dimension is unknown or negative.
+// Number of elements; throws ValueError if any dimension is unknown or negative, or when
+// the product does not fit in int64 (a Tensor of such a shape could never exist).
 int64_t numel(const Shape& shape);
 
 // True when every dimension is known (>= 0).

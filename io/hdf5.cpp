@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "core/errors.h"
+#include "core/memory.h"
 #include "io/hdf5_heap_check.h"
 
 namespace minidl::h5 {
@@ -549,6 +550,61 @@ bool Dataset::has_checksum() const {
   return found;
 }
 
+// A dataset's header declares its shape in a few bytes; before anything is allocated for
+// it the declaration must be possible. Contiguous data is stored raw at one offset, so it
+// must end inside the file (a data address of HADDR_UNDEF means never written: HDF5 returns
+// fill values). Chunked data may be compressed, so its size is not bounded by the file's;
+// one chunk is what HDF5 allocates per read step. The float32 result and a chunk must each
+// fit the read budget (core/memory.h max_read_bytes).
+void Dataset::check_declared_size(const Shape& s, int64_t n) const {
+  quiet();
+  const int64_t budget = max_read_bytes();
+  const int64_t bytes = n > std::numeric_limits<int64_t>::max() / 4 ? std::numeric_limits<int64_t>::max() : n * 4;
+  if (bytes > budget)
+    fail(fmt::format("dataset of shape {} needs {} bytes as float32, more than the read budget of {} bytes (half of "
+                     "physical memory; set MINIDL_MAX_READ_BYTES to change it)",
+                     shape_str(s), bytes, budget),
+         false);
+  Handle dcpl(H5Dget_create_plist(id_.get()));
+  Handle type(H5Dget_type(id_.get()));
+  const size_t elem = type.valid() ? H5Tget_size(type.get()) : 0;
+  if (!dcpl.valid() || elem == 0) fail("cannot read the dataset's layout and type");
+  const H5D_layout_t layout = H5Pget_layout(dcpl.get());
+  if (layout == H5D_CONTIGUOUS && H5Pget_external_count(dcpl.get()) == 0) {
+    const haddr_t offset = H5Dget_offset(id_.get());
+    Handle file(H5Iget_file_id(id_.get()));
+    hsize_t file_size = 0;
+    if (offset != HADDR_UNDEF && file.valid() && H5Fget_filesize(file.get(), &file_size) >= 0) {
+      const uint64_t room = offset < file_size ? file_size - offset : 0;
+      if (static_cast<uint64_t>(n) > room / elem)
+        fail(fmt::format("dataset of shape {} declares {} bytes of contiguous data at file offset {}, but the file "
+                         "has {} bytes: the file is truncated or its header is corrupt",
+                         shape_str(s), fmt::format("{} x {}", n, elem), offset, file_size),
+             false);
+    }
+  } else if (layout == H5D_CHUNKED) {
+    const int rank = H5Pget_chunk(dcpl.get(), 0, nullptr);
+    std::vector<hsize_t> dims(rank > 0 ? static_cast<size_t>(rank) : 0);
+    if (rank > 0 && H5Pget_chunk(dcpl.get(), rank, dims.data()) == rank) {
+      uint64_t chunk = elem;
+      bool over = false;
+      for (hsize_t d : dims) {
+        over = over || (d != 0 && chunk > static_cast<uint64_t>(budget) / d);
+        chunk = over ? chunk : chunk * d;
+      }
+      if (over || chunk > static_cast<uint64_t>(budget)) {
+        Shape chunk_shape;
+        for (hsize_t d : dims) chunk_shape.push_back(static_cast<int64_t>(std::min<hsize_t>(d, INT64_MAX)));
+        fail(fmt::format("dataset of shape {} has chunks of shape {} and {}-byte elements, more than the read budget "
+                         "of {} bytes (half of physical memory; set MINIDL_MAX_READ_BYTES to change it)",
+                         shape_str(s), shape_str(chunk_shape), elem, budget),
+             false);
+      }
+    }
+  }
+  H5Eclear2(H5E_DEFAULT);
+}
+
 Tensor Dataset::read_tensor(int64_t max_elements) const {
   if (!is_numeric(type_class())) fail(fmt::format("expected a numeric dataset, found {}", type_name()), false);
   const Shape s = shape();
@@ -556,6 +612,7 @@ Tensor Dataset::read_tensor(int64_t max_elements) const {
   if (n < 0 || n > max_elements)
     fail(fmt::format("dataset of shape {} is too large to read (limit {} elements)", shape_str(s), max_elements),
          false);
+  if (n > 0) check_declared_size(s, n);
   Tensor t(s);
   if (n > 0 && H5Dread(id_.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data()) < 0) {
     const std::string stack = hdf5_stack();  // taken first: every later HDF5 call clears it

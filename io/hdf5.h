@@ -177,8 +177,10 @@ class Dataset : public Object {
   bool has_checksum() const;
 
   // The values as float32, converted by HDF5 from any int or float storage (float16,
-  // float64, int64 ...). IOError, before allocating, for non-numeric data or more than
-  // max_elements elements; IOError when HDF5 cannot read the data.
+  // float64, int64 ...). IOError, before allocating, for non-numeric data, more than
+  // max_elements elements, contiguous data that would end past the end of the file, or a
+  // result or chunk larger than the read budget (core/memory.h max_read_bytes); IOError
+  // when HDF5 cannot read the data.
   Tensor read_tensor(int64_t max_elements = kMaxReadElements) const;
   // As above, and IOError unless the dataset's shape equals `expected`.
   Tensor read_tensor(const Shape& expected, int64_t max_elements = kMaxReadElements) const;
@@ -187,6 +189,9 @@ class Dataset : public Object {
 
  private:
   using Object::Object;
+  // IOError, naming the dataset, the declared shape and bytes and the limit, when the data
+  // of a dataset of shape `s` (n elements) cannot be in the file or exceeds the read budget.
+  void check_declared_size(const Shape& s, int64_t n) const;
   friend class Group;
 };
 

@@ -6,10 +6,12 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <vector>
 
 #include "core/errors.h"
+#include "core/memory.h"
 
 namespace minidl {
 
@@ -73,8 +75,27 @@ Tensor read_idx(const std::string& path, int rank, int64_t limit) {
   const Shape declared = shape;
   if (limit >= 0) shape[0] = std::min(shape[0], limit);
 
+  // The declared size is checked before allocating. Stored plainly, the data must be in the
+  // file; gzip-compressed, deflate inflates at most 1032:1, so a file can hold no more than
+  // that many times its size. Either way the float32 tensor must fit the read budget.
+  const int64_t n = shape[0] * item;
+  const int64_t header_bytes = 4 + 4 * static_cast<int64_t>(rank);
+  const int64_t file_size = static_cast<int64_t>(std::filesystem::file_size(path, ec));
+  const bool plain = gzdirect(f.get()) != 0;
+  const int64_t can_hold = ec ? std::numeric_limits<int64_t>::max()
+                              : plain ? file_size - header_bytes
+                                      : std::min(file_size, std::numeric_limits<int64_t>::max() / 1032) * 1032;
+  MINIDL_CHECK(n <= can_hold, IOError,
+               "{}: truncated IDX data: header declares shape {}, expected {} data bytes, but the {} file of {} bytes "
+               "can hold at most {}",
+               path, shape_str(declared), n, plain ? "uncompressed" : "gzip", file_size, can_hold);
+  const int64_t budget = max_read_bytes();
+  MINIDL_CHECK(n * static_cast<int64_t>(sizeof(float)) <= budget, IOError,
+               "{}: IDX shape {} needs {} bytes as float32, more than the read budget of {} bytes (half of physical "
+               "memory; set MINIDL_MAX_READ_BYTES to change it)",
+               path, shape_str(shape), n * static_cast<int64_t>(sizeof(float)), budget);
+
   Tensor out(shape);
-  const int64_t n = out.numel();
   std::vector<uint8_t> buf(static_cast<size_t>(std::min<int64_t>(n, 1 << 20)));
   for (int64_t done = 0; done < n;) {
     const int64_t want = std::min<int64_t>(n - done, static_cast<int64_t>(buf.size()));

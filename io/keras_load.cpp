@@ -2,6 +2,7 @@
 // plan every weight (checked against the model), then assign them all at once.
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -76,6 +77,10 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 }
 
 FileKind sniff_file(const std::string& path) {
+  // An ifstream opens a directory and reads nothing from it, which would read as "empty".
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    raise<IOError>("{}: is a directory, not a model or weights file", path);
   std::ifstream in(path, std::ios::binary);
   if (!in) raise<IOError>("{}: cannot open for reading (missing or unreadable)", path);
   char magic[4] = {0, 0, 0, 0};

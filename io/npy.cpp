@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/errors.h"
+#include "core/memory.h"
 #include "io/atomic_file.h"
 
 namespace minidl {
@@ -118,6 +119,13 @@ Tensor read_npy(const std::string& path) {
   MINIDL_CHECK(file_size - data_start == n * item, IOError, "{}: shape {} of '{}' needs {} data bytes, found {}", path,
                shape_str(shape), descr, n * item, file_size - data_start);
 
+  // The file holds the declared bytes (checked above); the raw copy and the float32 tensor
+  // must also fit the read budget together.
+  const int64_t budget = max_read_bytes();
+  MINIDL_CHECK(n * (item + 4) <= budget, IOError,
+               "{}: .npy shape {} of '{}' needs {} bytes to read ({} raw, {} as float32), more than the read budget "
+               "of {} bytes (half of physical memory; set MINIDL_MAX_READ_BYTES to change it)",
+               path, shape_str(shape), descr, n * (item + 4), n * item, n * 4, budget);
   std::vector<char> raw(static_cast<size_t>(n * item));
   in.read(raw.data(), n * item);
   MINIDL_CHECK(in.gcount() == n * item, IOError, "{}: read failed after {} data bytes", path, in.gcount());

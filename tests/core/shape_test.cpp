@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "core/errors.h"
+#include "core/tensor.h"
+
 #include <map>
 #include <stdexcept>
 #include <vector>
@@ -116,4 +119,25 @@ TEST(Shape, SwapExchangesInlineAndSpilledShapes) {
   small.swap(big);
   EXPECT_EQ(small, Shape(9, 3));
   EXPECT_EQ(big, (Shape{1, 2}));
+}
+
+TEST(Shape, NumelRefusesProductsThatOverflowInt64) {
+  const int64_t big = 2147483647;
+  EXPECT_EQ(numel(Shape{big, big}), big * big);  // 2^62 - 2^32 + 1 still fits
+  EXPECT_THROW(numel(Shape{big, big, big}), ValueError);
+  EXPECT_THROW(numel(Shape{big, big, big, big}), ValueError);
+  // A zero dimension: no elements, whatever the others. (Built by push_back: GCC 12 at -O3
+  // -march=native turns the literal Shape{big, big, big, 0} into four copies of big.)
+  Shape with_zero{big, big, big};
+  with_zero.push_back(0);
+  EXPECT_EQ(numel(with_zero), 0);
+  std::string message;
+  try {
+    const Tensor t(Shape{big, big, big, big});
+  } catch (const ValueError& e) {
+    message = e.what();
+  }
+  EXPECT_NE(message.find("(2147483647, 2147483647, 2147483647, 2147483647)"), std::string::npos) << message;
+  // Fits int64 but not any address space: the allocator's size check, never a wrapped size.
+  EXPECT_THROW(Tensor::empty(Shape{big, big}), ValueError);
 }
