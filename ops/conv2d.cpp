@@ -133,16 +133,21 @@ namespace {
 
 // The batch in chunks of whole images, so that col2im scatters of different
 // chunks never touch the same image of dx. The chunks depend on the batch
-// size and the layer alone, never on the thread count: each chunk's tiles,
-// GEMM calls and partial kernel gradient are the same whichever thread runs
-// it, and the partial sums are added in chunk order, so results do not depend
-// on the thread count. Threads take contiguous runs of chunks
+// and the layer alone, never on the thread count: each chunk's tiles, GEMM
+// calls and partial kernel gradient are the same whichever thread runs it,
+// and the partial sums are added in chunk order, so results do not depend on
+// the thread count. Threads take contiguous runs of chunks
 // (core/threads.h parallel_chunks). With a single image (predict on one
 // sample) there is one chunk, and the im2col/col2im passes and GEMMs inside it
 // split across threads instead.
+//
+// How many: each chunk after the first costs a partial dkernel to clear and
+// add, and cuts a tile short at its end, so a chunk should hold enough rows to
+// hide that. Two chunks (two threads' worth, the machines minidl targets) up
+// to 2 * kRowsPerChunk output rows, then one more per kRowsPerChunk, at most
+// kMaxImageChunks - and fewer when the partials would pass kMaxPartialBytes.
+constexpr int64_t kRowsPerChunk = int64_t{1} << 15;
 constexpr int64_t kMaxImageChunks = 8;
-// The backward keeps a [KG, OC] partial kernel gradient per chunk after the
-// first; fewer chunks for kernels so large that these would pass this size.
 constexpr int64_t kMaxPartialBytes = int64_t{64} << 20;
 
 struct Chunks {
@@ -154,8 +159,9 @@ struct Chunks {
 
 Chunks split_images(const Conv2DGeometry& g, const Plan& p, int64_t OC) {
   const int64_t partial_bytes = std::max<int64_t>(1, p.KG * OC * int64_t{sizeof(float)});
-  const int64_t most = std::clamp<int64_t>(kMaxPartialBytes / partial_bytes + 1, 1, kMaxImageChunks);
-  return {std::clamp<int64_t>(g.N, 1, most), g.N, p.P};
+  const int64_t by_rows = std::clamp<int64_t>(p.M / kRowsPerChunk, 2, kMaxImageChunks);
+  const int64_t by_memory = kMaxPartialBytes / partial_bytes + 1;
+  return {std::clamp<int64_t>(std::min({g.N, by_rows, by_memory}), 1, kMaxImageChunks), g.N, p.P};
 }
 
 // The product of one tile: split across threads (gemm) when the tile's chunk

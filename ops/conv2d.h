@@ -20,8 +20,9 @@
 // large batch never materialises its whole unfolded matrix. A 1x1 kernel with
 // stride 1 and no padding skips im2col: x itself is the [N*H*W, C] matrix.
 //
-// Threads: the batch is split into up to 8 contiguous chunks of whole images,
-// a number fixed by the batch and the layer, never by the thread count; threads
+// Threads: the batch is split into 2 to 8 contiguous chunks of whole images
+// (more for more output rows), a number fixed by the batch and the layer,
+// never by the thread count; threads
 // take runs of chunks, and each chunk unfolds and multiplies its own tiles with
 // single-threaded GEMMs. dkernel and dbias are summed per chunk, then added in
 // chunk order, so results are the same bits on any number of threads. With a
@@ -66,7 +67,7 @@ enum class ConvAlgorithm { kAuto, kIm2col, kWinograd, kDirect };
 // all groups together; only one group's columns (a 1/G share) are held at a
 // time. Each thread has its own column block, so the buffer holds about
 // threads * max(max_col_bytes / G, min_tile_rows * 4*KH*KW*C/G) bytes, plus,
-// in the backward, a dkernel-sized block per extra chunk of images (at most 7)
+// in the backward, a dkernel-sized block per extra chunk of images
 // and, with relu_y, a [tile, OC] block of masked dy per thread.
 class Conv2DWorkspace {
  public:

@@ -333,9 +333,11 @@ void cell_pointers(const float* img, const float* mask, int64_t H, int64_t W, in
 // (On the 2-core test machines, 64 KiB to 1 MiB measured the same within noise.)
 constexpr int64_t kBlockBytes = int64_t{256} << 10;
 constexpr int64_t kMinBlockTiles = 32;
-// The kernel gradient is summed in at most this many chunks of blocks, each
-// with its own partial dU, and fewer when these partials would pass
-// kMaxPartialBytes together.
+// The kernel gradient is summed in chunks of blocks, each with its own
+// partial dU that costs a clear and an add: two chunks (two threads' worth)
+// up to 2 * kTilesPerChunk tiles, then one more per kTilesPerChunk, at most
+// kMaxReduceChunks, and fewer when the partials would pass kMaxPartialBytes.
+constexpr int64_t kTilesPerChunk = int64_t{1} << 12;
 constexpr int64_t kMaxReduceChunks = 8;
 constexpr int64_t kMaxPartialBytes = int64_t{64} << 20;
 
@@ -431,8 +433,9 @@ void backward_kernel(const float* x, const float* dy, const Conv2DGeometry& g, i
   // depend on the thread count.
   const int64_t blocks = (grid.tiles + block - 1) / block;
   const int64_t du_count = groups * E * CG * OCG;
-  const int64_t R = std::clamp<int64_t>(kMaxPartialBytes / std::max<int64_t>(1, du_count * int64_t{sizeof(float)}),
-                                        1, std::min(blocks, kMaxReduceChunks));
+  const int64_t by_tiles = std::clamp<int64_t>(grid.tiles / kTilesPerChunk, 2, kMaxReduceChunks);
+  const int64_t by_memory = kMaxPartialBytes / std::max<int64_t>(1, du_count * int64_t{sizeof(float)});
+  const int64_t R = std::clamp<int64_t>(std::min({blocks, by_tiles, by_memory}), 1, kMaxReduceChunks);
   const int64_t T = parallel_slots(R);
 
   // Per thread: V [block, E, C] (transformed x), W [block, E, OC]

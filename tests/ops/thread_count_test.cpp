@@ -106,10 +106,14 @@ TEST(ThreadCount, EveryConvolutionAlgorithmGivesTheSameBits) {
       {{11, 10, 9, 4, 3, 2, 2, 1, 1, 1, 2, 6, false, true, 300}, ops::ConvAlgorithm::kIm2col},
       {{9, 6, 6, 6, 1, 1, 1, 1, 1, 1, 3, 6, false, true, 64}, ops::ConvAlgorithm::kIm2col},
       {{1, 40, 40, 16, 3, 3, 1, 1, 1, 1, 1, 64, true, true, 0}, ops::ConvAlgorithm::kIm2col},
+      // enough output rows (115,200) for three chunks of images
+      {{200, 26, 26, 1, 3, 3, 1, 1, 1, 1, 1, 2, false, true, 0}, ops::ConvAlgorithm::kIm2col},
       // Winograd: many blocks of tiles, grouped, dilated, one image
       {{12, 14, 14, 16, 3, 3, 1, 1, 1, 1, 1, 32, true, true, 0}, ops::ConvAlgorithm::kWinograd},
       {{10, 12, 11, 16, 3, 3, 1, 1, 2, 2, 2, 16, false, true, 0}, ops::ConvAlgorithm::kWinograd},
       {{1, 30, 30, 32, 3, 3, 1, 1, 1, 1, 1, 32, true, false, 0}, ops::ConvAlgorithm::kWinograd},
+      // enough tiles (12,288) for three chunks of the kernel gradient
+      {{48, 64, 64, 8, 3, 3, 1, 1, 1, 1, 1, 8, true, true, 0}, ops::ConvAlgorithm::kWinograd},
       // The direct forward (its backward is im2col's)
       {{10, 12, 12, 1, 3, 3, 1, 1, 1, 1, 1, 32, false, true, 0}, ops::ConvAlgorithm::kDirect},
       // Whatever auto picks
