@@ -9,6 +9,8 @@
 
 #include <minidl/minidl.h>
 
+#include "train_testing.h"
+
 using namespace minidl;
 
 namespace {
@@ -31,17 +33,7 @@ std::pair<Tensor, Tensor> random_images(int64_t n) {
 // The main job's model (Keras's mnist_cnn), or a variant with
 // BatchNormalization and L2 regularizers.
 Sequential mnist_cnn(bool batch_norm) {
-  if (!batch_norm)
-    return Sequential({
-        Conv2D(32, 3, {.activation = "relu", .input_shape = Shape{28, 28, 1}}),
-        Conv2D(64, 3, {.activation = "relu"}),
-        MaxPooling2D(2),
-        Dropout(0.25),
-        Flatten(),
-        Dense(128, {.activation = "relu"}),
-        Dropout(0.5),
-        Dense(10, {.activation = "softmax"}),
-    });
+  if (!batch_norm) return minidl::testing::mnist_cnn();
   return Sequential({
       Conv2D(32, 3, {.kernel_regularizer = L2(1e-3), .input_shape = Shape{28, 28, 1}}),
       BatchNormalization(),
@@ -55,9 +47,9 @@ Sequential mnist_cnn(bool batch_norm) {
 }
 
 // Weights (trainable and not) after a few seeded Adam steps on `threads` threads.
-std::vector<Tensor> train(int threads, bool batch_norm) {
+std::vector<Tensor> train(int threads, bool batch_norm, uint64_t seed = 42) {
   set_num_threads(threads);
-  set_random_seed(42);
+  set_random_seed(seed);
   auto [x, y] = random_images(384);
   Sequential model = mnist_cnn(batch_norm);
   model->compile(std::make_shared<Adam>(1e-3), "sparse_categorical_crossentropy", {"accuracy"});
@@ -93,14 +85,7 @@ TEST(ThreadCountTraining, BatchNormAndRegularizersAreTheSameBitsOnOneTwoAndThree
 // The test must be able to fail: another seed changes the weights.
 TEST(ThreadCountTraining, AnotherSeedGivesOtherWeights) {
   ThreadCountGuard guard;
-  const std::vector<Tensor> a = train(1, false);
-  set_num_threads(1);
-  set_random_seed(43);
-  auto [x, y] = random_images(384);
-  Sequential model = mnist_cnn(false);
-  model->compile(std::make_shared<Adam>(1e-3), "sparse_categorical_crossentropy", {"accuracy"});
-  model->fit(x, y, {.batch_size = 128, .epochs = 1, .verbose = 0});
-  const std::vector<Tensor> b = model->get_weights();
+  const std::vector<Tensor> a = train(1, false), b = train(1, false, 43);
   ASSERT_EQ(a.size(), b.size());
   EXPECT_NE(0, std::memcmp(a[0].data(), b[0].data(), sizeof(float) * static_cast<size_t>(a[0].numel())));
 }
