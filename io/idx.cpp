@@ -64,13 +64,18 @@ Tensor read_idx(const std::string& path, int rank, int64_t limit) {
   MINIDL_CHECK(got_dims == 4 * rank, IOError, "{}: truncated IDX header: expected {} dimension bytes, found {}", path,
                4 * rank, got_dims);
   Shape shape(rank);  // [N, ...]
-  int64_t item = 1;
+  int64_t item = 1;  // elements per item; two 32-bit dimensions could overflow int64, so it stops at the limit
+  bool too_large = false;
   for (int i = 0; i < rank; ++i) {
     const uint8_t* d = &dims_raw[4 * i];
     shape[i] = (int64_t{d[0]} << 24) | (int64_t{d[1]} << 16) | (int64_t{d[2]} << 8) | d[3];
-    if (i > 0) item *= std::max<int64_t>(shape[i], 1);
+    const int64_t dim = std::max<int64_t>(shape[i], 1);
+    if (i > 0 && dim > kMaxIdxElements / item)
+      too_large = true;
+    else if (i > 0)
+      item *= dim;
   }
-  MINIDL_CHECK(item <= kMaxIdxElements && shape[0] <= kMaxIdxElements / item, IOError,
+  MINIDL_CHECK(!too_large && item <= kMaxIdxElements && shape[0] <= kMaxIdxElements / item, IOError,
                "{}: IDX dimensions {} are too large (limit {} elements)", path, shape_str(shape), kMaxIdxElements);
   const Shape declared = shape;
   if (limit >= 0) shape[0] = std::min(shape[0], limit);

@@ -136,6 +136,14 @@ TEST(Idx, AbsurdDimensionsAreRefusedBeforeAllocating) {
   EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_idx_images(path); }, {path, "too large"}));
 }
 
+// Two item dimensions whose product overflows int64 (found by fuzz_idx under UBSan).
+TEST(Idx, ItemDimensionsWhoseProductOverflowsAreRefused) {
+  const fs::path dir = minidl::testing::fresh_dir();
+  const std::string path = (dir / "img").string();
+  write_file(path, idx_bytes(0x803, {1, 0xd9d9d9d9u, 0xd9d9d9d9u}, ""));
+  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_idx_images(path); }, {path, "too large"}));
+}
+
 TEST(Idx, MissingFileAndCorruptGzip) {
   const fs::path dir = minidl::testing::fresh_dir();
   const std::string missing = (dir / "nothing.gz").string();
