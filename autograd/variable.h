@@ -20,7 +20,7 @@
 // RuntimeError.
 //
 // (Naming: a GradFn is the autograd tape entry. Keras's record of a symbolic
-// layer call is a Node, in layers/node.h. The two are never mixed.)
+// layer call is a Node, in layers/base/node.h. The two are never mixed.)
 #pragma once
 
 #include <cstddef>

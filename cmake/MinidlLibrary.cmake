@@ -1,10 +1,11 @@
 # minidl_add_library(NAME DEPS ... [PRIVATE_DEPS ...])
-# One shared library per source folder, built from every .cpp in it (new files
-# are picked up on the next build). Headers sit beside sources and are included
+# One shared library per source folder, built from every .cpp in it and in its
+# subfolders (layers/ keeps its rooms in one library; new files are picked up on
+# the next build). Headers sit beside sources and are included
 # as "folder/file.h" from the repository root (build tree) or include/minidl (installed).
 function(minidl_add_library name)
   cmake_parse_arguments(ARG "" "" "DEPS;PRIVATE_DEPS" ${ARGN})
-  file(GLOB _sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
+  file(GLOB_RECURSE _sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
   if(NOT _sources)  # a folder whose code has not arrived yet
     add_library(${name} INTERFACE)
     target_include_directories(${name} INTERFACE
@@ -14,7 +15,7 @@ function(minidl_add_library name)
     return()
   endif()
   # Shared, not static: layers register themselves with a static registrar
-  # beside their definition (layers/registry.h); a static archive would let the
+  # beside their definition (layers/base/registry.h); a static archive would let the
   # linker drop those objects and the Keras loader would not find the classes.
   add_library(${name} SHARED ${_sources})
   target_include_directories(${name} PUBLIC

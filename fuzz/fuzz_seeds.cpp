@@ -14,10 +14,10 @@
 
 #include "io/keras_model.h"
 #include "io/npy.h"
-#include "layers/batch_normalization.h"
-#include "layers/conv2d.h"
-#include "layers/dense.h"
-#include "layers/reshaping.h"
+#include "layers/normalization/batch_normalization.h"
+#include "layers/conv/conv2d.h"
+#include "layers/core/dense.h"
+#include "layers/reshaping/reshaping.h"
 #include "train/model.h"
 #include "train/optimizers.h"
 

@@ -2,10 +2,10 @@
 // legacy weights .h5 (save_weights of Keras 1/2) and as a Keras 3 .weights.h5.
 #include "fuzz_input.h"
 #include "io/keras_model.h"
-#include "layers/batch_normalization.h"
-#include "layers/conv2d.h"
-#include "layers/dense.h"
-#include "layers/reshaping.h"
+#include "layers/normalization/batch_normalization.h"
+#include "layers/conv/conv2d.h"
+#include "layers/core/dense.h"
+#include "layers/reshaping/reshaping.h"
 #include "train/model.h"
 
 namespace {

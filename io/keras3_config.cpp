@@ -5,8 +5,8 @@
 // Keras 2 form minidl produces; the few arguments Keras 3 renamed or dropped are adjusted.
 #include "core/errors.h"
 #include "io/keras_internal.h"
-#include "layers/functional.h"
-#include "layers/registry.h"
+#include "layers/base/functional.h"
+#include "layers/base/registry.h"
 
 namespace minidl::keras_io {
 namespace {

@@ -10,7 +10,7 @@
 #include "core/errors.h"
 #include "io/keras_internal.h"
 #include "io/keras_model.h"
-#include "layers/registry.h"
+#include "layers/base/registry.h"
 
 namespace minidl::keras_io {
 namespace {

@@ -20,7 +20,7 @@
 
 #include "core/tensor.h"
 #include "io/hdf5.h"
-#include "layers/json_text.h"
+#include "layers/base/json_text.h"
 #include "train/model.h"
 
 namespace minidl {
@@ -195,6 +195,6 @@ h5::H5File open_keras_zip_weights(const std::string& path);
 
 bool ends_with(const std::string& s, const std::string& suffix);
 // JSON from files is parsed by parse_json_limited and shown in messages by json_preview
-// (layers/json_text.h).
+// (layers/base/json_text.h).
 
 }  // namespace minidl::keras_io

@@ -12,7 +12,7 @@
 #include "io/keras_internal.h"
 #include "io/keras_model.h"
 #include "io/zip.h"
-#include "layers/registry.h"
+#include "layers/base/registry.h"
 
 namespace minidl {
 namespace keras_io {

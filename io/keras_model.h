@@ -9,7 +9,7 @@
 // Each era's config is first normalised to the Keras 2 form (class names such as
 // Convolution2D, nb_filter / border_mode / subsample / dim_ordering, Keras 3 wrappers and
 // DTypePolicy, Keras 3 inbound-node format), then built with the layer registry
-// (layers/registry.h), so a user-registered layer loads too.
+// (layers/base/registry.h), so a user-registered layer loads too.
 //
 // Writing produces the Keras 2 legacy layouts that today's Keras (2.x and 3.x) still
 // reads, and `.keras` by extension. Saves are atomic: a temporary file beside the

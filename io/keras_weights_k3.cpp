@@ -13,7 +13,7 @@
 #include "core/errors.h"
 #include "core/logging.h"
 #include "io/keras_internal.h"
-#include "layers/functional.h"
+#include "layers/base/functional.h"
 
 namespace minidl::keras_io {
 namespace {

@@ -3,8 +3,8 @@
 #pragma once
 
 #include "autograd/functions.h"
-#include "layers/layer.h"
-#include "layers/registry.h"
+#include "layers/base/layer.h"
+#include "layers/base/registry.h"
 
 namespace minidl::testing {
 

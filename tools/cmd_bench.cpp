@@ -1,6 +1,6 @@
 // `minidl bench conv2d ...`: forward and backward speed of the Conv2D layer.
 //
-// Timing goes through the layer (layers/conv2d.h), as a model would run it: the
+// Timing goes through the layer (layers/conv/conv2d.h), as a model would run it: the
 // forward under NoGradGuard; the backward as one Variable::backward with a ones
 // seed after a taped forward, computing the input, kernel and bias gradients, and
 // only the backward timed. Warm-up runs until 0.25 s has passed (at least one
@@ -28,7 +28,7 @@
 
 #include "autograd/variable.h"
 #include "core/threads.h"
-#include "layers/conv2d.h"
+#include "layers/conv/conv2d.h"
 #include "tools/commands.h"
 #include "tools/number_arg.h"
 

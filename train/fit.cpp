@@ -1,7 +1,7 @@
 // The training loop: Model::fit / evaluate / predict and the *_on_batch calls.
 //
 // One step (FitLoop::train_step), file by file:
-//   forward  -> layers/functional.cpp run(): each layer's call records the tape
+//   forward  -> layers/base/functional.cpp run(): each layer's call records the tape
 //   loss     -> train/losses.cpp per_sample(), reduced as Keras's SUM_OVER_BATCH_SIZE,
 //               plus sum(model.losses()) (regularizers, add_loss terms)
 //   backward -> autograd/engine.cpp

@@ -1,9 +1,9 @@
 #include "train/model.h"
 
 #include "core/errors.h"
-#include "layers/input_layer.h"
-#include "layers/json_text.h"
-#include "layers/registry.h"
+#include "layers/base/input_layer.h"
+#include "layers/base/json_text.h"
+#include "layers/base/registry.h"
 
 namespace minidl {
 

@@ -1,7 +1,7 @@
 // train/model.h — Model and Sequential: a graph of layers that can be trained.
 //
 // As in Keras, the user-facing Model is the functional graph
-// (layers/functional.h) plus training: compile, fit, evaluate, predict and the
+// (layers/base/functional.h) plus training: compile, fit, evaluate, predict and the
 // *_on_batch variants. Sequential is a Model built by add().
 //
 //   auto in = Input({28, 28, 1});
@@ -23,7 +23,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "layers/functional.h"
+#include "layers/base/functional.h"
 #include "train/callbacks.h"
 #include "train/losses.h"
 #include "train/metrics.h"

@@ -5,7 +5,7 @@
 #include <map>
 
 #include "core/errors.h"
-#include "layers/json_text.h"
+#include "layers/base/json_text.h"
 
 namespace minidl {
 

@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "core/errors.h"
-#include "layers/json_text.h"
+#include "layers/base/json_text.h"
 
 namespace minidl {
 

@@ -20,7 +20,7 @@
 
 #include "autograd/functions.h"
 #include "io/hdf5.h"
-#include "layers/conv2d.h"
+#include "layers/conv/conv2d.h"
 #include "ops/elementwise.h"
 #include "testing.h"
 

@@ -10,7 +10,7 @@
 #include "io/keras_model.h"
 #include "io_test_util.h"
 #include "keras_test_util.h"
-#include "layers/dense.h"
+#include "layers/core/dense.h"
 #include "testing.h"
 #include "train/model.h"
 

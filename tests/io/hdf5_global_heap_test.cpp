@@ -13,8 +13,8 @@
 #include "io/hdf5_heap_check.h"
 #include "io/keras_model.h"
 #include "io_test_util.h"
-#include "layers/dense.h"
-#include "layers/input_layer.h"
+#include "layers/core/dense.h"
+#include "layers/base/input_layer.h"
 #include "testing.h"
 #include "train/model.h"
 

@@ -1,4 +1,4 @@
-// JSON from files is parsed with a nesting limit (layers/json_text.h kMaxJsonDepth): a
+// JSON from files is parsed with a nesting limit (layers/base/json_text.h kMaxJsonDepth): a
 // model_config, training_config, architecture .json or .keras config.json nested 100,000
 // levels is one IOError naming the file, the place inside it and the limit, never a stack
 // overflow in a later walk of the parsed value. Real Keras configs stay far below it.
@@ -8,7 +8,7 @@
 #include "io/keras_model.h"
 #include "io/zip.h"
 #include "keras_test_util.h"
-#include "layers/json_text.h"
+#include "layers/base/json_text.h"
 #include "testing.h"
 
 namespace minidl {

@@ -9,8 +9,8 @@
 #include "io/keras_model.h"
 #include "io/zip.h"
 #include "keras_test_util.h"
-#include "layers/dense.h"
-#include "layers/input_layer.h"
+#include "layers/core/dense.h"
+#include "layers/base/input_layer.h"
 #include "testing.h"
 
 namespace minidl {

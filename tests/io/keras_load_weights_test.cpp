@@ -5,10 +5,10 @@
 #include "io/hdf5.h"
 #include "io/keras_model.h"
 #include "keras_test_util.h"
-#include "layers/conv2d.h"
-#include "layers/dense.h"
-#include "layers/input_layer.h"
-#include "layers/registry.h"
+#include "layers/conv/conv2d.h"
+#include "layers/core/dense.h"
+#include "layers/base/input_layer.h"
+#include "layers/base/registry.h"
 #include "testing.h"
 
 namespace minidl {

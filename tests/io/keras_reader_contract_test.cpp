@@ -21,11 +21,11 @@
 #include "io/hdf5.h"
 #include "io/keras_model.h"
 #include "keras_test_util.h"
-#include "layers/batch_normalization.h"
-#include "layers/conv2d.h"
-#include "layers/dense.h"
-#include "layers/input_layer.h"
-#include "layers/reshaping.h"
+#include "layers/normalization/batch_normalization.h"
+#include "layers/conv/conv2d.h"
+#include "layers/core/dense.h"
+#include "layers/base/input_layer.h"
+#include "layers/reshaping/reshaping.h"
 #include "testing.h"
 
 namespace minidl {

@@ -9,7 +9,7 @@
 #include "io/keras_model.h"
 #include "io/npy.h"
 #include "keras_test_util.h"
-#include "layers/conv2d.h"
+#include "layers/conv/conv2d.h"
 #include "testing.h"
 
 namespace minidl {

@@ -7,8 +7,8 @@
 #include "io/hdf5.h"
 #include "io/keras_model.h"
 #include "keras_test_util.h"
-#include "layers/dense.h"
-#include "layers/input_layer.h"
+#include "layers/core/dense.h"
+#include "layers/base/input_layer.h"
 #include "testing.h"
 
 namespace minidl {

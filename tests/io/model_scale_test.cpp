@@ -2,7 +2,7 @@
 // layers + nodes (Sequential::add extends the graph by one node, Functional configs connect
 // each node when its inputs exist), so legacy .h5 files of 3,000 and 6,000 layers load
 // within the test budget and compute the right values. Models nested inside models are
-// capped at kMaxModelNesting levels (layers/functional.h): deeper configs are one error
+// capped at kMaxModelNesting levels (layers/base/functional.h): deeper configs are one error
 // naming the file and the nested model, never a stack overflow. Times are not asserted.
 #include <gtest/gtest.h>
 
@@ -11,12 +11,12 @@
 #include "io/hdf5.h"
 #include "io/keras_model.h"
 #include "keras_test_util.h"
-#include "layers/activation_layers.h"
-#include "layers/dense.h"
-#include "layers/functional.h"
-#include "layers/input_layer.h"
-#include "layers/json_text.h"
-#include "layers/registry.h"
+#include "layers/activations/activation_layers.h"
+#include "layers/core/dense.h"
+#include "layers/base/functional.h"
+#include "layers/base/input_layer.h"
+#include "layers/base/json_text.h"
+#include "layers/base/registry.h"
 #include "testing.h"
 
 namespace minidl {

@@ -13,7 +13,7 @@
 #include "io/zip.h"
 #include "io_test_util.h"
 #include "keras_test_util.h"
-#include "layers/dense.h"
+#include "layers/core/dense.h"
 #include "testing.h"
 #include "train/model.h"
 

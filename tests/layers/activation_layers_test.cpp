@@ -1,10 +1,10 @@
 // Tests for layers/activation_layers: Activation, ReLU, LeakyReLU and Softmax.
-#include "layers/activation_layers.h"
+#include "layers/activations/activation_layers.h"
 
 #include <cmath>
 
 #include "core_layers_testing.h"
-#include "layers/input_layer.h"
+#include "layers/base/input_layer.h"
 
 namespace minidl {
 namespace {

@@ -1,6 +1,6 @@
 // Tests for layers/activations: every Keras activation against a naive double
 // formula and a finite-difference gradient check, plus identifiers and ActivationArg.
-#include "layers/activations.h"
+#include "layers/parts/activations.h"
 
 #include <gtest/gtest.h>
 

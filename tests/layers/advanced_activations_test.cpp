@@ -1,6 +1,6 @@
 // Tests for layers/advanced_activations: PReLU (alpha shapes with shared_axes,
 // values and gradients against double loops, config), ELU and ThresholdedReLU.
-#include "layers/advanced_activations.h"
+#include "layers/activations/advanced_activations.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include "autograd/functions.h"
 #include "autograd/gradcheck.h"
 #include "conv_family_reference.h"
-#include "layers/input_layer.h"
+#include "layers/base/input_layer.h"
 #include "testing.h"
 
 namespace minidl {

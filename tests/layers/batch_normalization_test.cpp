@@ -1,7 +1,7 @@
 // Tests for layers/batch_normalization: weights and configs, the training and
 // inference computations and the moving-statistics update against naive double
 // loops, gradients in both modes, the frozen (trainable=false) behaviour and errors.
-#include "layers/batch_normalization.h"
+#include "layers/normalization/batch_normalization.h"
 
 #include "spatial_testing.h"  // first: silences GCC's designated-initializer warning
 
@@ -11,8 +11,8 @@
 #include <cmath>
 #include <vector>
 
-#include "layers/input_layer.h"
-#include "layers/registry.h"
+#include "layers/base/input_layer.h"
+#include "layers/base/registry.h"
 
 namespace minidl {
 namespace {

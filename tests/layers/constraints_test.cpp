@@ -1,6 +1,6 @@
 // Tests for layers/constraints: Keras projection formulas against hand-computed
 // numbers and a naive per-slice reference, configs and identifiers.
-#include "layers/constraints.h"
+#include "layers/parts/constraints.h"
 
 #include <gtest/gtest.h>
 

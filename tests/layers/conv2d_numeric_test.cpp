@@ -11,8 +11,8 @@
 #include "autograd/functions.h"
 #include "autograd/gradcheck.h"
 #include "conv2d_reference.h"
-#include "layers/activations.h"
-#include "layers/conv2d.h"
+#include "layers/parts/activations.h"
+#include "layers/conv/conv2d.h"
 #include "ops/elementwise.h"
 #include "testing.h"
 

@@ -1,6 +1,6 @@
 // Tests for layers/conv2d: options, shapes (symbolic and concrete), weights,
 // regularizer losses, the Keras config, and every error case.
-#include "layers/conv2d.h"
+#include "layers/conv/conv2d.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "autograd/functions.h"
-#include "layers/functional.h"
-#include "layers/input_layer.h"
-#include "layers/registry.h"
+#include "layers/base/functional.h"
+#include "layers/base/input_layer.h"
+#include "layers/base/registry.h"
 #include "testing.h"
 
 namespace minidl {

@@ -1,7 +1,7 @@
 // Tests for layers/conv2d_transpose: Keras's output lengths, weights, the Keras
 // config, values against a direct double-precision scatter loop, gradient checks
 // and every error case.
-#include "layers/conv2d_transpose.h"
+#include "layers/conv/conv2d_transpose.h"
 
 #include <gtest/gtest.h>
 
@@ -12,8 +12,8 @@
 #include "autograd/functions.h"
 #include "autograd/gradcheck.h"
 #include "conv_family_reference.h"
-#include "layers/conv2d.h"
-#include "layers/input_layer.h"
+#include "layers/conv/conv2d.h"
+#include "layers/base/input_layer.h"
 #include "testing.h"
 
 namespace minidl {

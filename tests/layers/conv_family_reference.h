@@ -17,7 +17,7 @@
 
 #include "core/errors.h"
 #include "core/tensor.h"
-#include "layers/registry.h"
+#include "layers/base/registry.h"
 
 namespace minidl::conv_family {
 

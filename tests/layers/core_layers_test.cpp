@@ -1,18 +1,18 @@
-// The core layers inside functional graphs (layers/functional.h): a graph run
+// The core layers inside functional graphs (layers/base/functional.h): a graph run
 // must equal the layers applied by hand, masks must flow through the layers
 // that support them, and a graph's config must rebuild the same network.
 #include <cmath>
 
 #include "autograd/functions.h"
 #include "core_layers_testing.h"
-#include "layers/activation_layers.h"
-#include "layers/dense.h"
-#include "layers/dropout.h"
-#include "layers/functional.h"
-#include "layers/input_layer.h"
-#include "layers/masking.h"
-#include "layers/merge.h"
-#include "layers/reshaping.h"
+#include "layers/activations/activation_layers.h"
+#include "layers/core/dense.h"
+#include "layers/regularization/dropout.h"
+#include "layers/base/functional.h"
+#include "layers/base/input_layer.h"
+#include "layers/core/masking.h"
+#include "layers/merge/merge.h"
+#include "layers/reshaping/reshaping.h"
 
 namespace minidl {
 namespace {

@@ -18,7 +18,7 @@
 #include "core/errors.h"
 #include "core/random.h"
 #include "core/tensor.h"
-#include "layers/registry.h"
+#include "layers/base/registry.h"
 #include "testing.h"
 
 namespace minidl::core_layers_testing {

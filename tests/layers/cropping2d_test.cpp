@@ -1,13 +1,13 @@
 // Tests for layers/cropping2d: shapes, values against a naive loop in both data
 // formats, gradients, configs and errors.
-#include "layers/cropping2d.h"
+#include "layers/reshaping/cropping2d.h"
 
 #include "spatial_testing.h"  // first: silences GCC's designated-initializer warning
 
 #include <gtest/gtest.h>
 
-#include "layers/input_layer.h"
-#include "layers/registry.h"
+#include "layers/base/input_layer.h"
+#include "layers/base/registry.h"
 
 namespace minidl {
 namespace {

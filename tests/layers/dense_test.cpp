@@ -1,12 +1,12 @@
 // Tests for layers/dense: shapes, Keras config, values against a double loop,
 // gradients, regularization losses and errors.
-#include "layers/dense.h"
+#include "layers/core/dense.h"
 
 #include <cmath>
 
 #include "autograd/functions.h"
 #include "core_layers_testing.h"
-#include "layers/input_layer.h"
+#include "layers/base/input_layer.h"
 
 namespace minidl {
 namespace {

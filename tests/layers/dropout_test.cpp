@@ -1,13 +1,13 @@
 // Tests for layers/dropout: identity at inference, inverted scaling, seeding
 // and reproducibility, noise_shape, gradients, config and errors.
-#include "layers/dropout.h"
+#include "layers/regularization/dropout.h"
 
 #include <cmath>
 
 #include "autograd/functions.h"
 #include "core/threads.h"
 #include "core_layers_testing.h"
-#include "layers/input_layer.h"
+#include "layers/base/input_layer.h"
 
 namespace minidl {
 namespace {

@@ -1,7 +1,7 @@
 // Tests for layers/global_pooling2d: GlobalAveragePooling2D and GlobalMaxPooling2D
 // shapes (keepdims, both data formats), values against naive loops, gradients,
 // configs and errors.
-#include "layers/global_pooling2d.h"
+#include "layers/pooling/global_pooling2d.h"
 
 #include "spatial_testing.h"  // first: silences GCC's designated-initializer warning
 
@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <limits>
 
-#include "layers/input_layer.h"
-#include "layers/registry.h"
+#include "layers/base/input_layer.h"
+#include "layers/base/registry.h"
 
 namespace minidl {
 namespace {

@@ -1,6 +1,6 @@
 // Tests for layers/initializers: fans, Keras formulas (checked statistically on
 // large samples), determinism of seeds, and JSON identifiers / round trips.
-#include "layers/initializers.h"
+#include "layers/parts/initializers.h"
 
 #include <gtest/gtest.h>
 

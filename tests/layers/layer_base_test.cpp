@@ -2,8 +2,8 @@
 // accessors and their errors, weights, losses, updates, masks, config.
 #include <gtest/gtest.h>
 
-#include "layers/functional.h"
-#include "layers/input_layer.h"
+#include "layers/base/functional.h"
+#include "layers/base/input_layer.h"
 #include "test_layers.h"
 #include "testing.h"
 

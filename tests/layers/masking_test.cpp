@@ -1,10 +1,10 @@
 // Tests for layers/masking: output values, the mask it produces (concrete and
 // symbolic), gradients, config, and masks reaching layers without masking.
-#include "layers/masking.h"
+#include "layers/core/masking.h"
 
 #include "core_layers_testing.h"
-#include "layers/input_layer.h"
-#include "layers/reshaping.h"
+#include "layers/base/input_layer.h"
+#include "layers/reshaping/reshaping.h"
 
 namespace minidl {
 namespace {

@@ -1,14 +1,14 @@
 // Tests for layers/merge: the element-wise merges and Concatenate — shapes and
 // nodes, values against double loops, broadcasting, gradients, masks, configs
 // and errors.
-#include "layers/merge.h"
+#include "layers/merge/merge.h"
 
 #include <algorithm>
 #include <functional>
 
 #include "autograd/functions.h"
 #include "core_layers_testing.h"
-#include "layers/input_layer.h"
+#include "layers/base/input_layer.h"
 
 namespace minidl {
 namespace {

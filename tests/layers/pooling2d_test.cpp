@@ -1,6 +1,6 @@
 // Tests for layers/pooling2d: MaxPooling2D and AveragePooling2D shapes, Keras
 // configs, values against a naive double loop, gradients and errors.
-#include "layers/pooling2d.h"
+#include "layers/pooling/pooling2d.h"
 
 #include "spatial_testing.h"  // first: silences GCC's designated-initializer warning
 
@@ -10,8 +10,8 @@
 #include <cmath>
 #include <limits>
 
-#include "layers/input_layer.h"
-#include "layers/registry.h"
+#include "layers/base/input_layer.h"
+#include "layers/base/registry.h"
 
 namespace minidl {
 namespace {

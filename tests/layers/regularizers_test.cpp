@@ -1,5 +1,5 @@
 // Tests for layers/regularizers: Keras penalty values, gradients, configs and identifiers.
-#include "layers/regularizers.h"
+#include "layers/parts/regularizers.h"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
 // Tests for layers/reshaping: Flatten, Reshape and Permute.
-#include "layers/reshaping.h"
+#include "layers/reshaping/reshaping.h"
 
 #include "core_layers_testing.h"
-#include "layers/input_layer.h"
+#include "layers/base/input_layer.h"
 
 namespace minidl {
 namespace {

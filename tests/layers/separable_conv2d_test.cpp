@@ -1,7 +1,7 @@
 // Tests for layers/separable_conv2d: shapes, weights, the Keras config, values
 // against a direct double-precision depthwise-then-pointwise loop, gradient
 // checks and every error case.
-#include "layers/separable_conv2d.h"
+#include "layers/conv/separable_conv2d.h"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 #include "autograd/functions.h"
 #include "autograd/gradcheck.h"
 #include "conv_family_reference.h"
-#include "layers/input_layer.h"
+#include "layers/base/input_layer.h"
 #include "testing.h"
 
 namespace minidl {

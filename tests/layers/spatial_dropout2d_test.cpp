@@ -1,6 +1,6 @@
 // Tests for layers/spatial_dropout2d: whole channels dropped in training, the
 // inverted-dropout scale, identity at inference, seeds, gradients, configs, errors.
-#include "layers/spatial_dropout2d.h"
+#include "layers/regularization/spatial_dropout2d.h"
 
 #include "spatial_testing.h"  // first: silences GCC's designated-initializer warning
 
@@ -8,8 +8,8 @@
 
 #include <cmath>
 
-#include "layers/input_layer.h"
-#include "layers/registry.h"
+#include "layers/base/input_layer.h"
+#include "layers/base/registry.h"
 
 namespace minidl {
 namespace {

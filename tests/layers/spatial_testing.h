@@ -20,7 +20,7 @@
 #include "core/errors.h"
 #include "core/random.h"
 #include "core/tensor.h"
-#include "layers/registry.h"
+#include "layers/base/registry.h"
 #include "testing.h"
 
 namespace minidl::spatial_testing {

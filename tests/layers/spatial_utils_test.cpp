@@ -1,6 +1,6 @@
 // Tests for layers/spatial_utils: argument types, keras.json reading,
 // data_format/padding normalisation and the config readers.
-#include "layers/spatial_utils.h"
+#include "layers/reshaping/spatial_utils.h"
 
 #include "spatial_testing.h"
 

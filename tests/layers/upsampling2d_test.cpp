@@ -1,6 +1,6 @@
 // Tests for layers/upsampling2d: nearest and bilinear values against naive
 // loops in both data formats, gradients, configs and errors.
-#include "layers/upsampling2d.h"
+#include "layers/reshaping/upsampling2d.h"
 
 #include "spatial_testing.h"  // first: silences GCC's designated-initializer warning
 
@@ -9,8 +9,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "layers/input_layer.h"
-#include "layers/registry.h"
+#include "layers/base/input_layer.h"
+#include "layers/base/registry.h"
 
 namespace minidl {
 namespace {

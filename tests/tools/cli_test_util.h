@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "io/hdf5.h"
-#include "layers/dense.h"
+#include "layers/core/dense.h"
 #include "testing.h"
 #include "train/model.h"
 

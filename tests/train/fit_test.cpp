@@ -10,7 +10,7 @@
 #include "core/errors.h"
 #include "core/random.h"
 #include "core/threads.h"
-#include "layers/dropout.h"
+#include "layers/regularization/dropout.h"
 #include "testing.h"
 #include "train/model.h"
 #include "train_testing.h"

@@ -2,7 +2,7 @@
 // config round trips, predict — with the tiny test layers only.
 #include <gtest/gtest.h>
 
-#include "layers/input_layer.h"
+#include "layers/base/input_layer.h"
 #include "test_layers.h"
 #include "testing.h"
 #include "train/model.h"

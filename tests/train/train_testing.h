@@ -6,12 +6,12 @@
 #include <sstream>
 #include <string>
 
-#include "layers/conv2d.h"
-#include "layers/dense.h"
-#include "layers/dropout.h"
-#include "layers/input_layer.h"
-#include "layers/pooling2d.h"
-#include "layers/reshaping.h"
+#include "layers/conv/conv2d.h"
+#include "layers/core/dense.h"
+#include "layers/regularization/dropout.h"
+#include "layers/base/input_layer.h"
+#include "layers/pooling/pooling2d.h"
+#include "layers/reshaping/reshaping.h"
 #include "train/model.h"
 
 namespace minidl::testing {

@@ -1,0 +1,244 @@
+#include "layers/activations/activation_layers.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "autograd/functions.h"
+#include "core/threads.h"
+#include "layers/base/core_layers_internal.h"
+#include "layers/base/json_text.h"
+#include "layers/base/registry.h"
+
+namespace minidl {
+
+namespace {
+
+constexpr int64_t kChunk = int64_t{1} << 15;
+
+// Keras stores these arguments as float32 and writes them back widened to double.
+json float32_json(float v) { return static_cast<double>(v); }
+
+// out[i] = f(x[i]), split over the thread pool.
+template <class F>
+Tensor map_elements(const Tensor& x, F f) {
+  Tensor out(x.shape());
+  const float* px = x.data();
+  float* po = out.data();
+  parallel_for(
+      x.numel(),
+      [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) po[i] = f(px[i]);
+      },
+      kChunk);
+  return out;
+}
+
+// Identity shape for the element-wise layers; they accept any rank.
+std::vector<Shape> same_shape(const Layer& layer, const std::vector<Shape>& shapes) {
+  if (shapes.size() != 1)
+    raise<ValueError>("{} '{}': expects a single input, received {} inputs", layer.class_name(), layer.name(),
+                      shapes.size());
+  return shapes;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Activation
+
+ActivationLayerImpl::ActivationLayerImpl(ActivationArg activation, ActivationLayerOptions o)
+    : Layer(common_options(o), "activation"),
+      activation_(activation.has_value() ? activation.resolve() : get_activation(nullptr)) {
+  set_supports_masking(true);
+}
+
+std::vector<Shape> ActivationLayerImpl::compute_output_shape(const std::vector<Shape>& s) {
+  return same_shape(*this, s);
+}
+
+VariableList ActivationLayerImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+  return {(*activation_)(single_input(inputs))};
+}
+
+json ActivationLayerImpl::get_config() const {
+  json c = base_config();
+  c["activation"] = serialize_activation(activation_);
+  return c;
+}
+
+std::shared_ptr<ActivationLayerImpl> ActivationLayerImpl::from_config(const json& c) {
+  ConfigReader r(c, "Activation");
+  const LayerOptions lo = common_options_from_config(r);
+  ActivationLayerOptions o;
+  detail::set_common_options(o, lo);
+  auto act = get_activation(detail::config_part(c, "activation"));
+  return detail::with_activity_regularizer(std::make_shared<ActivationLayerImpl>(act, std::move(o)), lo);
+}
+
+// ---------------------------------------------------------------------------
+// ReLU
+
+ReLUImpl::ReLUImpl(ReLUOptions o)
+    : Layer(common_options(o), "re_lu"),
+      negative_slope_(static_cast<float>(o.negative_slope)),
+      threshold_(static_cast<float>(o.threshold)) {
+  if (o.max_value) {
+    if (!(*o.max_value >= 0) || std::isinf(*o.max_value))
+      fail("max_value of a ReLU layer cannot be a negative value. Received: {}", *o.max_value);
+    max_value_ = static_cast<float>(*o.max_value);
+  }
+  if (!(o.negative_slope >= 0) || std::isinf(o.negative_slope))
+    fail("negative_slope of a ReLU layer cannot be a negative value. Received: {}", o.negative_slope);
+  if (!(o.threshold >= 0) || std::isinf(o.threshold))
+    fail("threshold of a ReLU layer cannot be a negative value. Received: {}", o.threshold);
+  set_supports_masking(true);
+}
+
+std::vector<Shape> ReLUImpl::compute_output_shape(const std::vector<Shape>& s) { return same_shape(*this, s); }
+
+VariableList ReLUImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+  const Variable& x = single_input(inputs);
+  if (!max_value_ && negative_slope_ == 0.f && threshold_ == 0.f) return {autograd::relu(x)};
+  const float hi = max_value_.value_or(std::numeric_limits<float>::infinity());
+  const float slope = negative_slope_, t = threshold_;
+  Tensor y = map_elements(x.value(), [=](float v) { return v > t ? std::min(v, hi) : slope * (v - t); });
+  return {
+      make_result(std::move(y), {x}, "ReLU", [xv = x.value(), hi, slope, t](const Tensor& g, const std::vector<bool>&) {
+        Tensor dx(xv.shape());
+        const float* px = xv.data();
+        const float* pg = g.data();
+        float* pd = dx.data();
+        parallel_for(
+            xv.numel(),
+            [&](int64_t b, int64_t e) {
+              for (int64_t i = b; i < e; ++i) pd[i] = px[i] > t ? (px[i] <= hi ? pg[i] : 0.f) : slope * pg[i];
+            },
+            kChunk);
+        return std::vector<Tensor>{dx};
+      })};
+}
+
+json ReLUImpl::get_config() const {
+  json c = base_config();
+  c["max_value"] = max_value_ ? float32_json(*max_value_) : json(nullptr);
+  c["negative_slope"] = float32_json(negative_slope_);
+  c["threshold"] = float32_json(threshold_);
+  return c;
+}
+
+std::shared_ptr<ReLUImpl> ReLUImpl::from_config(const json& c) {
+  ConfigReader r(c, "ReLU");
+  const LayerOptions lo = common_options_from_config(r);
+  ReLUOptions o;
+  detail::set_common_options(o, lo);
+  if (r.has("max_value")) o.max_value = r.number("max_value");
+  if (c.contains("negative_slope") && c.at("negative_slope").is_null())
+    raise<ValueError>("negative_slope of a ReLU layer cannot be a negative value. Received: None");
+  if (c.contains("threshold") && c.at("threshold").is_null())
+    raise<ValueError>("threshold of a ReLU layer cannot be a negative value. Received: None");
+  o.negative_slope = r.number("negative_slope", 0.0);
+  o.threshold = r.number("threshold", 0.0);
+  return detail::with_activity_regularizer(std::make_shared<ReLUImpl>(std::move(o)), lo);
+}
+
+// ---------------------------------------------------------------------------
+// LeakyReLU
+
+LeakyReLUImpl::LeakyReLUImpl(LeakyReLUOptions o)
+    : Layer(common_options(o), "leaky_re_lu"), alpha_(static_cast<float>(o.alpha)) {
+  if (!std::isfinite(alpha_))
+    fail("The alpha value of a Leaky ReLU layer must be a finite float. Received: {}", o.alpha);
+  set_supports_masking(true);
+}
+
+std::vector<Shape> LeakyReLUImpl::compute_output_shape(const std::vector<Shape>& s) { return same_shape(*this, s); }
+
+VariableList LeakyReLUImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+  return {autograd::leaky_relu(single_input(inputs), alpha_)};
+}
+
+json LeakyReLUImpl::get_config() const {
+  json c = base_config();
+  c["alpha"] = float32_json(alpha_);
+  return c;
+}
+
+std::shared_ptr<LeakyReLUImpl> LeakyReLUImpl::from_config(const json& c) {
+  ConfigReader r(c, "LeakyReLU");
+  const LayerOptions lo = common_options_from_config(r);
+  LeakyReLUOptions o;
+  detail::set_common_options(o, lo);
+  const char* key = c.contains("alpha") || !c.contains("negative_slope") ? "alpha" : "negative_slope";
+  if (c.contains(key) && c.at(key).is_null())
+    raise<ValueError>("The alpha value of a Leaky ReLU layer cannot be None, Expecting a float. Received: None");
+  o.alpha = r.number(key, 0.3);
+  return detail::with_activity_regularizer(std::make_shared<LeakyReLUImpl>(std::move(o)), lo);
+}
+
+// ---------------------------------------------------------------------------
+// Softmax
+
+SoftmaxImpl::SoftmaxImpl(SoftmaxOptions o) : Layer(common_options(o), "softmax"), axis_(o.axis) {
+  set_supports_masking(true);
+}
+
+void SoftmaxImpl::check_axis(const Shape& s) const {
+  const int rank = static_cast<int>(s.size());
+  if (axis_ < -rank || axis_ >= rank)
+    fail("axis {} is out of range for an input of rank {} (shape {})", axis_, rank, shape_str(s));
+}
+
+std::vector<Shape> SoftmaxImpl::compute_output_shape(const std::vector<Shape>& s) {
+  auto out = same_shape(*this, s);
+  check_axis(out[0]);
+  return out;
+}
+
+VariableList SoftmaxImpl::call(const std::vector<Variable>& inputs, const CallArgs& args) {
+  Variable x = single_input(inputs);
+  check_axis(x.shape());
+  if (!args.masks.empty() && args.masks[0].defined()) {
+    const Tensor& m = args.masks[0];
+    bool broadcasts = m.rank() <= x.rank();
+    for (int i = 1; broadcasts && i <= m.rank(); ++i) {
+      const int64_t md = m.shape()[m.rank() - i], xd = x.shape()[x.rank() - i];
+      broadcasts = md == xd || md == 1;
+    }
+    if (broadcasts) {
+      // tf.keras adds (1 - mask) * -1e9 so masked positions get ~0 probability.
+      Tensor adder(m.shape());
+      for (int64_t i = 0; i < m.numel(); ++i) adder[i] = m[i] != 0.f ? 0.f : -1e9f;
+      x = autograd::add(x, Variable(adder));
+    }
+  }
+  return {autograd::softmax(x, axis_)};
+}
+
+json SoftmaxImpl::get_config() const {
+  json c = base_config();
+  c["axis"] = axis_;
+  return c;
+}
+
+std::shared_ptr<SoftmaxImpl> SoftmaxImpl::from_config(const json& c) {
+  ConfigReader r(c, "Softmax");
+  const LayerOptions lo = common_options_from_config(r);
+  SoftmaxOptions o;
+  detail::set_common_options(o, lo);
+  if (r.has("axis")) {
+    const auto axes = r.int_list("axis");
+    if (axes.size() != 1 || axes[0] < -64 || axes[0] > 64)
+      raise<ValueError>("Softmax: config key 'axis' should be one axis; minidl does not support {}",
+                        json_preview(c.at("axis")));
+    o.axis = static_cast<int>(axes[0]);
+  }
+  return detail::with_activity_regularizer(std::make_shared<SoftmaxImpl>(std::move(o)), lo);
+}
+
+MINIDL_REGISTER_LAYER("Activation", [](const json& c) -> LayerPtr { return ActivationLayerImpl::from_config(c); });
+MINIDL_REGISTER_LAYER("ReLU", [](const json& c) -> LayerPtr { return ReLUImpl::from_config(c); });
+MINIDL_REGISTER_LAYER("LeakyReLU", [](const json& c) -> LayerPtr { return LeakyReLUImpl::from_config(c); });
+MINIDL_REGISTER_LAYER("Softmax", [](const json& c) -> LayerPtr { return SoftmaxImpl::from_config(c); });
+
+}  // namespace minidl

@@ -1,0 +1,37 @@
+// layers/base/core_layers_internal.h — small helpers shared by the core layers'
+// from_config functions (dense, reshaping, activation layers, dropout, masking,
+// merge). Internal to layers/; not part of the public API.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "layers/base/layer.h"
+
+namespace minidl::detail {
+
+// Copies the common construction arguments read by common_options_from_config
+// into a layer's options struct (one declared with MINIDL_COMMON_LAYER_OPTIONS).
+template <class O>
+void set_common_options(O& o, const LayerOptions& lo) {
+  o.input_shape = lo.input_shape;
+  o.batch_input_shape = lo.batch_input_shape;
+  o.batch_size = lo.batch_size;
+  o.dtype = lo.dtype;
+  o.name = lo.name;
+  o.trainable = lo.trainable;
+}
+
+// config[key], or null when the key is absent (parts treat null as "none").
+inline json config_part(const json& config, const char* key) {
+  return config.contains(key) ? config.at(key) : json(nullptr);
+}
+
+// Layers whose options have no activity_regularizer field still accept one in
+// a config, as every Keras layer does; this applies it after construction.
+template <class Impl>
+std::shared_ptr<Impl> with_activity_regularizer(std::shared_ptr<Impl> layer, const LayerOptions& lo) {
+  if (lo.activity_regularizer.has_value()) layer->set_activity_regularizer(lo.activity_regularizer);
+  return layer;
+}
+
+}  // namespace minidl::detail

@@ -1,0 +1,132 @@
+#include "layers/core/dense.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "layers/base/core_layers_internal.h"
+#include "layers/base/registry.h"
+#include "ops/blas.h"
+#include "ops/reduce.h"
+
+namespace minidl {
+
+DenseImpl::DenseImpl(int64_t units, DenseOptions o)
+    : Layer(common_options(o, o.activity_regularizer), "dense"),
+      units_(units),
+      activation_(o.activation.has_value() ? o.activation.resolve() : get_activation(nullptr)),
+      use_bias_(o.use_bias),
+      kernel_initializer_(o.kernel_initializer.has_value() ? o.kernel_initializer.resolve()
+                                                           : get_initializer("glorot_uniform")),
+      bias_initializer_(o.bias_initializer.has_value() ? o.bias_initializer.resolve() : get_initializer("zeros")),
+      kernel_regularizer_(o.kernel_regularizer.resolve()),
+      bias_regularizer_(o.bias_regularizer.resolve()),
+      kernel_constraint_(o.kernel_constraint.resolve()),
+      bias_constraint_(o.bias_constraint.resolve()) {
+  if (units < 1) fail("Received an invalid value for `units`, expected a positive integer. Received: units={}", units);
+  // Dense passes masks through, as tf.keras's Dense does.
+  set_supports_masking(true);
+}
+
+void DenseImpl::check_input(const Shape& s) const {
+  if (s.size() < 2)
+    fail("Input 0 is incompatible with the layer: expected min_ndim=2, found ndim={}. Full shape received: {}",
+         s.size(), shape_str(s));
+  if (s.back() == kNone) fail("The last dimension of the inputs to `Dense` should be defined. Found `None`.");
+  if (kernel_.defined() && s.back() != kernel_.shape()[0])
+    fail(
+        "Input 0 is incompatible with the layer: expected axis -1 of input shape to have value {}, but received "
+        "input with shape {}",
+        kernel_.shape()[0], shape_str(s));
+}
+
+void DenseImpl::build(const std::vector<Shape>& input_shapes) {
+  const Shape& s = single_shape(input_shapes);
+  check_input(s);
+  if (s.back() < 1) fail("the last dimension of the input must be positive, received shape {}", shape_str(s));
+  kernel_ =
+      add_weight("kernel", {s.back(), units_}, kernel_initializer_, kernel_regularizer_, true, kernel_constraint_);
+  if (use_bias_) bias_ = add_weight("bias", {units_}, bias_initializer_, bias_regularizer_, true, bias_constraint_);
+}
+
+std::vector<Shape> DenseImpl::compute_output_shape(const std::vector<Shape>& input_shapes) {
+  Shape s = single_shape(input_shapes);
+  check_input(s);
+  s.back() = units_;
+  return {s};
+}
+
+VariableList DenseImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+  const Variable& x = single_input(inputs);
+  check_input(x.shape());
+  const int64_t in = kernel_.shape()[0], units = units_;
+  const int64_t rows = x.value().numel() / in;  // every leading axis folds into the GEMM's rows
+  Shape out_shape = x.shape();
+  out_shape.back() = units;
+  Tensor y(out_shape);  // [rows, units]
+  float beta = 0.f;
+  if (use_bias_) {
+    // Pre-filling y with the bias lets the one sgemm add it (beta = 1) instead of a second pass.
+    const float* b = bias_.value().data();
+    for (int64_t r = 0; r < rows; ++r) std::memcpy(y.data() + r * units, b, sizeof(float) * units);
+    beta = 1.f;
+  }
+  const Tensor xv = x.value(), wv = kernel_.value();
+  ops::gemm(false, false, rows, units, in, 1.f, xv.data(), in, wv.data(), units, beta, y.data(), units);
+
+  const Variable parents[] = {x, kernel_, use_bias_ ? bias_ : Variable()};
+  const bool has_bias = use_bias_;
+  Variable z = make_result(
+      std::move(y), std::span<const Variable>(parents, has_bias ? 3 : 2), "Dense",
+      [xv, wv, rows, in, units, has_bias](const Tensor& g, const std::vector<bool>& need) {
+        Grads grads(has_bias ? 3 : 2);
+        if (need[0]) {  // dx = g * W^T: [rows, units] x [units, in]
+          grads[0] = Tensor(xv.shape());
+          ops::gemm(false, true, rows, in, units, 1.f, g.data(), units, wv.data(), units, 0.f, grads[0].data(), in);
+        }
+        if (need[1]) {  // dW = x^T * g: [in, rows] x [rows, units]
+          grads[1] = Tensor({in, units});
+          ops::gemm(true, false, in, units, rows, 1.f, xv.data(), in, g.data(), units, 0.f, grads[1].data(), units);
+        }
+        static const std::vector<int> kRows{0};  // one list for every call, not one per call
+        if (has_bias && need[2]) grads[2] = ops::sum(g.reshape({rows, units}), kRows);  // [units]
+        return grads;
+      });
+  if (activation_->name() == "linear") return {z};
+  return {(*activation_)(z)};
+}
+
+json DenseImpl::get_config() const {
+  json c = base_config();
+  c["units"] = units_;
+  c["activation"] = serialize_activation(activation_);
+  c["use_bias"] = use_bias_;
+  c["kernel_initializer"] = serialize_initializer(kernel_initializer_);
+  c["bias_initializer"] = serialize_initializer(bias_initializer_);
+  c["kernel_regularizer"] = serialize_regularizer(kernel_regularizer_);
+  c["bias_regularizer"] = serialize_regularizer(bias_regularizer_);
+  c["activity_regularizer"] = serialize_regularizer(activity_regularizer());
+  c["kernel_constraint"] = serialize_constraint(kernel_constraint_);
+  c["bias_constraint"] = serialize_constraint(bias_constraint_);
+  return c;
+}
+
+std::shared_ptr<DenseImpl> DenseImpl::from_config(const json& c) {
+  ConfigReader r(c, "Dense");
+  const LayerOptions lo = common_options_from_config(r);
+  DenseOptions o;
+  detail::set_common_options(o, lo);
+  o.activity_regularizer = lo.activity_regularizer;
+  o.activation = get_activation(detail::config_part(c, "activation"));
+  o.use_bias = r.boolean("use_bias", true);
+  if (r.has("kernel_initializer")) o.kernel_initializer = get_initializer(r.raw("kernel_initializer"));
+  if (r.has("bias_initializer")) o.bias_initializer = get_initializer(r.raw("bias_initializer"));
+  o.kernel_regularizer = get_regularizer(detail::config_part(c, "kernel_regularizer"));
+  o.bias_regularizer = get_regularizer(detail::config_part(c, "bias_regularizer"));
+  o.kernel_constraint = get_constraint(detail::config_part(c, "kernel_constraint"));
+  o.bias_constraint = get_constraint(detail::config_part(c, "bias_constraint"));
+  return std::make_shared<DenseImpl>(r.integer("units"), std::move(o));
+}
+
+MINIDL_REGISTER_LAYER("Dense", [](const json& c) -> LayerPtr { return DenseImpl::from_config(c); });
+
+}  // namespace minidl

@@ -1,0 +1,224 @@
+#include "layers/merge/merge.h"
+
+#include <array>
+
+#include "autograd/functions.h"
+#include "core/threads.h"
+#include "layers/base/core_layers_internal.h"
+#include "layers/base/registry.h"
+#include "ops/elementwise.h"
+
+namespace minidl {
+
+namespace {
+
+// "[(None, 3), (None, 4)]", as Keras prints a list of shapes.
+std::string shapes_str(const std::vector<Shape>& shapes) {
+  std::string s = "[";
+  for (size_t i = 0; i < shapes.size(); ++i) s += (i ? ", " : "") + shape_str(shapes[i]);
+  return s + "]";
+}
+
+std::vector<Shape> shapes_of(const std::vector<Variable>& xs) {
+  std::vector<Shape> s;
+  for (const auto& x : xs) s.push_back(x.shape());
+  return s;
+}
+
+// out[i] = scale * sum_k xs[k][i] for inputs of one shape, in one pass over memory.
+Tensor fused_sum(const std::vector<Variable>& xs, float scale) {
+  Tensor out(xs[0].shape());
+  // The input pointers; on the stack for the usual handful of inputs.
+  constexpr size_t kInline = 8;
+  std::array<const float*, kInline> inline_src{};
+  std::vector<const float*> many_src(xs.size() > kInline ? xs.size() : 0);
+  const float** src = xs.size() > kInline ? many_src.data() : inline_src.data();
+  const size_t count = xs.size();
+  for (size_t k = 0; k < count; ++k) src[k] = xs[k].value().data();
+  float* po = out.data();
+  parallel_for(
+      out.numel(),
+      [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) {
+          float acc = src[0][i];
+          for (size_t k = 1; k < count; ++k) acc += src[k][i];
+          po[i] = acc * scale;
+        }
+      },
+      int64_t{1} << 15);
+  return out;
+}
+
+// The fused sum as a differentiable result: every input receives scale * g.
+Variable fused_sum_result(const std::vector<Variable>& xs, float scale, const char* name) {
+  return make_result(fused_sum(xs, scale), xs, name, [scale](const Tensor& g, const std::vector<bool>& need) {
+    // One gradient tensor serves every input (the engine never writes into it).
+    const Tensor gi = scale == 1.f ? g : ops::scale(g, scale);
+    Grads grads(need.size());
+    for (size_t i = 0; i < need.size(); ++i)
+      if (need[i]) grads[i] = gi;
+    return grads;
+  });
+}
+
+template <class Impl>
+std::shared_ptr<Impl> merge_from_config(const json& c, const char* class_name) {
+  ConfigReader r(c, class_name);
+  const LayerOptions lo = common_options_from_config(r);
+  MergeOptions o;
+  detail::set_common_options(o, lo);
+  return detail::with_activity_regularizer(std::make_shared<Impl>(std::move(o)), lo);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// MergeImpl
+
+MergeImpl::MergeImpl(LayerOptions o, const std::string& prefix, size_t exact_inputs)
+    : Layer(std::move(o), prefix), exact_inputs_(exact_inputs) {
+  set_supports_masking(true);
+}
+
+std::vector<Shape> MergeImpl::compute_output_shape(const std::vector<Shape>& shapes) {
+  if (exact_inputs_ && shapes.size() != exact_inputs_)
+    fail("A `{}` layer should be called on exactly {} inputs. Received {} inputs: {}", class_name(), exact_inputs_,
+         shapes.size(), shapes_str(shapes));
+  if (shapes.empty()) fail("A merge layer should be called on a list of at least 1 input. Got 0 inputs.");
+  Shape out = shapes[0];
+  int64_t batch = kNone;
+  for (const Shape& s : shapes) {
+    if (s.empty()) fail("merge inputs need a batch axis; received shapes {}", shapes_str(shapes));
+    if (s[0] == kNone) continue;
+    if (batch != kNone && batch != s[0])
+      fail("Cannot merge tensors with different batch sizes. Got tensors with shapes {}", shapes_str(shapes));
+    batch = s[0];
+  }
+  for (size_t k = 1; k < shapes.size(); ++k) {
+    const Shape& s = shapes[k];
+    bool ok = s.size() == out.size();
+    for (size_t i = 1; ok && i < s.size(); ++i) {
+      if (out[i] == kNone || s[i] == kNone) {
+        out[i] = kNone;
+      } else if (out[i] == 1) {
+        out[i] = s[i];
+      } else if (s[i] != 1 && s[i] != out[i]) {
+        ok = false;
+      }
+    }
+    if (!ok) fail("Inputs have incompatible shapes. Received shapes {} and {}", shape_str(shapes[0]), shape_str(s));
+  }
+  out[0] = batch;
+  return {out};
+}
+
+VariableList MergeImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
+  // The checks of compute_output_shape, with the layer's name in the message.
+  // Inputs of one shape (the usual case) pass them all; skipping the call then
+  // saves the step its lists of shapes.
+  const bool plainly_valid = !inputs.empty() && (!exact_inputs_ || inputs.size() == exact_inputs_) &&
+                             inputs[0].rank() > 0 && same_shapes(inputs);
+  if (!plainly_valid) compute_output_shape(shapes_of(inputs));
+  return {merge(inputs)};
+}
+
+bool MergeImpl::same_shapes(const std::vector<Variable>& inputs) {
+  for (const auto& x : inputs)
+    if (x.shape() != inputs[0].shape()) return false;
+  return true;
+}
+
+std::vector<Tensor> MergeImpl::compute_mask(const std::vector<Variable>&, const std::vector<Tensor>& masks) {
+  Tensor out;
+  for (const Tensor& m : masks) {
+    if (!m.defined()) continue;
+    if (!out.defined()) {
+      out = m;
+      continue;
+    }
+    try {
+      out = ops::mul(out, m);  // AND of 0/1 masks
+    } catch (const ValueError&) {
+      fail("cannot combine input masks of shapes {} and {}", shape_str(out.shape()), shape_str(m.shape()));
+    }
+  }
+  if (!out.defined()) return {};  // no mask (the caller reads an empty list so)
+  return {out};
+}
+
+std::vector<std::optional<Shape>> MergeImpl::compute_mask_shape(const std::vector<Shape>&,
+                                                                const std::vector<std::optional<Shape>>& masks) {
+  for (const auto& m : masks)
+    if (m) return {m};
+  return {std::nullopt};
+}
+
+// ---------------------------------------------------------------------------
+// The element-wise layers
+
+AddImpl::AddImpl(MergeOptions o) : MergeImpl(common_options(o), "add") {}
+Variable AddImpl::merge(const std::vector<Variable>& xs) {
+  if (same_shapes(xs)) return fused_sum_result(xs, 1.f, "Add");
+  Variable y = xs[0];
+  for (size_t i = 1; i < xs.size(); ++i) y = autograd::add(y, xs[i]);
+  return y;
+}
+
+SubtractImpl::SubtractImpl(MergeOptions o) : MergeImpl(common_options(o), "subtract", 2) {}
+Variable SubtractImpl::merge(const std::vector<Variable>& xs) { return autograd::sub(xs[0], xs[1]); }
+
+MultiplyImpl::MultiplyImpl(MergeOptions o) : MergeImpl(common_options(o), "multiply") {}
+Variable MultiplyImpl::merge(const std::vector<Variable>& xs) {
+  Variable y = xs[0];
+  for (size_t i = 1; i < xs.size(); ++i) y = autograd::mul(y, xs[i]);
+  return y;
+}
+
+AverageImpl::AverageImpl(MergeOptions o) : MergeImpl(common_options(o), "average") {}
+Variable AverageImpl::merge(const std::vector<Variable>& xs) {
+  const float scale = 1.f / static_cast<float>(xs.size());
+  if (same_shapes(xs)) return fused_sum_result(xs, scale, "Average");
+  Variable y = xs[0];
+  for (size_t i = 1; i < xs.size(); ++i) y = autograd::add(y, xs[i]);
+  return autograd::mul_scalar(y, scale);
+}
+
+MaximumImpl::MaximumImpl(MergeOptions o) : MergeImpl(common_options(o), "maximum") {}
+Variable MaximumImpl::merge(const std::vector<Variable>& xs) {
+  Variable y = xs[0];
+  for (size_t i = 1; i < xs.size(); ++i) y = autograd::maximum(y, xs[i]);
+  return y;
+}
+
+MinimumImpl::MinimumImpl(MergeOptions o) : MergeImpl(common_options(o), "minimum") {}
+Variable MinimumImpl::merge(const std::vector<Variable>& xs) {
+  Variable y = xs[0];
+  for (size_t i = 1; i < xs.size(); ++i) y = autograd::minimum(y, xs[i]);
+  return y;
+}
+
+std::shared_ptr<AddImpl> AddImpl::from_config(const json& c) { return merge_from_config<AddImpl>(c, "Add"); }
+std::shared_ptr<SubtractImpl> SubtractImpl::from_config(const json& c) {
+  return merge_from_config<SubtractImpl>(c, "Subtract");
+}
+std::shared_ptr<MultiplyImpl> MultiplyImpl::from_config(const json& c) {
+  return merge_from_config<MultiplyImpl>(c, "Multiply");
+}
+std::shared_ptr<AverageImpl> AverageImpl::from_config(const json& c) {
+  return merge_from_config<AverageImpl>(c, "Average");
+}
+std::shared_ptr<MaximumImpl> MaximumImpl::from_config(const json& c) {
+  return merge_from_config<MaximumImpl>(c, "Maximum");
+}
+std::shared_ptr<MinimumImpl> MinimumImpl::from_config(const json& c) {
+  return merge_from_config<MinimumImpl>(c, "Minimum");
+}
+
+MINIDL_REGISTER_LAYER("Add", [](const json& c) -> LayerPtr { return AddImpl::from_config(c); });
+MINIDL_REGISTER_LAYER("Subtract", [](const json& c) -> LayerPtr { return SubtractImpl::from_config(c); });
+MINIDL_REGISTER_LAYER("Multiply", [](const json& c) -> LayerPtr { return MultiplyImpl::from_config(c); });
+MINIDL_REGISTER_LAYER("Average", [](const json& c) -> LayerPtr { return AverageImpl::from_config(c); });
+MINIDL_REGISTER_LAYER("Maximum", [](const json& c) -> LayerPtr { return MaximumImpl::from_config(c); });
+MINIDL_REGISTER_LAYER("Minimum", [](const json& c) -> LayerPtr { return MinimumImpl::from_config(c); });
+
+}  // namespace minidl

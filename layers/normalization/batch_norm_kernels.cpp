@@ -1,0 +1,259 @@
+#include "layers/normalization/batch_norm_kernels.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <span>
+#include <vector>
+
+#include "core/errors.h"
+
+namespace minidl::detail {
+
+namespace {
+
+// Visits every element of the [A, P, B] block as f(flat_index, feature).
+template <class F>
+void sweep(const BatchNormLayout& l, F&& f) {
+  if (l.B == 1) {
+    // Channels last (NHWC, Dense): features are contiguous, so the inner loop
+    // runs over them and vectorizes; the generic form would loop over B = 1.
+    for (int64_t a = 0; a < l.A; ++a)
+      for (int64_t p = 0; p < l.P; ++p) f(a * l.P + p, p);
+    return;
+  }
+  for (int64_t a = 0; a < l.A; ++a)
+    for (int64_t p = 0; p < l.P; ++p) {
+      const int64_t base = (a * l.P + p) * l.B;
+      for (int64_t b = 0; b < l.B; ++b) f(base + b, p);
+    }
+}
+
+// The inputs recorded on the tape: x, then gamma and beta when present (held
+// inline: a training step records one per BatchNormalization call).
+struct TapeInputs {
+  std::array<Variable, 3> vars;
+  size_t count = 0;
+  int gamma = -1, beta = -1;  // positions in vars, -1 when absent
+  std::span<const Variable> list() const { return {vars.data(), count}; }
+};
+
+TapeInputs tape_inputs(const Variable& x, const Variable& gamma, const Variable& beta) {
+  TapeInputs t;
+  t.vars[t.count++] = x;
+  if (gamma.defined()) {
+    t.gamma = static_cast<int>(t.count);
+    t.vars[t.count++] = gamma;
+  }
+  if (beta.defined()) {
+    t.beta = static_cast<int>(t.count);
+    t.vars[t.count++] = beta;
+  }
+  return t;
+}
+
+// A P-element parameter's values (shared, not copied), or `fill` everywhere when absent.
+Tensor param_values(const Variable& v, int64_t P, float fill) {
+  if (!v.defined()) return Tensor::full({P}, fill);
+  MINIDL_CHECK(v.value().numel() == P, ValueError, "batch norm: parameter {} has {} elements, expected {}", v.name(),
+               v.value().numel(), P);
+  return v.value();
+}
+
+// Scratch for the per-feature double sums: a per-thread buffer reused from
+// call to call, so that a steady-state training step allocates nothing for
+// them. Held for the lease's lifetime; a nested lease on the same thread
+// (nothing does that today) gets a buffer of its own instead of the shared one.
+class DoubleScratch {
+ public:
+  explicit DoubleScratch(int64_t n) {
+    Shared& s = shared();
+    const auto size = static_cast<size_t>(n);
+    if (s.busy) {
+      own_.assign(size, 0.0);
+      data_ = own_.data();
+      return;
+    }
+    s.busy = true;
+    held_ = true;
+    if (s.buffer.size() < size) s.buffer.resize(size);
+    std::fill_n(s.buffer.begin(), size, 0.0);
+    data_ = s.buffer.data();
+  }
+  ~DoubleScratch() {
+    if (held_) shared().busy = false;
+  }
+  DoubleScratch(const DoubleScratch&) = delete;
+  DoubleScratch& operator=(const DoubleScratch&) = delete;
+  // n doubles, all zero at the start of the lease.
+  double* data() const { return data_; }
+
+ private:
+  struct Shared {
+    std::vector<double> buffer;
+    bool busy = false;
+  };
+  static Shared& shared() {
+    thread_local Shared s;
+    return s;
+  }
+  std::vector<double> own_;
+  double* data_ = nullptr;
+  bool held_ = false;
+};
+
+void check_layout(const Variable& x, const BatchNormLayout& l) {
+  MINIDL_CHECK(x.value().numel() == l.A * l.P * l.B, ValueError,
+               "batch norm: input of shape {} does not match the layout [{}, {}, {}]", shape_str(x.shape()), l.A,
+               l.P, l.B);
+}
+
+// Packs the P per-feature parameter gradients into a tensor of the parameter's shape.
+Tensor param_grad(const double* g, int64_t P, const Shape& shape) {
+  Tensor t(shape);
+  for (int64_t i = 0; i < P; ++i) t[i] = static_cast<float>(g[i]);
+  return t;
+}
+
+}  // namespace
+
+Variable batch_norm_training(const Variable& x, const Variable& gamma, const Variable& beta,
+                             const BatchNormLayout& l, float epsilon, BatchMoments* moments) {
+  check_layout(x, l);
+  const int64_t P = l.P;
+  const double n = static_cast<double>(l.A * l.B);
+  const float* xs = x.value().data();
+
+  // Two passes (mean, then squared deviations) keep the variance accurate when |mean| >> std.
+  const DoubleScratch scratch(2 * P);
+  double* sum = scratch.data();
+  double* sq = sum + P;
+  sweep(l, [&](int64_t i, int64_t p) { sum[p] += xs[i]; });
+  // The [P] statistics are tensors (from the cache), shared with the backward closure.
+  Tensor mean_t({P}), var_t({P}), inv_t({P}), k_t({P});
+  float* mean = mean_t.data();
+  float* inv = inv_t.data();
+  for (int64_t p = 0; p < P; ++p) mean[p] = static_cast<float>(n > 0 ? sum[p] / n : 0.0);
+  sweep(l, [&](int64_t i, int64_t p) {
+    const double d = double(xs[i]) - double(mean[p]);
+    sq[p] += d * d;
+  });
+  for (int64_t p = 0; p < P; ++p) {
+    const double var = n > 0 ? sq[p] / n : 0.0;
+    inv[p] = static_cast<float>(1.0 / std::sqrt(var + double(epsilon)));
+    var_t[p] = static_cast<float>(var);
+  }
+  if (moments) *moments = {mean_t, var_t};
+
+  const Tensor g_t = param_values(gamma, P, 1.f), bt_t = param_values(beta, P, 0.f);
+  const float* g = g_t.data();
+  const float* bt = bt_t.data();
+  float* k = k_t.data();  // gamma / sqrt(var + eps)
+  for (int64_t p = 0; p < P; ++p) k[p] = g[p] * inv[p];
+  Tensor y(x.shape());
+  float* ys = y.data();
+  sweep(l, [&](int64_t i, int64_t p) { ys[i] = (xs[i] - mean[p]) * k[p] + bt[p]; });
+
+  const TapeInputs t = tape_inputs(x, gamma, beta);
+  const Tensor xv = x.value();
+  const Shape gamma_shape = gamma.defined() ? gamma.shape() : Shape{};
+  const Shape beta_shape = beta.defined() ? beta.shape() : Shape{};
+  const int gi = t.gamma, bi = t.beta;
+  return make_result(
+      y, t.list(), "BatchNormalization",
+      [xv, l, n, mean_t, inv_t, k_t, gi, bi, gamma_shape, beta_shape](const Tensor& dy,
+                                                                      const std::vector<bool>& needs) {
+        const int64_t P = l.P;
+        const float* xs = xv.data();
+        const float* gs = dy.data();
+        const float* mean = mean_t.data();
+        const float* inv = inv_t.data();
+        const float* k = k_t.data();
+        const DoubleScratch scratch(2 * P);
+        double* dbeta = scratch.data();  // sum(dy)
+        double* dgamma = dbeta + P;      // sum(dy * xhat)
+        sweep(l, [&](int64_t i, int64_t p) {
+          dbeta[p] += gs[i];
+          dgamma[p] += double(gs[i]) * (double(xs[i]) - double(mean[p]));
+        });
+        for (int64_t p = 0; p < P; ++p) dgamma[p] *= inv[p];
+        Grads grads(needs.size());
+        if (needs[0]) {
+          // dx = k * (dy - mean(dy) - xhat * mean(dy * xhat)), k = gamma / sqrt(var + eps).
+          Tensor mb_t({P}), mg_t({P});
+          float* mb = mb_t.data();
+          float* mg = mg_t.data();
+          for (int64_t p = 0; p < P; ++p) {
+            mb[p] = static_cast<float>(dbeta[p] / n);
+            mg[p] = static_cast<float>(dgamma[p] / n);
+          }
+          Tensor dx(xv.shape());
+          float* d = dx.data();
+          sweep(l, [&](int64_t i, int64_t p) {
+            const float xhat = (xs[i] - mean[p]) * inv[p];
+            d[i] = k[p] * (gs[i] - mb[p] - xhat * mg[p]);
+          });
+          grads[0] = dx;
+        }
+        if (gi >= 0 && needs[gi]) grads[gi] = param_grad(dgamma, P, gamma_shape);
+        if (bi >= 0 && needs[bi]) grads[bi] = param_grad(dbeta, P, beta_shape);
+        return grads;
+      });
+}
+
+Variable batch_norm_inference(const Variable& x, const Variable& gamma, const Variable& beta, const Tensor& mean,
+                              const Tensor& variance, const BatchNormLayout& l, float epsilon) {
+  check_layout(x, l);
+  const int64_t P = l.P;
+  MINIDL_CHECK(mean.numel() == P && variance.numel() == P, ValueError,
+               "batch norm: moving statistics have {} and {} elements, expected {}", mean.numel(), variance.numel(),
+               P);
+  const std::vector<float> g = param_values(gamma, P, 1.f).to_vector(), bt = param_values(beta, P, 0.f).to_vector();
+  const std::vector<float> m = mean.to_vector();
+  std::vector<float> rs(P), a(P), c(P);
+  for (int64_t p = 0; p < P; ++p) {
+    rs[p] = 1.f / std::sqrt(variance[p] + epsilon);
+    a[p] = rs[p] * g[p];
+    c[p] = bt[p] - m[p] * a[p];
+  }
+  const float* xs = x.value().data();
+  Tensor y(x.shape());
+  float* ys = y.data();
+  sweep(l, [&](int64_t i, int64_t p) { ys[i] = xs[i] * a[p] + c[p]; });
+
+  const TapeInputs t = tape_inputs(x, gamma, beta);
+  const Tensor xv = x.value();
+  const Shape gamma_shape = gamma.defined() ? gamma.shape() : Shape{};
+  const Shape beta_shape = beta.defined() ? beta.shape() : Shape{};
+  const int gi = t.gamma, bi = t.beta;
+  return make_result(y, t.list(), "BatchNormalization",
+                     [xv, l, m, rs, a, gi, bi, gamma_shape, beta_shape](const Tensor& dy,
+                                                                        const std::vector<bool>& needs) {
+                       const int64_t P = l.P;
+                       const float* gs = dy.data();
+                       std::vector<Tensor> grads(needs.size());
+                       if (needs[0]) {
+                         Tensor dx(xv.shape());
+                         float* d = dx.data();
+                         sweep(l, [&](int64_t i, int64_t p) { d[i] = gs[i] * a[p]; });
+                         grads[0] = dx;
+                       }
+                       const bool want_g = gi >= 0 && needs[gi], want_b = bi >= 0 && needs[bi];
+                       if (want_g || want_b) {
+                         const float* xs = xv.data();
+                         const DoubleScratch scratch(2 * P);
+                         double* dbeta = scratch.data();
+                         double* dgamma = dbeta + P;
+                         sweep(l, [&](int64_t i, int64_t p) {
+                           dbeta[p] += gs[i];
+                           dgamma[p] += double(gs[i]) * (double(xs[i]) - double(m[p]));
+                         });
+                         for (int64_t p = 0; p < P; ++p) dgamma[p] *= rs[p];
+                         if (want_g) grads[gi] = param_grad(dgamma, P, gamma_shape);
+                         if (want_b) grads[bi] = param_grad(dbeta, P, beta_shape);
+                       }
+                       return grads;
+                     });
+}
+
+}  // namespace minidl::detail

@@ -1,0 +1,149 @@
+// layers/parts/constraints.h — Keras weight constraints, applied after each optimizer step.
+//
+// A Constraint rewrites a weight tensor in place (no autograd: the optimizer
+// calls it on the updated values, as Keras does after apply_gradients):
+//
+//   auto c = get_constraint({{"class_name", "MaxNorm"}, {"config", {{"max_value", 2}, {"axis", {0, 1, 2}}}}});
+//   c->apply(kernel.mutable_value());    // each output filter's norm clipped to <= 2
+//
+// Norm-based constraints reduce over `axis` (an int or a list of ints,
+// negative allowed) with keepdims, so each slice along the remaining axes is
+// scaled by its own factor. Keras formulas with epsilon = 1e-7:
+//   MaxNorm:    w *= clip(norm, 0, max_value) / (eps + norm)
+//   NonNeg:     w *= (w >= 0)
+//   UnitNorm:   w /= (eps + norm)
+//   MinMaxNorm: w *= (rate * clip(norm, min_value, max_value) + (1 - rate) * norm) / (eps + norm)
+// where norm = sqrt(sum(w^2 over axis)).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <concepts>
+#include <cstddef>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace minidl {
+
+using json = nlohmann::json;
+
+// The `axis` argument of a norm constraint: one int or a list, remembered in
+// the form given so get_config writes it back the same way.
+class ConstraintAxis {
+ public:
+  ConstraintAxis(int axis) : axes_{axis}, is_list_(false) {}
+  ConstraintAxis(std::initializer_list<int> axes) : axes_(axes), is_list_(true) {}
+  ConstraintAxis(std::vector<int> axes) : axes_(std::move(axes)), is_list_(true) {}
+
+  const std::vector<int>& axes() const { return axes_; }
+  bool is_list() const { return is_list_; }
+  json to_json() const;
+  // An int or a list of ints (ValueError otherwise; `owner` names the caller in messages).
+  static ConstraintAxis from_json(const json& j, const std::string& owner);
+
+ private:
+  std::vector<int> axes_;
+  bool is_list_;
+};
+
+class Constraint {
+ public:
+  virtual ~Constraint() = default;
+  // Keras class name, e.g. "MaxNorm".
+  virtual std::string class_name() const = 0;
+  // Keras config, e.g. {"max_value": 2, "axis": 0}.
+  virtual json get_config() const = 0;
+  // Projects `w` in place. ValueError when an axis is out of range for w's rank.
+  virtual void apply(Tensor& w) const = 0;
+  virtual std::shared_ptr<Constraint> clone() const = 0;
+};
+
+class MaxNorm : public Constraint {
+ public:
+  explicit MaxNorm(double max_value = 2.0, ConstraintAxis axis = 0) : max_value_(max_value), axis_(std::move(axis)) {}
+  std::string class_name() const override { return "MaxNorm"; }
+  json get_config() const override { return {{"max_value", max_value_}, {"axis", axis_.to_json()}}; }
+  void apply(Tensor& w) const override;
+  std::shared_ptr<Constraint> clone() const override { return std::make_shared<MaxNorm>(*this); }
+
+ private:
+  double max_value_;
+  ConstraintAxis axis_;
+};
+
+class NonNeg : public Constraint {
+ public:
+  std::string class_name() const override { return "NonNeg"; }
+  json get_config() const override { return json::object(); }
+  void apply(Tensor& w) const override;
+  std::shared_ptr<Constraint> clone() const override { return std::make_shared<NonNeg>(*this); }
+};
+
+class UnitNorm : public Constraint {
+ public:
+  explicit UnitNorm(ConstraintAxis axis = 0) : axis_(std::move(axis)) {}
+  // UnitNorm({0}) would otherwise be ambiguous with the copy constructor.
+  explicit UnitNorm(std::initializer_list<int> axes) : axis_(axes) {}
+  std::string class_name() const override { return "UnitNorm"; }
+  json get_config() const override { return {{"axis", axis_.to_json()}}; }
+  void apply(Tensor& w) const override;
+  std::shared_ptr<Constraint> clone() const override { return std::make_shared<UnitNorm>(*this); }
+
+ private:
+  ConstraintAxis axis_;
+};
+
+class MinMaxNorm : public Constraint {
+ public:
+  explicit MinMaxNorm(double min_value = 0.0, double max_value = 1.0, double rate = 1.0, ConstraintAxis axis = 0)
+      : min_value_(min_value), max_value_(max_value), rate_(rate), axis_(std::move(axis)) {}
+  std::string class_name() const override { return "MinMaxNorm"; }
+  json get_config() const override {
+    return {{"min_value", min_value_}, {"max_value", max_value_}, {"rate", rate_}, {"axis", axis_.to_json()}};
+  }
+  void apply(Tensor& w) const override;
+  std::shared_ptr<Constraint> clone() const override { return std::make_shared<MinMaxNorm>(*this); }
+
+ private:
+  double min_value_, max_value_, rate_;
+  ConstraintAxis axis_;
+};
+
+// The constraint an identifier names: "max_norm"/"maxnorm"/"MaxNorm",
+// "non_neg"/"nonneg"/"NonNeg", "unit_norm"/"unitnorm"/"UnitNorm",
+// "min_max_norm"/"MinMaxNorm" (case-insensitive; names give the class
+// defaults), {"class_name", "config"} objects (Keras 2/3 forms), Keras 1
+// {"name": "MaxNorm", "m": 2, "axis": 0}, or null (-> nullptr).
+// Throws ValueError for an unknown name (listing the known ones), an unexpected
+// config key, or a value of the wrong type.
+std::shared_ptr<Constraint> get_constraint(const json& identifier);
+
+// {"class_name": ..., "config": ...}, or null for nullptr.
+json serialize_constraint(const std::shared_ptr<Constraint>& c);
+
+// An options-struct field: a name, a constraint object or pointer, or unset (nullptr).
+class ConstraintArg {
+ public:
+  ConstraintArg() = default;
+  ConstraintArg(std::nullptr_t) {}
+  ConstraintArg(const char* name) : name_(name) {}
+  ConstraintArg(std::string name) : name_(std::move(name)) {}
+  ConstraintArg(const Constraint& c) : ptr_(c.clone()) {}
+  template <class T>
+    requires std::derived_from<T, Constraint>
+  ConstraintArg(std::shared_ptr<T> c) : ptr_(std::move(c)) {}
+
+  bool has_value() const { return ptr_ || !name_.empty(); }
+  // The constraint named or held (nullptr when unset). ValueError for an unknown name.
+  std::shared_ptr<Constraint> resolve() const { return ptr_ ? ptr_ : name_.empty() ? nullptr : get_constraint(name_); }
+
+ private:
+  std::string name_;
+  std::shared_ptr<Constraint> ptr_;
+};
+
+}  // namespace minidl

@@ -1,0 +1,268 @@
+// layers/parts/initializers.h — Keras weight initializers.
+//
+// An Initializer turns a weight shape into a new Tensor of starting values,
+// with Keras's formulas and defaults:
+//
+//   auto init = get_initializer("he_normal");           // by Keras name
+//   Tensor k = (*init)({3, 3, 16, 32});                  // a Conv2D kernel, HWIO
+//   json j = serialize_initializer(init);                // {"class_name": "HeNormal", "config": {"seed": null}}
+//
+// The variance-scaling family uses the fans of the shape as Keras's
+// `_compute_fans` does (see compute_fans). Random initializers draw from the
+// global generator (core/random.h) unless constructed with a seed; a seeded
+// initializer uses its own generator, restarted on every call, so it returns
+// the same values each time (as tf.keras 2 seeded initializers do).
+//
+// Layers take an InitializerArg in their options struct, which accepts a name,
+// an initializer object or a shared pointer:
+//   Dense(10, {.kernel_initializer = "he_normal"});
+//   Dense(10, {.kernel_initializer = RandomNormal(0.0, 0.01)});
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/shape.h"
+#include "core/tensor.h"
+
+namespace minidl {
+
+using json = nlohmann::json;
+
+// Keras's fan computation for a weight shape:
+//   rank 0 -> (1, 1); rank 1 -> (shape[0], shape[0]); rank 2 -> (shape[0], shape[1]);
+//   rank >= 3 (conv kernels, HWIO) -> receptive = prod(shape[:-2]),
+//   (shape[-2] * receptive, shape[-1] * receptive).
+struct Fans {
+  double fan_in = 1, fan_out = 1;
+};
+Fans compute_fans(const Shape& shape);
+
+class Initializer {
+ public:
+  virtual ~Initializer() = default;
+  // Keras class name, e.g. "GlorotUniform".
+  virtual std::string class_name() const = 0;
+  // Keras config object with Keras's keys, e.g. {"seed": null}.
+  virtual json get_config() const = 0;
+  // A new tensor of `shape` (fully defined; ValueError otherwise, or when the
+  // initializer cannot produce that shape, e.g. Identity of rank 3).
+  virtual Tensor operator()(const Shape& shape) const = 0;
+  // A copy of this initializer.
+  virtual std::shared_ptr<Initializer> clone() const = 0;
+};
+
+class Zeros : public Initializer {
+ public:
+  std::string class_name() const override { return "Zeros"; }
+  json get_config() const override { return json::object(); }
+  Tensor operator()(const Shape& shape) const override;
+  std::shared_ptr<Initializer> clone() const override { return std::make_shared<Zeros>(*this); }
+};
+
+class Ones : public Initializer {
+ public:
+  std::string class_name() const override { return "Ones"; }
+  json get_config() const override { return json::object(); }
+  Tensor operator()(const Shape& shape) const override;
+  std::shared_ptr<Initializer> clone() const override { return std::make_shared<Ones>(*this); }
+};
+
+class Constant : public Initializer {
+ public:
+  explicit Constant(double value = 0.0) : value_(value) {}
+  std::string class_name() const override { return "Constant"; }
+  json get_config() const override { return {{"value", value_}}; }
+  Tensor operator()(const Shape& shape) const override;
+  std::shared_ptr<Initializer> clone() const override { return std::make_shared<Constant>(*this); }
+  double value() const { return value_; }
+
+ private:
+  double value_;
+};
+
+// U[minval, maxval). ValueError if minval > maxval.
+class RandomUniform : public Initializer {
+ public:
+  explicit RandomUniform(double minval = -0.05, double maxval = 0.05, std::optional<uint64_t> seed = std::nullopt);
+  std::string class_name() const override { return "RandomUniform"; }
+  json get_config() const override;
+  Tensor operator()(const Shape& shape) const override;
+  std::shared_ptr<Initializer> clone() const override { return std::make_shared<RandomUniform>(*this); }
+
+ private:
+  double minval_, maxval_;
+  std::optional<uint64_t> seed_;
+};
+
+// N(mean, stddev). ValueError if stddev < 0.
+class RandomNormal : public Initializer {
+ public:
+  explicit RandomNormal(double mean = 0.0, double stddev = 0.05, std::optional<uint64_t> seed = std::nullopt);
+  std::string class_name() const override { return "RandomNormal"; }
+  json get_config() const override;
+  Tensor operator()(const Shape& shape) const override;
+  std::shared_ptr<Initializer> clone() const override { return std::make_shared<RandomNormal>(*this); }
+
+ private:
+  double mean_, stddev_;
+  std::optional<uint64_t> seed_;
+};
+
+// N(mean, stddev) with draws farther than 2 stddev from the mean redrawn
+// (stddev is that of the normal before truncation, as in TensorFlow).
+class TruncatedNormal : public Initializer {
+ public:
+  explicit TruncatedNormal(double mean = 0.0, double stddev = 0.05, std::optional<uint64_t> seed = std::nullopt);
+  std::string class_name() const override { return "TruncatedNormal"; }
+  json get_config() const override;
+  Tensor operator()(const Shape& shape) const override;
+  std::shared_ptr<Initializer> clone() const override { return std::make_shared<TruncatedNormal>(*this); }
+
+ private:
+  double mean_, stddev_;
+  std::optional<uint64_t> seed_;
+};
+
+// With n = fan_in, fan_out or (fan_in + fan_out) / 2 per `mode` (at least 1):
+//   "truncated_normal":   truncated N(0, sqrt(scale / n) / 0.87962566103423978)
+//   "untruncated_normal": N(0, sqrt(scale / n))
+//   "uniform":            U[-sqrt(3 scale / n), sqrt(3 scale / n))
+// "normal" (Keras 2.3) is read as "truncated_normal". ValueError when scale <= 0,
+// mode is not fan_in|fan_out|fan_avg, or distribution is unknown.
+class VarianceScaling : public Initializer {
+ public:
+  explicit VarianceScaling(double scale = 1.0, std::string mode = "fan_in", std::string distribution = "truncated_normal",
+                           std::optional<uint64_t> seed = std::nullopt);
+  std::string class_name() const override { return "VarianceScaling"; }
+  json get_config() const override;
+  Tensor operator()(const Shape& shape) const override;
+  std::shared_ptr<Initializer> clone() const override { return std::make_shared<VarianceScaling>(*this); }
+
+  double scale() const { return scale_; }
+  const std::string& mode() const { return mode_; }
+  const std::string& distribution() const { return distribution_; }
+  const std::optional<uint64_t>& seed() const { return seed_; }
+
+ protected:
+  json seed_json() const;
+
+ private:
+  double scale_;
+  std::string mode_, distribution_;
+  std::optional<uint64_t> seed_;
+};
+
+// The named special cases; each serializes as its own class with config {"seed": ...}.
+class GlorotUniform : public VarianceScaling {  // scale 1, fan_avg, uniform
+ public:
+  explicit GlorotUniform(std::optional<uint64_t> seed = std::nullopt);
+  std::string class_name() const override { return "GlorotUniform"; }
+  json get_config() const override { return {{"seed", seed_json()}}; }
+  std::shared_ptr<Initializer> clone() const override { return std::make_shared<GlorotUniform>(*this); }
+};
+class GlorotNormal : public VarianceScaling {  // scale 1, fan_avg, truncated_normal
+ public:
+  explicit GlorotNormal(std::optional<uint64_t> seed = std::nullopt);
+  std::string class_name() const override { return "GlorotNormal"; }
+  json get_config() const override { return {{"seed", seed_json()}}; }
+  std::shared_ptr<Initializer> clone() const override { return std::make_shared<GlorotNormal>(*this); }
+};
+class HeUniform : public VarianceScaling {  // scale 2, fan_in, uniform
+ public:
+  explicit HeUniform(std::optional<uint64_t> seed = std::nullopt);
+  std::string class_name() const override { return "HeUniform"; }
+  json get_config() const override { return {{"seed", seed_json()}}; }
+  std::shared_ptr<Initializer> clone() const override { return std::make_shared<HeUniform>(*this); }
+};
+class HeNormal : public VarianceScaling {  // scale 2, fan_in, truncated_normal
+ public:
+  explicit HeNormal(std::optional<uint64_t> seed = std::nullopt);
+  std::string class_name() const override { return "HeNormal"; }
+  json get_config() const override { return {{"seed", seed_json()}}; }
+  std::shared_ptr<Initializer> clone() const override { return std::make_shared<HeNormal>(*this); }
+};
+class LecunUniform : public VarianceScaling {  // scale 1, fan_in, uniform
+ public:
+  explicit LecunUniform(std::optional<uint64_t> seed = std::nullopt);
+  std::string class_name() const override { return "LecunUniform"; }
+  json get_config() const override { return {{"seed", seed_json()}}; }
+  std::shared_ptr<Initializer> clone() const override { return std::make_shared<LecunUniform>(*this); }
+};
+class LecunNormal : public VarianceScaling {  // scale 1, fan_in, truncated_normal
+ public:
+  explicit LecunNormal(std::optional<uint64_t> seed = std::nullopt);
+  std::string class_name() const override { return "LecunNormal"; }
+  json get_config() const override { return {{"seed", seed_json()}}; }
+  std::shared_ptr<Initializer> clone() const override { return std::make_shared<LecunNormal>(*this); }
+};
+
+// gain * Q, Q with orthonormal columns (or rows, when the flattened matrix
+// (prod(shape[:-1]), shape[-1]) is wide), from the QR decomposition of a
+// normal matrix with the signs fixed so diag(R) > 0. ValueError for rank < 2.
+class Orthogonal : public Initializer {
+ public:
+  explicit Orthogonal(double gain = 1.0, std::optional<uint64_t> seed = std::nullopt);
+  std::string class_name() const override { return "Orthogonal"; }
+  json get_config() const override;
+  Tensor operator()(const Shape& shape) const override;
+  std::shared_ptr<Initializer> clone() const override { return std::make_shared<Orthogonal>(*this); }
+
+ private:
+  double gain_;
+  std::optional<uint64_t> seed_;
+};
+
+// gain * eye(rows, cols) for 2-D shapes; ValueError for any other rank.
+class Identity : public Initializer {
+ public:
+  explicit Identity(double gain = 1.0) : gain_(gain) {}
+  std::string class_name() const override { return "Identity"; }
+  json get_config() const override { return {{"gain", gain_}}; }
+  Tensor operator()(const Shape& shape) const override;
+  std::shared_ptr<Initializer> clone() const override { return std::make_shared<Identity>(*this); }
+
+ private:
+  double gain_;
+};
+
+// The initializer an identifier names: a Keras name, case-insensitive
+// ("glorot_uniform", "GlorotUniform", "he_normal", "zeros", "uniform", ...), a
+// {"class_name", "config"} object (Keras 2 or 3 form) or null (-> nullptr).
+// Throws ValueError for an unknown name (listing the known ones), a config key
+// the class does not take, or an invalid parameter.
+std::shared_ptr<Initializer> get_initializer(const json& identifier);
+
+// {"class_name": ..., "config": ...}, or null for nullptr.
+json serialize_initializer(const std::shared_ptr<Initializer>& init);
+
+// An options-struct field that holds "which initializer": a name, an object or
+// a pointer. Unset (default-constructed or nullptr) resolves to nullptr, which
+// the layer replaces with its own default.
+class InitializerArg {
+ public:
+  InitializerArg() = default;
+  InitializerArg(std::nullptr_t) {}
+  InitializerArg(const char* name) : name_(name) {}
+  InitializerArg(std::string name) : name_(std::move(name)) {}
+  InitializerArg(const Initializer& init) : ptr_(init.clone()) {}
+  template <class T>
+    requires std::derived_from<T, Initializer>
+  InitializerArg(std::shared_ptr<T> init) : ptr_(std::move(init)) {}
+
+  bool has_value() const { return ptr_ || !name_.empty(); }
+  // The initializer named or held (nullptr when unset). ValueError for an unknown name.
+  std::shared_ptr<Initializer> resolve() const { return ptr_ ? ptr_ : name_.empty() ? nullptr : get_initializer(name_); }
+
+ private:
+  std::string name_;
+  std::shared_ptr<Initializer> ptr_;
+};
+
+}  // namespace minidl

@@ -1,0 +1,104 @@
+// The initializer registry: Keras names and configs -> Initializer objects.
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/errors.h"
+#include "layers/parts/initializers.h"
+#include "layers/parts/part_config.h"
+
+namespace minidl {
+namespace {
+
+using Factory = std::function<std::shared_ptr<Initializer>(const json& config, const std::string& owner)>;
+
+struct Entry {
+  std::string class_name;
+  std::vector<std::string> aliases;  // Keras snake_case names and legacy spellings
+  std::vector<std::string> keys;     // config keys the class takes
+  Factory make;
+};
+
+template <class T>
+Entry seeded_case(std::string class_name, std::vector<std::string> aliases) {
+  return {std::move(class_name), std::move(aliases), {"seed"},
+          [](const json& c, const std::string& o) { return std::make_shared<T>(detail::config_seed(c, o)); }};
+}
+
+const std::vector<Entry>& registry() {
+  using detail::config_number, detail::config_seed, detail::config_string;
+  static const std::vector<Entry> entries = {
+      {"Zeros", {"zeros", "zero"}, {}, [](const json&, const std::string&) { return std::make_shared<Zeros>(); }},
+      {"Ones", {"ones", "one"}, {}, [](const json&, const std::string&) { return std::make_shared<Ones>(); }},
+      {"Constant", {"constant"}, {"value"},
+       [](const json& c, const std::string& o) { return std::make_shared<Constant>(config_number(c, "value", 0.0, o)); }},
+      {"RandomUniform", {"random_uniform", "uniform"}, {"minval", "maxval", "seed"},
+       [](const json& c, const std::string& o) {
+         return std::make_shared<RandomUniform>(config_number(c, "minval", -0.05, o), config_number(c, "maxval", 0.05, o),
+                                                config_seed(c, o));
+       }},
+      {"RandomNormal", {"random_normal", "normal"}, {"mean", "stddev", "seed"},
+       [](const json& c, const std::string& o) {
+         return std::make_shared<RandomNormal>(config_number(c, "mean", 0.0, o), config_number(c, "stddev", 0.05, o),
+                                               config_seed(c, o));
+       }},
+      {"TruncatedNormal", {"truncated_normal"}, {"mean", "stddev", "seed"},
+       [](const json& c, const std::string& o) {
+         return std::make_shared<TruncatedNormal>(config_number(c, "mean", 0.0, o), config_number(c, "stddev", 0.05, o),
+                                                  config_seed(c, o));
+       }},
+      {"VarianceScaling", {"variance_scaling"}, {"scale", "mode", "distribution", "seed"},
+       [](const json& c, const std::string& o) {
+         return std::make_shared<VarianceScaling>(config_number(c, "scale", 1.0, o), config_string(c, "mode", "fan_in", o),
+                                                  config_string(c, "distribution", "truncated_normal", o),
+                                                  config_seed(c, o));
+       }},
+      seeded_case<GlorotUniform>("GlorotUniform", {"glorot_uniform"}),
+      seeded_case<GlorotNormal>("GlorotNormal", {"glorot_normal"}),
+      seeded_case<HeUniform>("HeUniform", {"he_uniform"}),
+      seeded_case<HeNormal>("HeNormal", {"he_normal"}),
+      seeded_case<LecunUniform>("LecunUniform", {"lecun_uniform"}),
+      seeded_case<LecunNormal>("LecunNormal", {"lecun_normal"}),
+      {"Orthogonal", {"orthogonal"}, {"gain", "seed"},
+       [](const json& c, const std::string& o) {
+         return std::make_shared<Orthogonal>(config_number(c, "gain", 1.0, o), config_seed(c, o));
+       }},
+      {"Identity", {"identity"}, {"gain"},
+       [](const json& c, const std::string& o) { return std::make_shared<Identity>(config_number(c, "gain", 1.0, o)); }},
+  };
+  return entries;
+}
+
+std::vector<std::string> known_names() {
+  std::vector<std::string> names;
+  for (const Entry& e : registry()) {
+    names.push_back(e.class_name);
+    names.insert(names.end(), e.aliases.begin(), e.aliases.end());
+  }
+  return names;
+}
+
+}  // namespace
+
+std::shared_ptr<Initializer> get_initializer(const json& identifier) {
+  if (identifier.is_null()) return nullptr;
+  const detail::PartIdentifier id = detail::parse_part_identifier(identifier, "initializer");
+  const std::string key = detail::to_lower(id.class_name);
+  for (const Entry& e : registry()) {
+    bool match = detail::to_lower(e.class_name) == key;
+    for (const std::string& a : e.aliases) match = match || a == key;
+    if (!match) continue;
+    const std::string owner = e.class_name + " initializer";
+    detail::check_config_keys(id.config, e.keys, owner);
+    return e.make(id.config, owner);
+  }
+  detail::raise_unknown_part("initializer", identifier, known_names());
+}
+
+json serialize_initializer(const std::shared_ptr<Initializer>& init) {
+  if (!init) return nullptr;
+  return {{"class_name", init->class_name()}, {"config", init->get_config()}};
+}
+
+}  // namespace minidl
