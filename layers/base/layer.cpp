@@ -135,6 +135,7 @@ std::vector<KerasTensor> Layer::operator()(const std::vector<KerasTensor>& xs) {
     }
     mask_shapes.push_back(m);
   }
+  check_input(shapes);
   maybe_build(shapes);
   const std::vector<Shape> out_shapes = compute_output_shape(shapes);
   const auto out_mask_shapes = compute_mask_shape(shapes, mask_shapes);
@@ -207,11 +208,10 @@ VariableList Layer::call_with_masks(const std::vector<Variable>& xs, const CallA
     if (!x.defined()) fail("called on an undefined Variable");
   if (!built_) {  // the shapes list only matters for the first call
     std::vector<Shape> shapes;
-    for (const auto& x : xs) {
-      Shape s = x.shape();
+    for (const auto& x : xs) shapes.push_back(x.shape());
+    check_input(shapes);
+    for (auto& s : shapes)
       if (!s.empty()) s[0] = kNone;  // weights never depend on the batch size
-      shapes.push_back(s);
-    }
     maybe_build(shapes);
   }
   called_eagerly_ = true;
@@ -254,6 +254,8 @@ void Layer::maybe_build(const std::vector<Shape>& input_shapes) {
     set_weights(w);
   }
 }
+
+void Layer::check_input(const std::vector<Shape>&) const {}
 
 void Layer::build(const std::vector<Shape>&) {}
 

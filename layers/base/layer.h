@@ -265,6 +265,13 @@ class Layer : public std::enable_shared_from_this<Layer> {
   void apply_constraints();
 
  protected:
+  // Keras's input_spec check, on the real input shapes (batch axis included),
+  // before anything is built or computed: ValueError naming the layer, what it
+  // expected and what it received. The entry point runs it on every symbolic
+  // call and on a concrete call that builds the layer (the build itself only
+  // sees the batch axis as None, so the message would not echo the input).
+  // Default: accepts anything.
+  virtual void check_input(const std::vector<Shape>& input_shapes) const;
   // Creates the weights. Default: nothing. Called once by maybe_build.
   virtual void build(const std::vector<Shape>& input_shapes);
   // The computation, on concrete variables: one result per output.
