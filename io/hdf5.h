@@ -19,7 +19,7 @@
 // Handles. Groups, datasets and attributes own one HDF5 id each and release it when the
 // last copy goes away (copies share the id). An object keeps its file open, so handles may
 // outlive the H5File they came from. This header does not include <hdf5.h>: ids are held
-// as int64_t (HDF5's hid_t). Only io/hdf5.cpp includes <hdf5.h>.
+// as int64_t (HDF5's hid_t). Only io/hdf5_internal.h, private to io/hdf5*.cpp, includes <hdf5.h>.
 //
 // Strings are returned as raw bytes (ASCII or UTF-8 alike); fixed-length strings lose their
 // padding (trailing NULs, or trailing spaces for space-padded types).

@@ -1,0 +1,58 @@
+// io/hdf5_internal.h — what the io/hdf5*.cpp files share: <hdf5.h> itself and the small
+// helpers every part of the RAII layer (io/hdf5.h) uses: error reporting, path splitting,
+// dataspace and datatype translation. The one file in minidl that includes <hdf5.h>;
+// only io/hdf5*.cpp include this header (scripts/check_layering.sh enforces both).
+#pragma once
+
+#include <hdf5.h>
+
+#include <cstddef>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "io/hdf5.h"
+
+namespace minidl::h5::detail {
+
+static_assert(std::is_same_v<hid_t, int64_t>, "io/hdf5.h stores HDF5 ids as int64_t");
+
+// Switches HDF5's automatic error printing off for the calling thread. The switch is per
+// thread in thread-safe HDF5 builds (Debian's is one), so every entry point calls this.
+void quiet();
+
+// Descriptions on the current error stack, outermost call first; clears the stack.
+std::string hdf5_stack();
+
+// Throws IOError "<file>: <path>: <what>", plus " (HDF5: <stack>)" when with_stack and the
+// stack is not empty; the stack is cleared either way.
+[[noreturn]] void fail_at(const std::string& file, const std::string& path, const std::string& what,
+                          bool with_stack);
+
+// "a//b/c" -> {"a", "b", "c"}; a leading '/' is dropped (the caller knows it is absolute).
+std::vector<std::string> split_path(const std::string& path);
+// `base` ("/" or "/a/b") followed by `parts`, "/" when both are empty.
+std::string join_path(const std::string& base, const std::vector<std::string>& parts);
+
+// -1 when a dimension is negative or the product overflows int64.
+int64_t checked_numel(const Shape& shape);
+
+// The shape of a dataspace: () for scalar, (0,) for null. False when HDF5 cannot tell.
+bool shape_of(hid_t space, Shape* out);
+
+TypeClass class_of(hid_t type);
+inline bool is_numeric(TypeClass c) { return c == TypeClass::kFloat || c == TypeClass::kInteger; }
+// "float32", "uint8", "string (fixed-length 15, ASCII)", "compound", ... (Attribute::type_name).
+std::string name_of(hid_t type);
+
+// A C string type: variable-length, or fixed-length `size` bytes NULL-padded.
+Handle string_type(bool variable, size_t size, H5T_cset_t cset);
+// The little-endian file type HDF5 stores for a DType.
+Handle file_type(DType t);
+// A simple dataspace of `shape`; scalar for ().
+Handle simple_space(const Shape& shape);
+
+// Strips fixed-length string padding the way the type declares it.
+std::string unpad(const char* p, size_t size, H5T_str_t pad);
+
+}  // namespace minidl::h5::detail
