@@ -29,11 +29,18 @@ using Grads = std::vector<Tensor, PoolAllocator<Tensor>>;
 // A BackwardFn is built from any callable taking (const Tensor& grad_out,
 // const std::vector<bool>& needs_grad) and returning Grads or a
 // std::vector<Tensor> (usually a lambda whose captures are the op's saved
-// tensors), or from nullptr (empty). It works like std::function but is
-// move-only and keeps the callable in the small-object pool: every op of every
-// training step records one, and std::function would malloc for all but the
-// smallest captures. (Returning Grads rather than std::vector<Tensor> saves
-// one more allocation per call.)
+// tensors), or from nullptr (empty). It behaves like std::function, but it is
+// move-only and keeps the callable in the small-object pool (core/memory.h).
+//
+// Why not std::function: every op of every training step records one closure,
+// and std::function allocates for each of them. libstdc++ keeps a callable
+// inline only when it is trivially copyable and at most two pointers in size;
+// a closure holding one Tensor (96 bytes) is neither, so each construction
+// calls operator new once (measured: 100 constructions, 100 calls; the same
+// closures through BackwardFn, none). std::move_only_function is C++23. The
+// pool serves the closures with no allocation in the steady state, which
+// tests/alloc checks. Returning Grads rather than std::vector<Tensor> saves
+// one more allocation per call.
 class BackwardFn {
  public:
   BackwardFn() noexcept = default;

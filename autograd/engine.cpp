@@ -1,4 +1,4 @@
-// The backward engine: topological sort of the tape, reverse sweep.
+// autograd/engine.cpp — the backward engine: topological sort of the tape, reverse sweep.
 //
 // The sort is an explicit-stack DFS (graphs can be thousands of entries deep,
 // so no recursion). Reverse post-order puts every GradFn after all of its
@@ -11,6 +11,7 @@
 #include "autograd/variable.h"
 #include "autograd/variable_impl.h"
 #include "core/errors.h"
+#include "core/scratch.h"
 #include "ops/elementwise.h"
 
 namespace minidl {
@@ -47,37 +48,42 @@ Tensor checked_seed(const Variable& root, const Tensor& seed) {
   return seed;
 }
 
+// The lists one backward sweep keeps (leased per sweep, core/scratch.h).
+struct SweepLists {
+  std::vector<GradFn*> order;                     // reachable entries, each after all its consumers
+  std::vector<std::pair<GradFn*, size_t>> stack;  // the sort's DFS stack: entry, next input to visit
+  std::vector<Variable::Impl*> leaves;            // leaves that received a gradient
+  void clear() {  // what ending the lease does
+    order.clear();
+    stack.clear();
+    leaves.clear();
+  }
+};
+
 // One backward's bookkeeping. The per-entry state (visited, summed gradient)
-// lives on the GradFns and leaves themselves; the lists here are per-thread
-// buffers reused by every backward on the thread, so a steady-state sweep
-// allocates nothing. The destructor resets every state it touched, also when
-// a backward closure throws. As before, two threads must not run backward at
-// the same time through shared entries or leaves (they would both write the
-// leaves' .grad).
+// lives on the GradFns and leaves themselves; the lists are leased scratch, so
+// a steady-state sweep allocates nothing and a backward run from inside a
+// closure leases lists of its own. The destructor resets every state it
+// touched, also when a backward closure throws. Two threads must not run
+// backward at the same time through shared entries or leaves (they would both
+// write the leaves' .grad).
 class Sweep {
  public:
-  Sweep() : ws_(t_busy ? own_ : t_workspace), was_busy_(t_busy) {
-    t_busy = true;
-    ws_.order.clear();
-    ws_.leaves.clear();
-  }
+  Sweep() = default;
   ~Sweep() {
-    for (GradFn* fn : ws_.order) fn->sweep_state() = GradFn::SweepState();
-    for (Variable::Impl* leaf : ws_.leaves) {
+    for (GradFn* fn : ws_->order) fn->sweep_state() = GradFn::SweepState();
+    for (Variable::Impl* leaf : ws_->leaves) {
       leaf->sweep_grad.reset();
       leaf->in_sweep = false;
     }
-    ws_.order.clear();
-    ws_.leaves.clear();
-    t_busy = was_busy_;
   }
   Sweep(const Sweep&) = delete;
   Sweep& operator=(const Sweep&) = delete;
 
-  // Marks the GradFns reachable from `root` and lists them in ws_.order, each
+  // Marks the GradFns reachable from `root` and lists them in ws_->order, each
   // after all of its consumers (reverse post-order of an explicit-stack DFS).
   void sort(GradFn* root) {
-    auto& stack = ws_.stack;
+    auto& stack = ws_->stack;
     stack.clear();
     root->sweep_state().visited = true;
     stack.emplace_back(root, 0);
@@ -90,17 +96,17 @@ class Sweep {
           stack.emplace_back(child, 0);  // invalidates fn/next
         }
       } else {
-        ws_.order.push_back(fn);
+        ws_->order.push_back(fn);
         stack.pop_back();
       }
     }
-    std::reverse(ws_.order.begin(), ws_.order.end());
+    std::reverse(ws_->order.begin(), ws_->order.end());
   }
 
   void add_to_leaf(Variable::Impl* leaf, const Tensor& g) {
     if (!leaf->in_sweep) {
       leaf->in_sweep = true;
-      ws_.leaves.push_back(leaf);
+      ws_->leaves.push_back(leaf);
     }
     leaf->sweep_grad.add(g);
   }
@@ -116,7 +122,7 @@ class Sweep {
     }
     if (!root_fn->sweep_state().visited) sort(root_fn);
     root_fn->sweep_state().grad.add(seed);
-    for (GradFn* fn : ws_.order) {
+    for (GradFn* fn : ws_->order) {
       GradFn::SweepState& st = fn->sweep_state();
       if (!st.grad.sum.defined()) {  // every path into it carried no gradient
         if (!retain_graph) fn->release();
@@ -139,24 +145,11 @@ class Sweep {
     }
   }
 
-  const std::vector<Variable::Impl*>& leaves() const { return ws_.leaves; }
+  const std::vector<Variable::Impl*>& leaves() const { return ws_->leaves; }
 
  private:
-  struct Workspace {
-    std::vector<GradFn*> order;
-    std::vector<std::pair<GradFn*, size_t>> stack;
-    std::vector<Variable::Impl*> leaves;
-  };
-  static thread_local Workspace t_workspace;
-  static thread_local bool t_busy;  // a backward run from inside a closure uses own_
-
-  Workspace own_;
-  Workspace& ws_;
-  bool was_busy_;
+  ScratchLease<SweepLists> ws_;
 };
-
-thread_local Sweep::Workspace Sweep::t_workspace;
-thread_local bool Sweep::t_busy = false;
 
 }  // namespace
 

@@ -14,6 +14,8 @@
 // maximum/minimum give the whole gradient to `a` on ties.
 #pragma once
 
+#include <initializer_list>
+#include <span>
 #include <vector>
 
 #include "autograd/variable.h"
@@ -38,13 +40,24 @@ Variable pow_scalar(const Variable& x, float p);  // d/dx = p * x^(p-1), 0 when 
 // 2-D matrix product [M,K] x [K,N] -> [M,N]; ValueError naming both shapes otherwise.
 Variable matmul(const Variable& a, const Variable& b);
 
-// Reductions (empty axes = all; negative axes count from the end).
-Variable sum(const Variable& x, const std::vector<int>& axes = {}, bool keepdims = false);
-Variable mean(const Variable& x, const std::vector<int>& axes = {}, bool keepdims = false);
+// Reductions (empty axes = all; negative axes count from the end). Axes and
+// permutations are spans, as in ops/: a braced list goes through the
+// initializer_list overload, a std::vector through the span.
+Variable sum(const Variable& x, std::span<const int> axes, bool keepdims = false);
+Variable mean(const Variable& x, std::span<const int> axes, bool keepdims = false);
+inline Variable sum(const Variable& x, std::initializer_list<int> axes = {}, bool keepdims = false) {
+  return sum(x, std::span<const int>(axes.begin(), axes.size()), keepdims);
+}
+inline Variable mean(const Variable& x, std::initializer_list<int> axes = {}, bool keepdims = false) {
+  return mean(x, std::span<const int>(axes.begin(), axes.size()), keepdims);
+}
 
 // Shape.
 Variable reshape(const Variable& x, const Shape& shape);  // a view of x's value; one dim may be -1
-Variable permute(const Variable& x, const std::vector<int>& perm);
+Variable permute(const Variable& x, std::span<const int> perm);
+inline Variable permute(const Variable& x, std::initializer_list<int> perm) {
+  return permute(x, std::span<const int>(perm.begin(), perm.size()));
+}
 Variable transpose(const Variable& x);  // last two axes
 // Joins along `axis` (negative counts from the end). All inputs need the same
 // rank and equal dimensions except along axis; ValueError naming the shapes

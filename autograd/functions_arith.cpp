@@ -1,17 +1,18 @@
-// Broadcasting arithmetic: add, sub, mul, div, maximum, minimum, pow and the
+// autograd/functions_arith.cpp — broadcasting arithmetic: add, sub, mul, div, maximum, minimum, pow and the
 // scalar forms. Each backward sums its gradient back to the input's shape.
 #include <cmath>
 
 #include "autograd/function_utils.h"
 #include "autograd/functions.h"
 #include "ops/elementwise.h"
+#include "ops/map.h"
 
 namespace minidl::autograd {
 
 using detail::broadcast_to;
-using detail::map2;
-using detail::map3;
 using detail::unbroadcast;
+using ops::Cost;
+using ops::map_elements;
 
 Variable add(const Variable& a, const Variable& b) {
   return make_result(ops::add(a.value(), b.value()), {a, b}, "add",
@@ -63,12 +64,12 @@ Variable select(const Variable& a, const Variable& b, Tensor y, const char* name
                        const Tensor bf = broadcast_to(bv, g.shape());
                        Grads out(2);
                        if (need[0])
-                         out[0] = unbroadcast(map3(g, af, bf, [&](float gi, float x, float z) {
+                         out[0] = unbroadcast(map_elements(g, af, bf, [&](float gi, float x, float z) {
                                                 return a_wins(x, z) ? gi : 0.f;
                                               }),
                                               av.shape());
                        if (need[1])
-                         out[1] = unbroadcast(map3(g, af, bf, [&](float gi, float x, float z) {
+                         out[1] = unbroadcast(map_elements(g, af, bf, [&](float gi, float x, float z) {
                                                 return a_wins(x, z) ? 0.f : gi;
                                               }),
                                               bv.shape());
@@ -94,11 +95,13 @@ Variable pow(const Variable& a, const Variable& b) {
     Grads out(2);
     if (need[0]) {
       // b * a^(b-1), with the b == 0 case pinned to 0 so 0^0 does not give 0 * inf.
-      const Tensor d = map2(af, bf, [](float x, float p) { return p == 0.f ? 0.f : p * std::pow(x, p - 1.f); });
+      const Tensor d = map_elements(
+          af, bf, [](float x, float p) { return p == 0.f ? 0.f : p * std::pow(x, p - 1.f); }, Cost::kCompute);
       out[0] = unbroadcast(ops::mul(g, d), av.shape());
     }
     if (need[1]) {
-      const Tensor d = map2(y, af, [](float yi, float x) { return x > 0.f ? yi * std::log(x) : 0.f; });
+      const Tensor d =
+          map_elements(y, af, [](float yi, float x) { return x > 0.f ? yi * std::log(x) : 0.f; }, Cost::kCompute);
       out[1] = unbroadcast(ops::mul(g, d), bv.shape());
     }
     return out;

@@ -1,6 +1,7 @@
-// matmul, reductions and shape functions. Their backwards move gradients
-// around without elementwise math: transposed products, broadcasts back over
-// reduced axes, inverse permutations and slices.
+// autograd/functions_shape.cpp — matmul, reductions and shape functions.
+//
+// Their backwards move gradients around without element-wise math: transposed
+// products, broadcasts back over reduced axes, inverse permutations and slices.
 #include <algorithm>
 #include <cstring>
 
@@ -35,7 +36,7 @@ Tensor spread(const Tensor& g, const Shape& x_shape, const Shape& kept, float sc
 
 }  // namespace
 
-Variable sum(const Variable& x, const std::vector<int>& axes, bool keepdims) {
+Variable sum(const Variable& x, std::span<const int> axes, bool keepdims) {
   Tensor y = ops::sum(x.value(), axes, keepdims);
   return make_result(std::move(y), {x}, "sum",
                      [sx = x.shape(), kept = ops::reduced_shape(x.shape(), axes, true)](const Tensor& g,
@@ -44,7 +45,7 @@ Variable sum(const Variable& x, const std::vector<int>& axes, bool keepdims) {
                      });
 }
 
-Variable mean(const Variable& x, const std::vector<int>& axes, bool keepdims) {
+Variable mean(const Variable& x, std::span<const int> axes, bool keepdims) {
   Tensor y = ops::mean(x.value(), axes, keepdims);
   const int64_t count = y.numel() ? x.value().numel() / y.numel() : 0;
   const float scale = count ? 1.f / static_cast<float>(count) : 0.f;
@@ -61,7 +62,7 @@ Variable reshape(const Variable& x, const Shape& shape) {
   });
 }
 
-Variable permute(const Variable& x, const std::vector<int>& perm) {
+Variable permute(const Variable& x, std::span<const int> perm) {
   Tensor y = ops::permute(x.value(), perm);
   return make_result(std::move(y), {x}, "permute",
                      [inv = ops::inverse_permutation(perm)](const Tensor& g, const std::vector<bool>&) {

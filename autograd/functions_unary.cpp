@@ -1,4 +1,4 @@
-// Elementwise math functions and the softmax family. Where the derivative is
+// autograd/functions_unary.cpp — element-wise math functions and the softmax family. Where the derivative is
 // cheapest from the output (exp, sigmoid, tanh, softmax) the closure keeps the
 // output, otherwise the input.
 #include <cmath>
@@ -7,14 +7,16 @@
 #include "autograd/functions.h"
 #include "core/errors.h"
 #include "ops/elementwise.h"
+#include "ops/map.h"
 #include "ops/reduce.h"
 #include "ops/softmax.h"
 
 namespace minidl::autograd {
 
-using detail::map1;
 using detail::unary_from_input;
 using detail::unary_from_output;
+using ops::Cost;
+using ops::map_elements;
 
 Variable exp(const Variable& x) {
   return unary_from_output(x, ops::exp(x.value()), "exp", [](float y) { return y; });
@@ -44,22 +46,25 @@ Variable clip(const Variable& x, float lo, float hi) {
 }
 
 Variable relu(const Variable& x) {
-  return unary_from_input(x, map1(x.value(), [](float xi) { return xi > 0.f ? xi : 0.f; }), "relu",
+  return unary_from_input(x, map_elements(x.value(), [](float xi) { return xi > 0.f ? xi : 0.f; }), "relu",
                           [](float xi) { return xi > 0.f ? 1.f : 0.f; });
 }
 
 Variable sigmoid(const Variable& x) {
   // Two branches so exp never overflows: for x < 0 use e^x / (1 + e^x).
-  Tensor y = map1(x.value(), [](float xi) {
-    if (xi >= 0.f) return 1.f / (1.f + std::exp(-xi));
-    const float e = std::exp(xi);
-    return e / (1.f + e);
-  });
+  Tensor y = map_elements(
+      x.value(),
+      [](float xi) {
+        if (xi >= 0.f) return 1.f / (1.f + std::exp(-xi));
+        const float e = std::exp(xi);
+        return e / (1.f + e);
+      },
+      Cost::kCompute);
   return unary_from_output(x, std::move(y), "sigmoid", [](float y) { return y * (1.f - y); });
 }
 
 Variable tanh(const Variable& x) {
-  return unary_from_output(x, map1(x.value(), [](float xi) { return std::tanh(xi); }), "tanh",
+  return unary_from_output(x, map_elements(x.value(), [](float xi) { return std::tanh(xi); }, Cost::kCompute), "tanh",
                            [](float y) { return 1.f - y * y; });
 }
 
@@ -68,7 +73,7 @@ Variable softmax(const Variable& x, int axis) {
   // dx = y * (g - sum(g * y, axis))
   return make_result(y, {x}, "softmax", [y, axis](const Tensor& g, const std::vector<bool>&) {
     const Tensor gy = ops::mul(g, y);
-    const Tensor s = ops::sum(gy, detail::one_axis(axis), /*keepdims=*/true);  // axis kept as 1
+    const Tensor s = ops::sum(gy, {axis}, /*keepdims=*/true);  // axis kept as 1
     return Grads{ops::mul(y, ops::sub(g, s))};
   });
 }
@@ -77,7 +82,7 @@ Variable log_softmax(const Variable& x, int axis) {
   Tensor y = ops::log_softmax(x.value(), axis);
   // dx = g - softmax(x) * sum(g, axis), with softmax = exp(y).
   return make_result(y, {x}, "log_softmax", [y, axis](const Tensor& g, const std::vector<bool>&) {
-    const Tensor s = ops::sum(g, detail::one_axis(axis), /*keepdims=*/true);  // axis kept as 1
+    const Tensor s = ops::sum(g, {axis}, /*keepdims=*/true);  // axis kept as 1
     return Grads{ops::sub(g, ops::mul(ops::exp(y), s))};
   });
 }

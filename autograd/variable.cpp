@@ -1,9 +1,13 @@
+// autograd/variable.cpp — Variable handles, tape entries (GradFn) and recording.
 #include "autograd/variable.h"
 
 #include <algorithm>
+#include <memory>
+#include <vector>
 
 #include "autograd/variable_impl.h"
 #include "core/errors.h"
+#include "core/scratch.h"
 
 namespace minidl {
 
@@ -18,7 +22,9 @@ thread_local bool t_grad_enabled = true;
 // Variable state and tape entries come from the small-object pool (core/memory.h):
 // a training step creates hundreds of each.
 namespace {
-std::shared_ptr<Variable::Impl> new_impl() { return std::allocate_shared<Variable::Impl>(PoolAllocator<Variable::Impl>()); }
+std::shared_ptr<Variable::Impl> new_impl() {
+  return std::allocate_shared<Variable::Impl>(PoolAllocator<Variable::Impl>());
+}
 }  // namespace
 
 Variable::Variable(Tensor value, bool requires_grad, std::string name) : impl_(new_impl()) {
@@ -96,29 +102,23 @@ GradFn::~GradFn() {
   // Default destruction would recurse input -> grad_fn -> input ... once per
   // tape entry. Instead, detach every GradFn that only this chain owns and let
   // it die here with its inputs already taken, so each dies without recursing.
-  // The work list is a per-thread buffer reused by every teardown (a teardown
-  // nested in this one, from a closure's captures, gets a fresh list).
-  thread_local std::vector<std::shared_ptr<GradFn>> t_pending;
-  thread_local bool t_pending_busy = false;
-  std::vector<std::shared_ptr<GradFn>> local;
-  std::vector<std::shared_ptr<GradFn>>& pending = t_pending_busy ? local : t_pending;
-  const bool was_busy = t_pending_busy;
-  t_pending_busy = true;
+  // The work list is leased scratch (core/scratch.h): a teardown nested in this
+  // one, from a closure's captures, leases a list of its own.
+  ScratchLease<std::vector<std::shared_ptr<GradFn>>> pending;
   auto harvest = [&pending](VariableList& inputs) {
     for (Variable& v : inputs) {
       const auto& impl = v.impl();
       if (impl && impl.use_count() == 1 && impl->grad_fn && impl->grad_fn.use_count() == 1)
-        pending.push_back(std::move(impl->grad_fn));
+        pending->push_back(std::move(impl->grad_fn));
     }
     inputs.clear();
   };
   harvest(inputs_);
-  while (!pending.empty()) {
-    std::shared_ptr<GradFn> fn = std::move(pending.back());
-    pending.pop_back();
+  while (!pending->empty()) {
+    std::shared_ptr<GradFn> fn = std::move(pending->back());
+    pending->pop_back();
     harvest(fn->inputs_);
   }
-  t_pending_busy = was_busy;
 }
 
 std::vector<bool> GradFn::needs_grad() const {
@@ -132,24 +132,12 @@ Grads GradFn::apply(const Tensor& grad_out) {
                "backward through '{}' a second time: the graph has been freed by the first backward (its saved "
                "tensors were released); call backward with retain_graph=true the first time to keep it",
                name_);
-  // The flags go in a per-thread buffer reused across calls (a closure that
-  // itself runs a backward gets a fresh one).
-  thread_local std::vector<bool> t_needs;
-  thread_local bool t_needs_busy = false;
-  std::vector<bool> local;
-  std::vector<bool>& needs = t_needs_busy ? local : t_needs;
-  needs.resize(inputs_.size());
-  for (size_t i = 0; i < inputs_.size(); ++i) needs[i] = inputs_[i].requires_grad();
-  const bool was_busy = t_needs_busy;
-  t_needs_busy = true;
-  Grads grads;
-  try {
-    grads = backward_(grad_out, needs);
-  } catch (...) {
-    t_needs_busy = was_busy;
-    throw;
-  }
-  t_needs_busy = was_busy;
+  // The flags are leased scratch (core/scratch.h): a closure that itself runs
+  // a backward leases flags of its own.
+  const ScratchLease<std::vector<bool>> needs;
+  needs->resize(inputs_.size());
+  for (size_t i = 0; i < inputs_.size(); ++i) (*needs)[i] = inputs_[i].requires_grad();
+  Grads grads = backward_(grad_out, *needs);
   MINIDL_CHECK(grads.size() == inputs_.size(), RuntimeError,
                "GradFn '{}': backward returned {} gradients for {} inputs", name_, grads.size(), inputs_.size());
   for (size_t i = 0; i < grads.size(); ++i) {

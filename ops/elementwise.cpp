@@ -1,4 +1,4 @@
-// Binary elementwise ops with NumPy broadcasting.
+// ops/elementwise.cpp — binary element-wise ops with NumPy broadcasting.
 //
 // Every binary op runs through one strided loop. Before looping, adjacent axes
 // that are contiguous in both operands are merged, which turns the common cases
@@ -97,14 +97,16 @@ inline void inner(F f, int64_t n, const float* a, int64_t sa, const float* b, in
   }
 }
 
+// The broadcast loop: rows of the innermost merged axis, split over threads by
+// the grain rule of ops/parallel_grain.h (one row is n elements of `cost`).
 template <class F>
-void run(F f, const Plan& p, const float* a, const float* b, float* out, int64_t grain = kElementwiseGrain) {
+void run(F f, const Plan& p, const float* a, const float* b, float* out, Cost cost = Cost::kMemory) {
   const size_t r = p.dims.size();
   const int64_t n = p.dims.back(), sa = p.sa.back(), sb = p.sb.back();
   if (r == 1) {
     parallel_for(
         n, [&](int64_t s, int64_t e) { inner(f, e - s, a + s * sa, sa, b + s * sb, sb, out + s); },
-        grain);
+        grain(cost));
     return;
   }
   int64_t rows = 1;
@@ -123,7 +125,7 @@ void run(F f, const Plan& p, const float* a, const float* b, float* out, int64_t
           inner(f, n, a + oa, sa, b + ob, sb, out + row * n);
         }
       },
-      std::max<int64_t>(1, grain / std::max<int64_t>(1, n)));
+      grain(cost, n));
 }
 
 }  // namespace
@@ -142,7 +144,7 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
     case BinaryOp::kDiv: run(DivOp{}, p, a.data(), b.data(), out.data()); break;
     case BinaryOp::kMax: run(MaxOp{}, p, a.data(), b.data(), out.data()); break;
     case BinaryOp::kMin: run(MinOp{}, p, a.data(), b.data(), out.data()); break;
-    case BinaryOp::kPow: run(PowOp{}, p, a.data(), b.data(), out.data(), kComputeGrain); break;
+    case BinaryOp::kPow: run(PowOp{}, p, a.data(), b.data(), out.data(), Cost::kCompute); break;
     default: raise<ValueError>("binary op: unknown BinaryOp value {}", static_cast<int>(op));
   }
   return out;

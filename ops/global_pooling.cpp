@@ -1,4 +1,4 @@
-// Global pooling over H and W for NHWC tensors (declared in ops/pooling.h).
+// ops/global_pooling.cpp — global pooling over H and W for NHWC tensors (declared in ops/pooling.h).
 //
 // Each image is an [H*W, C] matrix; pooling reduces its rows, so the inner
 // loop runs over the C contiguous channels of one pixel.
@@ -28,7 +28,7 @@ void for_each_image(int64_t N, int64_t image_size, Fn fn) {
       [&](int64_t s, int64_t e) {
         for (int64_t n = s; n < e; ++n) fn(n);
       },
-      std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, image_size)));
+      grain(Cost::kMemory, image_size));
 }
 
 }  // namespace

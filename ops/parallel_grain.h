@@ -1,23 +1,43 @@
-// ops/parallel_grain.h — internal to ops: how much work justifies a thread.
+// ops/parallel_grain.h — the one rule for how much work a parallel chunk must carry.
 //
-// parallel_for (core/threads.h) wakes pool workers; below these sizes the
-// wake-up costs more than the loop, so kernels pass them as min_chunk.
+// parallel_for (core/threads.h) hands each extra chunk to a pool worker. Waking
+// the worker and moving the chunk's data into its cache cost a fixed amount; a
+// chunk that does less work than that makes the loop slower, not faster.
 //
-// Measured with ops micro-timings on the shared 2-core build box: under the
-// usual load (load average ~15) the second thread gave no speed-up for any
-// kernel, and memory-bound maps of 1M floats got up to ~1.5x slower. So the
-// memory-bound grain is large (only multi-megabyte maps split), while loops
-// with real arithmetic per element split earlier. Revisit on an idle machine.
+// The rule: a chunk carries at least kChunkWork units of work. One unit is one
+// element of a memory-bound map (a load, one or two flops, a store: add, scale,
+// relu, a copy), Cost::kMemory. An element whose function costs about as much
+// as a transcendental (exp, log, sqrt, pow, tanh, erf) or a small window
+// (a pooling window, a softmax row's exp and sum) counts Cost::kCompute units.
+// Kernels that split items of several elements each (rows, images, matrices)
+// ask for grain(cost, elements_per_item) items per chunk.
+//
+// So memory-bound maps split only from a few hundred thousand elements, where
+// each thread streams its own megabyte, and compute-bound loops split from a
+// few tens of thousands. Chunks never change a result: every kernel that uses
+// this rule writes each output element from exactly one chunk, so the rule
+// affects speed only (docs/PERFORMANCE.md has the measured costs).
 #pragma once
 
 #include <cstdint>
 
 namespace minidl::ops {
 
-// Elements per chunk for memory-bound elementwise maps (add, scale, copies).
-inline constexpr int64_t kElementwiseGrain = int64_t{1} << 18;
+// Units of work per element (see above).
+enum class Cost : int64_t { kMemory = 1, kCompute = 16 };
 
-// Elements per chunk for loops that do a few flops per element (exp, pooling windows).
-inline constexpr int64_t kComputeGrain = int64_t{1} << 14;
+// The least work one chunk carries, in units.
+inline constexpr int64_t kChunkWork = int64_t{1} << 18;
+
+// Items per chunk (at least 1) when each item is `elements_per_item` elements
+// of the given cost: the min_chunk argument of parallel_for.
+constexpr int64_t grain(Cost cost = Cost::kMemory, int64_t elements_per_item = 1) {
+  const int64_t work = static_cast<int64_t>(cost) * (elements_per_item > 1 ? elements_per_item : 1);
+  return work >= kChunkWork ? 1 : kChunkWork / work;
+}
+
+// Elements per chunk for the two costs, as plain constants.
+inline constexpr int64_t kElementwiseGrain = grain(Cost::kMemory);
+inline constexpr int64_t kComputeGrain = grain(Cost::kCompute);
 
 }  // namespace minidl::ops

@@ -1,4 +1,4 @@
-// Windowed 2-D pooling, NHWC.
+// ops/pooling.cpp — windowed 2-D pooling, NHWC.
 //
 // The channels of one pixel are contiguous, so every kernel walks a window
 // pixel by pixel and processes all C channels of that pixel in an inner loop
@@ -55,7 +55,7 @@ void for_each_image(int64_t N, int64_t work_per_image, Fn fn) {
       [&](int64_t s, int64_t e) {
         for (int64_t n = s; n < e; ++n) fn(n);
       },
-      std::max<int64_t>(1, kComputeGrain / std::max<int64_t>(1, work_per_image)));
+      grain(Cost::kCompute, work_per_image));
 }
 
 // One image: y[OH, OW, C] and, if kArg, arg[OH, OW, C] (indices offset by base).

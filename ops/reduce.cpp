@@ -1,4 +1,4 @@
-// Reductions over any set of axes.
+// ops/reduce.cpp — reductions over any set of axes.
 //
 // The input is contiguous, so after dropping size-1 axes and merging runs of
 // adjacent axes that are all reduced or all kept, any reduction becomes an
@@ -11,6 +11,7 @@
 #include <array>
 #include <limits>
 #include <memory>
+#include <span>
 
 #include "core/errors.h"
 #include "core/threads.h"
@@ -30,7 +31,7 @@ struct AxisMask {
   bool operator[](size_t i) const { return (bits >> i) & 1u; }
 };
 
-AxisMask reduced_mask(const Shape& x, const std::vector<int>& axes) {
+AxisMask reduced_mask(const Shape& x, std::span<const int> axes) {
   const int r = static_cast<int>(x.size());
   MINIDL_CHECK(r <= kMaxRank, ValueError, "reduce: rank {} exceeds the supported {}", r, kMaxRank);
   AxisMask mask;
@@ -150,13 +151,13 @@ void reduce_into(Kind kind, const float* x, const Groups& g, Acc* acc) {
     const int64_t per = rows / g.front().n;
     parallel_for(
         g.front().n, [&](int64_t s, int64_t e) { do_rows(s * per, e * per); },
-        std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(1, per * last.n)));
+        grain(Cost::kMemory, per * last.n));
   } else {
     do_rows(0, rows);
   }
 }
 
-Tensor reduce(Kind kind, const Tensor& x, const std::vector<int>& axes, bool keepdims, bool mean) {
+Tensor reduce(Kind kind, const Tensor& x, std::span<const int> axes, bool keepdims, bool mean) {
   MINIDL_CHECK(x.defined(), ValueError, "reduce: received an undefined tensor");
   const AxisMask mask = reduced_mask(x.shape(), axes);
   Tensor out(reduced_shape(x.shape(), axes, keepdims));
@@ -182,7 +183,7 @@ Tensor reduce(Kind kind, const Tensor& x, const std::vector<int>& axes, bool kee
 
 }  // namespace
 
-Shape reduced_shape(const Shape& x, const std::vector<int>& axes, bool keepdims) {
+Shape reduced_shape(const Shape& x, std::span<const int> axes, bool keepdims) {
   const AxisMask mask = reduced_mask(x, axes);
   Shape out;
   for (size_t i = 0; i < x.size(); ++i) {
@@ -194,16 +195,16 @@ Shape reduced_shape(const Shape& x, const std::vector<int>& axes, bool keepdims)
   return out;
 }
 
-Tensor sum(const Tensor& x, const std::vector<int>& axes, bool keepdims) {
+Tensor sum(const Tensor& x, std::span<const int> axes, bool keepdims) {
   return reduce(Kind::kSum, x, axes, keepdims, false);
 }
-Tensor mean(const Tensor& x, const std::vector<int>& axes, bool keepdims) {
+Tensor mean(const Tensor& x, std::span<const int> axes, bool keepdims) {
   return reduce(Kind::kSum, x, axes, keepdims, true);
 }
-Tensor max(const Tensor& x, const std::vector<int>& axes, bool keepdims) {
+Tensor max(const Tensor& x, std::span<const int> axes, bool keepdims) {
   return reduce(Kind::kMax, x, axes, keepdims, false);
 }
-Tensor min(const Tensor& x, const std::vector<int>& axes, bool keepdims) {
+Tensor min(const Tensor& x, std::span<const int> axes, bool keepdims) {
   return reduce(Kind::kMin, x, axes, keepdims, false);
 }
 
@@ -245,23 +246,27 @@ Tensor reduce_to_shape(const Tensor& t, const Shape& shape) {
   MINIDL_CHECK(t.defined(), ValueError, "reduce_to_shape: received an undefined tensor");
   const int r = t.rank(), rs = static_cast<int>(shape.size());
   bool ok = rs <= r;
-  // A per-thread list reused by every call (sum below does not come back here).
-  thread_local std::vector<int> axes;
-  axes.clear();
+  // The summed axes, on the stack: sum() supports at most kMaxRank axes.
+  std::array<int, kMaxRank> axes_buf;
+  size_t count = 0;
+  auto push = [&](int i) {
+    MINIDL_CHECK(count < axes_buf.size(), ValueError, "reduce: rank {} exceeds the supported {}", r, kMaxRank);
+    axes_buf[count++] = i;
+  };
   for (int i = 0; ok && i < r; ++i) {
     const int j = i - (r - rs);
     if (j < 0) {
-      axes.push_back(i);  // leading axis added by broadcasting
+      push(i);  // leading axis added by broadcasting
     } else if (shape[j] == 1 && t.shape()[i] != 1) {
-      axes.push_back(i);
+      push(i);
     } else if (shape[j] != t.shape()[i]) {
       ok = false;
     }
   }
   MINIDL_CHECK(ok, ValueError, "reduce_to_shape: a tensor of shape {} is not a broadcast of target shape {}",
                shape_str(t.shape()), shape_str(shape));
-  if (axes.empty()) return t.clone().reshape(shape);
-  return sum(t, axes, true).reshape(shape);
+  if (count == 0) return t.clone().reshape(shape);
+  return sum(t, std::span<const int>(axes_buf.data(), count), true).reshape(shape);
 }
 
 }  // namespace minidl::ops

@@ -1,4 +1,4 @@
-// Softmax family along one axis.
+// ops/softmax.cpp — the softmax family along one axis.
 //
 // The tensor is viewed as [outer, n, inner] with the softmax axis in the
 // middle. With inner == 1 (the usual last axis) each row is contiguous; with
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/errors.h"
+#include "core/scratch.h"
 #include "core/threads.h"
 #include "ops/parallel_grain.h"
 
@@ -102,18 +103,19 @@ void run(Mode mode, const float* x, const View& v, float* out) {
   parallel_for(
       v.outer,
       [&](int64_t b, int64_t e) {
-        std::vector<float> m;
-        std::vector<double> s;
+        // Per-column scratch for block(), leased on the thread running this chunk.
+        const ScratchLease<std::vector<float>> m;
+        const ScratchLease<std::vector<double>> s;
         for (int64_t o = b; o < e; ++o) {
           const float* xo = x + o * v.n * v.inner;
           float* oo = out + o * out_n * v.inner;
           if (v.inner == 1)
             row(mode, xo, v.n, oo);
           else
-            block(mode, xo, v.n, v.inner, oo, m, s);
+            block(mode, xo, v.n, v.inner, oo, *m, *s);
         }
       },
-      std::max<int64_t>(1, kComputeGrain / std::max<int64_t>(1, v.n * v.inner)));
+      grain(Cost::kCompute, v.n * v.inner));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Axis permutations as strided copies.
+// ops/transpose.cpp — axis permutations as strided copies.
 //
 // Axes that stay adjacent and in order under the permutation are merged first
 // (NCHW -> NHWC becomes [N, C, H*W] -> [N, H*W, C]). When the merged problem is
@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <span>
 
 #include "core/errors.h"
 #include "core/threads.h"
@@ -18,7 +19,7 @@
 namespace minidl::ops {
 namespace {
 
-void check_perm(const std::vector<int>& perm, int rank, const char* who, const Shape* shape) {
+void check_perm(std::span<const int> perm, int rank, const char* who, const Shape* shape) {
   const std::string where = shape ? " for input of shape " + shape_str(*shape) : std::string();
   MINIDL_CHECK(static_cast<int>(perm.size()) == rank, ValueError, "{}: permutation has {} entries, expected {}{}",
                who, perm.size(), rank, where);
@@ -60,7 +61,7 @@ void transpose_2d(const float* src, float* dst, int64_t R, int64_t C) {
 
 }  // namespace
 
-std::vector<int> inverse_permutation(const std::vector<int>& perm) {
+std::vector<int> inverse_permutation(std::span<const int> perm) {
   const int r = static_cast<int>(perm.size());
   check_perm(perm, r, "inverse_permutation", nullptr);
   std::vector<int> inv(r);
@@ -68,7 +69,7 @@ std::vector<int> inverse_permutation(const std::vector<int>& perm) {
   return inv;
 }
 
-Tensor permute(const Tensor& x, const std::vector<int>& perm) {
+Tensor permute(const Tensor& x, std::span<const int> perm) {
   MINIDL_CHECK(x.defined(), ValueError, "permute: received an undefined tensor");
   check_perm(perm, x.rank(), "permute", &x.shape());
   Shape out_shape(x.rank());
@@ -109,7 +110,7 @@ Tensor permute(const Tensor& x, const std::vector<int>& perm) {
           B, [&](int64_t s, int64_t e) {
             for (int64_t b = s; b < e; ++b) transpose_2d(src + b * R * C, dst + b * R * C, R, C);
           },
-          std::max<int64_t>(1, kElementwiseGrain / (R * C)));
+          grain(Cost::kMemory, R * C));
       return out;
     }
   }
@@ -131,7 +132,7 @@ Tensor permute(const Tensor& x, const std::vector<int>& perm) {
           for (int64_t j = 0; j < n; ++j) o[j] = in[j * sn];
         }
       },
-      std::max<int64_t>(1, kElementwiseGrain / n));
+      grain(Cost::kMemory, n));
   return out;
 }
 

@@ -1,31 +1,24 @@
-// Unary elementwise maps declared in ops/elementwise.h.
+// ops/unary.cpp — unary element-wise maps declared in ops/elementwise.h.
 //
-// Each map is a template over a small functor so the loop inlines and
+// Each is ops/map.h's map over a small lambda, so the loop inlines and
 // vectorises; only ops::map pays for std::function, by design (it is the
 // escape hatch, not the hot path).
 #include <algorithm>
 #include <cmath>
 
 #include "core/errors.h"
-#include "core/threads.h"
 #include "ops/elementwise.h"
-#include "ops/parallel_grain.h"
+#include "ops/map.h"
 
 namespace minidl::ops {
 namespace {
 
+// map_elements with the error naming the op.
 template <class F>
-Tensor unary(const Tensor& x, F f, const char* name, int64_t grain = kElementwiseGrain) {
+Tensor unary(const Tensor& x, F f, const char* name, Cost cost = Cost::kMemory) {
   MINIDL_CHECK(x.defined(), ValueError, "{}: received an undefined tensor", name);
   Tensor out(x.shape());
-  const float* in = x.data();
-  float* o = out.data();
-  parallel_for(
-      x.numel(),
-      [&](int64_t s, int64_t e) {
-        for (int64_t i = s; i < e; ++i) o[i] = f(in[i]);
-      },
-      grain);
+  map_into(x.numel(), cost, f, out.data(), x.data());
   return out;
 }
 
@@ -44,13 +37,13 @@ Tensor neg(const Tensor& x) {
   return unary(x, [](float v) { return -v; }, "neg");
 }
 Tensor exp(const Tensor& x) {
-  return unary(x, [](float v) { return std::exp(v); }, "exp", kComputeGrain);
+  return unary(x, [](float v) { return std::exp(v); }, "exp", Cost::kCompute);
 }
 Tensor log(const Tensor& x) {
-  return unary(x, [](float v) { return std::log(v); }, "log", kComputeGrain);
+  return unary(x, [](float v) { return std::log(v); }, "log", Cost::kCompute);
 }
 Tensor sqrt(const Tensor& x) {
-  return unary(x, [](float v) { return std::sqrt(v); }, "sqrt", kComputeGrain);
+  return unary(x, [](float v) { return std::sqrt(v); }, "sqrt", Cost::kCompute);
 }
 Tensor square(const Tensor& x) {
   return unary(x, [](float v) { return v * v; }, "square");
@@ -81,21 +74,15 @@ Tensor add_scalar(const Tensor& x, float s) {
 Tensor pow_scalar(const Tensor& x, float p) {
   if (p == 1.f) return unary(x, [](float v) { return v; }, "pow_scalar");
   if (p == 2.f) return square(x);
-  return unary(x, [p](float v) { return std::pow(v, p); }, "pow_scalar", kComputeGrain);
+  return unary(x, [p](float v) { return std::pow(v, p); }, "pow_scalar", Cost::kCompute);
 }
 
 void axpy(float alpha, const Tensor& x, Tensor& y) {
   MINIDL_CHECK(x.defined() && y.defined() && x.numel() == y.numel(), ValueError,
                "axpy: x of shape {} and y of shape {} must have the same number of elements",
                x.defined() ? shape_str(x.shape()) : "undefined", y.defined() ? shape_str(y.shape()) : "undefined");
-  const float* in = x.data();
-  float* o = y.data();
-  parallel_for(
-      x.numel(),
-      [&](int64_t s, int64_t e) {
-        for (int64_t i = s; i < e; ++i) o[i] += alpha * in[i];
-      },
-      kElementwiseGrain);
+  map_into(x.numel(), Cost::kMemory, [alpha](float yi, float xi) { return yi + alpha * xi; }, y.data(), y.data(),
+           x.data());
 }
 
 }  // namespace minidl::ops

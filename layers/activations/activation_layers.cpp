@@ -1,3 +1,4 @@
+// layers/activations/activation_layers.cpp — Activation, ReLU, LeakyReLU and Softmax layers.
 #include "layers/activations/activation_layers.h"
 
 #include <algorithm>
@@ -5,34 +6,17 @@
 #include <limits>
 
 #include "autograd/functions.h"
-#include "core/threads.h"
 #include "layers/base/core_layers_internal.h"
 #include "layers/base/json_text.h"
 #include "layers/base/registry.h"
+#include "ops/map.h"
 
 namespace minidl {
 
 namespace {
 
-constexpr int64_t kChunk = int64_t{1} << 15;
-
 // Keras stores these arguments as float32 and writes them back widened to double.
 json float32_json(float v) { return static_cast<double>(v); }
-
-// out[i] = f(x[i]), split over the thread pool.
-template <class F>
-Tensor map_elements(const Tensor& x, F f) {
-  Tensor out(x.shape());
-  const float* px = x.data();
-  float* po = out.data();
-  parallel_for(
-      x.numel(),
-      [&](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; ++i) po[i] = f(px[i]);
-      },
-      kChunk);
-  return out;
-}
 
 // Identity shape for the element-wise layers; they accept any rank.
 std::vector<Shape> same_shape(const Layer& layer, const std::vector<Shape>& shapes) {
@@ -102,20 +86,12 @@ VariableList ReLUImpl::call(const std::vector<Variable>& inputs, const CallArgs&
   if (!max_value_ && negative_slope_ == 0.f && threshold_ == 0.f) return {autograd::relu(x)};
   const float hi = max_value_.value_or(std::numeric_limits<float>::infinity());
   const float slope = negative_slope_, t = threshold_;
-  Tensor y = map_elements(x.value(), [=](float v) { return v > t ? std::min(v, hi) : slope * (v - t); });
+  Tensor y = ops::map_elements(x.value(), [=](float v) { return v > t ? std::min(v, hi) : slope * (v - t); });
   return {
       make_result(std::move(y), {x}, "ReLU", [xv = x.value(), hi, slope, t](const Tensor& g, const std::vector<bool>&) {
-        Tensor dx(xv.shape());
-        const float* px = xv.data();
-        const float* pg = g.data();
-        float* pd = dx.data();
-        parallel_for(
-            xv.numel(),
-            [&](int64_t b, int64_t e) {
-              for (int64_t i = b; i < e; ++i) pd[i] = px[i] > t ? (px[i] <= hi ? pg[i] : 0.f) : slope * pg[i];
-            },
-            kChunk);
-        return std::vector<Tensor>{dx};
+        return Grads{ops::map_elements(xv, g, [=](float xi, float gi) {
+          return xi > t ? (xi <= hi ? gi : 0.f) : slope * gi;
+        })};
       })};
 }
 

@@ -1,19 +1,17 @@
-// ELU and ThresholdedReLU (PReLU is in layers/activations/prelu.cpp).
+// layers/activations/advanced_activations.cpp — ELU and ThresholdedReLU (PReLU is in layers/activations/prelu.cpp).
 #include "layers/activations/advanced_activations.h"
 
 #include <cmath>
 #include <utility>
 
 #include "autograd/functions.h"
-#include "core/threads.h"
 #include "layers/base/core_layers_internal.h"
 #include "layers/base/registry.h"
+#include "ops/map.h"
 
 namespace minidl {
 
 namespace {
-
-constexpr int64_t kChunk = int64_t{1} << 15;
 
 // Keras stores these arguments as float32 and writes them back widened to double.
 json float32_json(float v) { return static_cast<double>(v); }
@@ -77,31 +75,10 @@ VariableList ThresholdedReLUImpl::call(const std::vector<Variable>& inputs, cons
   const Variable& x = single_input(inputs);
   const float t = theta_;
   const Tensor& xv = x.value();
-  Tensor y(xv.shape());
-  {
-    const float* px = xv.data();
-    float* py = y.data();
-    parallel_for(
-        xv.numel(),
-        [=](int64_t b, int64_t e) {
-          for (int64_t i = b; i < e; ++i) py[i] = px[i] > t ? px[i] : 0.f;
-        },
-        kChunk);
-  }
-  return {make_result(std::move(y), {x}, "ThresholdedReLU",
-                      [xv, t](const Tensor& g, const std::vector<bool>&) -> std::vector<Tensor> {
-                        Tensor dx(xv.shape());
-                        const float* px = xv.data();
-                        const float* pg = g.data();
-                        float* pd = dx.data();
-                        parallel_for(
-                            xv.numel(),
-                            [=](int64_t b, int64_t e) {
-                              for (int64_t i = b; i < e; ++i) pd[i] = px[i] > t ? pg[i] : 0.f;
-                            },
-                            kChunk);
-                        return {dx};
-                      })};
+  Tensor y = ops::map_elements(xv, [t](float v) { return v > t ? v : 0.f; });
+  return {make_result(std::move(y), {x}, "ThresholdedReLU", [xv, t](const Tensor& g, const std::vector<bool>&) {
+    return Grads{ops::map_elements(xv, g, [t](float xi, float gi) { return xi > t ? gi : 0.f; })};
+  })};
 }
 
 json ThresholdedReLUImpl::get_config() const {

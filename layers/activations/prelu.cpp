@@ -1,4 +1,4 @@
-// PReLU, declared in layers/activations/advanced_activations.h.
+// layers/activations/prelu.cpp — PReLU, declared in layers/activations/advanced_activations.h.
 #include <algorithm>
 #include <utility>
 #include <vector>
@@ -8,12 +8,11 @@
 #include "layers/conv/conv_layer_internal.h"
 #include "layers/base/core_layers_internal.h"
 #include "layers/base/registry.h"
+#include "ops/parallel_grain.h"
 
 namespace minidl {
 
 namespace {
-
-constexpr int64_t kChunk = int64_t{1} << 15;
 
 // How a PReLU input [N, d1, ..., dk] walks alpha [a1, ..., ak] (aj = dj or 1):
 // the input is `rows` rows of `inner` = dk elements; row r of a sample starts
@@ -128,7 +127,7 @@ VariableList PReLUImpl::call(const std::vector<Variable>& inputs, const CallArgs
             }
           }
         },
-        std::max<int64_t>(1, kChunk / std::max<int64_t>(w.inner, 1)));
+        ops::grain(ops::Cost::kMemory, w.inner));
   }
   return {make_result(
       std::move(y), {x, alpha_}, "PReLU",
@@ -153,7 +152,7 @@ VariableList PReLUImpl::call(const std::vector<Variable>& inputs, const CallArgs
                   }
                 }
               },
-              std::max<int64_t>(1, kChunk / std::max<int64_t>(w.inner, 1)));
+              ops::grain(ops::Cost::kMemory, w.inner));
         }
         if (needs[1]) {
           // Many input elements share one alpha: accumulate in double, in order.

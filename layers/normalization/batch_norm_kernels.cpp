@@ -1,3 +1,4 @@
+// layers/normalization/batch_norm_kernels.cpp — the fused batch-norm kernels and their backward.
 #include "layers/normalization/batch_norm_kernels.h"
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "core/errors.h"
+#include "core/scratch.h"
 
 namespace minidl::detail {
 
@@ -60,46 +62,16 @@ Tensor param_values(const Variable& v, int64_t P, float fill) {
   return v.value();
 }
 
-// Scratch for the per-feature double sums: a per-thread buffer reused from
-// call to call, so that a steady-state training step allocates nothing for
-// them. Held for the lease's lifetime; a nested lease on the same thread
-// (nothing does that today) gets a buffer of its own instead of the shared one.
+// Scratch for the per-feature double sums: a leased vector (core/scratch.h),
+// so that a steady-state training step allocates nothing for them.
 class DoubleScratch {
  public:
-  explicit DoubleScratch(int64_t n) {
-    Shared& s = shared();
-    const auto size = static_cast<size_t>(n);
-    if (s.busy) {
-      own_.assign(size, 0.0);
-      data_ = own_.data();
-      return;
-    }
-    s.busy = true;
-    held_ = true;
-    if (s.buffer.size() < size) s.buffer.resize(size);
-    std::fill_n(s.buffer.begin(), size, 0.0);
-    data_ = s.buffer.data();
-  }
-  ~DoubleScratch() {
-    if (held_) shared().busy = false;
-  }
-  DoubleScratch(const DoubleScratch&) = delete;
-  DoubleScratch& operator=(const DoubleScratch&) = delete;
+  explicit DoubleScratch(int64_t n) { buffer_->assign(static_cast<size_t>(n), 0.0); }
   // n doubles, all zero at the start of the lease.
-  double* data() const { return data_; }
+  double* data() const { return buffer_->data(); }
 
  private:
-  struct Shared {
-    std::vector<double> buffer;
-    bool busy = false;
-  };
-  static Shared& shared() {
-    thread_local Shared s;
-    return s;
-  }
-  std::vector<double> own_;
-  double* data_ = nullptr;
-  bool held_ = false;
+  ScratchLease<std::vector<double>> buffer_;
 };
 
 void check_layout(const Variable& x, const BatchNormLayout& l) {
