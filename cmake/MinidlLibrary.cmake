@@ -22,6 +22,13 @@ function(minidl_add_library name)
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
     $<INSTALL_INTERFACE:include/minidl>)
   target_link_libraries(${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  # Every symbol a library uses must come from itself or the libraries it names:
+  # a missing link dependency fails here, not in whichever program links it last.
+  # clang's sanitizer runtimes are linked into programs only, so the shared
+  # libraries of those builds leave the __asan_/__ubsan_ symbols to the program.
+  if(NOT (CMAKE_CXX_COMPILER_ID MATCHES "Clang" AND (MINIDL_FUZZ OR MINIDL_SANITIZE)))
+    target_link_options(${name} PRIVATE -Wl,--no-undefined)
+  endif()
   set_property(GLOBAL APPEND PROPERTY MINIDL_LIBRARIES ${name})
 endfunction()
 
