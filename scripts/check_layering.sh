@@ -6,8 +6,9 @@
 #   core(0) <- ops(1) <- autograd(2) <- layers(3) <- train(4) <- io(5)
 # so ops never sees the tape, autograd never sees a Layer, layers never sees train
 # or io. tests/, tools/, examples/, bench/ and fuzz/ sit above every floor and may
-# include anything. Also checked, because each keeps a third-party C library
-# private to one place:
+# include anything. Inside layers/, base/ and parts/ never include the concrete
+# layers' rooms (core/, conv/, pooling/, ...). Also checked, because each keeps a
+# third-party C library private to one place:
 #   - exactly one file includes <cblas.h>: ops/blas.cpp;
 #   - exactly one file includes <hdf5.h> (or any <H5*.h>): io/hdf5_internal.h, and
 #     only io/hdf5*.cpp include that header.
@@ -64,6 +65,17 @@ for dir in "${order[@]}"; do
     fi
   done < <(include_lines "${files[@]}")
 done
+
+# 1b. Inside layers/: the machinery (base/: Layer, Node, the graph; parts/: activations,
+# initializers, regularizers, constraints) never includes a concrete layer's room.
+while IFS= read -r hit; do
+  [ -z "$hit" ] && continue
+  file="${hit%%:*}"; rest="${hit#*:}"; line="${rest%%:*}"; text="${rest#*:}"
+  target=$(sed -nE 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"(layers\/[^"]+)".*/\1/p' <<<"$text")
+  [ -z "$target" ] && continue
+  case "$target" in layers/base/* | layers/parts/*) continue ;; esac
+  report "$file:$line" "${file%/*}/ includes \"$target\": layers/base and layers/parts are the machinery every layer builds on and never include a concrete layer's room"
+done < <(include_lines $(printf '%s\n' "${all_files[@]}" | grep -E '^layers/(base|parts)/' || true))
 
 # 2. Third-party C headers kept private to one file.
 check_owner() {  # regex, owner file, what
