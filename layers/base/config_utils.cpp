@@ -1,3 +1,4 @@
+// layers/base/config_utils.cpp — ConfigReader (tolerant, type-checked config reading) and shape/pair to JSON.
 #include "layers/base/config_utils.h"
 
 #include <set>

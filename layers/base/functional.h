@@ -87,14 +87,14 @@ class FunctionalImpl : public Layer {
 
  private:
   // run()'s plan, made by init_graph: each tensor of the graph has a slot
-  // number, so a forward pass keeps its values in one vector instead of a map
-  // (a map allocated a node per tensor on every training step).
+  // number, so a forward pass keeps its values in one vector indexed by slot
+  // and allocates nothing per tensor.
   struct NodeSlots {
     std::vector<int> in, out;
   };
   std::vector<NodeSlots> node_slots_;  // parallel to nodes_in_order_
   // Every layer of layers_ by name (names are unique in a graph and fixed once a layer exists).
-  std::unordered_map<std::string, const Layer*> layer_by_name_;
+  std::unordered_map<std::string, LayerPtr> layer_by_name_;
   std::vector<int> input_slots_, output_slots_;
   int num_slots_ = 0;
 

@@ -1,3 +1,4 @@
+// layers/base/input_layer.cpp — InputLayer, its input node, and Input().
 #include "layers/base/input_layer.h"
 
 #include "layers/base/config_utils.h"
@@ -26,7 +27,7 @@ KerasTensor InputLayerImpl::make_input_tensor() {
   auto node = std::make_shared<Node>(this, std::vector<KerasTensor>{},
                                      std::vector<std::shared_ptr<const TensorSpec>>{spec},
                                      std::vector<std::shared_ptr<const TensorSpec>>{nullptr});
-  add_input_node(node);
+  node_history().add_inbound(node);
   return KerasTensor(spec, shared_from_this(), 0, 0);
 }
 

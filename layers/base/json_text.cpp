@@ -1,4 +1,4 @@
-// Depth-limited JSON parsing and bounded JSON previews (layers/base/json_text.h).
+// layers/base/json_text.cpp — depth-limited JSON parsing and bounded JSON previews (json_text.h).
 #include "layers/base/json_text.h"
 
 #include "core/errors.h"

@@ -1,3 +1,4 @@
+// layers/base/keras_tensor.cpp — KerasTensor: a spec plus its history (layer, node, output index).
 #include "layers/base/keras_tensor.h"
 
 #include "core/errors.h"

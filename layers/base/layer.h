@@ -9,9 +9,40 @@
 //  * Calling it on a *concrete* Variable computes the output now, recording the
 //    autograd tape when gradients are needed — no Node is created.
 //  * Both paths run the same public, non-virtual entry point, which does the
-//    build, the checks and the bookkeeping once for every layer; subclasses
-//    implement the protected virtuals build / call / compute_output_shape /
-//    compute_mask (Keras's __call__ -> call split, Caffe's Forward -> Forward_cpu).
+//    checks, the build and the bookkeeping once for every layer; subclasses
+//    implement the protected virtuals (Keras's __call__ -> call split, Caffe's
+//    Forward -> Forward_cpu).
+//
+// How to write a layer: derive from Layer and override the subclass contract,
+// the first section of the class below. class_name and call are required;
+// check_input, build, compute_output_shape, compute_mask and get_config have
+// defaults. For example, a layer scaling each channel by a learned weight:
+//
+//   class ScaleImpl : public Layer {
+//    public:
+//     explicit ScaleImpl(LayerOptions o = {}) : Layer(std::move(o), "scale") {}
+//     std::string class_name() const override { return "Scale"; }
+//     std::vector<Shape> compute_output_shape(const std::vector<Shape>& in) override { return {single_shape(in)}; }
+//
+//    protected:
+//     void check_input(const std::vector<Shape>& in) const override {  // real shapes, batch axis included
+//       if (single_shape(in).size() < 2) fail("expected input of rank >= 2, received shape {}", shape_str(in[0]));
+//     }
+//     void build(const std::vector<Shape>& in) override {  // once, batch axis None
+//       scale_ = add_weight("scale", {in[0].back()}, "ones");
+//     }
+//     VariableList call(const std::vector<Variable>& in, const CallArgs&) override {
+//       return {autograd::mul(single_input(in), scale_)};  // autograd ops: the gradient comes for free
+//     }
+//
+//    private:
+//     Variable scale_;
+//   };
+//
+// The base class then gives it everything else: symbolic calls and nodes,
+// weights lists, get_weights / set_weights, regularization losses, the
+// construction-time `weights` option, names. A MINIDL_REGISTER_LAYER line
+// (layers/base/registry.h) makes it loadable from a Keras config.
 //
 // Layers are always owned by std::shared_ptr (a Node, a Model and the user all
 // refer to the same layer, as in Keras). User code holds them through small
@@ -28,6 +59,11 @@
 // caller's std::vector and returns a VariableList (autograd/variable.h), a
 // vector whose buffer comes from the small-object pool, so that the every-step
 // path allocates nothing; a layer writes `return {y};` either way.
+//
+// The machinery lives in named parts: the nodes and their node-indexed
+// queries in NodeHistory (layers/base/node.h), add_loss / add_update records
+// in LossesAndUpdates (layers/base/losses_and_updates.h). Layer's public
+// methods of those groups forward to them.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -41,10 +77,11 @@
 #include "autograd/variable.h"
 #include "core/errors.h"
 #include "core/tensor.h"
+#include "layers/base/keras_tensor.h"
+#include "layers/base/losses_and_updates.h"
+#include "layers/base/node.h"
 #include "layers/parts/constraints.h"
 #include "layers/parts/initializers.h"
-#include "layers/base/keras_tensor.h"
-#include "layers/base/node.h"
 #include "layers/parts/regularizers.h"
 
 namespace minidl {
@@ -100,18 +137,6 @@ struct Weight {
   std::shared_ptr<Constraint> constraint;
 };
 
-// A loss registered with add_loss (or by a regularizer).
-struct LossEntry {
-  Variable value;
-  const void* inputs = nullptr;  // nullptr = unconditional; else the id of the input Variable
-};
-
-// A state update registered with add_update (BatchNormalization's moving statistics).
-struct UpdateEntry {
-  std::function<void()> apply;
-  const void* inputs = nullptr;
-};
-
 class Layer : public std::enable_shared_from_this<Layer> {
  public:
   explicit Layer(LayerOptions options = {}, const std::string& default_name_prefix = "layer");
@@ -119,8 +144,71 @@ class Layer : public std::enable_shared_from_this<Layer> {
   Layer(const Layer&) = delete;
   Layer& operator=(const Layer&) = delete;
 
+  // ===========================================================================
+  // The subclass contract
+  // ===========================================================================
+
   // Keras class name ("Conv2D"); used by get_config, summary and the registry.
   virtual std::string class_name() const = 0;
+  // Output shapes for the given input shapes (batch axis may be kNone),
+  // without computing. Default: Keras's fallback, which calls the layer on
+  // zeros of those shapes (batch 1); a layer that knows its rule overrides it.
+  virtual std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes);
+  // Keras's get_config(): {"name", "trainable", "dtype", ["batch_input_shape"],
+  // ...layer keys}. Default: base_config(); a layer adds its own arguments.
+  virtual json get_config() const;
+  // Layers made of layers (a Model) list them here, own list, no copy: the
+  // recursive accessors (weights, losses, updates) walk it every training
+  // step. Default: none.
+  virtual const std::vector<std::shared_ptr<Layer>>& sublayer_list() const;
+
+ protected:
+  // Keras's input_spec check, on the real input shapes (batch axis included),
+  // before anything is built or computed: ValueError naming the layer, what it
+  // expected and what it received. The entry point runs it on every symbolic
+  // call and on a concrete call that builds the layer (the build itself only
+  // sees the batch axis as None, so the message would not echo the input).
+  // Default: accepts anything.
+  virtual void check_input(const std::vector<Shape>& input_shapes) const;
+  // Creates the weights (add_weight). Called once, by maybe_build, with the
+  // batch axis None. Default: nothing.
+  virtual void build(const std::vector<Shape>& input_shapes);
+  // The computation, on concrete variables: one result per output.
+  virtual VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) = 0;
+  // Concrete masks of the outputs; an empty list means "no output mask" (and
+  // costs no allocation). Default: pass the input masks through when
+  // supports_masking, else TypeError if any mask is given (Keras 2 behaviour).
+  virtual std::vector<Tensor> compute_mask(const std::vector<Variable>& inputs, const std::vector<Tensor>& masks);
+  // Symbolic counterpart: shapes of the output masks (nullopt = no mask).
+  virtual std::vector<std::optional<Shape>> compute_mask_shape(const std::vector<Shape>& input_shapes,
+                                                               const std::vector<std::optional<Shape>>& mask_shapes);
+
+  // --- helpers for subclasses ---------------------------------------------------
+  // The one input of a single-input layer; ValueError naming the layer otherwise.
+  const Variable& single_input(const std::vector<Variable>& inputs) const;
+  const Shape& single_shape(const std::vector<Shape>& shapes) const;
+
+  // Base part of get_config, for subclasses to extend.
+  json base_config() const;
+
+  // Throws ValueError "<Class> '<name>': <message>".
+  template <class... Args>
+  [[noreturn]] void fail(fmt::format_string<Args...> f, Args&&... args) const {
+    throw ValueError(fmt::format("{} '{}': {}", class_name(), name_, fmt::format(f, std::forward<Args>(args)...)));
+  }
+
+  void set_supports_masking(bool v) { supports_masking_ = v; }
+  void set_built(bool v) { built_ = v; }
+  // Sets the name (Model uses it when it must rename); does not re-check uniqueness.
+  void set_name(const std::string& name) { name_ = name; }
+  // The layer's nodes, for layers that record nodes themselves (InputLayer's
+  // node with no inputs, a network's own node 0).
+  NodeHistory& node_history() { return node_history_; }
+
+ public:
+  // ===========================================================================
+  // The public API
+  // ===========================================================================
 
   // --- calling ---------------------------------------------------------------
   // Symbolic: records a Node. ValueError on incompatible input shapes.
@@ -140,39 +228,21 @@ class Layer : public std::enable_shared_from_this<Layer> {
     return (*this)(x);
   }
   // Concrete call that also returns the output masks (what Model uses).
-  VariableList call_with_masks(const std::vector<Variable>& xs, const CallArgs& args,
-                                        std::vector<Tensor>* out_masks);
+  VariableList call_with_masks(const std::vector<Variable>& xs, const CallArgs& args, std::vector<Tensor>* out_masks);
 
-  // --- nodes -------------------------------------------------------------------
-  const std::vector<std::shared_ptr<Node>>& inbound_nodes() const { return inbound_nodes_; }
-  // Nodes of other layers that consumed this layer's outputs (weak: forward edges).
-  std::vector<std::shared_ptr<Node>> outbound_nodes() const;
-
-  // Node-indexed accessors. ValueError for an index out of range; RuntimeError
-  // when the layer was never called symbolically ("is not connected").
-  KerasTensor get_input_at(int node_index) const;            // single-input layers
-  std::vector<KerasTensor> get_inputs_at(int node_index) const;
-  KerasTensor get_output_at(int node_index) const;
-  std::vector<KerasTensor> get_outputs_at(int node_index) const;
-  Shape get_input_shape_at(int node_index) const;
-  std::vector<Shape> get_input_shapes_at(int node_index) const;
-  Shape get_output_shape_at(int node_index) const;
-  std::vector<Shape> get_output_shapes_at(int node_index) const;
-  // Masks: std::nullopt is Keras's None.
-  std::optional<KerasTensor> get_input_mask_at(int node_index) const;
-  std::optional<KerasTensor> get_output_mask_at(int node_index) const;
-
-  // Properties, valid when the layer has exactly one inbound node (or all its
-  // nodes agree, for shapes). AttributeError otherwise, naming the layer:
-  // "Layer conv2d has multiple inbound nodes, hence the notion of "layer input"
-  // is ill-defined. Use `get_input_at(node_index)` instead." RuntimeError when
-  // never called symbolically.
-  KerasTensor input() const;
-  KerasTensor output() const;
-  Shape input_shape() const;
-  Shape output_shape() const;
-  std::optional<KerasTensor> input_mask() const;
-  std::optional<KerasTensor> output_mask() const;
+  // --- state -----------------------------------------------------------------------
+  const std::string& name() const { return name_; }
+  const std::string& dtype() const { return dtype_; }
+  bool trainable() const { return trainable_; }
+  // Freezes or unfreezes the layer and its sublayers (a frozen weight needs no gradient).
+  virtual void set_trainable(bool trainable);
+  bool built() const { return built_; }
+  bool supports_masking() const { return supports_masking_; }
+  // The batch_input_shape given at construction (input_shape / batch_size combined), if any.
+  const std::optional<Shape>& batch_input_shape() const { return batch_input_shape_; }
+  // Builds the layer for these input shapes (batch axis may be kNone) if not built yet,
+  // then applies construction-time `weights`.
+  void maybe_build(const std::vector<Shape>& input_shapes);
 
   // --- weights -----------------------------------------------------------------
   // Creates and tracks a weight (initialised now). Keras's add_weight; add_variable is its alias.
@@ -196,16 +266,17 @@ class Layer : public std::enable_shared_from_this<Layer> {
   std::vector<Variable> non_trainable_variables() const { return non_trainable_weights(); }
   // The layer's own weight records (not sublayers'), in creation order.
   const std::vector<Weight>& own_weights() const { return weights_; }
-  // All weight records, own then sublayers', with the Keras full name "conv2d/kernel:0".
-  std::vector<std::pair<std::string, const Weight*>> weight_records() const;
 
   std::vector<Tensor> get_weights() const;  // copies
   // ValueError naming the layer, the expected count and shapes, and what was received.
   void set_weights(const std::vector<Tensor>& weights);
   // ValueError before the layer is built ("You tried to call count_params on conv2d, but the layer isn't built").
   int64_t count_params() const;
+  // Applies every trainable weight's constraint to its value in place: own
+  // weights, then sublayers'. Keras does this right after the optimizer's update.
+  void apply_constraints();
 
-  // --- losses and updates --------------------------------------------------------
+  // --- losses and updates (own records in LossesAndUpdates) -----------------------
   // inputs == nullptr: an unconditional loss (like weight regularization);
   // otherwise conditional on that input (activity regularization).
   void add_loss(const Variable& loss, const Variable* inputs = nullptr);
@@ -221,7 +292,7 @@ class Layer : public std::enable_shared_from_this<Layer> {
 
   void add_update(std::function<void()> update, const Variable* inputs = nullptr);
   // True when this layer (not its sublayers) has updates waiting for run_updates.
-  bool has_pending_updates() const { return !updates_.empty(); }
+  bool has_pending_updates() const { return losses_and_updates_.has_pending_updates(); }
   // Copies of the pending update functions. They refer to the layer's own
   // state (BatchNormalization's holds `this`): run them while the layer lives.
   std::vector<std::function<void()>> updates() const;
@@ -232,88 +303,52 @@ class Layer : public std::enable_shared_from_this<Layer> {
   const std::shared_ptr<Regularizer>& activity_regularizer() const { return activity_regularizer_; }
   void set_activity_regularizer(RegularizerArg reg);
 
-  // --- state -----------------------------------------------------------------------
-  const std::string& name() const { return name_; }
-  const std::string& dtype() const { return dtype_; }
-  bool trainable() const { return trainable_; }
-  virtual void set_trainable(bool trainable);
-  bool built() const { return built_; }
-  bool supports_masking() const { return supports_masking_; }
-  // The batch_input_shape given at construction (input_shape / batch_size combined), if any.
-  const std::optional<Shape>& batch_input_shape() const { return batch_input_shape_; }
+  // --- nodes (kept by NodeHistory, layers/base/node.h) ----------------------------
+  const std::vector<std::shared_ptr<Node>>& inbound_nodes() const { return node_history_.inbound(); }
+  // Nodes of other layers that consumed this layer's outputs (weak: forward edges).
+  std::vector<std::shared_ptr<Node>> outbound_nodes() const { return node_history_.outbound(); }
 
-  // Builds the layer for these input shapes (batch axis may be kNone) if not built yet,
-  // then applies construction-time `weights`.
-  void maybe_build(const std::vector<Shape>& input_shapes);
-
-  // Output shape for the given input shapes, without calling.
-  virtual std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes);
-
-  // --- config ------------------------------------------------------------------------
-  // Keras's get_config(): {"name", "trainable", "dtype", ["batch_input_shape"], ...layer keys}.
-  virtual json get_config() const;
-
-  // Sublayers (a Model's layers), as a copy. Empty for plain layers.
-  std::vector<std::shared_ptr<Layer>> sublayers() const { return sublayer_list(); }
-  // The same list without copying it; layers with sublayers override this.
-  // The recursive accessors (weights, losses, updates) walk it every training
-  // step, and copying the list each time allocated.
-  virtual const std::vector<std::shared_ptr<Layer>>& sublayer_list() const;
-
-  // Applies every trainable weight's constraint to its value in place: own
-  // weights, then sublayers'. Keras does this right after the optimizer's update.
-  void apply_constraints();
-
- protected:
-  // Keras's input_spec check, on the real input shapes (batch axis included),
-  // before anything is built or computed: ValueError naming the layer, what it
-  // expected and what it received. The entry point runs it on every symbolic
-  // call and on a concrete call that builds the layer (the build itself only
-  // sees the batch axis as None, so the message would not echo the input).
-  // Default: accepts anything.
-  virtual void check_input(const std::vector<Shape>& input_shapes) const;
-  // Creates the weights. Default: nothing. Called once by maybe_build.
-  virtual void build(const std::vector<Shape>& input_shapes);
-  // The computation, on concrete variables: one result per output.
-  virtual VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) = 0;
-  // Concrete masks of the outputs; an empty list means "no output mask" (and
-  // costs no allocation). Default: pass the input masks through when
-  // supports_masking, else TypeError if any mask is given (Keras 2 behaviour).
-  virtual std::vector<Tensor> compute_mask(const std::vector<Variable>& inputs, const std::vector<Tensor>& masks);
-  // Symbolic counterpart: shapes of the output masks (nullopt = no mask).
-  virtual std::vector<std::optional<Shape>> compute_mask_shape(const std::vector<Shape>& input_shapes,
-                                                               const std::vector<std::optional<Shape>>& mask_shapes);
-
-  // The one input of a single-input layer; ValueError naming the layer otherwise.
-  const Variable& single_input(const std::vector<Variable>& inputs) const;
-  const Shape& single_shape(const std::vector<Shape>& shapes) const;
-
-  // Base part of get_config, for subclasses to extend.
-  json base_config() const;
-
-  // Throws ValueError "<Class> '<name>': <message>".
-  template <class... Args>
-  [[noreturn]] void fail(fmt::format_string<Args...> f, Args&&... args) const {
-    throw ValueError(fmt::format("{} '{}': {}", class_name(), name_, fmt::format(f, std::forward<Args>(args)...)));
+  // Node-indexed accessors. ValueError for an index out of range; RuntimeError
+  // when the layer was never called symbolically ("is not connected").
+  KerasTensor get_input_at(int node_index) const { return node_history_.get_input_at(node_index); }
+  std::vector<KerasTensor> get_inputs_at(int node_index) const { return node_history_.get_inputs_at(node_index); }
+  KerasTensor get_output_at(int node_index) const { return node_history_.get_output_at(node_index); }
+  std::vector<KerasTensor> get_outputs_at(int node_index) const { return node_history_.get_outputs_at(node_index); }
+  Shape get_input_shape_at(int node_index) const { return node_history_.get_input_shape_at(node_index); }
+  std::vector<Shape> get_input_shapes_at(int node_index) const {
+    return node_history_.get_input_shapes_at(node_index);
+  }
+  Shape get_output_shape_at(int node_index) const { return node_history_.get_output_shape_at(node_index); }
+  std::vector<Shape> get_output_shapes_at(int node_index) const {
+    return node_history_.get_output_shapes_at(node_index);
+  }
+  // Masks: std::nullopt is Keras's None.
+  std::optional<KerasTensor> get_input_mask_at(int node_index) const {
+    return node_history_.get_input_mask_at(node_index);
+  }
+  std::optional<KerasTensor> get_output_mask_at(int node_index) const {
+    return node_history_.get_output_mask_at(node_index);
   }
 
-  void set_supports_masking(bool v) { supports_masking_ = v; }
-  void set_built(bool v) { built_ = v; }
-  // Sets the name (Model uses it when it must rename); does not re-check uniqueness.
-  void set_name(const std::string& name) { name_ = name; }
-  // InputLayer records its own input node (a node with no inbound layers).
-  void add_input_node(std::shared_ptr<Node> node) { inbound_nodes_.push_back(std::move(node)); }
+  // Properties, valid when the layer has exactly one inbound node (or all its
+  // nodes agree, for shapes). AttributeError otherwise, naming the layer:
+  // "Layer conv2d has multiple inbound nodes, hence the notion of "layer input"
+  // is ill-defined. Use `get_input_at(node_index)` instead." RuntimeError when
+  // never called symbolically.
+  KerasTensor input() const { return node_history_.input(); }
+  KerasTensor output() const { return node_history_.output(); }
+  Shape input_shape() const { return node_history_.input_shape(); }
+  Shape output_shape() const { return node_history_.output_shape(); }
+  std::optional<KerasTensor> input_mask() const { return node_history_.input_mask(); }
+  std::optional<KerasTensor> output_mask() const { return node_history_.output_mask(); }
+
+  // --- sublayers -------------------------------------------------------------------
+  // Sublayers (a Model's layers), as a copy of sublayer_list(). Empty for plain layers.
+  std::vector<std::shared_ptr<Layer>> sublayers() const { return sublayer_list(); }
 
  private:
-  friend class Node;
-  friend class FunctionalImpl;
-
   std::shared_ptr<Layer> self_or_throw();
-  void clear_eager_losses_recursive();
-  void record_outbound(const std::shared_ptr<Node>& node);
-  const Node& node_at(int node_index, const char* what) const;
-  template <class T>
-  T single_property(const char* what, const std::function<T(const Node&)>& get) const;
+  void clear_activity_losses_recursive();
 
   std::string name_;
   std::string dtype_;
@@ -325,13 +360,8 @@ class Layer : public std::enable_shared_from_this<Layer> {
   std::shared_ptr<Regularizer> activity_regularizer_;
 
   std::vector<Weight> weights_;
-  std::vector<std::shared_ptr<Node>> inbound_nodes_;
-  std::vector<std::weak_ptr<Node>> outbound_nodes_;
-  std::vector<LossEntry> losses_;        // add_loss terms
-  std::vector<LossEntry> eager_losses_;  // activity losses of the latest top-level call
-  std::vector<UpdateEntry> updates_;
-  std::vector<UpdateEntry> running_updates_;  // run_updates's list, kept for its buffer
-  bool called_eagerly_ = false;
+  NodeHistory node_history_{*this};
+  LossesAndUpdates losses_and_updates_;
 };
 
 using LayerPtr = std::shared_ptr<Layer>;

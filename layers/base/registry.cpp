@@ -1,3 +1,4 @@
+// layers/base/registry.cpp — the layer registry, layer_from_config and serialize_layer.
 #include "layers/base/registry.h"
 
 #include "core/errors.h"
