@@ -1,4 +1,4 @@
-// bench_conv2d — forward and backward speed of ops/conv2d on the standard shapes.
+// bench/bench_conv2d.cpp — forward and backward speed of ops/conv2d on the standard shapes.
 //
 //   bench_conv2d [--threads N] [--repeats R] [--cap-kb K] [--cpu] [--im2col]   (defaults 2, 5, 1024)
 //

@@ -1,4 +1,4 @@
-// bench_gemm — single-precision GEMM throughput through ops::gemm (OpenBLAS).
+// bench/bench_gemm.cpp — single-precision GEMM throughput through ops::gemm (OpenBLAS).
 //
 //   bench_gemm [--size N] [--repeats R]
 //

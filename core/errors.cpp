@@ -1,4 +1,4 @@
-// The bound on every exception message (core/errors.h).
+// core/errors.cpp — the bound on every exception message (core/errors.h).
 #include "core/errors.h"
 
 #include "core/message.h"

@@ -1,3 +1,4 @@
+// core/logging.cpp — the logger's setup and level switch (core/logging.h).
 #include "core/logging.h"
 
 #include <spdlog/sinks/stdout_color_sinks.h>

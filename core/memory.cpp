@@ -1,3 +1,4 @@
+// core/memory.cpp — the cache of freed tensor blocks, the small-object pool and the read budget (core/memory.h).
 #include "core/memory.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// core/random.cpp — the global seedable generator (core/random.h).
 #include "core/random.h"
 
 namespace minidl {

@@ -1,3 +1,4 @@
+// core/shape.cpp — shape arithmetic and printing (core/shape.h).
 #include "core/shape.h"
 
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// core/tensor.cpp — Tensor's storage, views and element access (core/tensor.h).
 #include "core/tensor.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// core/threads.cpp — the thread pool behind the thread-count setting (core/threads.h).
 #include "core/threads.h"
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// 02 — a functional graph with a shared layer, and what Keras's node tracking records.
+// examples/02_functional_graph.cpp — a functional graph with a shared layer, and what Keras's node tracking records.
 //
 // One Dense layer is applied to two different inputs (a "siamese" tower): the
 // layer object is the same, so its weights are shared, but each call records a

@@ -1,4 +1,4 @@
-// The main job: the classic Keras mnist_cnn, trained on Fashion-MNIST.
+// examples/train_fashion_mnist.cpp — the main job: the classic Keras mnist_cnn, trained on Fashion-MNIST.
 //
 // This is keras/examples/mnist_cnn.py written with minidl, almost line for line:
 //   Conv2D(32, 3x3, relu) -> Conv2D(64, 3x3, relu) -> MaxPooling2D(2) -> Dropout(0.25)

@@ -1,4 +1,4 @@
-// Fuzz target: architecture JSON (model.to_json() text, any Keras era)
+// fuzz/fuzz_arch_json.cpp — fuzz target: architecture JSON (model.to_json() text, any Keras era)
 // through model_from_json.
 #include <string>
 

@@ -1,4 +1,4 @@
-// Fuzz target: a legacy full-model .h5 (any Keras era) through load_model,
+// fuzz/fuzz_h5_model.cpp — fuzz target: a legacy full-model .h5 (any Keras era) through load_model,
 // and the same bytes through describe_keras_file (`minidl inspect`).
 #include "fuzz_input.h"
 #include "io/keras_model.h"

@@ -1,4 +1,4 @@
-// Fuzz target: IDX files (plain or gzip: zlib tells them apart) read as
+// fuzz/fuzz_idx.cpp — fuzz target: IDX files (plain or gzip: zlib tells them apart) read as
 // images (rank 3) and as labels (rank 1), whole and with a limit.
 #include "fuzz_input.h"
 #include "io/idx.h"

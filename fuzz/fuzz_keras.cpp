@@ -1,4 +1,4 @@
-// Fuzz target: a Keras 3 .keras archive (zip of config.json, metadata.json and
+// fuzz/fuzz_keras.cpp — fuzz target: a Keras 3 .keras archive (zip of config.json, metadata.json and
 // model.weights.h5) through load_model and describe_keras_file.
 #include "fuzz_input.h"
 #include "io/keras_model.h"

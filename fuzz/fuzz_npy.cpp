@@ -1,4 +1,4 @@
-// Fuzz target: NumPy .npy files through read_npy.
+// fuzz/fuzz_npy.cpp — fuzz target: NumPy .npy files through read_npy.
 #include "fuzz_input.h"
 #include "io/npy.h"
 

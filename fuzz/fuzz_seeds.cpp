@@ -1,4 +1,4 @@
-// fuzz_seeds DIR [SHARED_DIR] — writes the seed corpus of every fuzz target
+// fuzz/fuzz_seeds.cpp — `fuzz_seeds DIR [SHARED_DIR]` writes the seed corpus of every fuzz target
 // into DIR/<target>/: files saved by minidl itself (a small model with
 // Conv2D, BatchNormalization and Dense, compiled, as .h5, .keras, legacy and
 // Keras 3 weights, architecture JSON, .npy, IDX plain and gzip) and, when

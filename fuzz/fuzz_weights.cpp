@@ -1,4 +1,4 @@
-// Fuzz target: weights files loaded into a fixed small model - the bytes as a
+// fuzz/fuzz_weights.cpp — fuzz target: weights files loaded into a fixed small model - the bytes as a
 // legacy weights .h5 (save_weights of Keras 1/2) and as a Keras 3 .weights.h5.
 #include "fuzz_input.h"
 #include "io/keras_model.h"

@@ -1,3 +1,4 @@
+// io/atomic_file.cpp — writing through a temporary file renamed into place (io/atomic_file.h).
 #include "io/atomic_file.h"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// io/datasets.cpp — the ready-made datasets (io/datasets.h).
 #include "io/datasets.h"
 
 #include <cstdlib>

@@ -1,5 +1,5 @@
-// Global heap collection validation (see io/hdf5_heap_check.h). Plain byte parsing: no
-// HDF5 calls here; io/hdf5.cpp supplies the file's bytes and its size of lengths.
+// io/hdf5_heap_check.cpp — global heap collection validation (see io/hdf5_heap_check.h). Plain byte parsing: no
+// HDF5 calls here; io/hdf5_attribute.cpp supplies the file's bytes and its size of lengths.
 #include "io/hdf5_heap_check.h"
 
 #include <fmt/format.h>

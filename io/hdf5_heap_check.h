@@ -1,5 +1,5 @@
 // io/hdf5_heap_check.h — validation of an HDF5 file's global heap collections, used by
-// io/hdf5.cpp before it lets libhdf5 read variable-length strings. Internal to io/.
+// io/hdf5_attribute.cpp before it lets libhdf5 read variable-length strings. Internal to io/.
 //
 // Why: variable-length strings (h5py's str attributes: Keras's model_config,
 // keras_version, ...) live in global heap collections ("GCOL"). libhdf5 1.10 walks a

@@ -1,3 +1,4 @@
+// io/idx.cpp — the IDX reader, plain or gzip (io/idx.h).
 #include "io/idx.h"
 
 #include <zlib.h>

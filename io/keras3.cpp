@@ -1,4 +1,4 @@
-// The Keras 3 `.keras` archive: a STORED zip of metadata.json, config.json and
+// io/keras3.cpp — the Keras 3 `.keras` archive: a STORED zip of metadata.json, config.json and
 // model.weights.h5 (the Keras 3 weights layout, io/keras_weights_k3.cpp). The JSON entries
 // carry Keras's fixed 1980-01-01 timestamp; the weights the time of saving.
 #include <unistd.h>
@@ -7,7 +7,6 @@
 #include <ctime>
 
 #include "core/errors.h"
-#include "core/logging.h"
 #include "io/keras_internal.h"
 #include "io/keras_model.h"
 #include "io/zip.h"
@@ -62,13 +61,7 @@ std::shared_ptr<ModelImpl> load_keras_zip(const std::string& path) {
   auto model = build_model_from_config(cfg, where);
   const h5::H5File weights = weights_of(zip);
   apply_assignments(plan_keras3_weights(*model, weights.root(), {}));
-  if (cfg.is_object() && cfg.contains("compile_config") && cfg["compile_config"].is_object()) {
-    try {
-      compile_from_training_config(*model, cfg["compile_config"], where + ": compile_config");
-    } catch (const std::exception& e) {
-      logger()->warn("{}; the model is loaded uncompiled", e.what());
-    }
-  }
+  compile_from_compile_config(*model, cfg, where, "loaded");
   return model;
 }
 

@@ -1,4 +1,4 @@
-// minidl model -> the config.json Keras 3 writes into `.keras`: every object wrapped as
+// io/keras3_config.cpp — minidl model -> the config.json Keras 3 writes into `.keras`: every object wrapped as
 // {"module", "class_name", "config", "registered_name"}, dtypes as DTypePolicy, inputs as
 // batch_shape, inbound nodes as {"args": [__keras_tensor__ ...], "kwargs": {}}, plus
 // build_config per layer and compile_config when compiled. Layer configs start from the

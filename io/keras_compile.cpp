@@ -1,4 +1,4 @@
-// training_config (Keras 1/2, tf.keras, Keras 3 legacy h5) and compile_config (Keras 3
+// io/keras_compile.cpp — training_config (Keras 1/2, tf.keras, Keras 3 legacy h5) and compile_config (Keras 3
 // .keras / to_json) -> ModelImpl::compile. A file whose training setup minidl cannot
 // reproduce still loads: the model is returned uncompiled with a warning, since the
 // architecture and weights are what inference needs.
@@ -98,6 +98,16 @@ void compile_from_training_config(ModelImpl& model, const json& tc, const std::s
     model.compile(optimizer, loss, metrics);
   } catch (const std::exception& e) {
     logger()->warn("{}: compile failed ({}); the model is loaded uncompiled", where, e.what());
+  }
+}
+
+void compile_from_compile_config(ModelImpl& model, const json& config, const std::string& where,
+                                 const char* left_as) {
+  if (!config.is_object() || !config.contains("compile_config") || !config["compile_config"].is_object()) return;
+  try {
+    compile_from_training_config(model, config["compile_config"], where + ": compile_config");
+  } catch (const std::exception& e) {
+    logger()->warn("{}; the model is {} uncompiled", e.what(), left_as);
   }
 }
 

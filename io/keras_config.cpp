@@ -1,4 +1,4 @@
-// Era normalisation of serialized Keras models: Keras 1 layer arguments, Keras 2 list
+// io/keras_config.cpp — era normalisation of serialized Keras models: Keras 1 layer arguments, Keras 2 list
 // Sequentials, Keras 3 wrappers and inbound-node objects all become the Keras 2 form that
 // the layer registry (layers/base/registry.h) reads. Layer classes are not looked up here: an
 // unknown class stays as it is and fails later with its name.

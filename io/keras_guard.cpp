@@ -1,4 +1,4 @@
-// The weight budget of a model config, checked before the model is built: building
+// io/keras_guard.cpp — the weight budget of a model config, checked before the model is built: building
 // allocates every weight at once (Layer::add_weight), so a hostile config asking for a
 // Dense of 10^12 units must be refused here, not discovered by the allocator. Shapes
 // come from the layers' own compute_output_shape on unbuilt layers (no weights), so the

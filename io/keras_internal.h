@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -87,6 +88,11 @@ std::shared_ptr<ModelImpl> build_model_from_config(const json& class_and_config,
 // honour (unknown loss or optimizer, several outputs) leaves the model uncompiled with a
 // warning; unknown metrics are dropped with a warning.
 void compile_from_training_config(ModelImpl& model, const json& training_config, const std::string& where);
+// The "compile_config" of a Keras 3 model config (`config` is config.json or the JSON given
+// to model_from_json), when it has one, through compile_from_training_config; an exception
+// there is a warning "<what>; the model is <left_as> uncompiled" (left_as: "loaded", "left").
+void compile_from_compile_config(ModelImpl& model, const json& config, const std::string& where,
+                                 const char* left_as);
 
 // The training_config attribute tf.keras 2.4 writes for model.save (keras_compile.cpp),
 // keys in Keras's order: {"loss", "metrics", "weighted_metrics", "loss_weights",
@@ -145,6 +151,14 @@ struct LoadOptions {
   bool by_name = false;
   bool skip_mismatch = false;
 };
+
+// "layer 'conv2d' (Conv2D)", as weight-loading messages name a layer.
+std::string layer_label(const Layer& l);
+// Loading by name: runs `plan` for `layer` (it appends the layer's assignments to the list it
+// is given) and adds them to `out`. A ValueError propagates, or with options.skip_mismatch is
+// a warning "load_weights: skipping <layer>: <what>" and the layer keeps its weights.
+void plan_layer_by_name(const Layer& layer, const LoadOptions& options, std::vector<Assignment>& out,
+                        const std::function<void(std::vector<Assignment>&)>& plan);
 
 // Plans the legacy (Keras 1/2, tf.keras, Keras 3 legacy) layout held by `group` (the root of
 // a save_weights file or /model_weights). `file_root` supplies keras_version/backend when

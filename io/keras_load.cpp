@@ -1,4 +1,4 @@
-// Loading Keras files: recognise the layout, build the model from its normalised config,
+// io/keras_load.cpp — loading Keras files: recognise the layout, build the model from its normalised config,
 // plan every weight (checked against the model), then assign them all at once.
 #include <algorithm>
 #include <cctype>
@@ -162,13 +162,7 @@ std::shared_ptr<ModelImpl> model_from_json(const std::string& json_text) {
   const std::string where = "model_from_json";
   const json cfg = parse_json_limited(json_text, where);
   auto model = build_model_from_config(cfg, where);
-  if (cfg.is_object() && cfg.contains("compile_config") && cfg["compile_config"].is_object()) {
-    try {
-      compile_from_training_config(*model, cfg["compile_config"], where + ": compile_config");
-    } catch (const std::exception& e) {
-      logger()->warn("{}; the model is left uncompiled", e.what());
-    }
-  }
+  compile_from_compile_config(*model, cfg, where, "left");
   return model;
 }
 

@@ -1,4 +1,4 @@
-// Optimizer state in the legacy full-model .h5: /optimizer_weights, as tf.keras 2.x
+// io/keras_optimizer_weights.cpp — optimizer state in the legacy full-model .h5: /optimizer_weights, as tf.keras 2.x
 // (optimizer_v2) writes it and load_model_from_hdf5 reads it back. Keras's reader does
 // optimizer._create_all_weights(model.trainable_variables) and then set_weights(values in
 // weight_names order), so what matters to it is the order and the shapes:

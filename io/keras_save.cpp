@@ -1,4 +1,4 @@
-// Writing the Keras 2 legacy layouts as tf.keras 2.4 writes them (see
+// io/keras_save.cpp — writing the Keras 2 legacy layouts as tf.keras 2.4 writes them (see
 // ../shared/conformance/README.md): root keras_version/backend as variable-length UTF-8,
 // model_config/training_config as fixed-length JSON strings, /model_weights (or the root,
 // for save_weights) with fixed-length layer_names/backend/keras_version and one group per

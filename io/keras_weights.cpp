@@ -1,9 +1,10 @@
-// Which variables a layer exposes to a Keras file, in which order, and the split
+// io/keras_weights.cpp — which variables a layer exposes to a Keras file, in which order, and the split
 // name-list attributes Keras uses for them.
 #include <algorithm>
 #include <map>
 
 #include "core/errors.h"
+#include "core/logging.h"
 #include "io/keras_internal.h"
 
 namespace minidl::keras_io {
@@ -89,6 +90,21 @@ void write_names_attr(const h5::Object& o, const std::string& name, const std::v
                                                        values.begin() + static_cast<std::ptrdiff_t>(begin + len)));
     begin += len;
   }
+}
+
+std::string layer_label(const Layer& l) { return fmt::format("layer '{}' ({})", l.name(), l.class_name()); }
+
+void plan_layer_by_name(const Layer& layer, const LoadOptions& options, std::vector<Assignment>& out,
+                        const std::function<void(std::vector<Assignment>&)>& plan) {
+  std::vector<Assignment> planned;
+  try {
+    plan(planned);
+  } catch (const ValueError& e) {
+    if (!options.skip_mismatch) throw;
+    logger()->warn("load_weights: skipping {}: {}", layer_label(layer), e.what());
+    return;
+  }
+  out.insert(out.end(), planned.begin(), planned.end());
 }
 
 }  // namespace minidl::keras_io

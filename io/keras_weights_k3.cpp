@@ -1,4 +1,4 @@
-// The Keras 3 weights layout (`.weights.h5`, and model.weights.h5 inside `.keras`):
+// io/keras_weights_k3.cpp — the Keras 3 weights layout (`.weights.h5`, and model.weights.h5 inside `.keras`):
 //   vars                          (the model's own variables; attr name)
 //   layers/<key>/vars/0, 1, ...   (each layer's own variables; attr name = layer name)
 //   layers/<key>/layers/...       (a nested model's layers)
@@ -11,7 +11,6 @@
 #include <regex>
 
 #include "core/errors.h"
-#include "core/logging.h"
 #include "io/keras_internal.h"
 #include "layers/base/functional.h"
 
@@ -41,8 +40,6 @@ std::vector<std::string> numbered_datasets(const h5::Group& vars) {
   for (auto& f : found) out.push_back(f.second);
   return out;
 }
-
-std::string layer_label(const Layer& l) { return fmt::format("layer '{}' ({})", l.name(), l.class_name()); }
 
 // The vars group of `path`, trying the tf.keras 2.13 spelling too; nullopt when absent.
 std::optional<h5::Group> vars_group(const h5::Group& root, const std::string& path) {
@@ -137,15 +134,9 @@ std::vector<Assignment> plan_keras3_weights(const ModelImpl& model, const h5::Gr
   for (const auto& l : model.layers()) {
     auto it = by_name.find(l->name());
     if (it == by_name.end()) continue;
-    std::vector<Assignment> planned;
-    try {
+    plan_layer_by_name(*l, options, out, [&](std::vector<Assignment>& planned) {
       planner.layer(*l, it->second, planned);
-    } catch (const ValueError& e) {
-      if (!options.skip_mismatch) throw;
-      logger()->warn("load_weights: skipping {}: {}", layer_label(*l), e.what());
-      continue;
-    }
-    out.insert(out.end(), planned.begin(), planned.end());
+    });
   }
   return out;
 }

@@ -1,4 +1,4 @@
-// Reading the legacy weight layout (Keras 1, Keras 2, tf.keras, Keras 3 `.h5`): a group
+// io/keras_weights_legacy.cpp — reading the legacy weight layout (Keras 1, Keras 2, tf.keras, Keras 3 `.h5`): a group
 // with `layer_names`, one subgroup per layer whose `weight_names` lists its datasets in
 // Keras order. Datasets are always found through weight_names (their paths carry scopes,
 // model-name prefixes and uniquifiers that cannot be rebuilt from the layer name).
@@ -12,7 +12,6 @@
 #include <map>
 
 #include "core/errors.h"
-#include "core/logging.h"
 #include "core/message.h"
 #include "io/keras_internal.h"
 
@@ -28,8 +27,6 @@ struct Source {
 std::string string_attr_or(const h5::Object& o, const std::string& name, const std::string& fallback) {
   return o.has_attr(name) ? o.read_string_attr(name) : fallback;
 }
-
-std::string layer_label(const Layer& l) { return fmt::format("layer '{}' ({})", l.name(), l.class_name()); }
 
 // out[i0, i1, i2, i3] = in[j...] where out axis k is in axis perm[k].
 Tensor permute4(const Tensor& in, const int (&perm)[4]) {
@@ -154,15 +151,8 @@ std::vector<Assignment> plan_legacy_weights(const ModelImpl& model, const h5::Gr
       if (it == index.end()) continue;
       const h5::Group g = group.open_group(name);
       for (const auto& layer : it->second) {
-        std::vector<Assignment> planned;
-        try {
-          plan_layer(*layer, g, src, planned);
-        } catch (const ValueError& e) {
-          if (!options.skip_mismatch) throw;
-          logger()->warn("load_weights: skipping {}: {}", layer_label(*layer), e.what());
-          continue;
-        }
-        out.insert(out.end(), planned.begin(), planned.end());
+        plan_layer_by_name(*layer, options, out,
+                           [&](std::vector<Assignment>& planned) { plan_layer(*layer, g, src, planned); });
       }
     }
     return out;

@@ -1,3 +1,4 @@
+// io/npy.cpp — NumPy .npy reading and writing (io/npy.h).
 #include "io/npy.h"
 
 #include <bit>

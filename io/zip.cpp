@@ -1,3 +1,4 @@
+// io/zip.cpp — zip archives through libzip, with their limits (io/zip.h).
 #include "io/zip.h"
 
 #include <zip.h>

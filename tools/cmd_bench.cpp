@@ -1,4 +1,4 @@
-// `minidl bench conv2d ...`: forward and backward speed of the Conv2D layer.
+// tools/cmd_bench.cpp — `minidl bench conv2d ...`: forward and backward speed of the Conv2D layer.
 //
 // Timing goes through the layer (layers/conv/conv2d.h), as a model would run it: the
 // forward under NoGradGuard; the backward as one Variable::backward with a ones

@@ -1,4 +1,4 @@
-// `minidl convert MODEL --output OUT`: re-saves a model in the layout OUT's name asks for.
+// tools/cmd_convert.cpp — `minidl convert MODEL --output OUT`: re-saves a model in the layout OUT's name asks for.
 #include <memory>
 #include <string>
 

@@ -1,4 +1,4 @@
-// `minidl fit MODEL --x F:D --y F:D --loss NAME --optimizer NAME --lr F [--epochs N]
+// tools/cmd_fit.cpp — `minidl fit MODEL --x F:D --y F:D --loss NAME --optimizer NAME --lr F [--epochs N]
 //  [--batch-size N] [--no-shuffle] [--verbose] --save OUT`: compiles the loaded model
 // with a fresh optimizer at the given learning rate, trains it and saves it.
 #include <cstdint>

@@ -1,4 +1,4 @@
-// `minidl inspect FILE`: what a Keras file holds (format, versions, layers, weights).
+// tools/cmd_inspect.cpp — `minidl inspect FILE`: what a Keras file holds (format, versions, layers, weights).
 #include <iostream>
 #include <memory>
 #include <string>

@@ -1,4 +1,4 @@
-// `minidl predict MODEL --input FILE.h5:DATASET --output FILE.h5:DATASET [--batch-size N]`:
+// tools/cmd_predict.cpp — `minidl predict MODEL --input FILE.h5:DATASET --output FILE.h5:DATASET [--batch-size N]`:
 // runs the model in inference mode on a dataset (first axis = batch) and stores the
 // prediction as a float32 dataset.
 #include <cstdint>

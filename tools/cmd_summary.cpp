@@ -1,4 +1,4 @@
-// `minidl summary MODEL`: the Keras summary table of a model file.
+// tools/cmd_summary.cpp — `minidl summary MODEL`: the Keras summary table of a model file.
 #include <iostream>
 #include <memory>
 

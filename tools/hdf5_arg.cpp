@@ -1,4 +1,4 @@
-// "FILE.h5:DATASET" arguments. See hdf5_arg.h for the splitting rule and the
+// tools/hdf5_arg.cpp — "FILE.h5:DATASET" arguments. See hdf5_arg.h for the splitting rule and the
 // limits of rewriting an existing file.
 #include "tools/hdf5_arg.h"
 

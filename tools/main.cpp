@@ -1,4 +1,4 @@
-// minidl — command-line access to Keras model files and the library's kernels.
+// tools/main.cpp — the `minidl` program: command-line access to Keras model files and the library's kernels.
 //
 //   minidl summary MODEL
 //   minidl inspect FILE

@@ -1,4 +1,4 @@
-// The MODEL argument shared by the model-taking subcommands, saving by extension, and
+// tools/model_source.cpp — the MODEL argument shared by the model-taking subcommands, saving by extension, and
 // the up-front checks of file arguments.
 #include <filesystem>
 #include <string>

@@ -1,4 +1,4 @@
-// Numeric command-line values. See number_arg.h for the messages and why CLI11's
+// tools/number_arg.cpp — numeric command-line values. See number_arg.h for the messages and why CLI11's
 // own conversions are not used.
 #include "tools/number_arg.h"
 

@@ -1,4 +1,4 @@
-// The callbacks that watch a logged quantity: EarlyStopping, ReduceLROnPlateau,
+// train/callbacks.cpp — the callbacks that watch a logged quantity: EarlyStopping, ReduceLROnPlateau,
 // ModelCheckpoint (tf.keras 2.4 decisions and messages).
 #include "train/callbacks.h"
 

@@ -1,4 +1,4 @@
-// CSVLogger, TerminateOnNaN, LearningRateScheduler and LambdaCallback (tf.keras 2.4).
+// train/callbacks_logging.cpp — CSVLogger, TerminateOnNaN, LearningRateScheduler and LambdaCallback (tf.keras 2.4).
 #include <cerrno>
 #include <cmath>
 #include <cstring>

@@ -1,4 +1,4 @@
-// The training loop: Model::fit / evaluate / predict and the *_on_batch calls.
+// train/fit.cpp — the training loop: Model::fit / evaluate / predict and the *_on_batch calls.
 //
 // One step (FitLoop::train_step), file by file:
 //   forward  -> layers/base/functional.cpp run(): each layer's call records the tape
@@ -154,6 +154,13 @@ struct FitLoop {
 
   void reset_metrics() {
     for (const auto& metric : m.metrics()) metric->reset_state();
+  }
+
+  // What train_on_batch and test_on_batch check and reset before their one step.
+  void begin_single_batch(const Tensor& x, const Tensor& y) {
+    require_compiled("training/testing");
+    check_xy(x, y);
+    reset_metrics();
   }
 
   // Mean loss over all batches weighted by batch size (Keras's loss tracker).
@@ -329,18 +336,14 @@ Tensor ModelImpl::predict_on_batch(const Tensor& x) { return predict(x, std::max
 
 const Logs& ModelImpl::train_on_batch(const Tensor& x, const Tensor& y, const Tensor& sw) {
   FitLoop loop{*this};
-  loop.require_compiled("training/testing");
-  loop.check_xy(x, y);
-  loop.reset_metrics();
+  loop.begin_single_batch(x, y);
   loop.fill_batch_logs(loop.train_step(x, y, sw), train_batch_logs_);
   return train_batch_logs_;
 }
 
 const Logs& ModelImpl::test_on_batch(const Tensor& x, const Tensor& y, const Tensor& sw) {
   FitLoop loop{*this};
-  loop.require_compiled("training/testing");
-  loop.check_xy(x, y);
-  loop.reset_metrics();
+  loop.begin_single_batch(x, y);
   loop.fill_batch_logs(loop.test_step(x, y, sw), test_batch_logs_);
   return test_batch_logs_;
 }

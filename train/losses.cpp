@@ -1,3 +1,4 @@
+// train/losses.cpp — the Keras loss functions (train/losses.h).
 #include "train/losses.h"
 
 #include <cmath>

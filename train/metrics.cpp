@@ -1,3 +1,4 @@
+// train/metrics.cpp — the Keras metrics (train/metrics.h).
 #include "train/metrics.h"
 
 #include <algorithm>

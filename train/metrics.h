@@ -30,7 +30,7 @@ using MetricPtr = std::shared_ptr<Metric>;
 
 // `identifier` is a Keras metric name. "accuracy"/"acc" resolve from shapes on
 // the first update (see above); `loss_name` is accepted for callers that pass
-// it and no longer used. ValueError for an unknown name.
+// it and not used. ValueError for an unknown name.
 MetricPtr get_metric(const std::string& identifier, const std::string& loss_name = "");
 
 // Keras's TopKCategoricalAccuracy / SparseTopKCategoricalAccuracy classes: a

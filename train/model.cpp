@@ -1,3 +1,4 @@
+// train/model.cpp — Model and Sequential: construction, compile, saving, adding and popping layers (train/model.h).
 #include "train/model.h"
 
 #include "core/errors.h"

@@ -1,3 +1,4 @@
+// train/optimizers.cpp — the Keras optimizers' update rules and configs (train/optimizers.h).
 #include "train/optimizers.h"
 
 #include <algorithm>
@@ -40,12 +41,7 @@ void OptimizerBase::apply_gradients(const std::vector<Variable>& params) {
     const Tensor& g = p.grad();
     MINIDL_CHECK(g.numel() == w.numel(), ValueError, "{}: gradient of '{}' has shape {}, the weight has {}",
                  class_name(), p.name(), shape_str(g.shape()), shape_str(w.shape()));
-    auto& slots = slots_[p.id()];
-    if (static_cast<int>(slots.size()) != num_slots()) {
-      slots.clear();
-      for (int s = 0; s < num_slots(); ++s) slots.push_back(Tensor::full(w.shape(), init_slot(s)));
-    }
-    update(w.data(), g.data(), w.numel(), slots, lr, t);
+    update(w.data(), g.data(), w.numel(), slots_of(p), lr, t);
   }
   ++iterations_;
 }

@@ -1,3 +1,4 @@
+// train/progbar.cpp — Keras's progress bar (train/progbar.h).
 #include "train/progbar.h"
 
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// train/py_format.cpp — the subset of Python string formatting Keras callbacks use (train/py_format.h).
 #include "train/py_format.h"
 
 #include <fmt/format.h>

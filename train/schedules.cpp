@@ -1,3 +1,4 @@
+// train/schedules.cpp — the learning-rate schedules (train/schedules.h).
 #include "train/schedules.h"
 
 #include <cmath>
