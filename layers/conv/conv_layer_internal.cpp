@@ -1,8 +1,7 @@
+// layers/conv/conv_layer_internal.cpp — owner-named part resolution and config plumbing.
 #include "layers/conv/conv_layer_internal.h"
 
 #include <fmt/format.h>
-
-#include "ops/im2col.h"
 
 namespace minidl::detail {
 
@@ -10,21 +9,6 @@ std::string config_owner(const json& c, const std::string& class_name) {
   if (c.is_object() && c.contains("name") && c["name"].is_string())
     return fmt::format("{} '{}'", class_name, c["name"].get<std::string>());
   return class_name;
-}
-
-void check_conv_arguments(const std::string& owner, const IntPair& k, const IntPair& s, const IntPair& d) {
-  if (k.first < 1 || k.second < 1)
-    raise<ValueError>("{}: `kernel_size` must be positive integers, received kernel_size={}", owner, pair_str(k));
-  if (s.first < 1 || s.second < 1)
-    raise<ValueError>("{}: `strides` must be positive integers, received strides={}", owner, pair_str(s));
-  if (d.first < 1 || d.second < 1)
-    raise<ValueError>("{}: `dilation_rate` must be positive integers, received dilation_rate={}", owner,
-                      pair_str(d));
-  if (!s.both(1) && !d.both(1))
-    raise<ValueError>(
-        "{}: `strides > 1` not supported in conjunction with `dilation_rate > 1`. Received: strides={} and "
-        "dilation_rate={}",
-        owner, pair_str(s), pair_str(d));
 }
 
 std::shared_ptr<Initializer> resolve_initializer(const InitializerArg& arg, const std::string& owner) {
@@ -65,34 +49,23 @@ void read_constraint(const ConfigReader& r, const char* key, ConstraintArg& out)
   if (r.has(key)) out = with_owner(r.owner(), [&] { return get_constraint(r.raw(key)); });
 }
 
-int64_t conv_input_channels(const std::string& owner, const Shape& s, bool channels_first) {
-  if (s.size() != 4)
-    raise<ValueError>("{}: expected input of rank 4 {}, received shape {}", owner,
-                      channels_first ? "(batch, channels, rows, cols)" : "(batch, rows, cols, channels)",
-                      shape_str(s));
-  const int64_t c = s[channels_first ? 1 : 3];
-  if (c == kNone)
-    raise<ValueError>("{}: the channel dimension of the inputs should be defined, found None (input shape {})", owner,
-                      shape_str(s));
-  if (c < 1) raise<ValueError>("{}: expected at least one input channel, received input shape {}", owner, shape_str(s));
-  return c;
+WeightParts resolve_parts(const InitializerArg& initializer, const RegularizerArg& regularizer,
+                          const ConstraintArg& constraint, const std::string& owner) {
+  return {resolve_initializer(initializer, owner), resolve_regularizer(regularizer, owner),
+          resolve_constraint(constraint, owner)};
 }
 
-std::pair<int64_t, int64_t> conv_output_rows_cols(const std::string& owner, const Shape& s, bool channels_first,
-                                                  const IntPair& k, const IntPair& strides, const IntPair& d,
-                                                  bool same) {
-  const int64_t rows = s[channels_first ? 2 : 1], cols = s[channels_first ? 3 : 2];
-  if (rows == 0 || cols == 0 || rows < kNone || cols < kNone)
-    raise<ValueError>("{}: spatial dimensions must be positive, received input shape {}", owner, shape_str(s));
-  const int64_t dkh = (k.first - 1) * d.first + 1, dkw = (k.second - 1) * d.second + 1;
-  if (!same && ((rows != kNone && rows < dkh) || (cols != kNone && cols < dkw)))
-    raise<ValueError>(
-        "{}: with padding \"valid\" the input ({} x {}) must be at least as large as the dilated kernel ({} x {}: "
-        "kernel_size={}, dilation_rate={}); received input shape {}",
-        owner, rows == kNone ? "None" : std::to_string(rows), cols == kNone ? "None" : std::to_string(cols), dkh, dkw,
-        pair_str(k), pair_str(d), shape_str(s));
-  return {ops::conv_output_length(rows, k.first, same, strides.first, d.first),
-          ops::conv_output_length(cols, k.second, same, strides.second, d.second)};
+void read_parts(const ConfigReader& r, const json& c, const std::string& weight, InitializerArg& initializer,
+                RegularizerArg& regularizer, ConstraintArg& constraint) {
+  read_initializer(r, c, (weight + "_initializer").c_str(), initializer);
+  read_regularizer(r, (weight + "_regularizer").c_str(), regularizer);
+  read_constraint(r, (weight + "_constraint").c_str(), constraint);
+}
+
+void write_parts(json& c, const std::string& weight, const WeightParts& parts) {
+  c[weight + "_initializer"] = serialize_initializer(parts.initializer);
+  c[weight + "_regularizer"] = serialize_regularizer(parts.regularizer);
+  c[weight + "_constraint"] = serialize_constraint(parts.constraint);
 }
 
 }  // namespace minidl::detail

@@ -1,16 +1,14 @@
-// layers/conv/conv_utils.h — argument types shared by the convolution layers (Conv2D
-// now; DepthwiseConv2D, SeparableConv2D and Conv2DTranspose later), in the
-// spirit of Keras's conv_utils module.
+// layers/conv/conv_utils.h — the argument type of the convolution layers, in the
+// spirit of Keras's conv_utils module:
 //
 //   IntPair k = 3;                       // (3, 3): Keras accepts an int or a tuple
 //   IntPair s = {2, 1};                  // (2, 1)
 //
-// padding and data_format are normalised by layers/reshaping/spatial_utils.h
-// (normalize_padding, normalize_data_format, image_data_format — the keras.json
-// default), which this header includes so conv layers find everything here.
+// It includes layers/reshaping/spatial_utils.h, which normalises padding and
+// data_format (and gives image_data_format, the keras.json default).
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <fmt/format.h>
 
 #include <cstdint>
 #include <string>
@@ -19,8 +17,6 @@
 #include "layers/reshaping/spatial_utils.h"
 
 namespace minidl {
-
-using json = nlohmann::json;
 
 // Two integers given as one int (both equal) or a pair {a, b}: the type of the
 // kernel_size / strides / dilation_rate fields of the conv option structs.
@@ -38,9 +34,8 @@ struct IntPair {
   bool operator==(const IntPair&) const = default;
 };
 
-// "(3, 3)" — Keras's tuple spelling, for messages.
-std::string pair_str(const IntPair& p);
-// [3, 3] — Keras's config spelling.
-json pair_json(const IntPair& p);
+// "(3, 3)" — Keras's tuple spelling, for messages. (The config spelling [3, 3]
+// is pair_to_json(p.as_pair()), layers/base/config_utils.h.)
+inline std::string pair_str(const IntPair& p) { return fmt::format("({}, {})", p.first, p.second); }
 
 }  // namespace minidl
