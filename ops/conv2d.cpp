@@ -1,3 +1,5 @@
+// ops/conv2d.cpp — grouped 2-D convolution by im2col + GEMM in cache-sized tiles, and the
+// dispatch to the Winograd and direct methods.
 #include "ops/conv2d.h"
 
 #include <algorithm>
@@ -10,40 +12,6 @@
 #include "ops/winograd.h"
 
 namespace minidl::ops {
-
-Conv2DWorkspace::Conv2DWorkspace(int64_t max_col_bytes, int64_t min_tile_rows)
-    : max_col_bytes_(1), min_tile_rows_(1) {
-  set_max_col_bytes(max_col_bytes);
-  set_min_tile_rows(min_tile_rows);
-}
-
-Conv2DWorkspace& Conv2DWorkspace::operator=(const Conv2DWorkspace& other) {
-  if (this != &other) *this = Conv2DWorkspace(other);
-  return *this;
-}
-
-void Conv2DWorkspace::set_max_col_bytes(int64_t bytes) {
-  MINIDL_CHECK(bytes >= 1, ValueError, "Conv2DWorkspace: expected max_col_bytes >= 1, received {}", bytes);
-  max_col_bytes_ = bytes;
-}
-
-void Conv2DWorkspace::set_min_tile_rows(int64_t rows) {
-  MINIDL_CHECK(rows >= 1, ValueError, "Conv2DWorkspace: expected min_tile_rows >= 1, received {}", rows);
-  min_tile_rows_ = rows;
-}
-
-float* Conv2DWorkspace::floats(int64_t n) {
-  if (n > capacity_) {
-    buffer_ = aligned_floats(n);
-    capacity_ = n;
-  }
-  return buffer_.get();
-}
-
-double* Conv2DWorkspace::doubles(int64_t n) {
-  if (static_cast<int64_t>(sums_.size()) < n) sums_.resize(static_cast<size_t>(n));
-  return sums_.data();
-}
 
 int64_t conv2d_macs(const Conv2DGeometry& g, int64_t groups, int64_t OC) {
   return g.N * g.OH * g.OW * OC * g.KH * g.KW * (g.C / std::max<int64_t>(groups, 1));
@@ -127,10 +95,6 @@ void fold(const float* col, const Conv2DGeometry& g, const Plan& p, int64_t c0, 
   });
 }
 
-}  // namespace
-
-namespace {
-
 // The batch in chunks of whole images, so that col2im scatters of different
 // chunks never touch the same image of dx. The chunks depend on the batch
 // and the layer alone, never on the thread count: each chunk's tiles, GEMM
@@ -188,9 +152,6 @@ bool use_winograd(const Conv2DWorkspace& ws, const Conv2DGeometry& g, int64_t gr
   return winograd_applicable(g, groups, OC);
 }
 
-// Rounds a float count up to a whole number of 64-byte lines.
-int64_t lines(int64_t floats) { return (floats + 15) / 16 * 16; }
-
 }  // namespace
 
 void conv2d_forward(const float* x, const float* kernel, const float* bias, const Conv2DGeometry& g, int64_t groups,
@@ -211,7 +172,7 @@ void conv2d_forward(const float* x, const float* kernel, const float* bias, cons
   const int64_t slots = parallel_slots(chunks.count);
   // Each thread unfolds its own tiles into its own column block and multiplies
   // it at once, while the block is still in its core's cache.
-  const int64_t col_floats = p.pointwise ? 0 : lines(p.tile * p.KG);
+  const int64_t col_floats = p.pointwise ? 0 : Conv2DWorkspace::lines(p.tile * p.KG);
   float* cols = p.pointwise ? nullptr : ws.floats(col_floats * slots);
   parallel_chunks(chunks.count, slots, [&](int64_t slot, int64_t c) {
     float* col = p.pointwise ? nullptr : cols + col_floats * slot;  // [tile, KG]
@@ -275,9 +236,9 @@ void backward_im2col(const float* x, const float* kernel, const float* dy, const
   // masked dy tile [tile, OC] (only with relu_y). Per chunk after the first: a
   // private dkernel [KG, OC], added into dkernel at the end in chunk order.
   const bool need_col = !p.pointwise && (dx || dkernel);
-  const int64_t col_floats = need_col ? lines(p.tile * p.KG) : 0;
-  const int64_t dy_floats = relu_y ? lines(p.tile * OC) : 0;
-  const int64_t dk_floats = dkernel ? lines(p.KG * OC) : 0;
+  const int64_t col_floats = need_col ? Conv2DWorkspace::lines(p.tile * p.KG) : 0;
+  const int64_t dy_floats = relu_y ? Conv2DWorkspace::lines(p.tile * OC) : 0;
+  const int64_t dk_floats = dkernel ? Conv2DWorkspace::lines(p.KG * OC) : 0;
   const int64_t per_slot = col_floats + dy_floats;
   float* scratch = ws.floats(std::max<int64_t>(1, per_slot * slots + dk_floats * (R - 1)));
   float* dk_parts = scratch + per_slot * slots;  // [R-1][KG, OC]
@@ -331,17 +292,8 @@ void backward_im2col(const float* x, const float* kernel, const float* dy, const
     }
   });
 
-  if (dkernel)
-    for (int64_t c = 1; c < R; ++c) {
-      const float* part = dk_parts + dk_floats * (c - 1);
-      for (int64_t i = 0; i < p.KG * OC; ++i) dkernel[i] += part[i];
-    }
-  if (dbias)
-    for (int64_t o = 0; o < OC; ++o) {
-      double s = 0;
-      for (int64_t c = 0; c < R; ++c) s += bias_sums[c * OC + o];
-      dbias[o] = static_cast<float>(s);
-    }
+  if (dkernel) add_chunk_partials(dk_parts, R - 1, dk_floats, p.KG * OC, dkernel);
+  if (dbias) sum_chunk_bias(bias_sums, R, OC, dbias);
 }
 
 }  // namespace

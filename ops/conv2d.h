@@ -40,80 +40,11 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
-#include <vector>
 
+#include "ops/conv2d_workspace.h"
 #include "ops/im2col.h"
 
 namespace minidl::ops {
-
-// Which method conv2d_forward/backward use. kAuto picks Winograd F(4x4, 3x3)
-// (ops/winograd.h) for 3x3 stride-1 convolutions with at least 8 channels and
-// filters per group (forward, input and kernel gradients), the direct loop of
-// ops/conv2d_direct.h for the forward of one-group convolutions with at most
-// 32 taps per output (KH*KW*C: first layers), and im2col + GEMM for everything
-// else. The others force one method (kDirect: the forward only; its backward
-// is im2col's), for tests and benchmarks; kWinograd and kDirect raise
-// ValueError on a convolution they cannot compute.
-enum class ConvAlgorithm { kAuto, kIm2col, kWinograd, kDirect };
-
-// Reusable scratch memory for conv2d_forward/backward. It grows to the largest
-// tile ever needed and never shrinks, so repeated calls of one shape allocate
-// nothing. Not thread-safe: use one workspace per concurrent caller. Copies
-// share no buffer with the original.
-//
-// Tiling: a tile is max(min_tile_rows, max_col_bytes / (4*KH*KW*C)) output
-// pixels (at most the whole batch), i.e. the cap is on the unfolded tile of
-// all groups together; only one group's columns (a 1/G share) are held at a
-// time. Each thread has its own column block, so the buffer holds about
-// threads * max(max_col_bytes / G, min_tile_rows * 4*KH*KW*C/G) bytes, plus,
-// in the backward, a dkernel-sized block per extra chunk of images
-// and, with relu_y, a [tile, OC] block of masked dy per thread.
-class Conv2DWorkspace {
- public:
-  // Measured with bench_conv2d (process CPU time, one thread): tiles that stay
-  // in cache between im2col writing them and the GEMM reading them win, by
-  // 20-30% at 16 MiB vs 0.25-1 MiB; grouped convs (which revisit a tile's
-  // input and output once per group) gain most.
-  static constexpr int64_t kDefaultMaxColBytes = int64_t{1} << 20;
-  // A GEMM over fewer rows spends more time packing the kernel than multiplying.
-  static constexpr int64_t kDefaultMinTileRows = 256;
-
-  // ValueError unless max_col_bytes >= 1 and min_tile_rows >= 1.
-  explicit Conv2DWorkspace(int64_t max_col_bytes = kDefaultMaxColBytes,
-                           int64_t min_tile_rows = kDefaultMinTileRows);
-  Conv2DWorkspace(const Conv2DWorkspace& other) : Conv2DWorkspace(other.max_col_bytes_, other.min_tile_rows_) {
-    algorithm_ = other.algorithm_;
-  }
-  Conv2DWorkspace& operator=(const Conv2DWorkspace& other);
-  Conv2DWorkspace(Conv2DWorkspace&&) noexcept = default;
-  Conv2DWorkspace& operator=(Conv2DWorkspace&&) noexcept = default;
-
-  // The tiling parameters above; ValueError unless the value is >= 1.
-  void set_max_col_bytes(int64_t bytes);
-  int64_t max_col_bytes() const { return max_col_bytes_; }
-  void set_min_tile_rows(int64_t rows);
-  int64_t min_tile_rows() const { return min_tile_rows_; }
-
-  void set_algorithm(ConvAlgorithm a) { algorithm_ = a; }
-  ConvAlgorithm algorithm() const { return algorithm_; }
-
-  // Floats currently allocated for the column buffer (for tests and diagnostics).
-  int64_t capacity() const { return capacity_; }
-
-  // Buffers of at least n floats (64-byte aligned) / n doubles; contents are
-  // unspecified and a later call may return the same memory.
-  float* floats(int64_t n);
-  double* doubles(int64_t n);
-
- private:
-  int64_t max_col_bytes_;
-  int64_t min_tile_rows_;
-  ConvAlgorithm algorithm_ = ConvAlgorithm::kAuto;
-  std::shared_ptr<float[]> buffer_;
-  int64_t capacity_ = 0;
-  std::vector<double> sums_;
-};
 
 // y = conv(x, kernel) + bias, then max(0, y) when relu; y: [N, OH, OW, OC],
 // fully overwritten. bias may be null (no bias). x, kernel, y must not overlap.

@@ -1,3 +1,4 @@
+// ops/conv2d_direct.cpp — the direct forward loop of ops/conv2d_direct.h, one output row at a time.
 #include "ops/conv2d_direct.h"
 
 #include <algorithm>
@@ -20,7 +21,7 @@ namespace {
 // few vector multiply-adds, and the row (a few KiB) stays in L1 throughout.
 // kOC > 0 fixes OC at compile time (the common filter counts), which makes the
 // innermost loop a fixed run of vector instructions instead of a counted loop
-// with a remainder: measured 2.5x faster on shape A.
+// with a remainder: 2.5x faster on bench_conv2d's shape A.
 template <int64_t kOC>
 void output_row(const float* x, const float* kernel, const float* bias, const Conv2DGeometry& g, int64_t oc,
                 int64_t n, int64_t oh, bool relu, float* y) {

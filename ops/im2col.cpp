@@ -1,3 +1,5 @@
+// ops/im2col.cpp — conv geometry (output sizes, TensorFlow's "same" padding) and the
+// im2col/col2im row loops.
 #include "ops/im2col.h"
 
 #include <algorithm>
@@ -38,6 +40,31 @@ inline TapRange valid_taps(int64_t i0, int64_t len, int64_t k, int64_t d) {
   const int64_t lo = std::min(k, i0 >= 0 ? int64_t{0} : ceil_div(-i0, d));
   const int64_t hi = std::clamp<int64_t>(len - i0 > 0 ? ceil_div(len - i0, d) : 0, lo, k);
   return {lo, hi};
+}
+
+// How one group's rows of the unfolded matrix are laid out: K = KH*KW*CG
+// columns, a kernel row of rowK = KW*CG of them. With undilated columns and
+// all channels, a kernel row's in-image taps are one contiguous run of x
+// (one_run), moved at once.
+struct RowLayout {
+  int64_t K, rowK;
+  bool one_run;
+};
+inline RowLayout row_layout(const Conv2DGeometry& g, int64_t CG) {
+  return {g.KH * g.KW * CG, g.KW * CG, g.DW == 1 && CG == g.C};
+}
+
+// The receptive field of output pixel p = oh*OW + ow: the input position
+// (ih0, iw0) of its first tap (negative inside the padding) and its kernel
+// columns inside the image.
+struct Window {
+  int64_t ih0, iw0;
+  TapRange kw;
+};
+inline Window window_of(const Conv2DGeometry& g, int64_t p) {
+  const int64_t oh = p / g.OW, ow = p % g.OW;
+  const int64_t iw0 = ow * g.SW - g.pad_left;
+  return {oh * g.SH - g.pad_top, iw0, valid_taps(iw0, g.W, g.KW, g.DW)};
 }
 
 }  // namespace
@@ -84,26 +111,22 @@ Conv2DGeometry make_conv_geometry(int64_t N, int64_t H, int64_t W, int64_t C, in
 }
 
 void im2col_rows(const float* x, const Conv2DGeometry& g, int64_t c0, int64_t CG, int64_t p0, int64_t p1, float* col) {
-  const int64_t K = g.KH * g.KW * CG, rowK = g.KW * CG;
-  // With undilated columns and all channels, a kernel row's in-image taps are
-  // one contiguous run of x, copied at once.
-  const bool one_run = g.DW == 1 && CG == g.C;
+  const RowLayout L = row_layout(g, CG);
   for (int64_t p = p0; p < p1; ++p) {
-    const int64_t oh = p / g.OW, ow = p % g.OW;
-    const int64_t ih0 = oh * g.SH - g.pad_top, iw0 = ow * g.SW - g.pad_left;
-    const TapRange kw = valid_taps(iw0, g.W, g.KW, g.DW);
-    float* row = col + (p - p0) * K;  // [KH, KW, CG]
+    const Window win = window_of(g, p);
+    const TapRange kw = win.kw;
+    float* row = col + (p - p0) * L.K;  // [KH, KW, CG]
     for (int64_t kh = 0; kh < g.KH; ++kh) {
-      float* dst = row + kh * rowK;
-      const int64_t ih = ih0 + kh * g.DH;
+      float* dst = row + kh * L.rowK;
+      const int64_t ih = win.ih0 + kh * g.DH;
       if (ih < 0 || ih >= g.H || kw.lo == kw.hi) {
-        zero_run(dst, rowK);
+        zero_run(dst, L.rowK);
         continue;
       }
       // An index, not a pointer: for a padded column it is left of the image.
-      const int64_t base = (ih * g.W + iw0) * g.C + c0;
+      const int64_t base = (ih * g.W + win.iw0) * g.C + c0;
       zero_run(dst, kw.lo * CG);
-      if (one_run) {
+      if (L.one_run) {
         copy_run(x + (base + kw.lo * g.C), (kw.hi - kw.lo) * CG, dst + kw.lo * CG);
       } else {
         for (int64_t k = kw.lo; k < kw.hi; ++k) copy_run(x + (base + k * g.DW * g.C), CG, dst + k * CG);
@@ -115,20 +138,18 @@ void im2col_rows(const float* x, const Conv2DGeometry& g, int64_t c0, int64_t CG
 
 void col2im_rows(const float* col, const Conv2DGeometry& g, int64_t c0, int64_t CG, int64_t p0, int64_t p1,
                  float* dx) {
-  const int64_t K = g.KH * g.KW * CG, rowK = g.KW * CG;
-  const bool one_run = g.DW == 1 && CG == g.C;
+  const RowLayout L = row_layout(g, CG);
   for (int64_t p = p0; p < p1; ++p) {
-    const int64_t oh = p / g.OW, ow = p % g.OW;
-    const int64_t ih0 = oh * g.SH - g.pad_top, iw0 = ow * g.SW - g.pad_left;
-    const TapRange kw = valid_taps(iw0, g.W, g.KW, g.DW);
+    const Window win = window_of(g, p);
+    const TapRange kw = win.kw;
     if (kw.lo == kw.hi) continue;
-    const float* row = col + (p - p0) * K;
+    const float* row = col + (p - p0) * L.K;
     for (int64_t kh = 0; kh < g.KH; ++kh) {
-      const int64_t ih = ih0 + kh * g.DH;
+      const int64_t ih = win.ih0 + kh * g.DH;
       if (ih < 0 || ih >= g.H) continue;  // padding rows receive nothing
-      const float* src = row + kh * rowK;
-      const int64_t base = (ih * g.W + iw0) * g.C + c0;
-      if (one_run) {
+      const float* src = row + kh * L.rowK;
+      const int64_t base = (ih * g.W + win.iw0) * g.C + c0;
+      if (L.one_run) {
         add_run(src + kw.lo * CG, (kw.hi - kw.lo) * CG, dx + (base + kw.lo * g.C));
       } else {
         for (int64_t k = kw.lo; k < kw.hi; ++k) add_run(src + k * CG, CG, dx + (base + k * g.DW * g.C));

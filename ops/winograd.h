@@ -47,11 +47,10 @@
 
 #include <cstdint>
 
+#include "ops/conv2d_workspace.h"
 #include "ops/im2col.h"
 
 namespace minidl::ops {
-
-class Conv2DWorkspace;
 
 // True when the Winograd path computes this convolution: a 3x3 kernel, stride
 // 1 (any dilation and padding), and groups wide enough (at least

@@ -1,0 +1,58 @@
+// ops/conv2d_workspace.cpp — Conv2DWorkspace's buffers and the in-order sums of chunked gradients.
+#include "ops/conv2d_workspace.h"
+
+#include "core/errors.h"
+#include "core/memory.h"
+
+namespace minidl::ops {
+
+Conv2DWorkspace::Conv2DWorkspace(int64_t max_col_bytes, int64_t min_tile_rows)
+    : max_col_bytes_(1), min_tile_rows_(1) {
+  set_max_col_bytes(max_col_bytes);
+  set_min_tile_rows(min_tile_rows);
+}
+
+Conv2DWorkspace& Conv2DWorkspace::operator=(const Conv2DWorkspace& other) {
+  if (this != &other) *this = Conv2DWorkspace(other);
+  return *this;
+}
+
+void Conv2DWorkspace::set_max_col_bytes(int64_t bytes) {
+  MINIDL_CHECK(bytes >= 1, ValueError, "Conv2DWorkspace: expected max_col_bytes >= 1, received {}", bytes);
+  max_col_bytes_ = bytes;
+}
+
+void Conv2DWorkspace::set_min_tile_rows(int64_t rows) {
+  MINIDL_CHECK(rows >= 1, ValueError, "Conv2DWorkspace: expected min_tile_rows >= 1, received {}", rows);
+  min_tile_rows_ = rows;
+}
+
+float* Conv2DWorkspace::floats(int64_t n) {
+  if (n > capacity_) {
+    buffer_ = aligned_floats(n);
+    capacity_ = n;
+  }
+  return buffer_.get();
+}
+
+double* Conv2DWorkspace::doubles(int64_t n) {
+  if (static_cast<int64_t>(sums_.size()) < n) sums_.resize(static_cast<size_t>(n));
+  return sums_.data();
+}
+
+void sum_chunk_bias(const double* sums, int64_t chunks, int64_t OC, float* dbias) {
+  for (int64_t o = 0; o < OC; ++o) {
+    double s = 0;
+    for (int64_t c = 0; c < chunks; ++c) s += sums[c * OC + o];
+    dbias[o] = static_cast<float>(s);
+  }
+}
+
+void add_chunk_partials(const float* parts, int64_t chunks, int64_t stride, int64_t count, float* total) {
+  for (int64_t c = 0; c < chunks; ++c) {
+    const float* part = parts + c * stride;
+    for (int64_t i = 0; i < count; ++i) total[i] += part[i];
+  }
+}
+
+}  // namespace minidl::ops
