@@ -1,3 +1,4 @@
+// layers/core/masking.cpp — Masking: the timestep mask and the masked output.
 #include "layers/core/masking.h"
 
 #include "layers/base/core_layers_internal.h"

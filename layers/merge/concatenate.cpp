@@ -1,22 +1,17 @@
-// Concatenate (declared in layers/merge/merge.h).
+// layers/merge/concatenate.cpp — Concatenate (declared in layers/merge/merge.h): inputs joined
+// along one axis, and their masks joined the way tf.keras joins them.
 #include "autograd/functions.h"
 #include "layers/base/core_layers_internal.h"
 #include "layers/merge/merge.h"
 #include "layers/base/registry.h"
+#include "layers/merge/merge_internal.h"
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
+#include "ops/spatial.h"
 
 namespace minidl {
 
-namespace {
-
-std::string shapes_str(const std::vector<Shape>& shapes) {
-  std::string s = "[";
-  for (size_t i = 0; i < shapes.size(); ++i) s += (i ? ", " : "") + shape_str(shapes[i]);
-  return s + "]";
-}
-
-}  // namespace
+using detail::shapes_str;
 
 ConcatenateImpl::ConcatenateImpl(ConcatenateOptions o) : Layer(common_options(o), "concatenate"), axis_(o.axis) {
   set_supports_masking(true);
@@ -68,7 +63,7 @@ std::vector<Tensor> ConcatenateImpl::compute_mask(const std::vector<Variable>& i
   // Every mask is brought to the input's shape minus its last axis: tf.keras
   // concatenates [..., 1]-expanded masks (ones for inputs without one) and
   // then reduces the last axis with `all`, which comes to the same thing.
-  std::vector<Variable> parts;
+  std::vector<Tensor> parts;
   for (size_t i = 0; i < inputs.size(); ++i) {
     Shape s = inputs[i].shape();
     s.pop_back();
@@ -81,15 +76,15 @@ std::vector<Tensor> ConcatenateImpl::compute_mask(const std::vector<Variable>& i
     if (m.shape() != s)
       fail("input {} has shape {} but its mask has shape {}", i, shape_str(inputs[i].shape()),
            shape_str(masks[i].shape()));
-    parts.emplace_back(m);
+    parts.push_back(std::move(m));
   }
   if (ax == rank - 1) {
     // Concatenating features: a timestep survives only if every input keeps it.
-    Tensor out = parts[0].value();
-    for (size_t i = 1; i < parts.size(); ++i) out = ops::mul(out, parts[i].value());
+    Tensor out = parts[0];
+    for (size_t i = 1; i < parts.size(); ++i) out = ops::mul(out, parts[i]);
     return {out};
   }
-  return {autograd::concat(parts, ax).value()};
+  return {ops::concat(parts, ax)};
 }
 
 std::vector<std::optional<Shape>> ConcatenateImpl::compute_mask_shape(

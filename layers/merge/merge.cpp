@@ -1,3 +1,5 @@
+// layers/merge/merge.cpp — Add, Subtract, Multiply, Average, Maximum, Minimum: element-wise merges
+// of several inputs of one shape (fused sums for Add and Average).
 #include "layers/merge/merge.h"
 
 #include <array>
@@ -6,18 +8,20 @@
 #include "core/threads.h"
 #include "layers/base/core_layers_internal.h"
 #include "layers/base/registry.h"
+#include "layers/merge/merge_internal.h"
 #include "ops/elementwise.h"
 
 namespace minidl {
 
-namespace {
-
-// "[(None, 3), (None, 4)]", as Keras prints a list of shapes.
-std::string shapes_str(const std::vector<Shape>& shapes) {
+std::string detail::shapes_str(const std::vector<Shape>& shapes) {
   std::string s = "[";
   for (size_t i = 0; i < shapes.size(); ++i) s += (i ? ", " : "") + shape_str(shapes[i]);
   return s + "]";
 }
+
+namespace {
+
+using detail::shapes_str;
 
 std::vector<Shape> shapes_of(const std::vector<Variable>& xs) {
   std::vector<Shape> s;

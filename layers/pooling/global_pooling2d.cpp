@@ -1,6 +1,8 @@
+// layers/pooling/global_pooling2d.cpp — GlobalAveragePooling2D and GlobalMaxPooling2D on ops/pooling.h.
 #include "layers/pooling/global_pooling2d.h"
 
 #include "layers/base/config_utils.h"
+#include "layers/base/core_layers_internal.h"
 #include "layers/base/registry.h"
 #include "ops/pooling.h"
 
@@ -73,7 +75,7 @@ GlobalPooling2DOptions GlobalPooling2DImpl::parse_config(const json& c, const st
   ConfigReader r(c, owner);
   r.check_keys({"data_format", "keepdims"});
   GlobalPooling2DOptions o;
-  detail::copy_common_options(o, common_options_from_config(r));
+  detail::set_common_options(o, common_options_from_config(r));
   o.data_format = r.str("data_format", "");
   o.keepdims = r.boolean("keepdims", false);  // absent before tf.keras 2.6
   return o;

@@ -1,9 +1,11 @@
+// layers/pooling/pooling2d.cpp — MaxPooling2D and AveragePooling2D on ops/pooling.h.
 #include "layers/pooling/pooling2d.h"
 
 #include <cstdint>
 #include <memory>
 
 #include "layers/base/config_utils.h"
+#include "layers/base/core_layers_internal.h"
 #include "layers/base/registry.h"
 #include "ops/pooling.h"
 #include "ops/transpose.h"
@@ -108,7 +110,7 @@ std::pair<Size2D, Pooling2DOptions> Pooling2DImpl::parse_config(const json& c, c
   ConfigReader r(c, owner);
   r.check_keys({"pool_size", "padding", "strides", "data_format"});
   Pooling2DOptions o;
-  detail::copy_common_options(o, common_options_from_config(r));
+  detail::set_common_options(o, common_options_from_config(r));
   const Size2D pool_size = size2d_from_json(c, "pool_size", 2, owner);
   if (r.has("strides")) o.strides = size2d_from_json(c, "strides", pool_size, owner);
   o.padding = r.str("padding", "valid");

@@ -1,3 +1,4 @@
+// layers/regularization/dropout.cpp — Dropout: an inverted-dropout mask while training, identity otherwise.
 #include "layers/regularization/dropout.h"
 
 #include <cmath>

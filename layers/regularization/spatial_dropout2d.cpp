@@ -1,9 +1,11 @@
+// layers/regularization/spatial_dropout2d.cpp — SpatialDropout2D: one dropout draw per feature map.
 #include "layers/regularization/spatial_dropout2d.h"
 
 #include <cmath>
 #include <random>
 
 #include "layers/base/config_utils.h"
+#include "layers/base/core_layers_internal.h"
 #include "layers/parts/part_config.h"
 #include "layers/base/registry.h"
 
@@ -80,7 +82,7 @@ std::shared_ptr<SpatialDropout2DImpl> SpatialDropout2DImpl::from_config(const js
   // noise_shape is accepted and ignored: SpatialDropout2D always uses its own.
   r.check_keys({"rate", "noise_shape", "seed", "data_format"});
   SpatialDropout2DOptions o;
-  detail::copy_common_options(o, common_options_from_config(r));
+  detail::set_common_options(o, common_options_from_config(r));
   o.data_format = r.str("data_format", "");
   o.seed = detail::config_seed(c, "SpatialDropout2D");
   return std::make_shared<SpatialDropout2DImpl>(r.number("rate"), std::move(o));

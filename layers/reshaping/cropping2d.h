@@ -14,8 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "layers/base/layer.h"
-#include "layers/reshaping/spatial_utils.h"
+#include "layers/reshaping/image_reshaping_layer.h"
 
 namespace minidl {
 
@@ -24,14 +23,13 @@ struct Cropping2DOptions {
   MINIDL_COMMON_LAYER_OPTIONS;
 };
 
-class Cropping2DImpl : public Layer {
+class Cropping2DImpl : public ImageReshapingLayer {
  public:
   // ValueError naming the layer for a negative amount or an unknown data_format.
   explicit Cropping2DImpl(Padding2D cropping = 0, Cropping2DOptions o = {});
 
   std::string class_name() const override { return "Cropping2D"; }
   const Padding2D& cropping() const { return cropping_; }
-  const std::string& data_format() const { return data_format_; }
 
   // {"cropping": [[top, bottom], [left, right]], "data_format"} plus the base keys.
   json get_config() const override;
@@ -46,7 +44,6 @@ class Cropping2DImpl : public Layer {
 
  private:
   Padding2D cropping_;
-  std::string data_format_;
 };
 
 class Cropping2D : public LayerHolder<Cropping2DImpl> {

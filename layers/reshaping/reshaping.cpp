@@ -1,3 +1,4 @@
+// layers/reshaping/reshaping.cpp — Flatten, Reshape and Permute.
 #include "layers/reshaping/reshaping.h"
 
 #include <algorithm>

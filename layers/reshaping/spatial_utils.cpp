@@ -1,3 +1,4 @@
+// layers/reshaping/spatial_utils.cpp — image_data_format, argument normalisation and the 2-D argument readers.
 #include "layers/reshaping/spatial_utils.h"
 
 #include <cstdlib>

@@ -26,6 +26,7 @@
 #include <utility>
 
 #include "core/shape.h"
+#include "layers/base/core_layers_internal.h"
 #include "layers/base/layer.h"
 
 namespace minidl {
@@ -106,16 +107,12 @@ struct ImageBlock {
 ImageBlock image_block(const Shape& shape, bool channels_first);
 
 namespace detail {
-// Copies the common layer fields read from a config (common_options_from_config)
-// into a layer's options struct.
+// The common layer fields read from a config, copied into a layer's options
+// struct: layers/base/core_layers_internal.h set_common_options, under the
+// name the normalization layers call it by.
 template <class O>
 void copy_common_options(O& o, const LayerOptions& c) {
-  o.input_shape = c.input_shape;
-  o.batch_input_shape = c.batch_input_shape;
-  o.batch_size = c.batch_size;
-  o.dtype = c.dtype;
-  o.name = c.name;
-  o.trainable = c.trainable;
+  set_common_options(o, c);
 }
 }  // namespace detail
 

@@ -17,8 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "layers/base/layer.h"
-#include "layers/reshaping/spatial_utils.h"
+#include "layers/reshaping/image_reshaping_layer.h"
 
 namespace minidl {
 
@@ -28,13 +27,12 @@ struct UpSampling2DOptions {
   MINIDL_COMMON_LAYER_OPTIONS;
 };
 
-class UpSampling2DImpl : public Layer {
+class UpSampling2DImpl : public ImageReshapingLayer {
  public:
   explicit UpSampling2DImpl(Size2D size = 2, UpSampling2DOptions o = {});
 
   std::string class_name() const override { return "UpSampling2D"; }
   const Size2D& size() const { return size_; }
-  const std::string& data_format() const { return data_format_; }
   const std::string& interpolation() const { return interpolation_; }
 
   // {"size": [a, b], "data_format", "interpolation"} plus the base keys.
@@ -49,7 +47,7 @@ class UpSampling2DImpl : public Layer {
 
  private:
   Size2D size_;
-  std::string data_format_, interpolation_;
+  std::string interpolation_;
 };
 
 class UpSampling2D : public LayerHolder<UpSampling2DImpl> {

@@ -1,61 +1,42 @@
+// layers/reshaping/zero_padding2d.cpp — ZeroPadding2D: ops::zero_pad2d forward, ops::crop2d backward.
 #include "layers/reshaping/zero_padding2d.h"
 
 #include "layers/base/config_utils.h"
 #include "layers/base/registry.h"
-#include "layers/reshaping/spatial_kernels.h"
+#include "ops/spatial.h"
 
 namespace minidl {
 
 ZeroPadding2DImpl::ZeroPadding2DImpl(Padding2D padding, ZeroPadding2DOptions o)
-    : Layer(common_options(o), "zero_padding2d"), padding_(padding) {
+    : ImageReshapingLayer(common_options(o), "zero_padding2d"), padding_(padding) {
   const Padding2D& p = padding_;
   if (p.top < 0 || p.bottom < 0 || p.left < 0 || p.right < 0)
     fail("`padding` values must be >= 0, received (({}, {}), ({}, {}))", p.top, p.bottom, p.left, p.right);
-  data_format_ = normalize_data_format(o.data_format, fmt::format("ZeroPadding2D '{}'", name()));
+  init_data_format(o.data_format);
 }
 
 std::vector<Shape> ZeroPadding2DImpl::compute_output_shape(const std::vector<Shape>& input_shapes) {
-  const Shape& s = single_shape(input_shapes);
-  const bool cf = data_format_ == "channels_first";
-  if (s.size() != 4)
-    fail("expected input of rank 4 ({}), received shape {}",
-         cf ? "batch, channels, rows, cols" : "batch, rows, cols, channels", shape_str(s));
-  const int r = cf ? 2 : 1;
-  Shape out = s;
-  if (s[r] != kNone) out[r] = s[r] + padding_.top + padding_.bottom;
-  if (s[r + 1] != kNone) out[r + 1] = s[r + 1] + padding_.left + padding_.right;
-  return {out};
+  const int64_t added[2] = {padding_.top + padding_.bottom, padding_.left + padding_.right};
+  return {resized_shape(single_shape(input_shapes), [&](int i, int64_t n) { return n + added[i]; })};
 }
 
 VariableList ZeroPadding2DImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
-  const Variable& x = single_input(inputs);
-  const Shape out_shape = compute_output_shape({x.shape()})[0];
-  const bool cf = data_format_ == "channels_first";
-  const ImageBlock b = image_block(x.shape(), cf), ob = image_block(out_shape, cf);
   const Padding2D p = padding_;
-  Tensor y = detail::zero_pad2d(x.value().reshape({b.B, b.H, b.W, b.C}), p.top, p.bottom, p.left, p.right);
-  const Shape x_shape = x.shape();
-  return {make_result(y.reshape(out_shape), {x}, "ZeroPadding2D",
-                      [p, ob, x_shape](const Tensor& dy, const std::vector<bool>&) {
-                        Tensor g = dy.reshape({ob.B, ob.H, ob.W, ob.C});
-                        return std::vector<Tensor>{
-                            detail::crop2d(g, p.top, p.bottom, p.left, p.right).reshape(x_shape)};
-                      })};
+  return apply_to_images(
+      inputs, "ZeroPadding2D", [&](const Tensor& x) { return ops::zero_pad2d(x, p.top, p.bottom, p.left, p.right); },
+      [p](const Tensor& g, const ImageBlock&) { return ops::crop2d(g, p.top, p.bottom, p.left, p.right); });
 }
 
 json ZeroPadding2DImpl::get_config() const {
-  json c = base_config();
+  json c = image_config();
   c["padding"] = padding_.to_json();
-  c["data_format"] = data_format_;
   return c;
 }
 
 std::shared_ptr<ZeroPadding2DImpl> ZeroPadding2DImpl::from_config(const json& c) {
   ConfigReader r(c, "ZeroPadding2D");
   r.check_keys({"padding", "data_format"});
-  ZeroPadding2DOptions o;
-  detail::copy_common_options(o, common_options_from_config(r));
-  o.data_format = r.str("data_format", "");
+  auto o = image_options_from_config<ZeroPadding2DOptions>(r);
   return std::make_shared<ZeroPadding2DImpl>(padding2d_from_json(c, "padding", 1, "ZeroPadding2D"), std::move(o));
 }
 

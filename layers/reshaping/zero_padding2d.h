@@ -14,8 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "layers/base/layer.h"
-#include "layers/reshaping/spatial_utils.h"
+#include "layers/reshaping/image_reshaping_layer.h"
 
 namespace minidl {
 
@@ -24,14 +23,13 @@ struct ZeroPadding2DOptions {
   MINIDL_COMMON_LAYER_OPTIONS;
 };
 
-class ZeroPadding2DImpl : public Layer {
+class ZeroPadding2DImpl : public ImageReshapingLayer {
  public:
   // ValueError naming the layer for a negative amount or an unknown data_format.
   explicit ZeroPadding2DImpl(Padding2D padding = 1, ZeroPadding2DOptions o = {});
 
   std::string class_name() const override { return "ZeroPadding2D"; }
   const Padding2D& padding() const { return padding_; }
-  const std::string& data_format() const { return data_format_; }
 
   // {"padding": [[top, bottom], [left, right]], "data_format"} plus the base keys.
   json get_config() const override;
@@ -46,7 +44,6 @@ class ZeroPadding2DImpl : public Layer {
 
  private:
   Padding2D padding_;
-  std::string data_format_;
 };
 
 class ZeroPadding2D : public LayerHolder<ZeroPadding2DImpl> {
