@@ -3,11 +3,11 @@
 // and the tape's small objects come from core/memory.h's cache and pool, whose
 // own misses the tests check too.
 //
-// The main job's step (mnist_cnn, batch 128, Adam) used to make ~1,390
-// allocations; it now makes none, with train_on_batch or inside fit. What got
-// it there: pooled tape entries and backward closures, Shape with inline
-// dimensions, a map-free engine and graph run, layers returning VariableList
-// (a pooled vector), and train_on_batch returning logs the model reuses.
+// The main job's step (mnist_cnn, batch 128, Adam) makes no allocation, with
+// train_on_batch or inside fit: tape entries and backward closures are pooled,
+// Shape keeps its dimensions inline, the engine and the graph run use no maps,
+// layers return VariableList (a pooled vector), and train_on_batch returns logs
+// the model reuses.
 // MINIDL_ALLOC_TRACE=1 (or =N for N stacks) prints the call stacks of any
 // allocation counted.
 #include <gtest/gtest.h>
@@ -19,22 +19,21 @@
 #include "core/memory.h"
 #include "core/random.h"
 #include "core/threads.h"
-#include "counting_new.h"
 #include "layers/activations/activation_layers.h"
-#include "layers/normalization/batch_normalization.h"
+#include "layers/base/input_layer.h"
 #include "layers/conv/conv2d.h"
 #include "layers/core/dense.h"
-#include "layers/pooling/global_pooling2d.h"
-#include "layers/base/input_layer.h"
 #include "layers/merge/merge.h"
+#include "layers/normalization/batch_normalization.h"
 #include "layers/parts/regularizers.h"
+#include "layers/pooling/global_pooling2d.h"
+#include "support/counting_new.h"
+#include "support/models.h"
 #include "train/model.h"
 #include "train/optimizers.h"
-#include "train/train_testing.h"
 
 using namespace minidl;
-using alloc_testing::count_allocations;
-using minidl::testing::mnist_cnn;
+using namespace minidl::testing;
 
 namespace {
 

@@ -8,10 +8,11 @@
 
 #include "autograd/functions.h"
 #include "core/errors.h"
-#include "naive.h"
+#include "support/naive_math.h"
 
 using namespace minidl;
 namespace ag = minidl::autograd;
+namespace naive = minidl::testing::naive;
 
 namespace {
 

@@ -6,10 +6,12 @@
 
 #include "autograd/functions.h"
 #include "core/errors.h"
-#include "naive.h"
+#include "support/naive_math.h"
 
 using namespace minidl;
 namespace ag = minidl::autograd;
+namespace naive = minidl::testing::naive;
+using namespace minidl::testing;
 
 TEST(Matmul, MatchesNaiveAndGradchecks) {
   const std::vector<std::vector<int64_t>> mkn = {{2, 3, 4}, {1, 5, 1}, {3, 1, 2}};
@@ -48,34 +50,36 @@ const std::vector<ReduceCase> kReduceCases = {
 
 }  // namespace
 
-TEST(Sum, MatchesNaiveAndGradchecksOverAxes) {
-  uint64_t seed = 30;
-  for (const auto& c : kReduceCases) {
-    SCOPED_TRACE(shape_str(c.shape));
-    const Tensor x = naive::values(c.shape, -1, 1, seed++);
-    Shape expected_shape;
-    const auto ref = naive::reduce_sum(x, c.axes, c.keepdims, &expected_shape);
-    const Variable y = ag::sum(Variable(x), c.axes, c.keepdims);
-    EXPECT_EQ(y.shape(), expected_shape);
-    naive::expect_near(y.value(), ref);
-    naive::expect_gradcheck([c](const std::vector<Variable>& v) { return ag::sum(v[0], c.axes, c.keepdims); }, {x});
-  }
-}
+namespace {
 
-TEST(Mean, MatchesNaiveAndGradchecksOverAxes) {
-  uint64_t seed = 40;
+// op(x, case) against the naive sum over the case's axes (divided by the number
+// of elements summed, for `mean`), and its gradcheck, on every case.
+template <class Op>
+void check_reduction(Op op, bool mean, uint64_t seed) {
   for (const auto& c : kReduceCases) {
     SCOPED_TRACE(shape_str(c.shape));
     const Tensor x = naive::values(c.shape, -1, 1, seed++);
     Shape expected_shape;
     auto ref = naive::reduce_sum(x, c.axes, c.keepdims, &expected_shape);
-    const double n = double(x.numel()) / double(ref.size());
-    for (double& r : ref) r /= n;
-    const Variable y = ag::mean(Variable(x), c.axes, c.keepdims);
+    if (mean) {
+      const double n = double(x.numel()) / double(ref.size());
+      for (double& r : ref) r /= n;
+    }
+    const Variable y = op(Variable(x), c);
     EXPECT_EQ(y.shape(), expected_shape);
     naive::expect_near(y.value(), ref);
-    naive::expect_gradcheck([c](const std::vector<Variable>& v) { return ag::mean(v[0], c.axes, c.keepdims); }, {x});
+    naive::expect_gradcheck([c, op](const std::vector<Variable>& v) { return op(v[0], c); }, {x});
   }
+}
+
+}  // namespace
+
+TEST(Sum, MatchesNaiveAndGradchecksOverAxes) {
+  check_reduction([](const Variable& x, const ReduceCase& c) { return ag::sum(x, c.axes, c.keepdims); }, false, 30);
+}
+
+TEST(Mean, MatchesNaiveAndGradchecksOverAxes) {
+  check_reduction([](const Variable& x, const ReduceCase& c) { return ag::mean(x, c.axes, c.keepdims); }, true, 40);
 }
 
 TEST(Reshape, KeepsOrderAndGradchecks) {
@@ -94,8 +98,8 @@ TEST(Permute, MatchesNaiveAndGradchecks) {
     const Shape out_shape = {s[perm[0]], s[perm[1]], s[perm[2]]};
     std::vector<double> ref(x.numel());
     for (int64_t i = 0; i < x.numel(); ++i) {
-      const auto idx = naive::unravel(i, s);
-      ref[naive::ravel({idx[perm[0]], idx[perm[1]], idx[perm[2]]}, out_shape)] = x[i];
+      const auto idx = unravel(i, s);
+      ref[ravel({idx[perm[0]], idx[perm[1]], idx[perm[2]]}, out_shape)] = x[i];
     }
     const Variable y = ag::permute(Variable(x), perm);
     EXPECT_EQ(y.shape(), out_shape);
@@ -128,14 +132,14 @@ TEST(Concat, MatchesNaiveOnEveryAxisAndGradchecks) {
     const Tensor b = naive::values(sb, -1, 1, 81);
     Shape out_shape = sa;
     out_shape[ax] += sb[ax];
-    std::vector<double> ref(naive::count(out_shape));
+    std::vector<double> ref(numel(out_shape));
     for (int64_t i = 0; i < static_cast<int64_t>(ref.size()); ++i) {
-      auto idx = naive::unravel(i, out_shape);
+      auto idx = unravel(i, out_shape);
       if (idx[ax] < sa[ax]) {
-        ref[i] = a[naive::ravel(idx, sa)];
+        ref[i] = a[ravel(idx, sa)];
       } else {
         idx[ax] -= sa[ax];
-        ref[i] = b[naive::ravel(idx, sb)];
+        ref[i] = b[ravel(idx, sb)];
       }
     }
     const Variable y = ag::concat({Variable(a), Variable(b)}, axis);

@@ -9,10 +9,12 @@
 
 #include "autograd/functions.h"
 #include "core/errors.h"
-#include "naive.h"
+#include "support/naive_math.h"
 
 using namespace minidl;
 namespace ag = minidl::autograd;
+namespace naive = minidl::testing::naive;
+using namespace minidl::testing;
 
 namespace {
 
@@ -119,11 +121,11 @@ std::vector<double> naive_softmax(const Tensor& x, int axis, bool log_form) {
   const int ax = axis < 0 ? axis + x.rank() : axis;
   std::vector<double> out(x.numel());
   for (int64_t i = 0; i < x.numel(); ++i) {
-    auto idx = naive::unravel(i, s);
+    auto idx = unravel(i, s);
     double denom = 0;
     for (int64_t j = 0; j < s[ax]; ++j) {
       idx[ax] = j;
-      denom += std::exp(double(x[naive::ravel(idx, s)]));
+      denom += std::exp(double(x[ravel(idx, s)]));
     }
     out[i] = log_form ? double(x[i]) - std::log(denom) : std::exp(double(x[i])) / denom;
   }

@@ -19,13 +19,12 @@
 
 #include "core/errors.h"
 #include "io/hdf5.h"
-#include "io_test_util.h"
-#include "testing.h"
+#include "support/assertions.h"
+#include "support/files.h"
 
 using namespace minidl;
 namespace fs = std::filesystem;
-using minidl::testing::read_file;
-using minidl::testing::write_file;
+using namespace minidl::testing;
 
 namespace {
 size_t entries_in(const fs::path& dir) {

@@ -22,7 +22,8 @@
 #include "io/hdf5.h"
 #include "layers/conv/conv2d.h"
 #include "ops/elementwise.h"
-#include "testing.h"
+#include "support/assertions.h"
+#include "support/files.h"
 
 namespace minidl {
 namespace {

@@ -8,19 +8,14 @@
 #include <filesystem>
 
 #include "core/errors.h"
-#include "io_test_util.h"
-#include "testing.h"
+#include "support/assertions.h"
+#include "support/files.h"
 
 using namespace minidl;
 namespace fs = std::filesystem;
-using minidl::testing::ThrowsIOErrorQuietly;
-using minidl::testing::write_file;
+using namespace minidl::testing;
 
 namespace {
-
-std::string be32(uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
-}
 
 // Fake uncompressed Fashion-MNIST: n training and m test 28x28 images, pixel = label * 25.
 void write_fake(const fs::path& dir, uint32_t n, uint32_t m) {
@@ -71,7 +66,7 @@ TEST(FashionMnist, EnvironmentVariableChoosesTheDirectory) {
 
 TEST(FashionMnist, MissingFileNamesTheDebianPackage) {
   const fs::path dir = minidl::testing::fresh_dir();
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { load_fashion_mnist(dir.string()); },
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { load_fashion_mnist(dir.string()); },
                                    {(dir / "train-images-idx3-ubyte.gz").string(), "dataset-fashion-mnist"}));
 }
 
@@ -79,7 +74,7 @@ TEST(FashionMnist, ImageAndLabelCountsMustAgree) {
   const fs::path dir = minidl::testing::fresh_dir();
   write_fake(dir, 6, 2);
   write_file(dir / "train-labels-idx1-ubyte", be32(0x801) + be32(5) + std::string(5, '\1'));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { load_fashion_mnist(dir.string()); }, {"6 images", "5 labels"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { load_fashion_mnist(dir.string()); }, {"6 images", "5 labels"}));
 }
 
 TEST(FashionMnist, RealTrainingSetHas60000ImagesAndLabelsInRange) {

@@ -18,16 +18,14 @@
 #include "io/idx.h"
 #include "io/keras_model.h"
 #include "io/npy.h"
-#include "io_test_util.h"
-#include "testing.h"
+#include "support/assertions.h"
+#include "support/files.h"
 
 namespace minidl {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::read_file;
-using testing::ThrowsIOErrorQuietly;
-using testing::write_file;
+using namespace testing;
 using namespace std::string_view_literals;
 
 constexpr int64_t kOneGiB = int64_t{1} << 30;
@@ -113,7 +111,7 @@ TEST(DeclaredSize, Hdf5ContiguousDatasetDeclaringGigabytesIsRefusedBeforeAllocat
   ASSERT_EQ(x.shape(), (Shape{static_cast<int64_t>(rows), 291}));
   // The budget is set high so that only the file-size check can refuse.
   const ScopedEnv env("MINIDL_MAX_READ_BYTES", std::to_string(int64_t{1} << 40));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { x.read_tensor(); },
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { x.read_tensor(); },
                                    {path, "/x", "(7000000, 291)", "2037000000 x 4", "contiguous data", "file has 3212"}));
   EXPECT_LT(memory_stats().peak_live_bytes, std::max(peak_before, kOneGiB));
 }
@@ -131,7 +129,7 @@ TEST(DeclaredSize, Hdf5ChunkedDatasetDeclaringGigabytesIsRefusedByTheBudget) {
   const int64_t peak_before = memory_stats().peak_live_bytes;
   const h5::H5File f = h5::H5File::open_read(path);
   const ScopedEnv env("MINIDL_MAX_READ_BYTES", std::to_string(kOneGiB));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { f.root().open_dataset("x").read_tensor(); },
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { f.root().open_dataset("x").read_tensor(); },
                                    {path, "/x", "(7000000, 291)", "8148000000 bytes",
                                     "read budget of " + std::to_string(kOneGiB)}));
   EXPECT_LT(memory_stats().peak_live_bytes, std::max(peak_before, kOneGiB));
@@ -148,7 +146,7 @@ TEST(DeclaredSize, Hdf5ReadOverTheBudgetIsRefusedNamingTheLimit) {
   const h5::H5File f = h5::H5File::open_read(path);
   {
     const ScopedEnv env("MINIDL_MAX_READ_BYTES", "399");
-    EXPECT_TRUE(ThrowsIOErrorQuietly([&] { f.root().open_dataset("g/w").read_tensor(); },
+    EXPECT_TRUE(ThrowsQuietly<IOError>([&] { f.root().open_dataset("g/w").read_tensor(); },
                                      {path, "/g/w", "(10, 10)", "400 bytes", "read budget of 399 bytes",
                                       "MINIDL_MAX_READ_BYTES"}));
   }
@@ -189,7 +187,7 @@ TEST(DeclaredSize, NpyDeclaringGigabytesInATinyFileIsRefusedBeforeAllocating) {
   const std::string path = (dir / "huge.npy").string();
   write_file(path, npy_bytes("<f4", "(2147483400,)", std::string(16, '\0')));
   const int64_t peak_before = memory_stats().peak_live_bytes;
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_npy(path); }, {path, "(2147483400,)", "8589933600 data bytes", "16"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_npy(path); }, {path, "(2147483400,)", "8589933600 data bytes", "16"}));
   EXPECT_LT(memory_stats().peak_live_bytes, std::max(peak_before, kOneGiB));
 }
 
@@ -199,7 +197,7 @@ TEST(DeclaredSize, NpyOverTheBudgetIsRefusedNamingTheLimit) {
   write_file(path, npy_bytes("<f8", "(2, 3)", std::string(48, '\0')));  // 48 raw + 24 float32 bytes
   {
     const ScopedEnv env("MINIDL_MAX_READ_BYTES", "71");
-    EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_npy(path); }, {path, "(2, 3)", "72 bytes", "read budget of 71"}));
+    EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_npy(path); }, {path, "(2, 3)", "72 bytes", "read budget of 71"}));
   }
   const ScopedEnv env("MINIDL_MAX_READ_BYTES", "72");
   EXPECT_EQ(read_npy(path).shape(), (Shape{2, 3}));
@@ -212,7 +210,7 @@ TEST(DeclaredSize, IdxDeclaringGigabytesInATinyFileIsRefusedBeforeAllocating) {
   write_file(path, be32(0x803) + be32(2'000'000) + be32(32) + be32(32) + std::string(4, '\0'));
   const int64_t peak_before = memory_stats().peak_live_bytes;
   const ScopedEnv env("MINIDL_MAX_READ_BYTES", std::to_string(int64_t{1} << 40));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_idx_images(path); },
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_idx_images(path); },
                                    {path, "(2000000, 32, 32)", "2048000000 data bytes", "uncompressed file of 20 bytes",
                                     "at most 4"}));
   EXPECT_LT(memory_stats().peak_live_bytes, std::max(peak_before, kOneGiB));
@@ -227,15 +225,15 @@ TEST(DeclaredSize, IdxOverTheBudgetIsRefusedNamingTheLimit) {
   write_file(path, be32(0x801) + be32(10) + std::string(10, '\x03'));  // 40 bytes as float32
   {
     const ScopedEnv env("MINIDL_MAX_READ_BYTES", "39");
-    EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_idx_labels(path); }, {path, "(10,)", "40 bytes", "read budget of 39"}));
+    EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_idx_labels(path); }, {path, "(10,)", "40 bytes", "read budget of 39"}));
   }
   EXPECT_EQ(read_idx_labels(path).numel(), 10);
 }
 
 TEST(DeclaredSize, LoadModelOnADirectorySaysItIsADirectory) {
   const auto dir = testing::fresh_dir();
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { load_model(dir.string()); }, {dir.string(), "is a directory"}));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_layer_weights(dir.string(), "dense"); }, {"is a directory"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { load_model(dir.string()); }, {dir.string(), "is a directory"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_layer_weights(dir.string(), "dense"); }, {"is a directory"}));
 }
 
 }  // namespace

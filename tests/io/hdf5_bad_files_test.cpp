@@ -5,15 +5,13 @@
 #include <filesystem>
 
 #include "io/hdf5.h"
-#include "io_test_util.h"
-#include "testing.h"
+#include "support/assertions.h"
+#include "support/files.h"
 
 using namespace minidl;
 using namespace minidl::h5;
 namespace fs = std::filesystem;
-using minidl::testing::read_file;
-using minidl::testing::ThrowsIOErrorQuietly;
-using minidl::testing::write_file;
+using namespace minidl::testing;
 
 namespace {
 
@@ -48,24 +46,24 @@ TEST(H5BadFiles, TheGoodFileReads) {
 
 TEST(H5BadFiles, MissingFile) {
   const std::string path = (minidl::testing::fresh_dir() / "absent.h5").string();
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { H5File::open_read(path); }, {path + ": /: no such file"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { H5File::open_read(path); }, {path + ": /: no such file"}));
 }
 
 TEST(H5BadFiles, EmptyFile) {
   const std::string path = (minidl::testing::fresh_dir() / "empty.h5").string();
   write_file(path, "");
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { H5File::open_read(path); }, {path + ": /: empty file"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { H5File::open_read(path); }, {path + ": /: empty file"}));
 }
 
 TEST(H5BadFiles, Directory) {
   const std::string path = minidl::testing::fresh_dir().string();
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { H5File::open_read(path); }, {path, "directory"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { H5File::open_read(path); }, {path, "directory"}));
 }
 
 TEST(H5BadFiles, NotHdf5BytesCarryHdf5sOwnDiagnosis) {
   const std::string path = (minidl::testing::fresh_dir() / "text.h5").string();
   write_file(path, std::string(4096, 'z'));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { H5File::open_read(path); },
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { H5File::open_read(path); },
                                    {path + ": /: cannot open as HDF5", "HDF5:", "signature"}));
 }
 
@@ -75,23 +73,23 @@ TEST(H5BadFiles, TruncatedCopyOfAGoodFile) {
   for (size_t keep : {good.size() / 2, good.size() - 1, size_t{100}, size_t{7}}) {
     const std::string path = (dir / ("cut" + std::to_string(keep) + ".h5")).string();
     write_file(path, good.substr(0, keep));
-    EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_everything(path); }, {path, ": /"})) << "kept " << keep;
+    EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_everything(path); }, {path, ": /"})) << "kept " << keep;
   }
 }
 
 TEST(H5BadFiles, TruncatedImageInMemoryNamesTheDisplayName) {
   const std::string good = read_file(make_weights_file(minidl::testing::fresh_dir()));
   const std::vector<uint8_t> half(good.begin(), good.begin() + good.size() / 2);
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { H5File::open_from_memory(half, "m.keras/model.weights.h5"); },
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { H5File::open_from_memory(half, "m.keras/model.weights.h5"); },
                                    {"m.keras/model.weights.h5: /: cannot open as HDF5"}));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { H5File::open_from_memory({}, "m.keras/model.weights.h5"); },
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { H5File::open_from_memory({}, "m.keras/model.weights.h5"); },
                                    {"m.keras/model.weights.h5: /: empty"}));
 }
 
 TEST(H5BadFiles, MissingAttribute) {
   const std::string path = make_weights_file(minidl::testing::fresh_dir());
   Group root = H5File::open_read(path).root();
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { root.open_group("conv2d").read_string_attr("layer_names"); },
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { root.open_group("conv2d").read_string_attr("layer_names"); },
                                    {path + ": /conv2d: attribute 'layer_names' not found"}));
 }
 
@@ -101,7 +99,7 @@ TEST(H5BadFiles, MissingDatasetNamedByWeightNames) {
     Group g = H5File::create(path).root().create_group("dense");
     g.write_string_array_attr("weight_names", {"dense/kernel:0"});
   }
-  EXPECT_TRUE(ThrowsIOErrorQuietly(
+  EXPECT_TRUE(ThrowsQuietly<IOError>(
       [&] {
         Group g = H5File::open_read(path).root().open_group("dense");
         g.open_dataset(g.read_string_array_attr("weight_names").at(0));
@@ -112,7 +110,7 @@ TEST(H5BadFiles, MissingDatasetNamedByWeightNames) {
 TEST(H5BadFiles, WrongDtypeDataset) {
   const std::string path = (minidl::testing::fresh_dir() / "w.h5").string();
   H5File::create(path).root().write_string_dataset("dense/dense/kernel:0", "not numbers");
-  EXPECT_TRUE(ThrowsIOErrorQuietly(
+  EXPECT_TRUE(ThrowsQuietly<IOError>(
       [&] { H5File::open_read(path).root().open_dataset("dense/dense/kernel:0").read_tensor(); },
       {path + ": /dense/dense/kernel:0: expected a numeric dataset, found string (variable-length, UTF-8)"}));
 }

@@ -8,17 +8,14 @@
 #include "core/errors.h"
 #include "io/hdf5.h"
 #include "io/keras_model.h"
-#include "io_test_util.h"
-#include "keras_test_util.h"
 #include "layers/core/dense.h"
-#include "testing.h"
+#include "support/assertions.h"
+#include "support/files.h"
 #include "train/model.h"
 
 using namespace minidl;
 namespace fs = std::filesystem;
-using minidl::testing::read_file;
-using minidl::testing::ThrowsIOErrorQuietly;
-using minidl::testing::write_file;
+using namespace minidl::testing;
 
 namespace {
 
@@ -90,7 +87,7 @@ TEST(H5Checksum, FlippedByteIsAnIOErrorNamingTheDataset) {
   }
   ASSERT_TRUE(flip_byte_of(path, float_bytes(12345.678f + 10 * 0.5f)));
   const h5::Dataset d = h5::H5File::open_read(path).root().open_dataset("weights/kernel");
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { d.read_tensor(); }, {path, "/weights/kernel", "checksum"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { d.read_tensor(); }, {path, "/weights/kernel", "checksum"}));
 }
 
 TEST(H5Checksum, SavedModelWithAFlippedWeightByteFailsToLoadNamingTheDataset) {
@@ -103,7 +100,7 @@ TEST(H5Checksum, SavedModelWithAFlippedWeightByteFailsToLoadNamingTheDataset) {
   ASSERT_TRUE(h5::H5File::open_read(path).root().open_dataset("model_weights/hidden/hidden/kernel:0").has_checksum());
   EXPECT_NO_THROW(load_model(path));
   ASSERT_TRUE(flip_byte_of(path, float_bytes(12345.678f + 20 * 0.5f)));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { load_model(path); },
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { load_model(path); },
                                    {path, "/model_weights/hidden/hidden/kernel:0", "checksum"}));
 }
 

@@ -12,10 +12,10 @@
 #include "io/hdf5.h"
 #include "io/hdf5_heap_check.h"
 #include "io/keras_model.h"
-#include "io_test_util.h"
-#include "layers/core/dense.h"
 #include "layers/base/input_layer.h"
-#include "testing.h"
+#include "layers/core/dense.h"
+#include "support/assertions.h"
+#include "support/files.h"
 #include "train/model.h"
 
 namespace minidl {
@@ -25,9 +25,7 @@ namespace fs = std::filesystem;
 using h5::detail::find_heap_damage;
 using h5::detail::HeapDamage;
 using h5::detail::MemoryBytes;
-using testing::read_file;
-using testing::ThrowsIOErrorQuietly;
-using testing::write_file;
+using namespace testing;
 
 // --- synthetic collections ---------------------------------------------------------------
 
@@ -207,7 +205,7 @@ TEST(H5GlobalHeap, MinidlSavedModelWithDamagedObjectSizeIsAnIOError) {
   const std::string bad = (dir / "bad.h5").string();
   const size_t at = damaged_copy(good, bad, set_first_object_size);
   ASSERT_NE(at, std::string::npos);
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { load_model(bad); },
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { load_model(bad); },
                                    {bad + ": /: attribute '", "damaged global heap collection at file offset " +
                                                                   std::to_string(at), "has size 2147483647"}));
   // describe reports unreadable attributes in its text instead of raising: no crash, and
@@ -223,7 +221,7 @@ TEST(H5GlobalHeap, MinidlSavedModelWithCollectionPastTheEndIsAnIOError) {
   const std::string bad = (dir / "bad.h5").string();
   const size_t at = damaged_copy(saved_model(dir), bad, set_collection_size_past_eof);
   ASSERT_NE(at, std::string::npos);
-  EXPECT_TRUE(ThrowsIOErrorQuietly(
+  EXPECT_TRUE(ThrowsQuietly<IOError>(
       [&] { load_model(bad); },
       {bad + ": /: attribute '", "collection at file offset " + std::to_string(at), "passes the end of the file"}));
 }
@@ -235,7 +233,7 @@ TEST(H5GlobalHeap, InMemoryImageWithDamagedHeapIsAnIOError) {
   ASSERT_NE(at, std::string::npos);
   set_first_object_size(bytes, at);
   const std::span<const uint8_t> image(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-  EXPECT_TRUE(ThrowsIOErrorQuietly(
+  EXPECT_TRUE(ThrowsQuietly<IOError>(
       [&] { h5::H5File::open_from_memory(image, "inside.keras/model.weights.h5").root().read_string_attr("keras_version"); },
       {"inside.keras/model.weights.h5: /: attribute 'keras_version': damaged global heap collection"}));
 }
@@ -255,13 +253,13 @@ TEST(H5GlobalHeap, SharedKerasFileWithDamagedHeapIsAnIOError) {
   ASSERT_NO_THROW(load_model(src));
   const std::string bad = (dir / "objsize.h5").string();
   ASSERT_NE(damaged_copy(src, bad, set_first_object_size), std::string::npos);
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { load_model(bad); }, {bad + ": /: attribute '", "damaged global heap"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { load_model(bad); }, {bad + ": /: attribute '", "damaged global heap"}));
   std::string text;
   ASSERT_NO_THROW(text = describe_keras_file(bad));
   EXPECT_NE(text.find("damaged global heap collection"), std::string::npos) << text;
   const std::string past = (dir / "past_eof.h5").string();
   ASSERT_NE(damaged_copy(src, past, set_collection_size_past_eof), std::string::npos);
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { load_model(past); }, {past + ": /: attribute '", "passes the end of the file"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { load_model(past); }, {past + ": /: attribute '", "passes the end of the file"}));
 }
 
 // Reads every string attribute of every group and dataset below `g`; the number read.

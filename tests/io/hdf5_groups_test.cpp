@@ -2,19 +2,16 @@
 #include <gtest/gtest.h>
 
 #include "io/hdf5.h"
-#include "io_test_util.h"
-#include "testing.h"
+#include "support/assertions.h"
+#include "support/files.h"
 
 using namespace minidl;
 using namespace minidl::h5;
-using minidl::testing::ThrowsIOErrorQuietly;
-
-namespace {
-std::string scratch(const std::string& name) { return (minidl::testing::fresh_dir() / name).string(); }
-}  // namespace
+using minidl::testing::fresh_path;
+using minidl::testing::ThrowsQuietly;
 
 TEST(H5Groups, SlashedDatasetNamesCreateNestedGroups) {
-  const std::string path = scratch("g.h5");
+  const std::string path = fresh_path("g.h5");
   {
     Group mw = H5File::create(path).root().create_group("model_weights");
     mw.write_tensor("dense/dense/kernel:0", Tensor::zeros({2, 3}));
@@ -29,7 +26,7 @@ TEST(H5Groups, SlashedDatasetNamesCreateNestedGroups) {
 }
 
 TEST(H5Groups, ExistsIsFalseForMissingIntermediatesAndPathsThroughDatasets) {
-  const std::string path = scratch("g.h5");
+  const std::string path = fresh_path("g.h5");
   H5File::create(path).root().write_tensor("a/w", Tensor::zeros({1}));
   Group root = H5File::open_read(path).root();
   EXPECT_TRUE(root.exists("a/w"));
@@ -40,7 +37,7 @@ TEST(H5Groups, ExistsIsFalseForMissingIntermediatesAndPathsThroughDatasets) {
 }
 
 TEST(H5Groups, ChildrenListInNameOrCreationOrder) {
-  const std::string path = scratch("g.h5");
+  const std::string path = fresh_path("g.h5");
   {
     Group root = H5File::create(path).root();
     for (const char* name : {"dense", "conv2d_1", "conv2d"}) root.create_group(name);
@@ -52,37 +49,37 @@ TEST(H5Groups, ChildrenListInNameOrCreationOrder) {
 }
 
 TEST(H5Groups, CreateGroupRefusesExistingNamesWhileRequireGroupReuses) {
-  const std::string path = scratch("g.h5");
+  const std::string path = fresh_path("g.h5");
   Group root = H5File::create(path).root();
   Group g = root.create_group("a/b");
   EXPECT_EQ(g.path(), "/a/b");
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { root.create_group("a/b"); }, {path, "/a/b", "already exists"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { root.create_group("a/b"); }, {path, "/a/b", "already exists"}));
   EXPECT_EQ(root.require_group("a/b").path(), "/a/b");
   root.write_tensor("a/w", Tensor::zeros({1}));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { root.write_tensor("a/w", Tensor::zeros({1})); }, {"/a/w", "already exists"}));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { root.create_group("a/w/c"); }, {"/a/w", "expected a group, found a dataset"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { root.write_tensor("a/w", Tensor::zeros({1})); }, {"/a/w", "already exists"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { root.create_group("a/w/c"); }, {"/a/w", "expected a group, found a dataset"}));
 }
 
 TEST(H5Groups, OpeningMissingOrWrongKindNamesThePath) {
-  const std::string path = scratch("g.h5");
+  const std::string path = fresh_path("g.h5");
   H5File::create(path).root().write_tensor("layer/w", Tensor::zeros({1}));
   Group root = H5File::open_read(path).root();
   EXPECT_TRUE(
-      ThrowsIOErrorQuietly([&] { root.open_group("layer/missing"); }, {path, "/layer/missing", "no such group"}));
+      ThrowsQuietly<IOError>([&] { root.open_group("layer/missing"); }, {path, "/layer/missing", "no such group"}));
   EXPECT_TRUE(
-      ThrowsIOErrorQuietly([&] { root.open_dataset("layer"); }, {"/layer", "expected a dataset, found a group"}));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { root.open_dataset("x/y:0"); }, {"/x/y:0", "no such dataset"}));
+      ThrowsQuietly<IOError>([&] { root.open_dataset("layer"); }, {"/layer", "expected a dataset, found a group"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { root.open_dataset("x/y:0"); }, {"/x/y:0", "no such dataset"}));
 }
 
 TEST(H5Groups, HandlesKeepTheFileOpenAfterTheH5FileIsGone) {
-  const std::string path = scratch("g.h5");
+  const std::string path = fresh_path("g.h5");
   H5File::create(path).root().write_tensor("w", Tensor::arange({3}));
   Dataset d = [&] { return H5File::open_read(path).root().open_dataset("w"); }();
   EXPECT_EQ(d.read_tensor().to_vector(), (std::vector<float>{0, 1, 2}));
 }
 
 TEST(H5Groups, CopiedHandlesShareTheObject) {
-  const std::string path = scratch("g.h5");
+  const std::string path = fresh_path("g.h5");
   H5File f = H5File::create(path);
   Group a = f.root().create_group("a");
   Group b = a;
@@ -121,7 +118,7 @@ TEST(H5Memory, TwoImagesWithTheSameDisplayNameStayDistinct) {
 }
 
 TEST(H5Memory, DiskFileImageEqualsItsBytes) {
-  const std::string path = scratch("g.h5");
+  const std::string path = fresh_path("g.h5");
   {
     H5File f = H5File::create(path);
     f.root().write_tensor("w", Tensor::arange({5}));

@@ -8,7 +8,7 @@
 
 #include "core/errors.h"
 #include "io/hdf5.h"
-#include "testing.h"
+#include "support/files.h"
 
 using namespace minidl;
 using namespace minidl::h5;

@@ -4,19 +4,16 @@
 #include <gtest/gtest.h>
 
 #include "core/errors.h"
-#include "io_test_util.h"
-#include "testing.h"
+#include "support/assertions.h"
+#include "support/files.h"
 
 using namespace minidl;
 using namespace minidl::h5;
-using minidl::testing::ThrowsIOErrorQuietly;
-
-namespace {
-std::string scratch(const std::string& name) { return (minidl::testing::fresh_dir() / name).string(); }
-}  // namespace
+using minidl::testing::fresh_path;
+using minidl::testing::ThrowsQuietly;
 
 TEST(H5Attributes, VariableLengthUtf8StringRoundTrips) {
-  const std::string path = scratch("a.h5");
+  const std::string path = fresh_path("a.h5");
   const std::string text = "caf\xc3\xa9 \xe2\x9c\x93 {\"class_name\": \"Sequential\"}";
   H5File::create(path).root().write_string_attr("model_config", text);
   Attribute a = H5File::open_read(path).root().attr("model_config");
@@ -26,7 +23,7 @@ TEST(H5Attributes, VariableLengthUtf8StringRoundTrips) {
 }
 
 TEST(H5Attributes, FixedLengthStringRoundTripsWithoutPadding) {
-  const std::string path = scratch("a.h5");
+  const std::string path = fresh_path("a.h5");
   {
     H5File f = H5File::create(path);
     f.root().write_fixed_string_attr("backend", "tensorflow");
@@ -39,7 +36,7 @@ TEST(H5Attributes, FixedLengthStringRoundTripsWithoutPadding) {
 }
 
 TEST(H5Attributes, StringArrayIsFixedLengthNullPaddedAsKerasWritesIt) {
-  const std::string path = scratch("a.h5");
+  const std::string path = fresh_path("a.h5");
   H5File::create(path).root().write_string_array_attr("layer_names", {"conv2d", "dense_1", "b"});
   Attribute a = H5File::open_read(path).root().attr("layer_names");
   EXPECT_EQ(a.type_name(), "string (fixed-length 7, ASCII)");
@@ -48,7 +45,7 @@ TEST(H5Attributes, StringArrayIsFixedLengthNullPaddedAsKerasWritesIt) {
 }
 
 TEST(H5Attributes, EmptyStringListIsAnEmptyFloat64ArrayAndReadsBackEmpty) {
-  const std::string path = scratch("a.h5");
+  const std::string path = fresh_path("a.h5");
   {
     H5File f = H5File::create(path);
     f.root().write_string_array_attr("weight_names", {});
@@ -63,13 +60,13 @@ TEST(H5Attributes, EmptyStringListIsAnEmptyFloat64ArrayAndReadsBackEmpty) {
 }
 
 TEST(H5Attributes, SingleElementStringArrayReadsAsAString) {
-  const std::string path = scratch("a.h5");
+  const std::string path = fresh_path("a.h5");
   H5File::create(path).root().write_string_array_attr("one", {"only"});
   EXPECT_EQ(H5File::open_read(path).root().read_string_attr("one"), "only");
 }
 
 TEST(H5Attributes, NumericScalarsRoundTripInTheirStoredType) {
-  const std::string path = scratch("a.h5");
+  const std::string path = fresh_path("a.h5");
   {
     Group root = H5File::create(path).root();
     root.write_double_attr("lr", 0.01, DType::kFloat32);
@@ -86,7 +83,7 @@ TEST(H5Attributes, NumericScalarsRoundTripInTheirStoredType) {
 }
 
 TEST(H5Attributes, WritingAgainReplacesTheAttribute) {
-  const std::string path = scratch("a.h5");
+  const std::string path = fresh_path("a.h5");
   {
     Group root = H5File::create(path).root();
     root.write_int_attr("x", 1);
@@ -96,32 +93,32 @@ TEST(H5Attributes, WritingAgainReplacesTheAttribute) {
 }
 
 TEST(H5Attributes, WrongKindsAreIOErrorsNamingFileObjectAndAttribute) {
-  const std::string path = scratch("a.h5");
+  const std::string path = fresh_path("a.h5");
   {
     Group g = H5File::create(path).root().create_group("model_weights");
     g.write_double_attr("lr", 0.5);
     g.write_string_array_attr("names", {"a", "b"});
   }
   Group g = H5File::open_read(path).root().open_group("model_weights");
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { g.read_string_attr("lr"); },
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { g.read_string_attr("lr"); },
                                    {path, "/model_weights", "attribute 'lr'", "expected a single string", "float64"}));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { g.read_int_attr("lr"); }, {"expected a single integer"}));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { g.read_string_attr("names"); }, {"attribute 'names'", "shape (2,)"}));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { g.read_double_attr("names"); }, {"expected a single number"}));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { g.read_string_array_attr("lr"); }, {"expected strings"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { g.read_int_attr("lr"); }, {"expected a single integer"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { g.read_string_attr("names"); }, {"attribute 'names'", "shape (2,)"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { g.read_double_attr("names"); }, {"expected a single number"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { g.read_string_array_attr("lr"); }, {"expected strings"}));
   EXPECT_TRUE(
-      ThrowsIOErrorQuietly([&] { g.attr("missing"); }, {path, "/model_weights", "attribute 'missing' not found"}));
+      ThrowsQuietly<IOError>([&] { g.attr("missing"); }, {path, "/model_weights", "attribute 'missing' not found"}));
 }
 
 TEST(H5Attributes, AttributeLargerThan64KiBIsStored) {
-  const std::string path = scratch("a.h5");
+  const std::string path = fresh_path("a.h5");
   const std::string big(200000, 'x');
   H5File::create(path).root().write_string_attr("model_config", big);
   EXPECT_EQ(H5File::open_read(path).root().read_string_attr("model_config"), big);
 }
 
 TEST(H5Attributes, HasAttrAndAttrNames) {
-  const std::string path = scratch("a.h5");
+  const std::string path = fresh_path("a.h5");
   {
     Group root = H5File::create(path).root();
     root.write_int_attr("b", 1);
@@ -134,7 +131,7 @@ TEST(H5Attributes, HasAttrAndAttrNames) {
 }
 
 TEST(H5Datasets, Float32TensorRoundTripsWithShape) {
-  const std::string path = scratch("d.h5");
+  const std::string path = fresh_path("d.h5");
   const Tensor k = Tensor::arange({3, 3, 1, 4});
   H5File::create(path).root().write_tensor("kernel:0", k);
   Dataset d = H5File::open_read(path).root().open_dataset("kernel:0");
@@ -145,7 +142,7 @@ TEST(H5Datasets, Float32TensorRoundTripsWithShape) {
 }
 
 TEST(H5Datasets, OtherStorageTypesConvertToFloat32OnRead) {
-  const std::string path = scratch("d.h5");
+  const std::string path = fresh_path("d.h5");
   const Tensor v = Tensor::from_data({5}, {0.f, 1.5f, -2.f, 100.f, 3.f});
   const Tensor u = Tensor::from_data({3}, {0.f, 7.f, 255.f});
   {
@@ -168,14 +165,14 @@ TEST(H5Datasets, OtherStorageTypesConvertToFloat32OnRead) {
 }
 
 TEST(H5Datasets, ExplicitShapeMustHoldTheSameElementCount) {
-  const std::string path = scratch("d.h5");
+  const std::string path = fresh_path("d.h5");
   Group root = H5File::create(path).root();
   EXPECT_EQ(root.write_tensor("w", Tensor::arange({6}), {2, 3}).shape(), (Shape{2, 3}));
   EXPECT_THROW(root.write_tensor("bad", Tensor::arange({6}), {4, 2}), ValueError);
 }
 
 TEST(H5Datasets, ScalarDatasetsRoundTrip) {
-  const std::string path = scratch("d.h5");
+  const std::string path = fresh_path("d.h5");
   {
     Group root = H5File::create(path).root();
     root.write_scalar("iterations", 42, DType::kInt64);
@@ -190,13 +187,13 @@ TEST(H5Datasets, ScalarDatasetsRoundTrip) {
 }
 
 TEST(H5Datasets, EmptyDatasetReadsAsEmptyTensor) {
-  const std::string path = scratch("d.h5");
+  const std::string path = fresh_path("d.h5");
   H5File::create(path).root().write_tensor("none", Tensor::zeros({0, 3}));
   EXPECT_EQ(H5File::open_read(path).root().open_dataset("none").read_tensor().shape(), (Shape{0, 3}));
 }
 
 TEST(H5Datasets, ShapeMismatchMessageNamesFilePathExpectedAndFound) {
-  const std::string path = scratch("model.h5");
+  const std::string path = fresh_path("model.h5");
   H5File::create(path).root().write_tensor("model_weights/conv2d/conv2d/kernel:0", Tensor::zeros({3, 3, 32}));
   Dataset d = H5File::open_read(path).root().open_dataset("model_weights/conv2d/conv2d/kernel:0");
   try {
@@ -211,18 +208,18 @@ TEST(H5Datasets, ShapeMismatchMessageNamesFilePathExpectedAndFound) {
 }
 
 TEST(H5Datasets, SizeGuardRefusesBeforeAllocating) {
-  const std::string path = scratch("d.h5");
+  const std::string path = fresh_path("d.h5");
   H5File::create(path).root().write_tensor("w", Tensor::zeros({4, 3}));
   Dataset d = H5File::open_read(path).root().open_dataset("w");
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { d.read_tensor(10); }, {"/w", "(4, 3)", "too large"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { d.read_tensor(10); }, {"/w", "(4, 3)", "too large"}));
   EXPECT_EQ(d.read_tensor(12).numel(), 12);
 }
 
 TEST(H5Datasets, StringDatasetIsNotATensor) {
-  const std::string path = scratch("d.h5");
+  const std::string path = fresh_path("d.h5");
   H5File::create(path).root().write_string_dataset("note", "hello");
   Dataset d = H5File::open_read(path).root().open_dataset("note");
   EXPECT_EQ(d.type_class(), TypeClass::kString);
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { d.read_tensor(); }, {path, "/note", "expected a numeric dataset", "string"}));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { d.read_scalar(); }, {"/note", "expected a single number"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { d.read_tensor(); }, {path, "/note", "expected a numeric dataset", "string"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { d.read_scalar(); }, {"/note", "expected a single number"}));
 }

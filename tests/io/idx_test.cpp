@@ -8,19 +8,14 @@
 #include <vector>
 
 #include "core/errors.h"
-#include "io_test_util.h"
-#include "testing.h"
+#include "support/assertions.h"
+#include "support/files.h"
 
 using namespace minidl;
 namespace fs = std::filesystem;
-using minidl::testing::ThrowsIOErrorQuietly;
-using minidl::testing::write_file;
+using namespace minidl::testing;
 
 namespace {
-
-std::string be32(uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
-}
 
 std::string idx_bytes(uint32_t magic, const std::vector<uint32_t>& dims, const std::string& data) {
   std::string s = be32(magic);
@@ -106,16 +101,16 @@ TEST(Idx, WrongMagicSaysExpectedAndFound) {
   const fs::path dir = minidl::testing::fresh_dir();
   const std::string path = (dir / "labels").string();
   write_file(path, idx_bytes(0x801, {2}, "ab"));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_idx_images(path); }, {path, "expected 0x00000803", "found 0x00000801"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_idx_images(path); }, {path, "expected 0x00000803", "found 0x00000801"}));
   write_file(path, idx_bytes(0x0d03, {1, 1, 1}, "a"));  // float32 data type code
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_idx_images(path); }, {"found 0x00000d03"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_idx_images(path); }, {"found 0x00000d03"}));
 }
 
 TEST(Idx, TruncatedDataIsAnIOError) {
   const fs::path dir = minidl::testing::fresh_dir();
   const std::string path = (dir / "img.gz").string();
   write_file(path, gzip_stored(idx_bytes(0x803, {10, 28, 28}, pixels(9 * 28 * 28 + 5))));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_idx_images(path); },
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_idx_images(path); },
                                    {path, "truncated IDX data", "(10, 28, 28)", "expected 7840", "found 7061"}));
   EXPECT_EQ(read_idx_images(path, 9).dim(0), 9);  // the complete items before the cut still read
 }
@@ -124,32 +119,32 @@ TEST(Idx, TruncatedHeaderIsAnIOError) {
   const fs::path dir = minidl::testing::fresh_dir();
   const std::string path = (dir / "img").string();
   write_file(path, be32(0x803) + be32(10) + "\x00\x00");
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_idx_images(path); }, {path, "truncated IDX header"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_idx_images(path); }, {path, "truncated IDX header"}));
   write_file(path, "");
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_idx_labels(path); }, {path, "truncated IDX header"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_idx_labels(path); }, {path, "truncated IDX header"}));
 }
 
 TEST(Idx, AbsurdDimensionsAreRefusedBeforeAllocating) {
   const fs::path dir = minidl::testing::fresh_dir();
   const std::string path = (dir / "img").string();
   write_file(path, idx_bytes(0x803, {0xffffffffu, 0xffffu, 0xffffu}, ""));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_idx_images(path); }, {path, "too large"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_idx_images(path); }, {path, "too large"}));
 }
 
-// Two item dimensions whose product overflows int64 (found by fuzz_idx under UBSan).
+// Two item dimensions whose product overflows int64.
 TEST(Idx, ItemDimensionsWhoseProductOverflowsAreRefused) {
   const fs::path dir = minidl::testing::fresh_dir();
   const std::string path = (dir / "img").string();
   write_file(path, idx_bytes(0x803, {1, 0xd9d9d9d9u, 0xd9d9d9d9u}, ""));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_idx_images(path); }, {path, "too large"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_idx_images(path); }, {path, "too large"}));
 }
 
 TEST(Idx, MissingFileAndCorruptGzip) {
   const fs::path dir = minidl::testing::fresh_dir();
   const std::string missing = (dir / "nothing.gz").string();
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_idx_labels(missing); }, {missing, "no such file"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_idx_labels(missing); }, {missing, "no such file"}));
   std::string gz = gzip_stored(idx_bytes(0x801, {3}, "abc"));
   gz[10] = 0x07;  // reserved deflate block type: invalid stream
   write_file(dir / "bad.gz", gz);
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_idx_labels((dir / "bad.gz").string()); }, {"bad.gz"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_idx_labels((dir / "bad.gz").string()); }, {"bad.gz"}));
 }

@@ -7,9 +7,8 @@
 #include "io/hdf5.h"
 #include "io/keras_model.h"
 #include "io/zip.h"
-#include "keras_test_util.h"
 #include "layers/base/json_text.h"
-#include "testing.h"
+#include "support/keras_files.h"
 
 namespace minidl {
 namespace {

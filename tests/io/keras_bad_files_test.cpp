@@ -8,10 +8,10 @@
 #include "io/hdf5.h"
 #include "io/keras_model.h"
 #include "io/zip.h"
-#include "keras_test_util.h"
-#include "layers/core/dense.h"
 #include "layers/base/input_layer.h"
-#include "testing.h"
+#include "layers/core/dense.h"
+#include "support/assertions.h"
+#include "support/files.h"
 
 namespace minidl {
 namespace {

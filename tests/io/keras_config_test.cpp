@@ -4,8 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "io/keras_model.h"
-#include "keras_test_util.h"
-#include "testing.h"
+#include "support/assertions.h"
 
 namespace minidl {
 namespace {

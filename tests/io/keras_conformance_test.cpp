@@ -10,8 +10,7 @@
 
 #include "io/hdf5.h"
 #include "io/keras_model.h"
-#include "keras_test_util.h"
-#include "testing.h"
+#include "support/keras_files.h"
 
 namespace minidl {
 namespace {

@@ -4,12 +4,11 @@
 
 #include "io/hdf5.h"
 #include "io/keras_model.h"
-#include "keras_test_util.h"
-#include "layers/conv/conv2d.h"
-#include "layers/core/dense.h"
 #include "layers/base/input_layer.h"
 #include "layers/base/registry.h"
-#include "testing.h"
+#include "layers/conv/conv2d.h"
+#include "layers/core/dense.h"
+#include "support/keras_files.h"
 
 namespace minidl {
 namespace {

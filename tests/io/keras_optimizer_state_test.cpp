@@ -6,13 +6,12 @@
 #include "io/hdf5.h"
 #include "io/keras_internal.h"
 #include "io/keras_model.h"
-#include "keras_test_util.h"
-#include "layers/normalization/batch_normalization.h"
+#include "layers/base/input_layer.h"
 #include "layers/conv/conv2d.h"
 #include "layers/core/dense.h"
-#include "layers/base/input_layer.h"
+#include "layers/normalization/batch_normalization.h"
 #include "layers/reshaping/reshaping.h"
-#include "testing.h"
+#include "support/keras_files.h"
 
 namespace minidl {
 namespace {

@@ -6,16 +6,15 @@
 #include "io/hdf5.h"
 #include "io/keras_model.h"
 #include "io/zip.h"
-#include "keras_test_util.h"
-#include "layers/normalization/batch_normalization.h"
+#include "layers/base/input_layer.h"
 #include "layers/conv/conv2d.h"
 #include "layers/core/dense.h"
-#include "layers/regularization/dropout.h"
-#include "layers/base/input_layer.h"
 #include "layers/merge/merge.h"
+#include "layers/normalization/batch_normalization.h"
 #include "layers/pooling/pooling2d.h"
+#include "layers/regularization/dropout.h"
 #include "layers/reshaping/reshaping.h"
-#include "testing.h"
+#include "support/keras_files.h"
 
 namespace minidl {
 namespace {

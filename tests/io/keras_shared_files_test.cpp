@@ -8,17 +8,14 @@
 #include "io/hdf5.h"
 #include "io/keras_model.h"
 #include "io/npy.h"
-#include "keras_test_util.h"
 #include "layers/conv/conv2d.h"
-#include "testing.h"
+#include "support/keras_files.h"
 
 namespace minidl {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::keras_h5_dir;
-using testing::numbers_in;
-using testing::slurp;
+using namespace testing;
 
 std::string at(const std::string& name) { return (keras_h5_dir() / name).string(); }
 
@@ -35,11 +32,11 @@ TEST(KerasSharedFiles, Keras1TheanoMnistCnnMatchesItsPrintedOutput) {
   MINIDL_REQUIRE_SHARED();
   const std::string stem = "k1-theano-th_mnist-cnn-same_weights";
   auto model = load_model_from_parts(at(stem + ".arch.json"), at(stem + ".h5"));
-  const std::vector<double> in = numbers_in(slurp(keras_h5_dir() / (stem + ".input.dat")));
+  const std::vector<double> in = numbers_in(read_file(keras_h5_dir() / (stem + ".input.dat")));
   ASSERT_EQ(in.size(), 3u + 28 * 28);
   ASSERT_EQ(in[0], 1);
-  const Tensor x = testing::tensor_of({1, 1, 28, 28}, in, 3);  // CHW sample, channels_first model
-  const Tensor expected = testing::tensor_of({1, 10}, numbers_in(slurp(keras_h5_dir() / (stem + ".expected.txt"))));
+  const Tensor x = testing::to_tensor({1, 1, 28, 28}, in, 3);  // CHW sample, channels_first model
+  const Tensor expected = testing::to_tensor({1, 10}, numbers_in(read_file(keras_h5_dir() / (stem + ".expected.txt"))));
   const Tensor y = model->predict(x);
   report(stem, testing::max_rel_error(y, expected));
   // The expected values are printed with 7 significant digits.
@@ -131,9 +128,9 @@ TEST(KerasSharedFiles, TfKeras212ConvConvAddMatchesThirdPartyReference) {
   MINIDL_REQUIRE_SHARED();
   const std::string stem = "tfk2.12.0_conv-conv-add_functional_model";
   auto model = load_model(at(stem + ".h5"));
-  const Tensor x = testing::tensor_of({1, 10, 10, 3}, numbers_in(slurp(keras_h5_dir() / (stem + ".input.txt"))));
+  const Tensor x = testing::to_tensor({1, 10, 10, 3}, numbers_in(read_file(keras_h5_dir() / (stem + ".input.txt"))));
   const Tensor expected =
-      testing::tensor_of({1, 10, 10, 3}, numbers_in(slurp(keras_h5_dir() / (stem + ".reference-acetone.txt"))));
+      testing::to_tensor({1, 10, 10, 3}, numbers_in(read_file(keras_h5_dir() / (stem + ".reference-acetone.txt"))));
   const Tensor y = model->predict(x);
   report(stem, testing::max_rel_error(y, expected));
   EXPECT_TRUE(testing::AllClose(y, expected, 1e-6, 1e-4));
@@ -142,12 +139,12 @@ TEST(KerasSharedFiles, TfKeras212ConvConvAddMatchesThirdPartyReference) {
 TEST(KerasSharedFiles, TfKeras250AcasDenseMatchesKerasPredict) {
   MINIDL_REQUIRE_SHARED();
   auto model = load_model(at("tfk2.5.0_acas-dense_model.h5"));
-  const auto in = numbers_in(slurp(keras_h5_dir() / "tfk2.5.0_acas-dense_model.input.txt"));
-  const auto out = numbers_in(slurp(keras_h5_dir() / "tfk2.5.0_acas-dense_model.expected.txt"));
+  const auto in = numbers_in(read_file(keras_h5_dir() / "tfk2.5.0_acas-dense_model.input.txt"));
+  const auto out = numbers_in(read_file(keras_h5_dir() / "tfk2.5.0_acas-dense_model.expected.txt"));
   ASSERT_EQ(in.size(), 5000u);
   ASSERT_EQ(out.size(), 5000u);
-  const Tensor y = model->predict(testing::tensor_of({1000, 5}, in), 256);
-  const Tensor expected = testing::tensor_of({1000, 5}, out);
+  const Tensor y = model->predict(testing::to_tensor({1000, 5}, in), 256);
+  const Tensor expected = testing::to_tensor({1000, 5}, out);
   report("tfk2.5.0_acas-dense_model", testing::max_rel_error(y, expected));
   EXPECT_TRUE(testing::AllClose(y, expected, 1e-6, 1e-4));
 }

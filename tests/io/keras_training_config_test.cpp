@@ -6,10 +6,9 @@
 
 #include "io/hdf5.h"
 #include "io/keras_model.h"
-#include "keras_test_util.h"
-#include "layers/core/dense.h"
 #include "layers/base/input_layer.h"
-#include "testing.h"
+#include "layers/core/dense.h"
+#include "support/files.h"
 
 namespace minidl {
 namespace {

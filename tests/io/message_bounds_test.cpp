@@ -6,8 +6,8 @@
 #include "io/hdf5.h"
 #include "io/keras_internal.h"
 #include "io/keras_model.h"
-#include "keras_test_util.h"
-#include "testing.h"
+#include "support/assertions.h"
+#include "support/files.h"
 
 namespace minidl {
 namespace {

@@ -10,14 +10,14 @@
 
 #include "io/hdf5.h"
 #include "io/keras_model.h"
-#include "keras_test_util.h"
 #include "layers/activations/activation_layers.h"
-#include "layers/core/dense.h"
 #include "layers/base/functional.h"
 #include "layers/base/input_layer.h"
 #include "layers/base/json_text.h"
 #include "layers/base/registry.h"
-#include "testing.h"
+#include "layers/core/dense.h"
+#include "support/assertions.h"
+#include "support/files.h"
 
 namespace minidl {
 namespace {

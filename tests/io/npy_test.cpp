@@ -7,14 +7,12 @@
 #include <filesystem>
 
 #include "core/errors.h"
-#include "io_test_util.h"
-#include "testing.h"
+#include "support/assertions.h"
+#include "support/files.h"
 
 using namespace minidl;
 namespace fs = std::filesystem;
-using minidl::testing::read_file;
-using minidl::testing::ThrowsIOErrorQuietly;
-using minidl::testing::write_file;
+using namespace minidl::testing;
 
 namespace {
 
@@ -91,37 +89,37 @@ TEST(Npy, ReadsFormatVersion2AndIntegerDtypes) {
 TEST(Npy, FortranOrderIsRefused) {
   const std::string path = (minidl::testing::fresh_dir() / "f.npy").string();
   write_file(path, npy_bytes("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", raw<float>({1, 2, 3, 4})));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_npy(path); }, {path, "fortran_order"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_npy(path); }, {path, "fortran_order"}));
 }
 
 TEST(Npy, UnsupportedDtypesAreNamed) {
   const std::string path = (minidl::testing::fresh_dir() / "b.npy").string();
   for (const std::string descr : {">f4", "<c8", "|O", "<f2"}) {
     write_file(path, npy_bytes("{'descr': '" + descr + "', 'fortran_order': False, 'shape': (1,), }", "12345678"));
-    EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_npy(path); }, {path, "unsupported dtype '" + descr + "'"}));
+    EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_npy(path); }, {path, "unsupported dtype '" + descr + "'"}));
   }
 }
 
 TEST(Npy, DataSizeMustMatchTheShape) {
   const std::string path = (minidl::testing::fresh_dir() / "s.npy").string();
   write_file(path, npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", raw<float>({1, 2, 3})));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_npy(path); }, {path, "(4,)", "needs 16 data bytes, found 12"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_npy(path); }, {path, "(4,)", "needs 16 data bytes, found 12"}));
 }
 
 TEST(Npy, MalformedFilesAreIOErrors) {
   const fs::path dir = minidl::testing::fresh_dir();
   const std::string path = (dir / "m.npy").string();
   write_file(path, "PK\x03\x04 definitely not numpy");
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_npy(path); }, {path, "not a .npy file"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_npy(path); }, {path, "not a .npy file"}));
   write_file(path, npy_bytes("{'descr': '<f4', 'fortran_order': False, }", ""));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_npy(path); }, {"no 'shape' entry"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_npy(path); }, {"no 'shape' entry"}));
   write_file(path, npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }", ""));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_npy(path); }, {"malformed .npy shape"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_npy(path); }, {"malformed .npy shape"}));
   write_file(path, npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (99999, 99999, 999), }", ""));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_npy(path); }, {"too large"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_npy(path); }, {"too large"}));
   write_file(path, std::string("\x93NUMPY\x01\x00\xff\x00{'descr'", 17));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_npy(path); }, {"truncated .npy header"}));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_npy((dir / "absent.npy").string()); }, {"absent.npy: no such file"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_npy(path); }, {"truncated .npy header"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_npy((dir / "absent.npy").string()); }, {"absent.npy: no such file"}));
 }
 
 TEST(Npy, ReadsTheKerasFixtureInputAndExpectedOutput) {

@@ -7,14 +7,12 @@
 
 #include "core/errors.h"
 #include "io/hdf5.h"
-#include "io_test_util.h"
-#include "testing.h"
+#include "support/assertions.h"
+#include "support/files.h"
 
 using namespace minidl;
 namespace fs = std::filesystem;
-using minidl::testing::read_file;
-using minidl::testing::ThrowsIOErrorQuietly;
-using minidl::testing::write_file;
+using namespace minidl::testing;
 
 namespace {
 
@@ -27,7 +25,7 @@ uint16_t le16(const std::string& s, size_t at) {
 }  // namespace
 
 TEST(Zip, EntriesRoundTrip) {
-  const std::string path = (minidl::testing::fresh_dir() / "a.zip").string();
+  const std::string path = minidl::testing::fresh_path("a.zip");
   Bytes binary(70000);
   for (size_t i = 0; i < binary.size(); ++i) binary[i] = static_cast<uint8_t>(i * 131 + 7);
   write_zip(path, {{"metadata.json", bytes_of("{\"keras_version\": \"3.10.0\"}"), {}},
@@ -43,7 +41,7 @@ TEST(Zip, EntriesRoundTrip) {
 }
 
 TEST(Zip, EntriesAreStoredUncompressedInTheGivenOrder) {
-  const std::string path = (minidl::testing::fresh_dir() / "a.zip").string();
+  const std::string path = minidl::testing::fresh_path("a.zip");
   const std::string text(1000, 'a');  // would deflate to almost nothing
   write_zip(path, {{"z_first.json", bytes_of(text), {}}, {"a_second.h5", bytes_of("xyz"), {}}});
   const std::string file = read_file(path);
@@ -55,7 +53,7 @@ TEST(Zip, EntriesAreStoredUncompressedInTheGivenOrder) {
 }
 
 TEST(Zip, ModificationTimeIsKept) {
-  const std::string path = (minidl::testing::fresh_dir() / "a.zip").string();
+  const std::string path = minidl::testing::fresh_path("a.zip");
   // 1980-01-01 00:00 local time, the date Keras gives its JSON entries.
   std::tm tm{};
   tm.tm_year = 80;
@@ -68,14 +66,14 @@ TEST(Zip, ModificationTimeIsKept) {
 }
 
 TEST(Zip, EmptyArchiveIsValid) {
-  const std::string path = (minidl::testing::fresh_dir() / "e.zip").string();
+  const std::string path = minidl::testing::fresh_path("e.zip");
   write_zip(path, {});
   EXPECT_EQ(fs::file_size(path), 22u);
   EXPECT_TRUE(read_zip(path).empty());
 }
 
 TEST(Zip, Hdf5WeightsInsideAZipReadFromMemory) {
-  const std::string path = (minidl::testing::fresh_dir() / "m.keras").string();
+  const std::string path = minidl::testing::fresh_path("m.keras");
   std::vector<uint8_t> image;
   {
     h5::H5File f = h5::H5File::create_in_memory("model.weights.h5");
@@ -92,10 +90,10 @@ TEST(Zip, BadArchivesAreIOErrors) {
   const fs::path dir = minidl::testing::fresh_dir();
   const std::string path = (dir / "bad.keras").string();
   write_file(path, "this is not a zip archive, only text");
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_zip(path); }, {path, "not a readable zip archive"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_zip(path); }, {path, "not a readable zip archive"}));
   write_file(path, "");
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_zip(path); }, {path, "empty file"}));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_zip((dir / "absent.zip").string()); }, {"absent.zip: no such file"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_zip(path); }, {path, "empty file"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_zip((dir / "absent.zip").string()); }, {"absent.zip: no such file"}));
 }
 
 TEST(Zip, TruncatedAndCorruptedArchivesAreIOErrors) {
@@ -105,23 +103,23 @@ TEST(Zip, TruncatedAndCorruptedArchivesAreIOErrors) {
   const std::string good = read_file(good_path);
   const std::string path = (dir / "bad.zip").string();
   write_file(path, good.substr(0, good.size() - 10));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_zip(path); }, {path}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_zip(path); }, {path}));
   std::string flipped = good;
   flipped[100] = static_cast<char>(flipped[100] ^ 1);  // inside the stored data: CRC mismatch
   write_file(path, flipped);
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_zip(path); }, {path, "config.json"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_zip(path); }, {path, "config.json"}));
 }
 
 TEST(Zip, LimitsAreCheckedBeforeReading) {
-  const std::string path = (minidl::testing::fresh_dir() / "big.zip").string();
+  const std::string path = minidl::testing::fresh_path("big.zip");
   write_zip(path, {{"a", Bytes(1000), {}}, {"b", Bytes(1000), {}}});
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_zip(path, {.max_entry_bytes = 999}); }, {"entry 'a'", "limit 999"}));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_zip(path, {.max_total_bytes = 1500}); }, {"1500"}));
-  EXPECT_TRUE(ThrowsIOErrorQuietly([&] { read_zip(path, {.max_entries = 1}); }, {"2 entries"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_zip(path, {.max_entry_bytes = 999}); }, {"entry 'a'", "limit 999"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_zip(path, {.max_total_bytes = 1500}); }, {"1500"}));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { read_zip(path, {.max_entries = 1}); }, {"2 entries"}));
 }
 
 TEST(Zip, WriterRejectsDuplicateNamesAndKeepsTheOldFile) {
-  const std::string path = (minidl::testing::fresh_dir() / "k.zip").string();
+  const std::string path = minidl::testing::fresh_path("k.zip");
   write_file(path, "old");
   EXPECT_THROW(write_zip(path, {{"x", {}, {}}, {"x", {}, {}}}), ValueError);
   EXPECT_THROW(write_zip(path, {{"", {}, {}}}), ValueError);

@@ -3,15 +3,15 @@
 
 #include <cmath>
 
-#include "core_layers_testing.h"
 #include "layers/base/input_layer.h"
+#include "support/assertions.h"
+#include "support/layer_checks.h"
+#include "support/tensors.h"
 
 namespace minidl {
 namespace {
 
-using core_layers_testing::random_tensor;
-using core_layers_testing::RoundTrips;
-using core_layers_testing::ThrowsWith;
+using namespace testing;
 
 // Uniform values kept at least `gap` away from every point in `kinks`, where
 // the functions below are not differentiable.

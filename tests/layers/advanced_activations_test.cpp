@@ -10,19 +10,19 @@
 
 #include "autograd/functions.h"
 #include "autograd/gradcheck.h"
-#include "conv_family_reference.h"
 #include "layers/base/input_layer.h"
-#include "testing.h"
+#include "support/assertions.h"
+#include "support/layer_checks.h"
+#include "support/tensors.h"
 
 namespace minidl {
 namespace {
 
-using conv_family::RoundTrips;
-using conv_family::ValueErrorWith;
+using namespace testing;
 
 // Values bounded away from 0, so no kink sits inside gradcheck's step.
 Tensor away_from_zero(const Shape& shape, std::mt19937_64& rng) {
-  Tensor t = conv_family::random_tensor(shape, rng, 0.1f, 1.f);
+  Tensor t = testing::random_tensor(shape, rng, 0.1f, 1.f);
   std::bernoulli_distribution sign(0.5);
   for (float& v : t.span()) v = sign(rng) ? v : -v;
   return t;
@@ -47,9 +47,9 @@ TEST(PReLU, ValuesMatchDoubleLoopWithSharedAxes) {
   auto p = PReLU({.shared_axes = {1, 3}});
   p->maybe_build({{kNone, 3, 4, 2}});
   ASSERT_EQ(p->alpha().shape(), (Shape{1, 4, 1}));
-  const Tensor alpha = conv_family::random_tensor({1, 4, 1}, rng, 0.f, 0.5f);
+  const Tensor alpha = testing::random_tensor({1, 4, 1}, rng, 0.f, 0.5f);
   p->set_weights({alpha});
-  const Tensor x = conv_family::random_tensor({2, 3, 4, 2}, rng);
+  const Tensor x = testing::random_tensor({2, 3, 4, 2}, rng);
   const Tensor y = p(x);
   Tensor expected(x.shape());
   for (int64_t n = 0; n < 2; ++n)
@@ -69,7 +69,7 @@ TEST(PReLU, GradcheckInputAndAlphaForSeveralSharings) {
   for (const auto& axes : sharings) {
     auto p = PReLU({.shared_axes = axes});
     p->maybe_build({{kNone, 2, 3, 2}});
-    Tensor a = conv_family::random_tensor(p->alpha().shape(), rng, 0.1f, 0.6f);
+    Tensor a = testing::random_tensor(p->alpha().shape(), rng, 0.1f, 0.6f);
     p->set_weights({a});
     const auto r = autograd::gradcheck([p](const std::vector<Variable>& v) { return p(v[0]); },
                                        {Variable(away_from_zero({2, 2, 3, 2}, rng), true), p->alpha()});
@@ -104,17 +104,17 @@ TEST(PReLU, ConfigMatchesKerasAndRoundTrips) {
 }
 
 TEST(PReLU, ErrorsNameTheLayer) {
-  EXPECT_TRUE(ValueErrorWith([] { PReLU({.shared_axes = {0}, .name = "p0"}); }, {"PReLU 'p0'", "batch"}));
-  EXPECT_TRUE(ValueErrorWith([] { PReLU({.shared_axes = {1, 1}, .name = "p1"}); }, {"'p1'", "repeats axis 1"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([] { PReLU({.shared_axes = {0}, .name = "p0"}); }, {"PReLU 'p0'", "batch"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([] { PReLU({.shared_axes = {1, 1}, .name = "p1"}); }, {"'p1'", "repeats axis 1"}));
   auto p = PReLU({.shared_axes = {3}, .name = "p2"});
-  EXPECT_TRUE(ValueErrorWith([&] { p(Input({4, 4})); }, {"'p2'", "out of range", "(None, 4, 4)"}));
-  EXPECT_TRUE(ValueErrorWith([&] { p(Input({kNone, 4, 2})); }, {"'p2'", "None"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { p(Input({4, 4})); }, {"'p2'", "out of range", "(None, 4, 4)"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { p(Input({kNone, 4, 2})); }, {"'p2'", "None"}));
   p(Input({5, 4, 2}));
-  EXPECT_TRUE(ValueErrorWith([&] { p(Tensor::zeros({1, 5, 3, 7})); }, {"'p2'", "value 4", "(1, 5, 3, 7)"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { p(Tensor::zeros({1, 5, 3, 7})); }, {"'p2'", "value 4", "(1, 5, 3, 7)"}));
   EXPECT_EQ(p(Tensor::zeros({1, 5, 4, 7})).shape(), (Shape{1, 5, 4, 7}));  // the shared axis may change
   auto flat = PReLU({.name = "p3"});
-  EXPECT_TRUE(ValueErrorWith([&] { flat(Tensor::zeros({4})); }, {"'p3'", "rank >= 2"}));
-  EXPECT_TRUE(ValueErrorWith([] { PReLUImpl::from_config(json::parse(R"({"name": "p4", "alpha": 1})")); },
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { flat(Tensor::zeros({4})); }, {"'p3'", "rank >= 2"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([] { PReLUImpl::from_config(json::parse(R"({"name": "p4", "alpha": 1})")); },
                              {"PReLU 'p4'", "'alpha'"}));
 }
 
@@ -139,9 +139,9 @@ TEST(ELU, ConfigIsFloat32AlphaAndRoundTrips) {
   EXPECT_EQ(e->get_config()["alpha"], 0.30000001192092896);
   EXPECT_TRUE(RoundTrips(*e));
   EXPECT_EQ(ELUImpl::from_config(json::parse(R"({"name": "x"})"))->alpha(), 1.f);
-  EXPECT_TRUE(ValueErrorWith([] { ELUImpl::from_config(json::parse(R"({"name": "x", "alpha": null})")); },
+  EXPECT_TRUE(ThrowsWith<ValueError>([] { ELUImpl::from_config(json::parse(R"({"name": "x", "alpha": null})")); },
                              {"cannot be None"}));
-  EXPECT_TRUE(ValueErrorWith([] { ELU({.alpha = INFINITY, .name = "e1"}); }, {"ELU 'e1'", "finite"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([] { ELU({.alpha = INFINITY, .name = "e1"}); }, {"ELU 'e1'", "finite"}));
   EXPECT_EQ(e(Input({2, 3})).shape(), (Shape{kNone, 2, 3}));
 }
 
@@ -162,9 +162,9 @@ TEST(ThresholdedReLU, ConfigAndErrors) {
   EXPECT_EQ(t->name(), "thresholded_re_lu");
   EXPECT_EQ(t->get_config()["theta"], 1.0);
   EXPECT_TRUE(RoundTrips(*t));
-  EXPECT_TRUE(ValueErrorWith([] { ThresholdedReLU({.theta = -1, .name = "t1"}); },
+  EXPECT_TRUE(ThrowsWith<ValueError>([] { ThresholdedReLU({.theta = -1, .name = "t1"}); },
                              {"ThresholdedReLU 't1'", "should be >=0"}));
-  EXPECT_TRUE(ValueErrorWith(
+  EXPECT_TRUE(ThrowsWith<ValueError>(
       [] { ThresholdedReLUImpl::from_config(json::parse(R"({"name": "x", "theta": null})")); }, {"cannot be None"}));
   EXPECT_TRUE(layer_from_config(json::parse(R"({"class_name": "ThresholdedReLU", "config": {"theta": 2.0}})")));
 }

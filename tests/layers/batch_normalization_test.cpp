@@ -3,7 +3,6 @@
 // loops, gradients in both modes, the frozen (trainable=false) behaviour and errors.
 #include "layers/normalization/batch_normalization.h"
 
-#include "spatial_testing.h"  // first: silences GCC's designated-initializer warning
 
 #include <gtest/gtest.h>
 
@@ -13,14 +12,14 @@
 
 #include "layers/base/input_layer.h"
 #include "layers/base/registry.h"
+#include "support/assertions.h"
+#include "support/layer_checks.h"
+#include "support/tensors.h"
 
 namespace minidl {
 namespace {
 
-using spatial_testing::random_tensor;
-using spatial_testing::RoundTrips;
-using spatial_testing::ThrowsWith;
-using spatial_testing::training_args;
+using namespace testing;
 
 // The feature (flat index over the normalized axes, in axis order) of element i.
 int64_t feature_of(int64_t i, const Shape& s, std::vector<int> axes) {

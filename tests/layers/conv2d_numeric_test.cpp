@@ -10,16 +10,19 @@
 
 #include "autograd/functions.h"
 #include "autograd/gradcheck.h"
-#include "conv2d_reference.h"
-#include "layers/parts/activations.h"
 #include "layers/conv/conv2d.h"
+#include "layers/parts/activations.h"
 #include "ops/elementwise.h"
-#include "testing.h"
+#include "support/assertions.h"
+#include "support/conv_layer_cases.h"
+#include "support/naive_activations.h"
+#include "support/tensors.h"
 
 namespace minidl {
 namespace {
 
-using conv_reference::ConvCase;
+using namespace testing;
+using ConvCase = testing::ConvLayerCase;
 
 const std::vector<std::string> kActivations = {
     "linear",      "relu",         "sigmoid", "tanh", "softmax", "elu",   "selu",       "softplus",    "softsign",
@@ -31,13 +34,6 @@ std::string describe(const ConvCase& c) {
       "activation={}",
       c.N, c.H, c.W, c.C, c.F, c.KH, c.KW, c.SH, c.SW, c.DH, c.DW, c.G, c.same ? "same" : "valid",
       c.channels_first ? "channels_first" : "channels_last", c.use_bias, c.activation);
-}
-
-Tensor random_tensor(const Shape& shape, std::mt19937_64& rng, float lo, float hi) {
-  std::uniform_real_distribution<float> u(lo, hi);
-  Tensor t(shape);
-  for (float& v : t.span()) v = u(rng);
-  return t;
 }
 
 int64_t pick(std::mt19937_64& rng, int64_t lo, int64_t hi) {
@@ -77,10 +73,16 @@ std::shared_ptr<Conv2DImpl> make_layer(const ConvCase& c) {
                     .groups = c.G,
                     .activation = c.activation,
                     .use_bias = c.use_bias});
-  Shape s = conv_reference::input_shape(c);
-  s[0] = kNone;
-  layer->maybe_build({s});
+  layer->maybe_build({c.build_shape()});
   return layer;
+}
+
+// The layer's expected output: the reference convolution, then the activation, in double.
+Tensor expected_output(const ConvCase& c, const Tensor& x, const Tensor& kernel, const Tensor& bias) {
+  const Shape shape = c.conv_output_shape(c.F);
+  std::vector<double> y = testing::conv2d_expected(c, x, kernel, bias);
+  testing::apply_activation(c.activation, shape, y);
+  return testing::to_tensor(shape, y);
 }
 
 struct Prepared {
@@ -91,7 +93,7 @@ struct Prepared {
 Prepared prepare(const ConvCase& c, std::mt19937_64& rng) {
   Prepared p;
   p.layer = make_layer(c);
-  p.x = random_tensor(conv_reference::input_shape(c), rng, -1.f, 1.f);
+  p.x = random_tensor(c.input_shape(), rng, -1.f, 1.f);
   p.kernel = random_tensor({c.KH, c.KW, c.C / c.G, c.F}, rng, -0.5f, 0.5f);
   if (c.use_bias) p.bias = random_tensor({c.F}, rng, -0.5f, 0.5f);
   p.layer->set_weights(c.use_bias ? std::vector<Tensor>{p.kernel, p.bias} : std::vector<Tensor>{p.kernel});
@@ -106,10 +108,7 @@ TEST(Conv2DNumeric, RandomGridMatchesDirectConvolution) {
     c.activation = kActivations[static_cast<size_t>(i) % kActivations.size()];
     const Prepared p = prepare(c, rng);
     const Tensor y = (*p.layer)(p.x);
-    const Tensor expected = conv_reference::to_tensor(conv_reference::output_shape(c),
-                                                      conv_reference::conv2d(p.x, p.kernel,
-                                                                             c.use_bias ? &p.bias : nullptr, c));
-    ASSERT_TRUE(testing::AllClose(y, expected, 1e-5, 1e-4)) << describe(c);
+    ASSERT_TRUE(AllClose(y, expected_output(c, p.x, p.kernel, p.bias), 1e-5, 1e-4)) << describe(c);
     if (c.same && (c.H < c.KH || c.W < c.KW)) seen.insert("same smaller than kernel");
     if (c.G > 1) seen.insert("groups");
     if (c.SH == 3 || c.SW == 3) seen.insert("stride 3");
@@ -129,8 +128,7 @@ TEST(Conv2DNumeric, InputSmallerThanKernelWithSamePaddingIsAllPadding) {
   const Prepared p = prepare(c, rng);
   const Tensor y = (*p.layer)(p.x);
   EXPECT_EQ(y.shape(), (Shape{2, 2, 1, 2}));
-  EXPECT_TRUE(testing::AllClose(
-      y, conv_reference::to_tensor(y.shape(), conv_reference::conv2d(p.x, p.kernel, &p.bias, c)), 1e-5, 1e-4));
+  EXPECT_TRUE(AllClose(y, expected_output(c, p.x, p.kernel, p.bias), 1e-5, 1e-4));
 }
 
 TEST(Conv2DNumeric, SoftmaxIsOverTheLastAxisEvenForChannelsFirst) {
@@ -183,11 +181,11 @@ TEST(Conv2DNumeric, FusedReluGradientMatchesUnfusedChain) {
     auto plain = make_layer(c);
     plain->set_weights({fused.kernel, fused.bias});
 
-    const Tensor seed = random_tensor(conv_reference::output_shape(c), rng, -1.f, 1.f);
+    const Tensor seed = random_tensor(c.conv_output_shape(c.F), rng, -1.f, 1.f);
     Variable x1(fused.x.clone(), true), x2(fused.x.clone(), true);
     const auto g1 = grad((*fused.layer)(x1), {x1, fused.layer->kernel(), fused.layer->bias()}, seed);
     const auto g2 = grad(autograd::relu((*plain)(x2)), {x2, plain->kernel(), plain->bias()}, seed);
-    for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(testing::AllClose(g1[i], g2[i], 1e-6, 1e-5)) << "gradient " << i;
+    for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(AllClose(g1[i], g2[i], 1e-6, 1e-5)) << "gradient " << i;
   }
 }
 
@@ -208,10 +206,10 @@ TEST(Conv2DNumeric, TwoCallsBeforeBackwardKeepTheirOwnContext) {
   const Variable ya = (*p.layer)(va);
   const Variable yb = (*p.layer)(vb);  // grows the shared workspace
   const auto g = grad(autograd::sum(ya) + autograd::sum(yb), {va, vb, p.layer->kernel(), p.layer->bias()});
-  EXPECT_TRUE(testing::AllClose(g[0], ga[0], 1e-6, 1e-5));
-  EXPECT_TRUE(testing::AllClose(g[1], gb[0], 1e-6, 1e-5));
-  EXPECT_TRUE(testing::AllClose(g[2], ops::add(ga[1], gb[1]), 1e-5, 1e-5));
-  EXPECT_TRUE(testing::AllClose(g[3], ops::add(ga[2], gb[2]), 1e-5, 1e-5));
+  EXPECT_TRUE(AllClose(g[0], ga[0], 1e-6, 1e-5));
+  EXPECT_TRUE(AllClose(g[1], gb[0], 1e-6, 1e-5));
+  EXPECT_TRUE(AllClose(g[2], ops::add(ga[1], gb[1]), 1e-5, 1e-5));
+  EXPECT_TRUE(AllClose(g[3], ops::add(ga[2], gb[2]), 1e-5, 1e-5));
 }
 
 TEST(Conv2DNumeric, FrozenInputGetsNoGradientButWeightsDo) {

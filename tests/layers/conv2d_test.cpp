@@ -16,7 +16,7 @@
 #include "layers/base/functional.h"
 #include "layers/base/input_layer.h"
 #include "layers/base/registry.h"
-#include "testing.h"
+#include "support/files.h"
 
 namespace minidl {
 namespace {

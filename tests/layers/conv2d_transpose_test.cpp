@@ -11,15 +11,17 @@
 
 #include "autograd/functions.h"
 #include "autograd/gradcheck.h"
-#include "conv_family_reference.h"
-#include "layers/conv/conv2d.h"
 #include "layers/base/input_layer.h"
-#include "testing.h"
+#include "layers/conv/conv2d.h"
+#include "support/conv_layer_cases.h"
+#include "support/assertions.h"
+#include "support/layer_checks.h"
+#include "support/tensors.h"
 
 namespace minidl {
 namespace {
 
-using conv_family::Case;
+using Case = testing::ConvLayerCase;
 
 Conv2DTransposeOptions options_for(const Case& c, bool use_bias, const std::string& act) {
   Conv2DTransposeOptions o{.strides = IntPair{c.SH, c.SW},
@@ -40,19 +42,16 @@ struct Prepared {
 Prepared prepare(const Case& c, std::mt19937_64& rng, bool use_bias = true, const std::string& act = "linear") {
   Prepared p;
   p.layer = std::make_shared<Conv2DTransposeImpl>(c.F, IntPair{c.KH, c.KW}, options_for(c, use_bias, act));
-  p.layer->maybe_build({conv_family::layout(c.channels_first, kNone, c.H, c.W, c.C)});
-  p.x = conv_family::random_tensor(conv_family::layout(c.channels_first, c.N, c.H, c.W, c.C), rng);
-  p.kernel = conv_family::random_tensor({c.KH, c.KW, c.F, c.C}, rng, -0.5f, 0.5f);
-  if (use_bias) p.bias = conv_family::random_tensor({c.F}, rng, -0.5f, 0.5f);
+  p.layer->maybe_build({c.build_shape()});
+  p.x = testing::random_tensor(c.input_shape(), rng);
+  p.kernel = testing::random_tensor({c.KH, c.KW, c.F, c.C}, rng, -0.5f, 0.5f);
+  if (use_bias) p.bias = testing::random_tensor({c.F}, rng, -0.5f, 0.5f);
   p.layer->set_weights(use_bias ? std::vector<Tensor>{p.kernel, p.bias} : std::vector<Tensor>{p.kernel});
   return p;
 }
 
 Tensor reference(const Prepared& p, const Case& c) {
-  const int64_t OH = conv_family::deconv_len(c.H, c.KH, c.SH, c.DH, c.same, c.OPH);
-  const int64_t OW = conv_family::deconv_len(c.W, c.KW, c.SW, c.DW, c.same, c.OPW);
-  return conv_family::to_tensor(conv_family::layout(c.channels_first, c.N, OH, OW, c.F),
-                                conv_family::conv_transpose(p.x, p.kernel, p.bias.defined() ? &p.bias : nullptr, c));
+  return testing::conv2d_transpose_expected(c, p.x, p.kernel, p.bias);
 }
 
 std::string describe(const Case& c) {
@@ -114,7 +113,7 @@ TEST(Conv2DTranspose, KerasConfigRoundTripsExactly) {
   auto layer = Conv2DTransposeImpl::from_config(keras);
   EXPECT_EQ(layer->get_config(), keras) << layer->get_config().dump(1);
   EXPECT_EQ(layer->output_padding(), IntPair(1, 1));
-  EXPECT_TRUE(conv_family::RoundTrips(*layer));
+  EXPECT_TRUE(testing::RoundTrips(*layer));
 }
 
 TEST(Conv2DTranspose, Keras1DeconvolutionAliasLoadsAndIgnoresOutputShape) {
@@ -165,7 +164,7 @@ TEST(Conv2DTranspose, SeededGridMatchesDirectScatterLoop) {
 // Conv2DTranspose is the adjoint of Conv2D: <conv(u, K), x> == <conv_transpose(x, K), u>.
 TEST(Conv2DTranspose, IsTheAdjointOfConv2DWithTheSameKernel) {
   std::mt19937_64 rng(6);
-  const Tensor k = conv_family::random_tensor({3, 3, 2, 4}, rng);  // conv: 2 -> 4 channels; transpose: 4 -> 2
+  const Tensor k = testing::random_tensor({3, 3, 2, 4}, rng);  // conv: 2 -> 4 channels; transpose: 4 -> 2
   auto conv = Conv2D(4, 3, {.strides = 2, .padding = "same", .data_format = "channels_last", .use_bias = false});
   auto up = Conv2DTranspose(2, 3, {.strides = 2, .padding = "same", .data_format = "channels_last",
                                    .use_bias = false});
@@ -173,7 +172,7 @@ TEST(Conv2DTranspose, IsTheAdjointOfConv2DWithTheSameKernel) {
   up->maybe_build({{kNone, 3, 3, 4}});
   conv->set_weights({k});
   up->set_weights({k});
-  const Tensor u = conv_family::random_tensor({2, 6, 6, 2}, rng), x = conv_family::random_tensor({2, 3, 3, 4}, rng);
+  const Tensor u = testing::random_tensor({2, 6, 6, 2}, rng), x = testing::random_tensor({2, 3, 3, 4}, rng);
   const Tensor cu = conv(u), tx = up(x);
   double a = 0, b = 0;
   for (int64_t i = 0; i < x.numel(); ++i) a += double(cu[i]) * x[i];
@@ -219,9 +218,9 @@ TEST(Conv2DTranspose, FusedReluGradientMatchesUnfusedChain) {
                  .channels_first = cf, .OPH = 1, .OPW = 1};
     const Prepared fused = prepare(c, rng, true, "relu");
     auto plain = std::make_shared<Conv2DTransposeImpl>(c.F, IntPair{c.KH, c.KW}, options_for(c, true, "linear"));
-    plain->maybe_build({conv_family::layout(cf, kNone, c.H, c.W, c.C)});
+    plain->maybe_build({c.build_shape()});
     plain->set_weights({fused.kernel, fused.bias});
-    const Tensor seed = conv_family::random_tensor((*plain)(fused.x).shape(), rng);
+    const Tensor seed = testing::random_tensor((*plain)(fused.x).shape(), rng);
     Variable x1(fused.x.clone(), true), x2(fused.x.clone(), true);
     const auto g1 = grad((*fused.layer)(x1), {x1, fused.layer->kernel(), fused.layer->bias()}, seed);
     const auto g2 = grad(autograd::relu((*plain)(x2)), {x2, plain->kernel(), plain->bias()}, seed);
@@ -244,41 +243,41 @@ TEST(Conv2DTranspose, OnlyTheRequestedGradientsAreComputed) {
 // --- errors --------------------------------------------------------------------------
 
 TEST(Conv2DTranspose, ConstructionErrorsNameTheLayer) {
-  using conv_family::ValueErrorWith;
-  EXPECT_TRUE(ValueErrorWith([] { Conv2DTranspose(0, 3, {.name = "t0"}); }, {"Conv2DTranspose 't0'", "filters=0"}));
-  EXPECT_TRUE(ValueErrorWith([] { Conv2DTranspose(2, 3, {.strides = 2, .output_padding = 2, .name = "t1"}); },
+  using testing::ThrowsWith;
+  EXPECT_TRUE(ThrowsWith<ValueError>([] { Conv2DTranspose(0, 3, {.name = "t0"}); }, {"Conv2DTranspose 't0'", "filters=0"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([] { Conv2DTranspose(2, 3, {.strides = 2, .output_padding = 2, .name = "t1"}); },
                              {"'t1'", "Stride (2, 2) must be greater than output padding (2, 2)"}));
-  EXPECT_TRUE(ValueErrorWith([] { Conv2DTranspose(2, 3, {.output_padding = 1, .name = "t2"}); },
+  EXPECT_TRUE(ThrowsWith<ValueError>([] { Conv2DTranspose(2, 3, {.output_padding = 1, .name = "t2"}); },
                              {"'t2'", "output padding (1, 1)"}));
-  EXPECT_TRUE(ValueErrorWith([] { Conv2DTranspose(2, 3, {.strides = 2, .output_padding = -1, .name = "t3"}); },
+  EXPECT_TRUE(ThrowsWith<ValueError>([] { Conv2DTranspose(2, 3, {.strides = 2, .output_padding = -1, .name = "t3"}); },
                              {"'t3'", "non-negative"}));
-  EXPECT_TRUE(ValueErrorWith([] { Conv2DTranspose(2, 3, {.strides = 2, .dilation_rate = 2, .name = "t4"}); },
+  EXPECT_TRUE(ThrowsWith<ValueError>([] { Conv2DTranspose(2, 3, {.strides = 2, .dilation_rate = 2, .name = "t4"}); },
                              {"'t4'", "dilation_rate"}));
-  EXPECT_TRUE(ValueErrorWith([] { Conv2DTranspose(2, {3, 0}, {.name = "t5"}); }, {"'t5'", "kernel_size=(3, 0)"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([] { Conv2DTranspose(2, {3, 0}, {.name = "t5"}); }, {"'t5'", "kernel_size=(3, 0)"}));
 }
 
 TEST(Conv2DTranspose, InputErrorsNameTheLayerAndEchoTheShape) {
-  using conv_family::ValueErrorWith;
+  using testing::ThrowsWith;
   auto up = Conv2DTranspose(2, 3, {.data_format = "channels_last", .name = "up"});
-  EXPECT_TRUE(ValueErrorWith([&] { up(Variable(Tensor::zeros({3, 3, 3}))); }, {"'up'", "rank 4", "(3, 3, 3)"}));
-  EXPECT_TRUE(ValueErrorWith([&] { up(Input({3, 3, kNone})); }, {"'up'", "None"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { up(Variable(Tensor::zeros({3, 3, 3}))); }, {"'up'", "rank 4", "(3, 3, 3)"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { up(Input({3, 3, kNone})); }, {"'up'", "None"}));
   up(Input({3, 3, 4}));
-  EXPECT_TRUE(ValueErrorWith([&] { up(Tensor::zeros({1, 3, 3, 5})); }, {"'up'", "value 4", "(1, 3, 3, 5)"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { up(Tensor::zeros({1, 3, 3, 5})); }, {"'up'", "value 4", "(1, 3, 3, 5)"}));
   // "same", stride 2, even kernel, explicit output_padding 0: (3-1)*2 + 2 - 2 = 4 rows, which a
   // "same" conv maps back to 2, not 3.
   auto even = Conv2DTranspose(1, 2, {.strides = 2, .padding = "same", .output_padding = 0,
                                      .data_format = "channels_last", .name = "even"});
-  EXPECT_TRUE(ValueErrorWith([&] { even(Input({3, 3, 1})); }, {"'even'", "4 x 4", "3 x 3"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { even(Input({3, 3, 1})); }, {"'even'", "4 x 4", "3 x 3"}));
 }
 
 TEST(Conv2DTranspose, ConfigErrorsNameTheLayer) {
-  using conv_family::ValueErrorWith;
-  EXPECT_TRUE(ValueErrorWith(
+  using testing::ThrowsWith;
+  EXPECT_TRUE(ThrowsWith<ValueError>(
       [] {
         Conv2DTransposeImpl::from_config(json::parse(R"({"name": "q", "filters": 2, "kernel_size": 3, "groups": 2})"));
       },
       {"Conv2DTranspose 'q'", "groups=2"}));
-  EXPECT_TRUE(ValueErrorWith(
+  EXPECT_TRUE(ThrowsWith<ValueError>(
       [] {
         Conv2DTransposeImpl::from_config(
             json::parse(R"({"name": "q", "filters": 2, "kernel_size": 3, "output_padding": [1, 2, 3]})"));

@@ -4,20 +4,21 @@
 #include <cmath>
 
 #include "autograd/functions.h"
-#include "core_layers_testing.h"
 #include "layers/activations/activation_layers.h"
-#include "layers/core/dense.h"
-#include "layers/regularization/dropout.h"
 #include "layers/base/functional.h"
 #include "layers/base/input_layer.h"
+#include "layers/core/dense.h"
 #include "layers/core/masking.h"
 #include "layers/merge/merge.h"
+#include "layers/regularization/dropout.h"
 #include "layers/reshaping/reshaping.h"
+#include "support/assertions.h"
+#include "support/tensors.h"
 
 namespace minidl {
 namespace {
 
-using core_layers_testing::random_tensor;
+using testing::random_tensor;
 
 TEST(CoreLayersGraph, SequentialChainEqualsLayersAppliedByHand) {
   auto d1 = Dense(12, {.activation = "relu"});

@@ -2,21 +2,20 @@
 // formats, gradients, configs and errors.
 #include "layers/reshaping/cropping2d.h"
 
-#include "spatial_testing.h"  // first: silences GCC's designated-initializer warning
 
 #include <gtest/gtest.h>
 
 #include "layers/base/input_layer.h"
 #include "layers/base/registry.h"
+#include "support/assertions.h"
+#include "support/indices.h"
+#include "support/layer_checks.h"
+#include "support/tensors.h"
 
 namespace minidl {
 namespace {
 
-using spatial_testing::at4;
-using spatial_testing::GradOk;
-using spatial_testing::random_tensor;
-using spatial_testing::RoundTrips;
-using spatial_testing::ThrowsWith;
+using namespace testing;
 
 Tensor naive_crop(const Tensor& x, bool cf, const Padding2D& p) {
   const Shape& s = x.shape();

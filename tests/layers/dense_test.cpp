@@ -5,15 +5,15 @@
 #include <cmath>
 
 #include "autograd/functions.h"
-#include "core_layers_testing.h"
 #include "layers/base/input_layer.h"
+#include "support/assertions.h"
+#include "support/layer_checks.h"
+#include "support/tensors.h"
 
 namespace minidl {
 namespace {
 
-using core_layers_testing::random_tensor;
-using core_layers_testing::RoundTrips;
-using core_layers_testing::ThrowsWith;
+using namespace testing;
 
 // y[r, u] = act(sum_i x[r, i] w[i, u] + b[u]) over the last axis, in double.
 Tensor naive_dense(const Tensor& x, const Tensor& w, const Tensor* b, bool relu) {

@@ -13,14 +13,16 @@
 
 #include "autograd/functions.h"
 #include "autograd/gradcheck.h"
-#include "conv_family_reference.h"
 #include "layers/base/input_layer.h"
-#include "testing.h"
+#include "support/conv_layer_cases.h"
+#include "support/assertions.h"
+#include "support/layer_checks.h"
+#include "support/tensors.h"
 
 namespace minidl {
 namespace {
 
-using conv_family::Case;
+using Case = testing::ConvLayerCase;
 
 std::shared_ptr<DepthwiseConv2DImpl> make_layer(const Case& c, bool use_bias = true,
                                                 const std::string& activation = "linear") {
@@ -32,7 +34,7 @@ std::shared_ptr<DepthwiseConv2DImpl> make_layer(const Case& c, bool use_bias = t
                                                   .dilation_rate = IntPair{c.DH, c.DW},
                                                   .activation = activation,
                                                   .use_bias = use_bias});
-  layer->maybe_build({conv_family::layout(c.channels_first, kNone, c.H, c.W, c.C)});
+  layer->maybe_build({c.build_shape()});
   return layer;
 }
 
@@ -44,18 +46,15 @@ struct Prepared {
 Prepared prepare(const Case& c, std::mt19937_64& rng, bool use_bias = true, const std::string& act = "linear") {
   Prepared p;
   p.layer = make_layer(c, use_bias, act);
-  p.x = conv_family::random_tensor(conv_family::layout(c.channels_first, c.N, c.H, c.W, c.C), rng);
-  p.kernel = conv_family::random_tensor({c.KH, c.KW, c.C, c.DM}, rng, -0.5f, 0.5f);
-  if (use_bias) p.bias = conv_family::random_tensor({c.C * c.DM}, rng, -0.5f, 0.5f);
+  p.x = testing::random_tensor(c.input_shape(), rng);
+  p.kernel = testing::random_tensor({c.KH, c.KW, c.C, c.DM}, rng, -0.5f, 0.5f);
+  if (use_bias) p.bias = testing::random_tensor({c.C * c.DM}, rng, -0.5f, 0.5f);
   p.layer->set_weights(use_bias ? std::vector<Tensor>{p.kernel, p.bias} : std::vector<Tensor>{p.kernel});
   return p;
 }
 
 Tensor reference(const Prepared& p, const Case& c) {
-  const int64_t OH = conv_family::conv_len(c.H, c.KH, c.SH, c.DH, c.same);
-  const int64_t OW = conv_family::conv_len(c.W, c.KW, c.SW, c.DW, c.same);
-  return conv_family::to_tensor(conv_family::layout(c.channels_first, c.N, OH, OW, c.C * c.DM),
-                                conv_family::depthwise(p.x, p.kernel, p.bias.defined() ? &p.bias : nullptr, c));
+  return testing::depthwise_conv2d_expected(c, p.x, p.kernel, p.bias);
 }
 
 // --- shapes, weights, config ----------------------------------------------------
@@ -112,7 +111,7 @@ TEST(DepthwiseConv2D, KerasConfigRoundTripsExactly) {
   auto layer = DepthwiseConv2DImpl::from_config(keras);
   EXPECT_EQ(layer->get_config(), keras) << layer->get_config().dump(1);
   EXPECT_EQ(layer->depth_multiplier(), 2);
-  EXPECT_TRUE(conv_family::RoundTrips(*layer));
+  EXPECT_TRUE(testing::RoundTrips(*layer));
 }
 
 TEST(DepthwiseConv2D, MissingKeysTakeKerasDefaults) {
@@ -216,35 +215,35 @@ TEST(DepthwiseConv2D, FrozenLayerGivesOnlyTheInputGradient) {
 // --- errors --------------------------------------------------------------------------
 
 TEST(DepthwiseConv2D, ConstructionErrorsNameTheLayer) {
-  using conv_family::ValueErrorWith;
-  EXPECT_TRUE(ValueErrorWith([] { DepthwiseConv2D(0, {.name = "d0"}); }, {"DepthwiseConv2D 'd0'", "kernel_size"}));
-  EXPECT_TRUE(ValueErrorWith([] { DepthwiseConv2D(3, {.depth_multiplier = 0, .name = "d1"}); },
+  using testing::ThrowsWith;
+  EXPECT_TRUE(ThrowsWith<ValueError>([] { DepthwiseConv2D(0, {.name = "d0"}); }, {"DepthwiseConv2D 'd0'", "kernel_size"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([] { DepthwiseConv2D(3, {.depth_multiplier = 0, .name = "d1"}); },
                              {"DepthwiseConv2D 'd1'", "depth_multiplier=0"}));
-  EXPECT_TRUE(ValueErrorWith([] { DepthwiseConv2D(3, {.strides = 2, .dilation_rate = 2, .name = "d2"}); },
+  EXPECT_TRUE(ThrowsWith<ValueError>([] { DepthwiseConv2D(3, {.strides = 2, .dilation_rate = 2, .name = "d2"}); },
                              {"DepthwiseConv2D 'd2'", "dilation_rate"}));
-  EXPECT_TRUE(ValueErrorWith([] { DepthwiseConv2D(3, {.padding = "causal", .name = "d3"}); }, {"'d3'", "causal"}));
-  EXPECT_TRUE(ValueErrorWith([] { DepthwiseConv2D(3, {.data_format = "nhwc", .name = "d4"}); }, {"'d4'", "nhwc"}));
-  EXPECT_TRUE(ValueErrorWith([] { DepthwiseConv2D(3, {.activation = "nope", .name = "d5"}); }, {"'d5'", "nope"}));
-  EXPECT_TRUE(ValueErrorWith([] { DepthwiseConv2D(3, {.depthwise_initializer = "nope", .name = "d6"}); },
+  EXPECT_TRUE(ThrowsWith<ValueError>([] { DepthwiseConv2D(3, {.padding = "causal", .name = "d3"}); }, {"'d3'", "causal"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([] { DepthwiseConv2D(3, {.data_format = "nhwc", .name = "d4"}); }, {"'d4'", "nhwc"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([] { DepthwiseConv2D(3, {.activation = "nope", .name = "d5"}); }, {"'d5'", "nope"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([] { DepthwiseConv2D(3, {.depthwise_initializer = "nope", .name = "d6"}); },
                              {"'d6'", "nope"}));
 }
 
 TEST(DepthwiseConv2D, InputErrorsNameTheLayerAndEchoTheShape) {
-  using conv_family::ValueErrorWith;
+  using testing::ThrowsWith;
   auto dw = DepthwiseConv2D(3, {.data_format = "channels_last", .name = "dw"});
-  EXPECT_TRUE(ValueErrorWith([&] { dw(Variable(Tensor::zeros({28, 28}))); }, {"'dw'", "rank 4", "(28, 28)"}));
-  EXPECT_TRUE(ValueErrorWith([&] { dw(Input({5, 5, kNone})); }, {"'dw'", "None"}));
-  EXPECT_TRUE(ValueErrorWith([&] { dw(Input({2, 5, 3})); }, {"'dw'", "valid", "(None, 2, 5, 3)"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { dw(Variable(Tensor::zeros({28, 28}))); }, {"'dw'", "rank 4", "(28, 28)"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { dw(Input({5, 5, kNone})); }, {"'dw'", "None"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { dw(Input({2, 5, 3})); }, {"'dw'", "valid", "(None, 2, 5, 3)"}));
   dw(Input({5, 5, 3}));  // builds for 3 channels
-  EXPECT_TRUE(ValueErrorWith([&] { dw(Tensor::zeros({1, 5, 5, 4})); }, {"'dw'", "value 3", "(1, 5, 5, 4)"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { dw(Tensor::zeros({1, 5, 5, 4})); }, {"'dw'", "value 3", "(1, 5, 5, 4)"}));
 }
 
 TEST(DepthwiseConv2D, ConfigErrorsNameTheLayer) {
-  using conv_family::ValueErrorWith;
-  EXPECT_TRUE(ValueErrorWith(
+  using testing::ThrowsWith;
+  EXPECT_TRUE(ThrowsWith<ValueError>(
       [] { DepthwiseConv2DImpl::from_config(json::parse(R"({"name": "q", "kernel_size": 3, "filters": 4})")); },
       {"DepthwiseConv2D 'q'", "filters"}));
-  EXPECT_TRUE(ValueErrorWith(
+  EXPECT_TRUE(ThrowsWith<ValueError>(
       [] { DepthwiseConv2DImpl::from_config(json::parse(R"({"name": "q", "kernel_size": "3"})")); },
       {"DepthwiseConv2D 'q'", "kernel_size"}));
 }

@@ -6,15 +6,15 @@
 
 #include "autograd/functions.h"
 #include "core/threads.h"
-#include "core_layers_testing.h"
 #include "layers/base/input_layer.h"
+#include "support/assertions.h"
+#include "support/layer_checks.h"
+#include "support/tensors.h"
 
 namespace minidl {
 namespace {
 
-using core_layers_testing::random_tensor;
-using core_layers_testing::RoundTrips;
-using core_layers_testing::ThrowsWith;
+using namespace testing;
 
 TEST(Dropout, InferenceReturnsTheInputItself) {
   auto d = Dropout(0.5);

@@ -3,7 +3,6 @@
 // configs and errors.
 #include "layers/pooling/global_pooling2d.h"
 
-#include "spatial_testing.h"  // first: silences GCC's designated-initializer warning
 
 #include <gtest/gtest.h>
 
@@ -12,16 +11,15 @@
 
 #include "layers/base/input_layer.h"
 #include "layers/base/registry.h"
+#include "support/assertions.h"
+#include "support/indices.h"
+#include "support/layer_checks.h"
+#include "support/tensors.h"
 
 namespace minidl {
 namespace {
 
-using spatial_testing::at4;
-using spatial_testing::distinct_tensor;
-using spatial_testing::GradOk;
-using spatial_testing::random_tensor;
-using spatial_testing::RoundTrips;
-using spatial_testing::ThrowsWith;
+using namespace testing;
 
 // [N, C] mean or max over the spatial axes, in double.
 Tensor naive_global(const Tensor& x, bool cf, bool is_max) {

@@ -4,14 +4,10 @@
 
 #include "layers/base/functional.h"
 #include "layers/base/input_layer.h"
-#include "test_layers.h"
-#include "testing.h"
+#include "support/toy_layers.h"
 
 using namespace minidl;
-using minidl::testing::MaskEmitterImpl;
-using minidl::testing::NoMaskImpl;
-using minidl::testing::PairSumImpl;
-using minidl::testing::ScaleImpl;
+using namespace minidl::testing;
 
 namespace {
 std::shared_ptr<ScaleImpl> scale(const std::string& name = "") {

@@ -1,16 +1,16 @@
 // Tests for layers/masking: output values, the mask it produces (concrete and
 // symbolic), gradients, config, and masks reaching layers without masking.
-#include "layers/core/masking.h"
 
-#include "core_layers_testing.h"
 #include "layers/base/input_layer.h"
+#include "layers/core/masking.h"
 #include "layers/reshaping/reshaping.h"
+#include "support/layer_checks.h"
+#include "support/tensors.h"
 
 namespace minidl {
 namespace {
 
-using core_layers_testing::random_tensor;
-using core_layers_testing::RoundTrips;
+using namespace testing;
 
 // (2, 4, 3) with timesteps (0, 1) and (1, 3) entirely equal to `v`.
 Tensor with_masked_steps(float v) {

@@ -7,15 +7,15 @@
 #include <functional>
 
 #include "autograd/functions.h"
-#include "core_layers_testing.h"
 #include "layers/base/input_layer.h"
+#include "support/assertions.h"
+#include "support/layer_checks.h"
+#include "support/tensors.h"
 
 namespace minidl {
 namespace {
 
-using core_layers_testing::random_tensor;
-using core_layers_testing::RoundTrips;
-using core_layers_testing::ThrowsWith;
+using namespace testing;
 
 std::vector<Variable> three_inputs(const Shape& s, bool grad = false) {
   return {Variable(random_tensor(s, 1), grad), Variable(random_tensor(s, 2), grad),

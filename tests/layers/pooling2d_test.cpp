@@ -2,7 +2,6 @@
 // configs, values against a naive double loop, gradients and errors.
 #include "layers/pooling/pooling2d.h"
 
-#include "spatial_testing.h"  // first: silences GCC's designated-initializer warning
 
 #include <gtest/gtest.h>
 
@@ -12,16 +11,15 @@
 
 #include "layers/base/input_layer.h"
 #include "layers/base/registry.h"
+#include "support/assertions.h"
+#include "support/indices.h"
+#include "support/layer_checks.h"
+#include "support/tensors.h"
 
 namespace minidl {
 namespace {
 
-using spatial_testing::at4;
-using spatial_testing::distinct_tensor;
-using spatial_testing::GradOk;
-using spatial_testing::random_tensor;
-using spatial_testing::RoundTrips;
-using spatial_testing::ThrowsWith;
+using namespace testing;
 
 struct PoolCase {
   int64_t KH, KW, SH, SW;
@@ -159,22 +157,26 @@ TEST(MaxPooling2D, ChannelsFirstEqualsTransposedChannelsLast) {
 
 // --- gradients ---------------------------------------------------------------
 
-TEST(MaxPooling2D, GradcheckOnEveryCase) {
-  int seed = 0;
+// Gradcheck of the pooling layer make(case) on every case, on inputs
+// input(shape, seed) with seeds counting up from first_seed.
+template <class Make, class Input>
+void gradcheck_every_case(Make make, Input input, uint64_t first_seed) {
+  uint64_t seed = first_seed;
   for (const auto& p : kCases) {
     const Shape s = p.channels_first ? Shape{1, 2, 5, 6} : Shape{1, 5, 6, 2};
-    auto pool = MaxPooling2D({p.KH, p.KW}, options_for(p));
-    EXPECT_TRUE(GradOk(pool, distinct_tensor(s, 300 + seed++))) << "case KH=" << p.KH << " same=" << p.same;
+    auto pool = make(p);
+    EXPECT_TRUE(GradOk(pool, input(s, seed++))) << "case KH=" << p.KH << " same=" << p.same;
   }
 }
 
+TEST(MaxPooling2D, GradcheckOnEveryCase) {
+  gradcheck_every_case([](const PoolCase& p) { return MaxPooling2D({p.KH, p.KW}, options_for(p)); },
+                       distinct_tensor, 300);
+}
+
 TEST(AveragePooling2D, GradcheckOnEveryCase) {
-  int seed = 0;
-  for (const auto& p : kCases) {
-    const Shape s = p.channels_first ? Shape{1, 2, 5, 6} : Shape{1, 5, 6, 2};
-    auto pool = AveragePooling2D({p.KH, p.KW}, options_for(p));
-    EXPECT_TRUE(GradOk(pool, random_tensor(s, 400 + seed++))) << "case KH=" << p.KH << " same=" << p.same;
-  }
+  gradcheck_every_case([](const PoolCase& p) { return AveragePooling2D({p.KH, p.KW}, options_for(p)); },
+                       [](const Shape& s, uint64_t seed) { return random_tensor(s, seed); }, 400);
 }
 
 TEST(MaxPooling2D, GradientGoesToTheMaximumOnly) {

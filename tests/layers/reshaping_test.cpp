@@ -1,17 +1,16 @@
 // Tests for layers/reshaping: Flatten, Reshape and Permute.
-#include "layers/reshaping/reshaping.h"
 
-#include "core_layers_testing.h"
 #include "layers/base/input_layer.h"
+#include "layers/reshaping/reshaping.h"
+#include "support/assertions.h"
+#include "support/indices.h"
+#include "support/layer_checks.h"
+#include "support/tensors.h"
 
 namespace minidl {
 namespace {
 
-using core_layers_testing::random_tensor;
-using core_layers_testing::ravel;
-using core_layers_testing::RoundTrips;
-using core_layers_testing::ThrowsWith;
-using core_layers_testing::unravel;
+using namespace testing;
 
 // --- Flatten -------------------------------------------------------------------
 

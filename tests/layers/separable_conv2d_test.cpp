@@ -12,14 +12,16 @@
 
 #include "autograd/functions.h"
 #include "autograd/gradcheck.h"
-#include "conv_family_reference.h"
 #include "layers/base/input_layer.h"
-#include "testing.h"
+#include "support/conv_layer_cases.h"
+#include "support/assertions.h"
+#include "support/layer_checks.h"
+#include "support/tensors.h"
 
 namespace minidl {
 namespace {
 
-using conv_family::Case;
+using Case = testing::ConvLayerCase;
 
 struct Prepared {
   std::shared_ptr<SeparableConv2DImpl> layer;
@@ -37,22 +39,17 @@ Prepared prepare(const Case& c, std::mt19937_64& rng, bool use_bias = true, cons
                              .depth_multiplier = c.DM,
                              .activation = act,
                              .use_bias = use_bias});
-  p.layer->maybe_build({conv_family::layout(c.channels_first, kNone, c.H, c.W, c.C)});
-  p.x = conv_family::random_tensor(conv_family::layout(c.channels_first, c.N, c.H, c.W, c.C), rng);
-  p.dk = conv_family::random_tensor({c.KH, c.KW, c.C, c.DM}, rng, -0.5f, 0.5f);
-  p.pk = conv_family::random_tensor({1, 1, c.C * c.DM, c.F}, rng, -0.5f, 0.5f);
-  if (use_bias) p.bias = conv_family::random_tensor({c.F}, rng, -0.5f, 0.5f);
+  p.layer->maybe_build({c.build_shape()});
+  p.x = testing::random_tensor(c.input_shape(), rng);
+  p.dk = testing::random_tensor({c.KH, c.KW, c.C, c.DM}, rng, -0.5f, 0.5f);
+  p.pk = testing::random_tensor({1, 1, c.C * c.DM, c.F}, rng, -0.5f, 0.5f);
+  if (use_bias) p.bias = testing::random_tensor({c.F}, rng, -0.5f, 0.5f);
   p.layer->set_weights(use_bias ? std::vector<Tensor>{p.dk, p.pk, p.bias} : std::vector<Tensor>{p.dk, p.pk});
   return p;
 }
 
 Tensor reference(const Prepared& p, const Case& c) {
-  const int64_t OH = conv_family::conv_len(c.H, c.KH, c.SH, c.DH, c.same);
-  const int64_t OW = conv_family::conv_len(c.W, c.KW, c.SW, c.DW, c.same);
-  const Shape mid_shape = conv_family::layout(c.channels_first, c.N, OH, OW, c.C * c.DM);
-  const auto mid = conv_family::depthwise(p.x, p.dk, nullptr, c);
-  return conv_family::to_tensor(conv_family::layout(c.channels_first, c.N, OH, OW, c.F),
-                                conv_family::pointwise(mid, mid_shape, p.pk, p.bias.defined() ? &p.bias : nullptr, c));
+  return testing::separable_conv2d_expected(c, p.x, p.dk, p.pk, p.bias);
 }
 
 // --- shapes, weights, config ----------------------------------------------------
@@ -125,7 +122,7 @@ TEST(SeparableConv2D, KerasConfigRoundTripsExactly) {
     "depthwise_constraint": null, "pointwise_constraint": {"class_name": "NonNeg", "config": {}}})");
   auto layer = SeparableConv2DImpl::from_config(keras);
   EXPECT_EQ(layer->get_config(), keras) << layer->get_config().dump(1);
-  EXPECT_TRUE(conv_family::RoundTrips(*layer));
+  EXPECT_TRUE(testing::RoundTrips(*layer));
 }
 
 TEST(SeparableConv2D, Keras1AliasAndMissingKeysTakeDefaults) {
@@ -204,35 +201,35 @@ TEST(SeparableConv2D, RegularizersGiveOneLossPerWeight) {
 // --- errors --------------------------------------------------------------------------
 
 TEST(SeparableConv2D, ConstructionAndInputErrorsNameTheLayer) {
-  using conv_family::ValueErrorWith;
-  EXPECT_TRUE(ValueErrorWith([] { SeparableConv2D(0, 3, {.name = "s0"}); }, {"SeparableConv2D 's0'", "filters=0"}));
-  EXPECT_TRUE(ValueErrorWith([] { SeparableConv2D(2, 3, {.depth_multiplier = -1, .name = "s1"}); },
+  using testing::ThrowsWith;
+  EXPECT_TRUE(ThrowsWith<ValueError>([] { SeparableConv2D(0, 3, {.name = "s0"}); }, {"SeparableConv2D 's0'", "filters=0"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([] { SeparableConv2D(2, 3, {.depth_multiplier = -1, .name = "s1"}); },
                              {"'s1'", "depth_multiplier=-1"}));
-  EXPECT_TRUE(ValueErrorWith([] { SeparableConv2D(2, 3, {.strides = 2, .dilation_rate = 2, .name = "s2"}); },
+  EXPECT_TRUE(ThrowsWith<ValueError>([] { SeparableConv2D(2, 3, {.strides = 2, .dilation_rate = 2, .name = "s2"}); },
                              {"'s2'", "dilation_rate"}));
-  EXPECT_TRUE(ValueErrorWith([] { SeparableConv2D(2, 3, {.pointwise_regularizer = "l3", .name = "s3"}); },
+  EXPECT_TRUE(ThrowsWith<ValueError>([] { SeparableConv2D(2, 3, {.pointwise_regularizer = "l3", .name = "s3"}); },
                              {"'s3'", "l3"}));
   auto sep = SeparableConv2D(2, 3, {.data_format = "channels_last", .name = "sep"});
-  EXPECT_TRUE(ValueErrorWith([&] { sep(Variable(Tensor::zeros({4, 4, 4}))); }, {"'sep'", "rank 4", "(4, 4, 4)"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { sep(Variable(Tensor::zeros({4, 4, 4}))); }, {"'sep'", "rank 4", "(4, 4, 4)"}));
   sep(Input({5, 5, 2}));
-  EXPECT_TRUE(ValueErrorWith([&] { sep(Tensor::zeros({1, 5, 5, 3})); }, {"'sep'", "value 2", "(1, 5, 5, 3)"}));
-  EXPECT_TRUE(ValueErrorWith([&] { sep(Tensor::zeros({1, 2, 5, 2})); }, {"'sep'", "valid"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { sep(Tensor::zeros({1, 5, 5, 3})); }, {"'sep'", "value 2", "(1, 5, 5, 3)"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { sep(Tensor::zeros({1, 2, 5, 2})); }, {"'sep'", "valid"}));
 }
 
 TEST(SeparableConv2D, ConfigErrorsNameTheLayer) {
-  using conv_family::ValueErrorWith;
-  EXPECT_TRUE(ValueErrorWith(
+  using testing::ThrowsWith;
+  EXPECT_TRUE(ThrowsWith<ValueError>(
       [] {
         SeparableConv2DImpl::from_config(json::parse(R"({"name": "q", "filters": 2, "kernel_size": 3, "groups": 2})"));
       },
       {"SeparableConv2D 'q'", "groups=2"}));
-  EXPECT_TRUE(ValueErrorWith(
+  EXPECT_TRUE(ThrowsWith<ValueError>(
       [] {
         SeparableConv2DImpl::from_config(
             json::parse(R"({"name": "q", "filters": 2, "kernel_size": 3, "kernel_initializer": "nope"})"));
       },
       {"SeparableConv2D 'q'", "nope"}));
-  EXPECT_TRUE(ValueErrorWith(
+  EXPECT_TRUE(ThrowsWith<ValueError>(
       [] { SeparableConv2DImpl::from_config(json::parse(R"({"name": "q", "filters": 2, "kernel_size": 3, "x": 1})")); },
       {"SeparableConv2D 'q'", "'x'"}));
 }

@@ -2,7 +2,6 @@
 // inverted-dropout scale, identity at inference, seeds, gradients, configs, errors.
 #include "layers/regularization/spatial_dropout2d.h"
 
-#include "spatial_testing.h"  // first: silences GCC's designated-initializer warning
 
 #include <gtest/gtest.h>
 
@@ -10,15 +9,15 @@
 
 #include "layers/base/input_layer.h"
 #include "layers/base/registry.h"
+#include "support/assertions.h"
+#include "support/indices.h"
+#include "support/layer_checks.h"
+#include "support/tensors.h"
 
 namespace minidl {
 namespace {
 
-using spatial_testing::at4;
-using spatial_testing::random_tensor;
-using spatial_testing::RoundTrips;
-using spatial_testing::ThrowsWith;
-using spatial_testing::training_args;
+using namespace testing;
 
 // Checks every (image, channel) plane of y is either all 0 or exactly x * scale;
 // returns the number of planes dropped.

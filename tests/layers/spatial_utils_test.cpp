@@ -1,8 +1,9 @@
 // Tests for layers/spatial_utils: argument types, keras.json reading,
 // data_format/padding normalisation and the config readers.
 #include "layers/reshaping/spatial_utils.h"
+#include "support/assertions.h"
+#include "support/files.h"
 
-#include "spatial_testing.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +12,7 @@
 namespace minidl {
 namespace {
 
-using spatial_testing::ThrowsWith;
+using testing::ThrowsWith;
 
 std::string write_json(const std::string& text) {
   const auto path = testing::temp_dir() / "keras.json";

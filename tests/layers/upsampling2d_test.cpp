@@ -2,7 +2,6 @@
 // loops in both data formats, gradients, configs and errors.
 #include "layers/reshaping/upsampling2d.h"
 
-#include "spatial_testing.h"  // first: silences GCC's designated-initializer warning
 
 #include <gtest/gtest.h>
 
@@ -11,15 +10,15 @@
 
 #include "layers/base/input_layer.h"
 #include "layers/base/registry.h"
+#include "support/assertions.h"
+#include "support/indices.h"
+#include "support/layer_checks.h"
+#include "support/tensors.h"
 
 namespace minidl {
 namespace {
 
-using spatial_testing::at4;
-using spatial_testing::GradOk;
-using spatial_testing::random_tensor;
-using spatial_testing::RoundTrips;
-using spatial_testing::ThrowsWith;
+using namespace testing;
 
 // One axis of tf.image.resize(method="bilinear") (half-pixel centres) in double.
 struct Tap {

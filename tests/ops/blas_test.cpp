@@ -7,8 +7,8 @@
 #include "core/random.h"
 #include "core/tensor.h"
 #include "ops/blas.h"
-#include "reference.h"
-#include "testing.h"
+#include "support/assertions.h"
+#include "support/tensors.h"
 
 using namespace minidl;
 using minidl::testing::AllClose;

@@ -1,6 +1,6 @@
-// Tests of ops/conv2d against a direct convolution in double precision
-// (conv_reference.h), and of its gradients against naive loops and finite
-// differences. The grid's channel counts are below the Winograd threshold, so
+// Tests of ops/conv2d against the double-precision reference
+// (ops/conv2d_reference.h), forward and gradients, and of its gradients against
+// finite differences. The grid's channel counts are below the Winograd threshold, so
 // these cases test the im2col path; winograd_test.cpp tests the other.
 #include "ops/conv2d.h"
 
@@ -16,8 +16,8 @@
 
 #include "core/errors.h"
 #include "core/threads.h"
-#include "conv_reference.h"
 #include "ops/conv2d_direct.h"
+#include "support/conv_cases.h"
 
 using namespace minidl;
 using ops::Conv2DGeometry;
@@ -76,7 +76,7 @@ TEST(Conv2D, ForwardMatchesDirectConvolutionOnGrid) {
       auto ws = workspace_for(c);
       ws.set_algorithm(algorithm);
       ops::conv2d_forward(x.data(), k.data(), c.bias ? b.data() : nullptr, g, c.G, c.OC, y.data(), ws);
-      ASSERT_TRUE(close(y, Naive{g, c.G, c.OC}.forward(x, k, c.bias ? b.data() : nullptr), 1e-5)) << c.str();
+      ASSERT_TRUE(close(y, reference_forward(c, x, k, c.bias_of(b)), 1e-5)) << c.str();
     }
 }
 
@@ -106,7 +106,7 @@ TEST(Conv2D, DirectForwardMatchesReference) {
     ops::Conv2DWorkspace ws;
     ws.set_algorithm(ops::ConvAlgorithm::kDirect);
     ops::conv2d_forward(x.data(), k.data(), c.bias ? b.data() : nullptr, g, 1, c.OC, y.data(), ws, relu);
-    std::vector<double> want = Naive{g, 1, c.OC}.forward(x, k, c.bias ? b.data() : nullptr);
+    std::vector<double> want = reference_forward(c, x, k, c.bias_of(b));
     if (relu)
       for (double& v : want) v = std::max(v, 0.0);
     ASSERT_TRUE(close(y, want, 1e-5)) << c.str() << (relu ? " relu" : "");
@@ -135,11 +135,10 @@ TEST(Conv2D, BackwardMatchesNaiveGradientsOnGrid) {
     std::vector<float> dx(x.size(), kNaN), dk(k.size(), kNaN), db(c.OC, kNaN);  // must be overwritten
     auto ws = workspace_for(c);
     ops::conv2d_backward(x.data(), k.data(), dy.data(), g, c.G, c.OC, dx.data(), dk.data(), db.data(), ws);
-    std::vector<double> wdx, wdk, wdb;
-    Naive{g, c.G, c.OC}.backward(x, k, dy, wdx, wdk, wdb);
-    ASSERT_TRUE(close(dx, wdx, 1e-5)) << "dx " << c.str();
-    ASSERT_TRUE(close(dk, wdk, 1e-5)) << "dkernel " << c.str();
-    ASSERT_TRUE(close(db, wdb, 1e-5)) << "dbias " << c.str();
+    const auto want = reference_backward(c, x, k, dy);
+    ASSERT_TRUE(close(dx, want.dx, 1e-5)) << "dx " << c.str();
+    ASSERT_TRUE(close(dk, want.dkernel, 1e-5)) << "dkernel " << c.str();
+    ASSERT_TRUE(close(db, want.dbias, 1e-5)) << "dbias " << c.str();
   }
 }
 
@@ -195,7 +194,7 @@ TEST(Conv2D, TinyCapKeepsColumnBufferBounded) {
   // the batch's second chunk (a small batch has two), 54 floats rounded up to 64.
   const int64_t partials = 64;
   EXPECT_TRUE(one_block_of(ws.capacity() - partials, 5 * row_floats));
-  EXPECT_TRUE(close(y, Naive{g, 1, 2}.forward(x, k, nullptr), 1e-5));
+  EXPECT_TRUE(close(y, reference_forward(c, x, k, {}), 1e-5));
 }
 
 TEST(Conv2D, WorkspaceDoesNotGrowOnRepeatedCalls) {
@@ -275,7 +274,7 @@ TEST(Conv2DWorkspace, MinTileRowsOverridesATinyCap) {
   ws.set_algorithm(ops::ConvAlgorithm::kIm2col);  // the column buffer is im2col's
   ops::conv2d_forward(x.data(), k.data(), nullptr, g, 1, 3, y.data(), ws);
   EXPECT_TRUE(one_block_of(ws.capacity(), 7 * 3 * 3 * 2));
-  EXPECT_TRUE(close(y, Naive{g, 1, 3}.forward(x, k, nullptr), 1e-5));
+  EXPECT_TRUE(close(y, ops::conv2d_reference({2, 6, 6, 2, 3, 3, 1, 1, 1, 1, true}, x, k, {}, 3), 1e-5));
 }
 
 TEST(Conv2DWorkspace, CapCountsTheColumnsOfAllGroups) {
@@ -288,7 +287,7 @@ TEST(Conv2DWorkspace, CapCountsTheColumnsOfAllGroups) {
   ws.set_algorithm(ops::ConvAlgorithm::kIm2col);  // the column buffer is im2col's
   ops::conv2d_forward(x.data(), k.data(), nullptr, g, 4, 8, y.data(), ws);
   EXPECT_TRUE(one_block_of(ws.capacity(), 10 * 3 * 3 * 1));  // one group's share at a time
-  EXPECT_TRUE(close(y, Naive{g, 4, 8}.forward(x, k, nullptr), 1e-5));
+  EXPECT_TRUE(close(y, ops::conv2d_reference({1, 8, 8, 4, 3, 3, 1, 1, 1, 1, true}, x, k, {}, 8, 4), 1e-5));
 }
 
 TEST(Conv2D, MacsCountsMultiplyAdds) {
@@ -309,21 +308,17 @@ TEST(Conv2D, EveryThreadCountMatchesTheReference) {
     for (int threads : {1, 2, 3, 7}) {
       set_num_threads(threads);
       const auto g = c.geometry();
-      const auto x = random_floats(g.N * g.H * g.W * g.C, rng);
-      const auto k = random_floats(g.KH * g.KW * (g.C / c.G) * c.OC, rng);
-      const auto b = random_floats(c.OC, rng);
-      const auto dy = random_floats(g.N * g.OH * g.OW * c.OC, rng);
+      const ConvData d = random_conv_data(c, rng);
+      const auto &x = d.x, &k = d.k, &b = d.b, &dy = d.dy;
       auto ws = workspace_for(c);
       std::vector<float> y(dy.size(), kNaN), dx(x.size(), kNaN), dk(k.size(), kNaN), db(c.OC, kNaN);
       ops::conv2d_forward(x.data(), k.data(), b.data(), g, c.G, c.OC, y.data(), ws);
       ops::conv2d_backward(x.data(), k.data(), dy.data(), g, c.G, c.OC, dx.data(), dk.data(), db.data(), ws);
-      const Naive naive{g, c.G, c.OC};
-      std::vector<double> wdx, wdk, wdb;
-      naive.backward(x, k, dy, wdx, wdk, wdb);
-      ASSERT_TRUE(close(y, naive.forward(x, k, b.data()), 1e-5)) << threads << " threads, " << c.str();
-      ASSERT_TRUE(close(dx, wdx, 1e-5)) << "dx, " << threads << " threads, " << c.str();
-      ASSERT_TRUE(close(dk, wdk, 1e-5)) << "dkernel, " << threads << " threads, " << c.str();
-      ASSERT_TRUE(close(db, wdb, 1e-5)) << "dbias, " << threads << " threads, " << c.str();
+      const auto grads = reference_backward(c, x, k, dy);
+      ASSERT_TRUE(close(y, reference_forward(c, x, k, b), 1e-5)) << threads << " threads, " << c.str();
+      ASSERT_TRUE(close(dx, grads.dx, 1e-5)) << "dx, " << threads << " threads, " << c.str();
+      ASSERT_TRUE(close(dk, grads.dkernel, 1e-5)) << "dkernel, " << threads << " threads, " << c.str();
+      ASSERT_TRUE(close(db, grads.dbias, 1e-5)) << "dbias, " << threads << " threads, " << c.str();
     }
   set_num_threads(2);
 }
@@ -355,25 +350,21 @@ TEST(Conv2D, FusedReluMatchesReferenceWithRelu) {
     for (int threads : {1, 2}) {
       set_num_threads(threads);
       const auto g = c.geometry();
-      const auto x = random_floats(g.N * g.H * g.W * g.C, rng);
-      const auto k = random_floats(g.KH * g.KW * (g.C / c.G) * c.OC, rng);
-      const auto b = random_floats(c.OC, rng);
-      const auto dy = random_floats(g.N * g.OH * g.OW * c.OC, rng);
+      const ConvData d = random_conv_data(c, rng);
+      const auto &x = d.x, &k = d.k, &b = d.b, &dy = d.dy;
       auto ws = workspace_for(c);
       std::vector<float> y(dy.size(), kNaN), dx(x.size(), kNaN), dk(k.size(), kNaN), db(c.OC, kNaN);
       ops::conv2d_forward(x.data(), k.data(), b.data(), g, c.G, c.OC, y.data(), ws, /*relu=*/true);
-      const Naive naive{g, c.G, c.OC};
-      const ReluReference want = with_relu(naive.forward(x, k, b.data()), dy);
+      const ReluReference want = with_relu(reference_forward(c, x, k, b), dy);
       ASSERT_GT(want.positive, 0);
       ASSERT_LT(want.positive, static_cast<int>(want.y.size()));  // the mask matters
       ASSERT_TRUE(close(y, want.y, 1e-5)) << c.str();
       ops::conv2d_backward(x.data(), k.data(), dy.data(), g, c.G, c.OC, dx.data(), dk.data(), db.data(), ws,
                            y.data());
-      std::vector<double> wdx, wdk, wdb;
-      naive.backward(x, k, want.masked_dy, wdx, wdk, wdb);
-      ASSERT_TRUE(close(dx, wdx, 1e-5)) << "dx " << c.str();
-      ASSERT_TRUE(close(dk, wdk, 1e-5)) << "dkernel " << c.str();
-      ASSERT_TRUE(close(db, wdb, 1e-5)) << "dbias " << c.str();
+      const auto grads = reference_backward(c, x, k, want.masked_dy);
+      ASSERT_TRUE(close(dx, grads.dx, 1e-5)) << "dx " << c.str();
+      ASSERT_TRUE(close(dk, grads.dkernel, 1e-5)) << "dkernel " << c.str();
+      ASSERT_TRUE(close(db, grads.dbias, 1e-5)) << "dbias " << c.str();
     }
   set_num_threads(2);
 }

@@ -9,10 +9,12 @@
 #include <vector>
 
 #include "core/errors.h"
+#include "support/tensors.h"
 
 using namespace minidl;
 using ops::Conv2DGeometry;
 using ops::make_conv_geometry;
+using minidl::testing::random_floats;
 
 namespace {
 
@@ -55,13 +57,6 @@ std::vector<Case> random_cases(int count) {
     cases.push_back({make_conv_geometry(1, H, W, C, KH, KW, S, pick(1, 3), D, D, same), c0, CG});
   }
   return cases;
-}
-
-std::vector<float> random_floats(size_t n, std::mt19937& rng) {
-  std::uniform_real_distribution<float> u(-1.f, 1.f);
-  std::vector<float> v(n);
-  for (auto& f : v) f = u(rng);
-  return v;
 }
 
 }  // namespace

@@ -11,12 +11,11 @@
 #include "core/tensor.h"
 #include "core/threads.h"
 #include "ops/pooling.h"
-#include "reference.h"
-#include "testing.h"
+#include "support/assertions.h"
+#include "support/tensors.h"
 
 using namespace minidl;
-using minidl::testing::AllClose;
-using minidl::testing::to_tensor;
+using namespace minidl::testing;
 
 namespace {
 

@@ -8,14 +8,12 @@
 #include "core/tensor.h"
 #include "core/threads.h"
 #include "ops/reduce.h"
-#include "reference.h"
-#include "testing.h"
+#include "support/assertions.h"
+#include "support/indices.h"
+#include "support/tensors.h"
 
 using namespace minidl;
-using minidl::testing::AllClose;
-using minidl::testing::ravel;
-using minidl::testing::to_tensor;
-using minidl::testing::unravel;
+using namespace minidl::testing;
 
 namespace {
 

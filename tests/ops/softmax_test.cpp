@@ -7,14 +7,12 @@
 #include "core/errors.h"
 #include "core/tensor.h"
 #include "ops/softmax.h"
-#include "reference.h"
-#include "testing.h"
+#include "support/assertions.h"
+#include "support/indices.h"
+#include "support/tensors.h"
 
 using namespace minidl;
-using minidl::testing::AllClose;
-using minidl::testing::ravel;
-using minidl::testing::to_tensor;
-using minidl::testing::unravel;
+using namespace minidl::testing;
 
 namespace {
 

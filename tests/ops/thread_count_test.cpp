@@ -8,10 +8,10 @@
 #include <random>
 #include <vector>
 
-#include "conv_reference.h"
 #include "core/threads.h"
 #include "ops/blas.h"
 #include "ops/conv2d.h"
+#include "support/conv_cases.h"
 
 using namespace minidl;
 using namespace minidl::testing;
@@ -32,10 +32,8 @@ ConvOutputs run_conv(const Config& c, ops::ConvAlgorithm algorithm, bool relu, i
   set_num_threads(threads);
   std::mt19937 rng(77);  // the same inputs for every thread count
   const auto g = c.geometry();
-  const auto x = random_floats(g.N * g.H * g.W * g.C, rng);
-  const auto k = random_floats(g.KH * g.KW * (g.C / c.G) * c.OC, rng);
-  const auto b = random_floats(c.OC, rng);
-  const auto dy = random_floats(g.N * g.OH * g.OW * c.OC, rng);
+  const ConvData d = random_conv_data(c, rng);
+  const auto &x = d.x, &k = d.k, &b = d.b, &dy = d.dy;
   ops::Conv2DWorkspace ws = c.cap_bytes ? ops::Conv2DWorkspace(c.cap_bytes, 1) : ops::Conv2DWorkspace();
   ws.set_algorithm(algorithm);
   ConvOutputs o{std::vector<float>(dy.size()), std::vector<float>(x.size()), std::vector<float>(k.size()),

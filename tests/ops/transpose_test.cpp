@@ -6,11 +6,10 @@
 #include "core/tensor.h"
 #include "core/threads.h"
 #include "ops/transpose.h"
-#include "reference.h"
+#include "support/indices.h"
 
 using namespace minidl;
-using minidl::testing::ravel;
-using minidl::testing::unravel;
+using namespace minidl::testing;
 
 namespace {
 

@@ -1,5 +1,5 @@
 // Tests of the Winograd F(4x4, 3x3) path (ops/winograd.h) against the direct
-// convolution in double precision (conv_reference.h): forward with bias and
+// convolution in double precision (ops/conv2d_reference.h): forward with bias and
 // relu, the input gradient with and without the relu mask, dilation, padding,
 // groups, odd sizes, several blocks of tiles, and 1-3 threads. Tolerance:
 // 1e-5 of the tensor's largest value (F(4x4, 3x3)'s transforms multiply by up
@@ -13,10 +13,10 @@
 #include <tuple>
 #include <vector>
 
-#include "conv_reference.h"
 #include "core/errors.h"
 #include "core/threads.h"
 #include "ops/conv2d.h"
+#include "support/conv_cases.h"
 
 using namespace minidl;
 using namespace minidl::testing;
@@ -104,18 +104,14 @@ TEST(Winograd, ForwardAndInputGradientMatchTheReference) {
     const auto g = c.geometry();
     ASSERT_TRUE(ops::winograd_applicable(g, c.G, c.OC)) << c.str();
     set_num_threads(static_cast<int>(i % 3) + 1);
-    const auto x = random_floats(g.N * g.H * g.W * g.C, rng);
-    const auto k = random_floats(9 * (g.C / c.G) * c.OC, rng);
-    const auto b = random_floats(c.OC, rng);
-    const auto dy = random_floats(g.N * g.OH * g.OW * c.OC, rng);
+    const ConvData d = random_conv_data(c, rng);
+    const auto &x = d.x, &k = d.k, &b = d.b, &dy = d.dy;
     const Outputs r = run(c, x, k, b, dy, /*relu=*/false, ops::ConvAlgorithm::kWinograd);
-    const Naive naive{g, c.G, c.OC};
-    std::vector<double> wdx, wdk, wdb;
-    naive.backward(x, k, dy, wdx, wdk, wdb);
-    ASSERT_TRUE(close_to_scale(r.y, naive.forward(x, k, c.bias ? b.data() : nullptr), 1e-5)) << c.str();
-    ASSERT_TRUE(close_to_scale(r.dx, wdx, 1e-5)) << "dx, " << c.str();
-    ASSERT_TRUE(close_to_scale(r.dk, wdk, 1e-5)) << "dkernel, " << c.str();
-    ASSERT_TRUE(close_to_scale(r.db, wdb, 1e-5)) << "dbias, " << c.str();
+    const auto grads = reference_backward(c, x, k, dy);
+    ASSERT_TRUE(close_to_scale(r.y, reference_forward(c, x, k, c.bias_of(b)), 1e-5)) << c.str();
+    ASSERT_TRUE(close_to_scale(r.dx, grads.dx, 1e-5)) << "dx, " << c.str();
+    ASSERT_TRUE(close_to_scale(r.dk, grads.dkernel, 1e-5)) << "dkernel, " << c.str();
+    ASSERT_TRUE(close_to_scale(r.db, grads.dbias, 1e-5)) << "dbias, " << c.str();
   }
   set_num_threads(2);
 }
@@ -128,20 +124,16 @@ TEST(Winograd, FusedReluMatchesReferenceWithRelu) {
                           {2, 11, 10, 16, 3, 3, 1, 1, 2, 1, 2, 16, false, true, 0}};
   for (const Config& c : cases) {
     const auto g = c.geometry();
-    const auto x = random_floats(g.N * g.H * g.W * g.C, rng);
-    const auto k = random_floats(9 * (g.C / c.G) * c.OC, rng);
-    const auto b = random_floats(c.OC, rng);
-    const auto dy = random_floats(g.N * g.OH * g.OW * c.OC, rng);
+    const ConvData d = random_conv_data(c, rng);
+    const auto &x = d.x, &k = d.k, &b = d.b, &dy = d.dy;
     const Outputs r = run(c, x, k, b, dy, /*relu=*/true, ops::ConvAlgorithm::kWinograd);
-    const Naive naive{g, c.G, c.OC};
-    const ReluReference want = with_relu(naive.forward(x, k, b.data()), dy);
+    const ReluReference want = with_relu(reference_forward(c, x, k, b), dy);
     ASSERT_GT(want.positive, 0);
     ASSERT_LT(want.positive, static_cast<int>(want.y.size()));  // the mask matters
     ASSERT_TRUE(close_to_scale(r.y, want.y, 1e-5)) << c.str();
-    std::vector<double> wdx, wdk, wdb;
-    naive.backward(x, k, want.masked_dy, wdx, wdk, wdb);
-    ASSERT_TRUE(close_to_scale(r.dx, wdx, 1e-5)) << "dx " << c.str();
-    ASSERT_TRUE(close_to_scale(r.dk, wdk, 1e-5)) << "dkernel " << c.str();
+    const auto grads = reference_backward(c, x, k, want.masked_dy);
+    ASSERT_TRUE(close_to_scale(r.dx, grads.dx, 1e-5)) << "dx " << c.str();
+    ASSERT_TRUE(close_to_scale(r.dk, grads.dkernel, 1e-5)) << "dkernel " << c.str();
   }
 }
 

@@ -6,7 +6,8 @@
 #include <sstream>
 #include <string>
 
-#include "cli_test_util.h"
+#include "support/cli.h"
+
 
 namespace minidl::testing {
 namespace {

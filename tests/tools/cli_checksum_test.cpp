@@ -5,8 +5,8 @@
 #include <cstring>
 #include <string>
 
-#include "cli_test_util.h"
 #include "io/keras_model.h"
+#include "support/cli.h"
 
 namespace minidl::testing {
 namespace {
@@ -38,7 +38,7 @@ TEST(CliChecksum, FlippedWeightByteIsAnErrorNamingTheDataset) {
   const fs::path dir = temp_dir();
   const fs::path saved = dir / "model.h5";
   save_model(*model.ptr(), saved.string());
-  std::string bytes = read_text(saved);
+  std::string bytes = read_file(saved);
   const size_t at = bytes.find(std::string(reinterpret_cast<const char*>(marker), sizeof marker));
   ASSERT_NE(at, std::string::npos);
   bytes[at + 5] ^= 0x04;

@@ -19,7 +19,9 @@
 #include <utility>
 #include <vector>
 
-#include "cli_test_util.h"
+#include "support/assertions.h"
+#include "support/cli.h"
+
 
 namespace minidl::testing {
 namespace {

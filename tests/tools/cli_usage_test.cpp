@@ -4,7 +4,8 @@
 
 #include <string>
 
-#include "cli_test_util.h"
+#include "support/cli.h"
+
 
 namespace minidl::testing {
 namespace {

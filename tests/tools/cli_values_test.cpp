@@ -9,8 +9,9 @@
 #include <utility>
 #include <vector>
 
-#include "cli_test_util.h"
 #include "io/keras_model.h"
+#include "support/assertions.h"
+#include "support/cli.h"
 
 namespace minidl::testing {
 namespace {

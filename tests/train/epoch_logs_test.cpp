@@ -6,17 +6,15 @@
 #include <string>
 #include <vector>
 
-#include "testing.h"
+#include "support/files.h"
+#include "support/models.h"
 #include "train/callbacks.h"
 #include "train/model.h"
 #include "train/optimizers.h"
 #include "train/py_format.h"
-#include "train_testing.h"
 
 using namespace minidl;
-using minidl::testing::linear_model;
-using minidl::testing::ramp;
-using minidl::testing::read_file;
+using namespace minidl::testing;
 
 // ---------------------------------------------------------------------------
 // "lr"

@@ -11,13 +11,12 @@
 #include "core/random.h"
 #include "core/threads.h"
 #include "layers/regularization/dropout.h"
-#include "testing.h"
+#include "support/assertions.h"
+#include "support/models.h"
 #include "train/model.h"
-#include "train_testing.h"
 
 using namespace minidl;
-using minidl::testing::linear_model;
-using minidl::testing::ramp;
+using namespace minidl::testing;
 
 namespace {
 

@@ -9,7 +9,6 @@
 #include "autograd/functions.h"
 #include "autograd/gradcheck.h"
 #include "core/errors.h"
-#include "testing.h"
 #include "train/losses.h"
 
 using namespace minidl;

@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 
 #include "core/errors.h"
-#include "testing.h"
 #include "train/metrics.h"
 
 using namespace minidl;

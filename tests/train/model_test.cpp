@@ -3,13 +3,11 @@
 #include <gtest/gtest.h>
 
 #include "layers/base/input_layer.h"
-#include "test_layers.h"
-#include "testing.h"
+#include "support/toy_layers.h"
 #include "train/model.h"
 
 using namespace minidl;
-using minidl::testing::PairSumImpl;
-using minidl::testing::ScaleImpl;
+using namespace minidl::testing;
 
 namespace {
 std::shared_ptr<ScaleImpl> scale(const std::string& name = "", std::optional<Shape> input_shape = std::nullopt) {

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "core/errors.h"
-#include "testing.h"
 #include "train/optimizers.h"
 #include "train/schedules.h"
 

@@ -6,9 +6,8 @@
 #include <regex>
 #include <string>
 
-#include "testing.h"
+#include "support/files.h"
 #include "train/progbar.h"
-#include "train_testing.h"
 
 using namespace minidl;
 using minidl::testing::read_all;

@@ -3,7 +3,8 @@
 
 #include <minidl/minidl.h>
 
-#include "train_testing.h"
+#include "support/models.h"
+
 
 using namespace minidl;
 using minidl::testing::mnist_cnn;

@@ -9,7 +9,8 @@
 
 #include <minidl/minidl.h>
 
-#include "train_testing.h"
+#include "support/models.h"
+
 
 using namespace minidl;
 

@@ -1,9 +1,10 @@
-// Replacement global operator new/delete for test_alloc (see counting_new.h).
+// tests/support/counting_new.cpp — replacement global operator new/delete for
+// test_alloc (see counting_new.h).
 //
 // Every operator new goes to malloc/aligned_alloc after counting, every delete
 // to free: the replacement must cover all the forms, or a library call that
 // picks an uncovered one would pair our malloc with the runtime's delete.
-#include "counting_new.h"
+#include "support/counting_new.h"
 
 // Every operator new here is malloc and every delete free; GCC cannot see that
 // the two are replaced together and warns about the pair.
@@ -21,7 +22,7 @@
 #include <string>
 #include <vector>
 
-namespace minidl::alloc_testing {
+namespace minidl::testing {
 namespace {
 
 std::atomic<int64_t> g_count{0};
@@ -115,10 +116,10 @@ int traced_stacks_to_print() {
   return n > 1 ? n : 40;
 }
 
-}  // namespace minidl::alloc_testing
+}  // namespace minidl::testing
 
-using minidl::alloc_testing::counted;
-using minidl::alloc_testing::counted_aligned;
+using minidl::testing::counted;
+using minidl::testing::counted_aligned;
 
 void* operator new(std::size_t n) {
   if (void* p = counted(n)) return p;

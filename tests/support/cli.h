@@ -1,4 +1,4 @@
-// tests/tools/cli_test_util.h — running the `minidl` binary from tests.
+// tests/support/cli.h — running the `minidl` binary from tests.
 //
 // The binary's path comes from the MINIDL_CLI_PATH compile definition
 // (tests/CMakeLists.txt); tests call MINIDL_REQUIRE_CLI() and skip without it.
@@ -11,14 +11,13 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "io/hdf5.h"
 #include "layers/core/dense.h"
-#include "testing.h"
+#include "support/files.h"
 #include "train/model.h"
 
 namespace minidl::testing {
@@ -53,13 +52,6 @@ inline std::string shell_quote(const std::string& s) {
   return q;
 }
 
-inline std::string read_text(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 inline CliResult run_cli(const std::vector<std::string>& args) {
   const auto dir = temp_dir();
   const auto out = dir / "cli_stdout.txt", err = dir / "cli_stderr.txt";
@@ -73,8 +65,8 @@ inline CliResult run_cli(const std::vector<std::string>& args) {
   const int raw = std::system(cmd.c_str());
   CliResult r;
   r.status = (raw != -1 && WIFEXITED(raw)) ? WEXITSTATUS(raw) : -1;
-  r.out = read_text(out);
-  r.err = read_text(err);
+  r.out = read_file(out);
+  r.err = read_file(err);
   return r;
 }
 

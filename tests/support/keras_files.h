@@ -1,39 +1,27 @@
-// tests/io/keras_test_util.h — fixtures and helpers for the Keras file tests.
+// tests/support/keras_files.h — helpers for the Keras file tests: numbers from
+// the golden text files, weight comparison, config trimming, log capture.
 #pragma once
 
 #include <gtest/gtest.h>
-
-#include <cmath>
-#include <cstdlib>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <functional>
-#include <iterator>
-#include <string>
-#include <vector>
-
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <sstream>
+#include <string>
+#include <vector>
 
-#include "core/errors.h"
 #include "core/logging.h"
 #include "core/tensor.h"
-#include "io_test_util.h"
-#include "testing.h"
+#include "support/assertions.h"
+#include "support/files.h"
+#include "support/tensors.h"
 #include "train/model.h"
 
 namespace minidl::testing {
-
-inline std::filesystem::path keras_h5_dir() { return shared_dir() / "keras-h5"; }
-
-inline std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 // Every number in a text, skipping brackets, commas, quotes and '#' comment lines.
 // Numbers may be decimal or C99 hex floats ("0x1.8c43f8p-1"), as strtod reads them.
@@ -60,42 +48,12 @@ inline std::vector<double> numbers_in(const std::string& text) {
   return out;
 }
 
-inline Tensor tensor_of(const Shape& shape, const std::vector<double>& values, size_t offset = 0) {
-  std::vector<float> f;
-  for (size_t i = offset; i < offset + static_cast<size_t>(numel(shape)); ++i) f.push_back(static_cast<float>(values.at(i)));
-  return Tensor::from_data(shape, f);
-}
-
 // Largest |a - b| / max(1, |b|) over all elements (the relative error reported per file).
 inline double max_rel_error(const Tensor& a, const Tensor& b) {
   double worst = 0;
   for (int64_t i = 0; i < a.numel(); ++i)
     worst = std::max(worst, std::fabs(double(a[i]) - double(b[i])) / std::max(1.0, std::fabs(double(b[i]))));
   return worst;
-}
-
-// Checks that f throws Exc whose message contains every needle, printing nothing on stderr.
-template <class Exc>
-::testing::AssertionResult ThrowsQuietly(const std::function<void()>& f, const std::vector<std::string>& needles) {
-  ::testing::internal::CaptureStderr();
-  std::string message;
-  bool thrown = false;
-  try {
-    f();
-  } catch (const Exc& e) {
-    thrown = true;
-    message = e.what();
-  } catch (const std::exception& e) {
-    ::testing::internal::GetCapturedStderr();
-    return ::testing::AssertionFailure() << "threw another exception type: " << e.what();
-  }
-  const std::string err = ::testing::internal::GetCapturedStderr();
-  if (!thrown) return ::testing::AssertionFailure() << "nothing thrown";
-  for (const auto& n : needles)
-    if (message.find(n) == std::string::npos)
-      return ::testing::AssertionFailure() << "message lacks \"" << n << "\": " << message;
-  if (!err.empty()) return ::testing::AssertionFailure() << "stderr was not empty: " << err;
-  return ::testing::AssertionSuccess() << message;
 }
 
 // A model config without the batch_input_shape of its non-input layers: what survives a

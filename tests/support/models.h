@@ -1,10 +1,5 @@
-// tests/train/train_testing.h — small models and data shared by the train tests.
+// tests/support/models.h — small models and data shared by the train and tool tests.
 #pragma once
-
-#include <cstdio>
-#include <fstream>
-#include <sstream>
-#include <string>
 
 #include "layers/conv/conv2d.h"
 #include "layers/core/dense.h"
@@ -44,24 +39,6 @@ inline Tensor ramp(int64_t n, int64_t cols, float scale = 0.1f, float offset = 0
   Tensor t({n, cols});
   for (int64_t i = 0; i < t.numel(); ++i) t[i] = offset + scale * static_cast<float>((i * 7) % 11) - 0.5f;
   return t;
-}
-
-inline std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-// Everything written to a FILE* opened with std::tmpfile().
-inline std::string read_all(std::FILE* f) {
-  std::fflush(f);
-  std::rewind(f);
-  std::string s;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
-  return s;
 }
 
 }  // namespace minidl::testing

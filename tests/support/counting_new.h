@@ -1,4 +1,4 @@
-// tests/alloc/counting_new.h — a global operator new that counts its calls.
+// tests/support/counting_new.h — a global operator new that counts its calls.
 //
 // counting_new.cpp replaces every form of the global operator new/delete
 // (plain, sized, aligned, nothrow, array) for the test_alloc executable only:
@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <cstdio>
 
-namespace minidl::alloc_testing {
+namespace minidl::testing {
 
 // Calls to any global operator new since the program started.
 int64_t allocation_count();
@@ -49,4 +49,4 @@ int64_t count_allocations(F&& f) {
   return n;
 }
 
-}  // namespace minidl::alloc_testing
+}  // namespace minidl::testing

@@ -1,5 +1,5 @@
-// tests/test_layers.h — tiny layers used to test the Layer/Model machinery
-// without depending on any real layer.
+// tests/support/toy_layers.h — tiny layers used to test the Layer/Model
+// machinery without depending on any real layer.
 #pragma once
 
 #include "autograd/functions.h"

@@ -1,7 +1,6 @@
-// tests/autograd/naive.h — double-precision reference loops for the autograd tests.
-//
-// Written independently of ops/: broadcasting, reductions and index maps are
-// done one element at a time with explicit multi-indices.
+// tests/support/naive_math.h — double-precision reference loops for the
+// autograd tests, written independently of ops/: broadcasting and reductions
+// are done one element at a time with explicit multi-indices.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -14,59 +13,19 @@
 #include "autograd/gradcheck.h"
 #include "autograd/variable.h"
 #include "core/tensor.h"
+#include "support/indices.h"
 
-namespace minidl::naive {
-
-inline std::vector<int64_t> unravel(int64_t flat, const Shape& shape) {
-  std::vector<int64_t> idx(shape.size());
-  for (size_t d = shape.size(); d-- > 0;) {
-    idx[d] = flat % shape[d];
-    flat /= shape[d];
-  }
-  return idx;
-}
-
-inline int64_t ravel(const std::vector<int64_t>& idx, const Shape& shape) {
-  int64_t flat = 0;
-  for (size_t d = 0; d < shape.size(); ++d) flat = flat * shape[d] + idx[d];
-  return flat;
-}
-
-inline int64_t count(const Shape& s) {
-  int64_t n = 1;
-  for (int64_t d : s) n *= d;
-  return n;
-}
-
-// The broadcast shape, aligned from the right; the shapes must be compatible.
-inline Shape broadcast(const Shape& a, const Shape& b) {
-  const size_t r = std::max(a.size(), b.size());
-  Shape out(r);
-  for (size_t i = 0; i < r; ++i) {
-    const int64_t da = i + a.size() >= r ? a[i + a.size() - r] : 1;
-    const int64_t db = i + b.size() >= r ? b[i + b.size() - r] : 1;
-    out[i] = std::max(da, db);
-  }
-  return out;
-}
-
-// The flat index into `s` read by output multi-index `idx` under broadcasting.
-inline int64_t source_index(const std::vector<int64_t>& idx, const Shape& s) {
-  const size_t off = idx.size() - s.size();
-  int64_t flat = 0;
-  for (size_t d = 0; d < s.size(); ++d) flat = flat * s[d] + (s[d] == 1 ? 0 : idx[d + off]);
-  return flat;
-}
+namespace minidl::testing::naive {
 
 // out = f(a, b) with broadcasting, as doubles.
 inline std::vector<double> binary(const Tensor& a, const Tensor& b, const std::function<double(double, double)>& f,
                                   Shape* out_shape = nullptr) {
-  const Shape s = broadcast(a.shape(), b.shape());
+  const Shape s = broadcast_shape(a.shape(), b.shape());
   if (out_shape) *out_shape = s;
-  std::vector<double> out(count(s));
-  for (int64_t i = 0; i < count(s); ++i) {
+  std::vector<double> out(static_cast<size_t>(numel(s)));
+  for (int64_t i = 0; i < numel(s); ++i) {
     const auto idx = unravel(i, s);
-    out[i] = f(a[source_index(idx, a.shape())], b[source_index(idx, b.shape())]);
+    out[i] = f(a[broadcast_source(idx, a.shape())], b[broadcast_source(idx, b.shape())]);
   }
   return out;
 }
@@ -89,7 +48,7 @@ inline std::vector<double> reduce_sum(const Tensor& x, std::vector<int> axes, bo
     if (!reduced[d] || keepdims) out.push_back(keep[d]);
   }
   if (out_shape) *out_shape = out;
-  std::vector<double> acc(count(keep), 0.0);
+  std::vector<double> acc(static_cast<size_t>(numel(keep)), 0.0);
   for (int64_t i = 0; i < x.numel(); ++i) {
     auto idx = unravel(i, x.shape());
     for (int d = 0; d < r; ++d)
@@ -136,4 +95,4 @@ inline void expect_gradcheck(const Fn& f, std::vector<Tensor> xs, autograd::Grad
   EXPECT_TRUE(r.ok) << r.message;
 }
 
-}  // namespace minidl::naive
+}  // namespace minidl::testing::naive
