@@ -1,4 +1,4 @@
-// Tests for layers/activation_layers: Activation, ReLU, LeakyReLU and Softmax.
+// Tests for layers/activations/activation_layers: Activation, ReLU, LeakyReLU and Softmax.
 #include "layers/activations/activation_layers.h"
 
 #include <cmath>

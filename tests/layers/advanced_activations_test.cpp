@@ -1,4 +1,4 @@
-// Tests for layers/advanced_activations: PReLU (alpha shapes with shared_axes,
+// Tests for layers/activations/advanced_activations: PReLU (alpha shapes with shared_axes,
 // values and gradients against double loops, config), ELU and ThresholdedReLU.
 #include "layers/activations/advanced_activations.h"
 

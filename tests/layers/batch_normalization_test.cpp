@@ -1,4 +1,4 @@
-// Tests for layers/batch_normalization: weights and configs, the training and
+// Tests for layers/normalization/batch_normalization: weights and configs, the training and
 // inference computations and the moving-statistics update against naive double
 // loops, gradients in both modes, the frozen (trainable=false) behaviour and errors.
 #include "layers/normalization/batch_normalization.h"

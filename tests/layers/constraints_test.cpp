@@ -1,4 +1,4 @@
-// Tests for layers/constraints: Keras projection formulas against hand-computed
+// Tests for layers/parts/constraints: Keras projection formulas against hand-computed
 // numbers and a naive per-slice reference, configs and identifiers.
 #include "layers/parts/constraints.h"
 

@@ -1,4 +1,4 @@
-// Tests for layers/conv2d: values against a direct double-precision convolution
+// Tests for layers/conv/conv2d: values against a direct double-precision convolution
 // over a seeded grid of geometries, layouts and activations, and finite-difference
 // gradient checks for the input, kernel and bias.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// Tests for layers/conv2d: options, shapes (symbolic and concrete), weights,
+// Tests for layers/conv/conv2d: options, shapes (symbolic and concrete), weights,
 // regularizer losses, the Keras config, and every error case.
 #include "layers/conv/conv2d.h"
 

@@ -1,4 +1,4 @@
-// Tests for layers/conv2d_transpose: Keras's output lengths, weights, the Keras
+// Tests for layers/conv/conv2d_transpose: Keras's output lengths, weights, the Keras
 // config, values against a direct double-precision scatter loop, gradient checks
 // and every error case.
 #include "layers/conv/conv2d_transpose.h"

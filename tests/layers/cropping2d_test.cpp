@@ -1,4 +1,4 @@
-// Tests for layers/cropping2d: shapes, values against a naive loop in both data
+// Tests for layers/reshaping/cropping2d: shapes, values against a naive loop in both data
 // formats, gradients, configs and errors.
 #include "layers/reshaping/cropping2d.h"
 

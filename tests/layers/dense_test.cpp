@@ -1,4 +1,4 @@
-// Tests for layers/dense: shapes, Keras config, values against a double loop,
+// Tests for layers/core/dense: shapes, Keras config, values against a double loop,
 // gradients, regularization losses and errors.
 #include "layers/core/dense.h"
 

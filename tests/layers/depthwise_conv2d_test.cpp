@@ -1,4 +1,4 @@
-// Tests for layers/depthwise_conv2d: shapes, weights, the Keras config, values
+// Tests for layers/conv/depthwise_conv2d: shapes, weights, the Keras config, values
 // against a direct double-precision depthwise convolution, gradient checks and
 // every error case.
 #include "layers/conv/depthwise_conv2d.h"

@@ -1,4 +1,4 @@
-// Tests for layers/dropout: identity at inference, inverted scaling, seeding
+// Tests for layers/regularization/dropout: identity at inference, inverted scaling, seeding
 // and reproducibility, noise_shape, gradients, config and errors.
 #include "layers/regularization/dropout.h"
 

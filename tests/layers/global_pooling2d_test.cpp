@@ -1,4 +1,4 @@
-// Tests for layers/global_pooling2d: GlobalAveragePooling2D and GlobalMaxPooling2D
+// Tests for layers/pooling/global_pooling2d: GlobalAveragePooling2D and GlobalMaxPooling2D
 // shapes (keepdims, both data formats), values against naive loops, gradients,
 // configs and errors.
 #include "layers/pooling/global_pooling2d.h"

@@ -1,4 +1,4 @@
-// Tests for layers/initializers: fans, Keras formulas (checked statistically on
+// Tests for layers/parts/initializers: fans, Keras formulas (checked statistically on
 // large samples), determinism of seeds, and JSON identifiers / round trips.
 #include "layers/parts/initializers.h"
 

@@ -1,4 +1,4 @@
-// Tests for layers/masking: output values, the mask it produces (concrete and
+// Tests for layers/core/masking: output values, the mask it produces (concrete and
 // symbolic), gradients, config, and masks reaching layers without masking.
 
 #include "layers/base/input_layer.h"

@@ -1,4 +1,4 @@
-// Tests for layers/pooling2d: MaxPooling2D and AveragePooling2D shapes, Keras
+// Tests for layers/pooling/pooling2d: MaxPooling2D and AveragePooling2D shapes, Keras
 // configs, values against a naive double loop, gradients and errors.
 #include "layers/pooling/pooling2d.h"
 

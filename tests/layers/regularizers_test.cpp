@@ -1,4 +1,4 @@
-// Tests for layers/regularizers: Keras penalty values, gradients, configs and identifiers.
+// Tests for layers/parts/regularizers: Keras penalty values, gradients, configs and identifiers.
 #include "layers/parts/regularizers.h"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// Tests for layers/separable_conv2d: shapes, weights, the Keras config, values
+// Tests for layers/conv/separable_conv2d: shapes, weights, the Keras config, values
 // against a direct double-precision depthwise-then-pointwise loop, gradient
 // checks and every error case.
 #include "layers/conv/separable_conv2d.h"

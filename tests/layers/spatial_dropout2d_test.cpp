@@ -1,4 +1,4 @@
-// Tests for layers/spatial_dropout2d: whole channels dropped in training, the
+// Tests for layers/regularization/spatial_dropout2d: whole channels dropped in training, the
 // inverted-dropout scale, identity at inference, seeds, gradients, configs, errors.
 #include "layers/regularization/spatial_dropout2d.h"
 

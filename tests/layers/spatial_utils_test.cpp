@@ -1,4 +1,4 @@
-// Tests for layers/spatial_utils: argument types, keras.json reading,
+// Tests for layers/reshaping/spatial_utils: argument types, keras.json reading,
 // data_format/padding normalisation and the config readers.
 #include "layers/reshaping/spatial_utils.h"
 #include "support/assertions.h"

@@ -1,4 +1,4 @@
-// Tests for layers/upsampling2d: nearest and bilinear values against naive
+// Tests for layers/reshaping/upsampling2d: nearest and bilinear values against naive
 // loops in both data formats, gradients, configs and errors.
 #include "layers/reshaping/upsampling2d.h"
 

@@ -1,4 +1,4 @@
-// Tests for layers/zero_padding2d: argument forms, shapes, values against a
+// Tests for layers/reshaping/zero_padding2d: argument forms, shapes, values against a
 // naive loop in both data formats, gradients, configs and errors.
 #include "layers/reshaping/zero_padding2d.h"
 
