@@ -162,7 +162,8 @@ class ConvBase : public Layer {
   // is smaller than the dilated kernel.
   virtual std::pair<int64_t, int64_t> output_rows_cols(const Shape& s, int64_t rows, int64_t cols) const;
 
-  // The input checks, run by the Layer entry point before the layer is built.
+  // Layer's hooks, written once for the family: check_input (every input check, on the
+  // real shapes), build (the kernels, then the bias), call (checks, convolve, activation).
   void check_input(const std::vector<Shape>& input_shapes) const final;
   void build(const std::vector<Shape>& input_shapes) final;
   VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) final;
