@@ -1,9 +1,11 @@
 // <minidl/minidl.h> — everything a user needs, in one include.
 //
 // Reading order for a learner (each header opens with an overview):
-//   core/tensor.h -> ops/blas.h, ops/im2col.h -> autograd/variable.h ->
-//   layers/base/layer.h + layers/base/node.h -> layers/conv/conv2d.h -> layers/model.h ->
-//   train/fit.h -> io/keras_h5.h
+//   core/tensor.h -> ops/conv2d_reference.h (what a convolution computes) ->
+//   ops/im2col.h, ops/blas.h (how it is computed fast) -> autograd/variable.h ->
+//   layers/base/layer.h + layers/base/node.h -> layers/conv/conv_base.h ->
+//   layers/conv/conv2d.h -> layers/base/functional.h -> train/model.h ->
+//   io/keras_model.h
 #pragma once
 
 #include "core/errors.h"
@@ -16,11 +18,13 @@
 
 #include "ops/blas.h"
 #include "ops/conv2d.h"
+#include "ops/conv2d_reference.h"
 #include "ops/elementwise.h"
 #include "ops/im2col.h"
 #include "ops/pooling.h"
 #include "ops/reduce.h"
 #include "ops/softmax.h"
+#include "ops/spatial.h"
 #include "ops/transpose.h"
 
 #include "autograd/functions.h"
@@ -34,6 +38,7 @@
 #include "layers/base/config_utils.h"
 #include "layers/parts/constraints.h"
 #include "layers/conv/conv2d.h"
+#include "layers/conv/conv_base.h"
 #include "layers/conv/conv2d_transpose.h"
 #include "layers/conv/conv_utils.h"
 #include "layers/reshaping/cropping2d.h"
