@@ -25,7 +25,7 @@ namespace {
 using nlohmann::json;
 using testing::ThrowsQuietly;
 
-// "a12" for ("a", 12), appended in place (operator+ on a literal draws a false GCC 12 -Wrestrict warning).
+// "a12" for ("a", 12).
 std::string numbered(const char* prefix, int i) {
   std::string s(prefix);
   s += std::to_string(i);

@@ -55,8 +55,6 @@ inline std::string shell_quote(const std::string& s) {
 inline CliResult run_cli(const std::vector<std::string>& args) {
   const auto dir = temp_dir();
   const auto out = dir / "cli_stdout.txt", err = dir / "cli_stderr.txt";
-  // Appended piece by piece: GCC 12 warns (-Wrestrict, a false positive) on chains of
-  // operator+ starting from a literal.
   std::string cmd = shell_quote(cli_path());
   for (const auto& a : args) cmd.append(" ").append(shell_quote(a));
   cmd.append(" >").append(shell_quote(out.string()));
