@@ -3,13 +3,13 @@
 // Their backwards move gradients around without element-wise math: transposed
 // products, broadcasts back over reduced axes, inverse permutations and slices.
 #include <algorithm>
-#include <cstring>
 
 #include "autograd/function_utils.h"
 #include "autograd/functions.h"
 #include "core/errors.h"
 #include "ops/blas.h"
 #include "ops/reduce.h"
+#include "ops/spatial.h"
 #include "ops/transpose.h"
 
 namespace minidl::autograd {
@@ -76,57 +76,26 @@ Variable transpose(const Variable& x) {
   });
 }
 
-// ops/ has no concatenation kernel, so the block copy lives here. Each input
-// contributes, for every index over the leading axes, one contiguous run of
-// shape[axis] * inner floats.
+// The join is ops::concat (which checks the shapes); the gradient of each
+// input is its slice of the output gradient along the same axis.
 Variable concat(const std::vector<Variable>& xs, int axis) {
-  MINIDL_CHECK(!xs.empty(), ValueError, "concat: expected at least one input, received none");
-  const Shape& first = xs[0].shape();
-  const int rank = static_cast<int>(first.size());
-  MINIDL_CHECK(rank > 0, ValueError, "concat: inputs must have rank >= 1, received shape {}", shape_str(first));
-  const int ax = normalize_axis(axis, rank);
-  Shape out_shape = first;
-  out_shape[ax] = 0;
-  std::vector<int64_t> run(xs.size());  // floats per leading index, per input
-  int64_t inner = 1, outer = 1;
-  for (int d = ax + 1; d < rank; ++d) inner *= first[d];
-  for (int d = 0; d < ax; ++d) outer *= first[d];
-  for (size_t i = 0; i < xs.size(); ++i) {
-    const Shape& s = xs[i].shape();
-    bool ok = static_cast<int>(s.size()) == rank;
-    for (int d = 0; ok && d < rank; ++d) ok = d == ax || s[d] == first[d];
-    MINIDL_CHECK(ok, ValueError,
-                 "concat: input {} has shape {}, incompatible with input 0's shape {} for concatenation on axis {}",
-                 i, shape_str(s), shape_str(first), axis);
-    out_shape[ax] += s[ax];
-    run[i] = s[ax] * inner;
-  }
-  Tensor y(out_shape);  // [..., sum of shape[axis], ...]
-  const int64_t out_run = out_shape[ax] * inner;
-  int64_t offset = 0;
-  for (size_t i = 0; i < xs.size(); ++i) {
-    const float* src = xs[i].value().data();
-    for (int64_t o = 0; o < outer && run[i]; ++o)
-      std::memcpy(y.data() + o * out_run + offset, src + o * run[i], sizeof(float) * run[i]);
-    offset += run[i];
-  }
-  std::vector<Shape> shapes;
-  for (const Variable& x : xs) shapes.push_back(x.shape());
-  return make_result(std::move(y), xs, "concat",
-                     [shapes, run, outer, out_run](const Tensor& g, const std::vector<bool>& need) {
-                       Grads out(shapes.size());
-                       int64_t off = 0;
-                       for (size_t i = 0; i < shapes.size(); ++i) {
-                         if (need[i]) {
-                           out[i] = Tensor(shapes[i]);
-                           for (int64_t o = 0; o < outer && run[i]; ++o)
-                             std::memcpy(out[i].data() + o * run[i], g.data() + o * out_run + off,
-                                         sizeof(float) * run[i]);
-                         }
-                         off += run[i];
-                       }
-                       return out;
-                     });
+  std::vector<Tensor> values;
+  values.reserve(xs.size());
+  for (const Variable& x : xs) values.push_back(x.value());
+  Tensor y = ops::concat(values, axis);
+  const int ax = normalize_axis(axis, static_cast<int>(y.rank()));
+  std::vector<int64_t> sizes;  // each input's extent on the axis
+  sizes.reserve(xs.size());
+  for (const Variable& x : xs) sizes.push_back(x.shape()[ax]);
+  return make_result(std::move(y), xs, "concat", [sizes, ax](const Tensor& g, const std::vector<bool>& need) {
+    Grads out(sizes.size());
+    int64_t begin = 0;
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      if (need[i]) out[i] = ops::slice_axis(g, ax, begin, sizes[i]);
+      begin += sizes[i];
+    }
+    return out;
+  });
 }
 
 }  // namespace minidl::autograd

@@ -6,6 +6,7 @@
 #include "autograd/functions.h"
 #include "layers/normalization/batch_norm_kernels.h"
 #include "layers/base/config_utils.h"
+#include "layers/base/core_layers_internal.h"
 #include "layers/base/json_text.h"
 #include "layers/base/registry.h"
 #include "layers/reshaping/spatial_utils.h"
@@ -225,7 +226,7 @@ std::shared_ptr<BatchNormalizationImpl> BatchNormalizationImpl::from_config(cons
   MINIDL_CHECK(!r.has("virtual_batch_size"), ValueError, "{}: virtual_batch_size is not supported, received {}",
                owner, c.contains("virtual_batch_size") ? json_preview(c["virtual_batch_size"]) : "");
   BatchNormalizationOptions o;
-  detail::copy_common_options(o, common_options_from_config(r));
+  detail::set_common_options(o, common_options_from_config(r));
   if (r.has("axis")) o.axis = BatchNormAxis::from_json(r.raw("axis"), owner);
   o.momentum = r.number("momentum", 0.99);
   o.epsilon = r.number("epsilon", 1e-3);

@@ -106,14 +106,4 @@ struct ImageBlock {
 };
 ImageBlock image_block(const Shape& shape, bool channels_first);
 
-namespace detail {
-// The common layer fields read from a config, copied into a layer's options
-// struct: layers/base/core_layers_internal.h set_common_options, under the
-// name the normalization layers call it by.
-template <class O>
-void copy_common_options(O& o, const LayerOptions& c) {
-  set_common_options(o, c);
-}
-}  // namespace detail
-
 }  // namespace minidl
