@@ -1,5 +1,5 @@
 // ops/conv2d.cpp — grouped 2-D convolution by im2col + GEMM in cache-sized tiles, and the
-// dispatch to the Winograd and direct methods.
+// dispatch to the Winograd, direct and reference methods.
 #include "ops/conv2d.h"
 
 #include <algorithm>
@@ -8,7 +8,9 @@
 #include "core/errors.h"
 #include "core/threads.h"
 #include "ops/blas.h"
+#include "ops/conv2d_algorithm.h"
 #include "ops/conv2d_direct.h"
+#include "ops/conv2d_reference.h"
 #include "ops/winograd.h"
 
 namespace minidl::ops {
@@ -141,15 +143,71 @@ void tile_gemm(const Chunks& chunks, bool trans_a, bool trans_b, int64_t M, int6
 void backward_im2col(const float* x, const float* kernel, const float* dy, const Conv2DGeometry& g, const Plan& p,
                      int64_t OC, float* dx, float* dkernel, float* dbias, Conv2DWorkspace& ws, const float* relu_y);
 
-// Whether this call takes the Winograd path (see ConvAlgorithm).
-bool use_winograd(const Conv2DWorkspace& ws, const Conv2DGeometry& g, int64_t groups, int64_t OC) {
-  switch (ws.algorithm()) {
+// ValueError: the forced `method` cannot compute this convolution (`needs` says what it requires).
+[[noreturn]] void refuse(const char* fn, ConvAlgorithm method, const char* needs, const Conv2DGeometry& g,
+                         int64_t groups, int64_t OC) {
+  raise<ValueError>(
+      "{}: the convolution algorithm \"{}\" cannot compute this convolution: it needs {}; received input "
+      "(N, H, W, C) = ({}, {}, {}, {}), kernel ({}, {}), strides ({}, {}), dilation ({}, {}), {} filters, {} groups. "
+      "\"auto\", \"im2col\" and \"reference\" compute every convolution (set_conv_algorithm, "
+      "MINIDL_CONV_ALGORITHM)",
+      fn, conv_algorithm_name(method), needs, g.N, g.H, g.W, g.C, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, OC, groups);
+}
+
+// The method one call takes: the workspace's algorithm, or the process-wide
+// one when that is kAuto (ops/conv2d_algorithm.h), with kAuto resolved for
+// this convolution as ConvAlgorithm describes. A forced method that cannot
+// compute it is a ValueError; kDirect's backward is im2col's.
+ConvAlgorithm choose(const char* fn, bool forward, const Conv2DWorkspace& ws, const Conv2DGeometry& g, int64_t groups,
+                     int64_t OC) {
+  switch (const ConvAlgorithm a = effective_conv_algorithm(ws)) {
+    case ConvAlgorithm::kAuto:
+      if (winograd_applicable(g, groups, OC)) return ConvAlgorithm::kWinograd;
+      if (forward && direct_applicable(g, groups)) return ConvAlgorithm::kDirect;
+      return ConvAlgorithm::kIm2col;
+    case ConvAlgorithm::kWinograd:
+      if (!winograd_applicable(g, groups, OC))
+        refuse(fn, a, "a 3x3 kernel, stride 1 and at least 8 input channels and 8 filters per group", g, groups, OC);
+      return a;
+    case ConvAlgorithm::kDirect:
+      if (!forward) return ConvAlgorithm::kIm2col;
+      if (!direct_applicable(g, groups))
+        refuse(fn, a, "one group and kernel height * width * input channels <= 32", g, groups, OC);
+      return a;
     case ConvAlgorithm::kIm2col:
-    case ConvAlgorithm::kDirect: return false;
-    case ConvAlgorithm::kWinograd: return true;  // winograd_* raise if they cannot
-    case ConvAlgorithm::kAuto: break;
+    case ConvAlgorithm::kReference: return a;
   }
-  return winograd_applicable(g, groups, OC);
+  return ConvAlgorithm::kIm2col;
+}
+
+// ConvAlgorithm::kReference: ops/conv2d_reference.h's loops in double, rounded to float.
+void forward_reference(const float* x, const float* kernel, const float* bias, const Conv2DGeometry& g,
+                       const Plan& p, int64_t OC, float* y, Conv2DWorkspace& ws, bool relu) {
+  const int64_t count = p.M * OC;
+  double* yd = ws.doubles(count);
+  conv2d_reference_forward(g, p.G, OC, x, kernel, bias, yd);
+  for (int64_t i = 0; i < count; ++i) y[i] = relu ? std::max(static_cast<float>(yd[i]), 0.f) : static_cast<float>(yd[i]);
+}
+
+void backward_reference(const float* x, const float* kernel, const float* dy, const Conv2DGeometry& g,
+                        const Plan& p, int64_t OC, float* dx, float* dkernel, float* dbias, Conv2DWorkspace& ws,
+                        const float* relu_y) {
+  const int64_t dy_count = p.M * OC;
+  if (relu_y) {  // the fused relu's gradient: dy where the output was positive (relu'(0) = 0)
+    float* masked = ws.floats(dy_count);
+    for (int64_t i = 0; i < dy_count; ++i) masked[i] = relu_y[i] > 0.f ? dy[i] : 0.f;
+    dy = masked;
+  }
+  const int64_t dx_count = dx ? g.N * g.H * g.W * g.C : 0, dk_count = dkernel ? p.KG * OC : 0;
+  const int64_t db_count = dbias ? OC : 0;
+  double* sums = ws.doubles(dx_count + dk_count + db_count);
+  double* dxd = dx ? sums : nullptr;
+  double* dkd = dkernel ? sums + dx_count : nullptr;
+  double* dbd = dbias ? sums + dx_count + dk_count : nullptr;
+  conv2d_reference_backward(g, p.G, OC, x, kernel, dy, dxd, dkd, dbd);
+  for (int64_t i = 0; i < dx_count; ++i) dx[i] = static_cast<float>(dxd[i]);
+  for (int64_t i = 0; i < dk_count; ++i) dkernel[i] = static_cast<float>(dkd[i]);
+  for (int64_t i = 0; i < db_count; ++i) dbias[i] = static_cast<float>(dbd[i]);
 }
 
 }  // namespace
@@ -159,14 +217,11 @@ void conv2d_forward(const float* x, const float* kernel, const float* bias, cons
   const Plan p = make_plan("conv2d_forward", g, groups, OC, ws);
   if (p.M == 0) return;
   MINIDL_CHECK(x && kernel && y, ValueError, "conv2d_forward: x, kernel and y must not be null");
-  if (use_winograd(ws, g, groups, OC)) {
-    winograd_conv3x3_forward(x, kernel, bias, g, groups, OC, y, ws, relu);
-    return;
-  }
-  if (ws.algorithm() == ConvAlgorithm::kDirect ||
-      (ws.algorithm() == ConvAlgorithm::kAuto && direct_applicable(g, groups))) {
-    conv2d_direct_forward(x, kernel, bias, g, groups, OC, y, relu);
-    return;
+  switch (choose("conv2d_forward", /*forward=*/true, ws, g, groups, OC)) {
+    case ConvAlgorithm::kWinograd: winograd_conv3x3_forward(x, kernel, bias, g, groups, OC, y, ws, relu); return;
+    case ConvAlgorithm::kDirect: conv2d_direct_forward(x, kernel, bias, g, groups, OC, y, relu); return;
+    case ConvAlgorithm::kReference: forward_reference(x, kernel, bias, g, p, OC, y, ws, relu); return;
+    default: break;  // im2col, below
   }
   const Chunks chunks = split_images(g, p, OC);
   const int64_t slots = parallel_slots(chunks.count);
@@ -215,7 +270,12 @@ void conv2d_backward(const float* x, const float* kernel, const float* dy, const
     return;
   }
 
-  if (use_winograd(ws, g, groups, OC)) {
+  const ConvAlgorithm method = choose("conv2d_backward", /*forward=*/false, ws, g, groups, OC);
+  if (method == ConvAlgorithm::kReference) {
+    backward_reference(x, kernel, dy, g, p, OC, dx, dkernel, dbias, ws, relu_y);
+    return;
+  }
+  if (method == ConvAlgorithm::kWinograd) {
     if (dkernel)  // with the bias gradient in the same pass over dy
       winograd_conv3x3_backward_kernel(x, dy, g, groups, OC, dkernel, dbias, ws, relu_y);
     else if (dbias)  // the bias gradient alone on the im2col path (a plain sum of dy, no unfolding)

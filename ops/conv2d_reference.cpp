@@ -31,27 +31,36 @@ void check_shape(const ConvReferenceShape& s) {
                ValueError, "conv2d reference: sizes must be positive (batch non-negative)");
 }
 
+// The sizes of a ConvReferenceShape with its output size and padding by the
+// rule in the header (pad_bottom, pad_right are whatever remains).
+Conv2DGeometry geometry_of(const ConvReferenceShape& s) {
+  Conv2DGeometry g;
+  g.N = s.N, g.H = s.H, g.W = s.W, g.C = s.C;
+  g.KH = s.KH, g.KW = s.KW, g.SH = s.SH, g.SW = s.SW, g.DH = s.DH, g.DW = s.DW;
+  g.OH = conv_reference_length(s.H, s.KH, s.SH, s.DH, s.same);
+  g.OW = conv_reference_length(s.W, s.KW, s.SW, s.DW, s.same);
+  g.pad_top = pad_before(s.H, g.OH, s.KH, s.SH, s.DH, s.same);
+  g.pad_left = pad_before(s.W, g.OW, s.KW, s.SW, s.DW, s.same);
+  return g;
+}
+
 // The index of every (input, kernel, output) triple the Conv2D formula
 // multiplies: f(x_index, kernel_index, y_index) for every in-image tap.
 template <class F>
-void for_each_tap(const ConvReferenceShape& s, int64_t filters, int64_t groups, F f) {
-  const int64_t OH = conv_reference_length(s.H, s.KH, s.SH, s.DH, s.same);
-  const int64_t OW = conv_reference_length(s.W, s.KW, s.SW, s.DW, s.same);
-  const int64_t pad_top = pad_before(s.H, OH, s.KH, s.SH, s.DH, s.same);
-  const int64_t pad_left = pad_before(s.W, OW, s.KW, s.SW, s.DW, s.same);
+void for_each_tap(const Conv2DGeometry& s, int64_t filters, int64_t groups, F f) {
   const int64_t CG = s.C / groups, FG = filters / groups;
   for (int64_t n = 0; n < s.N; ++n)
-    for (int64_t oh = 0; oh < OH; ++oh)
-      for (int64_t ow = 0; ow < OW; ++ow)
+    for (int64_t oh = 0; oh < s.OH; ++oh)
+      for (int64_t ow = 0; ow < s.OW; ++ow)
         for (int64_t o = 0; o < filters; ++o) {
           const int64_t g = o / FG;
           for (int64_t kh = 0; kh < s.KH; ++kh)
             for (int64_t kw = 0; kw < s.KW; ++kw) {
-              const int64_t h = oh * s.SH - pad_top + kh * s.DH, w = ow * s.SW - pad_left + kw * s.DW;
+              const int64_t h = oh * s.SH - s.pad_top + kh * s.DH, w = ow * s.SW - s.pad_left + kw * s.DW;
               if (h < 0 || h >= s.H || w < 0 || w >= s.W) continue;  // zero padding
               for (int64_t c = 0; c < CG; ++c)
                 f(((n * s.H + h) * s.W + w) * s.C + g * CG + c, ((kh * s.KW + kw) * CG + c) * filters + o,
-                  ((n * OH + oh) * OW + ow) * filters + o);
+                  ((n * s.OH + oh) * s.OW + ow) * filters + o);
             }
         }
 }
@@ -63,21 +72,44 @@ void check_groups(const ConvReferenceShape& s, int64_t filters, int64_t groups) 
                filters);
 }
 
-int64_t output_size(const ConvReferenceShape& s, int64_t channels) {
-  return s.N * conv_reference_length(s.H, s.KH, s.SH, s.DH, s.same) *
-         conv_reference_length(s.W, s.KW, s.SW, s.DW, s.same) * channels;
-}
+int64_t output_size(const Conv2DGeometry& g, int64_t channels) { return g.N * g.OH * g.OW * channels; }
 
 // Conv2D on an input of any element type (float, or double for the middle of
-// SeparableConv2D); the sizes are checked by the callers.
+// SeparableConv2D) into y [N, OH, OW, filters]; the sizes are checked by the callers.
 template <class T>
-std::vector<double> conv2d_loops(const ConvReferenceShape& s, std::span<const T> x, std::span<const float> kernel,
-                                 std::span<const float> bias, int64_t filters, int64_t groups) {
-  std::vector<double> y(static_cast<size_t>(output_size(s, filters)), 0.0);
-  for (size_t i = 0; i < y.size(); ++i) y[i] = bias.empty() ? 0.0 : double(bias[i % filters]);
-  for_each_tap(s, filters, groups,
+void conv2d_loops(const Conv2DGeometry& g, const T* x, const float* kernel, const float* bias, int64_t filters,
+                  int64_t groups, double* y) {
+  const int64_t count = output_size(g, filters);
+  for (int64_t i = 0; i < count; ++i) y[i] = bias ? double(bias[i % filters]) : 0.0;
+  for_each_tap(g, filters, groups,
                [&](int64_t xi, int64_t ki, int64_t yi) { y[yi] += double(x[xi]) * double(kernel[ki]); });
+}
+
+template <class T>
+std::vector<double> conv2d_vector(const ConvReferenceShape& s, std::span<const T> x, std::span<const float> kernel,
+                                  std::span<const float> bias, int64_t filters, int64_t groups) {
+  const Conv2DGeometry g = geometry_of(s);
+  std::vector<double> y(static_cast<size_t>(output_size(g, filters)));
+  conv2d_loops(g, x.data(), kernel.data(), bias.empty() ? nullptr : bias.data(), filters, groups, y.data());
   return y;
+}
+
+// The gradients of L = sum(y * dy), each the sum of the products the forward
+// formula pairs up; a null output is not computed.
+void conv2d_gradient_loops(const Conv2DGeometry& g, const float* x, const float* kernel, const float* dy,
+                           int64_t filters, int64_t groups, double* dx, double* dkernel, double* dbias) {
+  if (dx) std::fill_n(dx, g.N * g.H * g.W * g.C, 0.0);
+  if (dkernel) std::fill_n(dkernel, g.KH * g.KW * (g.C / groups) * filters, 0.0);
+  if (dx || dkernel)
+    for_each_tap(g, filters, groups, [&](int64_t xi, int64_t ki, int64_t yi) {
+      if (dx) dx[xi] += double(dy[yi]) * double(kernel[ki]);
+      if (dkernel) dkernel[ki] += double(dy[yi]) * double(x[xi]);
+    });
+  if (dbias) {
+    std::fill_n(dbias, filters, 0.0);
+    const int64_t count = output_size(g, filters);
+    for (int64_t i = 0; i < count; ++i) dbias[i % filters] += dy[i];
+  }
 }
 
 }  // namespace
@@ -106,7 +138,7 @@ std::vector<double> conv2d_reference(const ConvReferenceShape& s, std::span<cons
   check_size("x", x, s.N * s.H * s.W * s.C);
   check_size("kernel", kernel, s.KH * s.KW * (s.C / groups) * filters);
   check_bias(bias, filters);
-  return conv2d_loops(s, x, kernel, bias, filters, groups);
+  return conv2d_vector(s, x, kernel, bias, filters, groups);
 }
 
 Conv2DReferenceGradients conv2d_reference_backward(const ConvReferenceShape& s, std::span<const float> x,
@@ -115,15 +147,23 @@ Conv2DReferenceGradients conv2d_reference_backward(const ConvReferenceShape& s, 
   check_groups(s, filters, groups);
   check_size("x", x, s.N * s.H * s.W * s.C);
   check_size("kernel", kernel, s.KH * s.KW * (s.C / groups) * filters);
-  check_size("dy", dy, output_size(s, filters));
-  Conv2DReferenceGradients g{std::vector<double>(x.size(), 0.0), std::vector<double>(kernel.size(), 0.0),
-                             std::vector<double>(static_cast<size_t>(filters), 0.0)};
-  for_each_tap(s, filters, groups, [&](int64_t xi, int64_t ki, int64_t yi) {
-    g.dx[xi] += double(dy[yi]) * double(kernel[ki]);
-    g.dkernel[ki] += double(dy[yi]) * double(x[xi]);
-  });
-  for (size_t i = 0; i < dy.size(); ++i) g.dbias[i % filters] += dy[i];
-  return g;
+  const Conv2DGeometry g = geometry_of(s);
+  check_size("dy", dy, output_size(g, filters));
+  Conv2DReferenceGradients grads{std::vector<double>(x.size()), std::vector<double>(kernel.size()),
+                                 std::vector<double>(static_cast<size_t>(filters))};
+  conv2d_gradient_loops(g, x.data(), kernel.data(), dy.data(), filters, groups, grads.dx.data(), grads.dkernel.data(),
+                        grads.dbias.data());
+  return grads;
+}
+
+void conv2d_reference_forward(const Conv2DGeometry& g, int64_t groups, int64_t OC, const float* x,
+                              const float* kernel, const float* bias, double* y) {
+  conv2d_loops(g, x, kernel, bias, OC, groups, y);
+}
+
+void conv2d_reference_backward(const Conv2DGeometry& g, int64_t groups, int64_t OC, const float* x,
+                               const float* kernel, const float* dy, double* dx, double* dkernel, double* dbias) {
+  conv2d_gradient_loops(g, x, kernel, dy, OC, groups, dx, dkernel, dbias);
 }
 
 std::vector<double> depthwise_conv2d_reference(const ConvReferenceShape& s, std::span<const float> x,
@@ -148,7 +188,7 @@ std::vector<double> separable_conv2d_reference(const ConvReferenceShape& s, std:
   check_groups(pointwise, filters, 1);
   check_size("pointwise_kernel", pointwise_kernel, pointwise.C * filters);
   check_bias(bias, filters);
-  return conv2d_loops<double>(pointwise, mid, pointwise_kernel, bias, filters, 1);
+  return conv2d_vector<double>(pointwise, mid, pointwise_kernel, bias, filters, 1);
 }
 
 std::vector<double> conv2d_transpose_reference(const ConvReferenceShape& s, std::span<const float> x,

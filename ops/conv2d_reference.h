@@ -46,6 +46,8 @@
 #include <span>
 #include <vector>
 
+#include "ops/im2col.h"
+
 namespace minidl::ops {
 
 // Sizes of one convolution: the input and the kernel window, with Keras's
@@ -89,6 +91,18 @@ struct Conv2DReferenceGradients {
 Conv2DReferenceGradients conv2d_reference_backward(const ConvReferenceShape& s, std::span<const float> x,
                                                    std::span<const float> kernel, std::span<const float> dy,
                                                    int64_t filters, int64_t groups = 1);
+
+// ConvAlgorithm::kReference, which ops/conv2d.cpp runs and rounds to float:
+// the same Conv2D loops on a geometry of ops/im2col.h, whose output size and
+// padding are taken as given (a transposed convolution's need not be "same" or
+// "valid"). x [N, H, W, C], kernel [KH, KW, C/groups, OC], bias [OC] or null;
+// y [N, OH, OW, OC]; dy, dx, dkernel, dbias as in conv2d_reference_backward.
+// Every output is overwritten; a null one is not computed (x is read only for
+// dkernel, kernel only for dx). Sizes are not checked: the caller validates g.
+void conv2d_reference_forward(const Conv2DGeometry& g, int64_t groups, int64_t OC, const float* x,
+                              const float* kernel, const float* bias, double* y);
+void conv2d_reference_backward(const Conv2DGeometry& g, int64_t groups, int64_t OC, const float* x,
+                               const float* kernel, const float* dy, double* dx, double* dkernel, double* dbias);
 
 // DepthwiseConv2D: y [N, OH, OW, C*depth_multiplier] from depthwise_kernel
 // [KH, KW, C, depth_multiplier] and bias [C*depth_multiplier] (or empty).

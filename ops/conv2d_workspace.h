@@ -17,10 +17,13 @@ namespace minidl::ops {
 // filters per group (forward, input and kernel gradients), the direct loop of
 // ops/conv2d_direct.h for the forward of one-group convolutions with at most
 // 32 taps per output (KH*KW*C: first layers), and im2col + GEMM for everything
-// else. The others force one method (kDirect: the forward only; its backward
-// is im2col's), for tests and benchmarks; kWinograd and kDirect raise
-// ValueError on a convolution they cannot compute.
-enum class ConvAlgorithm { kAuto, kIm2col, kWinograd, kDirect };
+// else. The others force one method: kIm2col, kWinograd, kDirect (the forward
+// only; its backward is im2col's) and kReference (the double-precision loops
+// of ops/conv2d_reference.h, forward and backward). kWinograd and kDirect raise
+// ValueError on a convolution they cannot compute. A workspace left at kAuto
+// follows the process-wide choice of ops/conv2d_algorithm.h
+// (set_conv_algorithm, MINIDL_CONV_ALGORITHM), itself kAuto by default.
+enum class ConvAlgorithm { kAuto, kIm2col, kWinograd, kDirect, kReference };
 
 // Reusable scratch memory for conv2d_forward/backward. It grows to the largest
 // tile ever needed and never shrinks, so repeated calls of one shape allocate
