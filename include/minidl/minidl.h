@@ -1,11 +1,7 @@
 // <minidl/minidl.h> — everything a user needs, in one include.
 //
-// Reading order for a learner (each header opens with an overview):
-//   core/tensor.h -> ops/conv2d_reference.h (what a convolution computes) ->
-//   ops/im2col.h, ops/blas.h (how it is computed fast) -> autograd/variable.h ->
-//   layers/base/layer.h + layers/base/node.h -> layers/conv/conv_base.h ->
-//   layers/conv/conv2d.h -> layers/base/functional.h -> train/model.h ->
-//   io/keras_model.h
+// Reading order for a learner: README.md, section "Reading order" (one list, from
+// core/tensor.h to io/keras_load.cpp), explained floor by floor in docs/walkthrough/.
 #pragma once
 
 #include "core/errors.h"
@@ -18,6 +14,7 @@
 
 #include "ops/blas.h"
 #include "ops/conv2d.h"
+#include "ops/conv2d_algorithm.h"
 #include "ops/conv2d_reference.h"
 #include "ops/elementwise.h"
 #include "ops/im2col.h"
