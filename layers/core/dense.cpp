@@ -111,20 +111,17 @@ json DenseImpl::get_config() const {
 }
 
 std::shared_ptr<DenseImpl> DenseImpl::from_config(const json& c) {
-  ConfigReader r(c, "Dense");
-  const LayerOptions lo = common_options_from_config(r);
-  DenseOptions o;
-  detail::set_common_options(o, lo);
-  o.activity_regularizer = lo.activity_regularizer;
-  o.activation = get_activation(detail::config_part(c, "activation"));
-  o.use_bias = r.boolean("use_bias", true);
-  if (r.has("kernel_initializer")) o.kernel_initializer = get_initializer(r.raw("kernel_initializer"));
-  if (r.has("bias_initializer")) o.bias_initializer = get_initializer(r.raw("bias_initializer"));
-  o.kernel_regularizer = get_regularizer(detail::config_part(c, "kernel_regularizer"));
-  o.bias_regularizer = get_regularizer(detail::config_part(c, "bias_regularizer"));
-  o.kernel_constraint = get_constraint(detail::config_part(c, "kernel_constraint"));
-  o.bias_constraint = get_constraint(detail::config_part(c, "bias_constraint"));
-  return std::make_shared<DenseImpl>(r.integer("units"), std::move(o));
+  return detail::layer_from_config<DenseOptions>(c, "Dense", [&c](const ConfigReader& r, DenseOptions o) {
+    o.activation = get_activation(detail::config_part(c, "activation"));
+    o.use_bias = r.boolean("use_bias", true);
+    if (r.has("kernel_initializer")) o.kernel_initializer = get_initializer(r.raw("kernel_initializer"));
+    if (r.has("bias_initializer")) o.bias_initializer = get_initializer(r.raw("bias_initializer"));
+    o.kernel_regularizer = get_regularizer(detail::config_part(c, "kernel_regularizer"));
+    o.bias_regularizer = get_regularizer(detail::config_part(c, "bias_regularizer"));
+    o.kernel_constraint = get_constraint(detail::config_part(c, "kernel_constraint"));
+    o.bias_constraint = get_constraint(detail::config_part(c, "bias_constraint"));
+    return std::make_shared<DenseImpl>(r.integer("units"), std::move(o));
+  });
 }
 
 MINIDL_REGISTER_LAYER("Dense", [](const json& c) -> LayerPtr { return DenseImpl::from_config(c); });

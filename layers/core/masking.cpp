@@ -64,12 +64,10 @@ json MaskingImpl::get_config() const {
 }
 
 std::shared_ptr<MaskingImpl> MaskingImpl::from_config(const json& c) {
-  ConfigReader r(c, "Masking");
-  const LayerOptions lo = common_options_from_config(r);
-  MaskingOptions o;
-  detail::set_common_options(o, lo);
-  o.mask_value = r.number("mask_value", 0.0);
-  return detail::with_activity_regularizer(std::make_shared<MaskingImpl>(std::move(o)), lo);
+  return detail::layer_from_config<MaskingOptions>(c, "Masking", [](const ConfigReader& r, MaskingOptions o) {
+    o.mask_value = r.number("mask_value", 0.0);
+    return std::make_shared<MaskingImpl>(std::move(o));
+  });
 }
 
 MINIDL_REGISTER_LAYER("Masking", [](const json& c) -> LayerPtr { return MaskingImpl::from_config(c); });

@@ -104,14 +104,12 @@ json ConcatenateImpl::get_config() const {
 }
 
 std::shared_ptr<ConcatenateImpl> ConcatenateImpl::from_config(const json& c) {
-  ConfigReader r(c, "Concatenate");
-  const LayerOptions lo = common_options_from_config(r);
-  ConcatenateOptions o;
-  detail::set_common_options(o, lo);
-  const int64_t axis = r.integer("axis", -1);
-  if (axis < -64 || axis > 64) raise<ValueError>("Concatenate: config key 'axis' is out of range: {}", axis);
-  o.axis = static_cast<int>(axis);
-  return detail::with_activity_regularizer(std::make_shared<ConcatenateImpl>(std::move(o)), lo);
+  return detail::layer_from_config<ConcatenateOptions>(c, "Concatenate", [](const ConfigReader& r, ConcatenateOptions o) {
+    const int64_t axis = r.integer("axis", -1);
+    if (axis < -64 || axis > 64) raise<ValueError>("Concatenate: config key 'axis' is out of range: {}", axis);
+    o.axis = static_cast<int>(axis);
+    return std::make_shared<ConcatenateImpl>(std::move(o));
+  });
 }
 
 MINIDL_REGISTER_LAYER("Concatenate", [](const json& c) -> LayerPtr { return ConcatenateImpl::from_config(c); });

@@ -8,6 +8,7 @@
 #include "layers/base/core_layers_internal.h"
 #include "layers/base/registry.h"
 #include "ops/elementwise.h"
+#include "ops/parallel_grain.h"
 
 namespace minidl {
 
@@ -52,7 +53,7 @@ Tensor dropout_mask(const Shape& shape, double rate, uint64_t key) {
           out[2 * j + 1] = (bits >> 32) >= c ? k : 0.f;
         }
       },
-      int64_t{1} << 14);
+      ops::grain(ops::Cost::kMemory, 2));
   if (n % 2) m[n - 1] = (mix64(key + static_cast<uint64_t>(pairs + 1) * kGolden) & 0xffffffffull) >= cut ? keep : 0.f;
   return mask;
 }
@@ -107,18 +108,16 @@ json DropoutImpl::get_config() const {
 }
 
 std::shared_ptr<DropoutImpl> DropoutImpl::from_config(const json& c) {
-  ConfigReader r(c, "Dropout");
-  const LayerOptions lo = common_options_from_config(r);
-  DropoutOptions o;
-  detail::set_common_options(o, lo);
-  if (r.has("noise_shape")) o.noise_shape = r.shape("noise_shape");
-  if (r.has("seed")) {
-    const int64_t s = r.integer("seed");
-    if (s < 0) raise<ValueError>("Dropout: config key 'seed' should be a non-negative integer, received {}", s);
-    o.seed = static_cast<uint64_t>(s);
-  }
-  const double rate = r.has("rate") || !r.has("p") ? r.number("rate") : r.number("p");  // "p": Keras 1
-  return detail::with_activity_regularizer(std::make_shared<DropoutImpl>(rate, std::move(o)), lo);
+  return detail::layer_from_config<DropoutOptions>(c, "Dropout", [](const ConfigReader& r, DropoutOptions o) {
+    if (r.has("noise_shape")) o.noise_shape = r.shape("noise_shape");
+    if (r.has("seed")) {
+      const int64_t s = r.integer("seed");
+      if (s < 0) raise<ValueError>("Dropout: config key 'seed' should be a non-negative integer, received {}", s);
+      o.seed = static_cast<uint64_t>(s);
+    }
+    const double rate = r.has("rate") || !r.has("p") ? r.number("rate") : r.number("p");  // "p": Keras 1
+    return std::make_shared<DropoutImpl>(rate, std::move(o));
+  });
 }
 
 MINIDL_REGISTER_LAYER("Dropout", [](const json& c) -> LayerPtr { return DropoutImpl::from_config(c); });

@@ -60,12 +60,10 @@ json FlattenImpl::get_config() const {
 }
 
 std::shared_ptr<FlattenImpl> FlattenImpl::from_config(const json& c) {
-  ConfigReader r(c, "Flatten");
-  const LayerOptions lo = common_options_from_config(r);
-  FlattenOptions o;
-  detail::set_common_options(o, lo);
-  o.data_format = r.str("data_format", "channels_last");
-  return detail::with_activity_regularizer(std::make_shared<FlattenImpl>(std::move(o)), lo);
+  return detail::layer_from_config<FlattenOptions>(c, "Flatten", [](const ConfigReader& r, FlattenOptions o) {
+    o.data_format = r.str("data_format", "channels_last");
+    return std::make_shared<FlattenImpl>(std::move(o));
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -138,13 +136,11 @@ json ReshapeImpl::get_config() const {
 }
 
 std::shared_ptr<ReshapeImpl> ReshapeImpl::from_config(const json& c) {
-  ConfigReader r(c, "Reshape");
-  const LayerOptions lo = common_options_from_config(r);
-  ReshapeOptions o;
-  detail::set_common_options(o, lo);
-  Shape t;
-  for (int64_t d : r.int_list("target_shape")) t.push_back(d);
-  return detail::with_activity_regularizer(std::make_shared<ReshapeImpl>(std::move(t), std::move(o)), lo);
+  return detail::layer_from_config<ReshapeOptions>(c, "Reshape", [](const ConfigReader& r, ReshapeOptions o) {
+    Shape t;
+    for (int64_t d : r.int_list("target_shape")) t.push_back(d);
+    return std::make_shared<ReshapeImpl>(std::move(t), std::move(o));
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -191,16 +187,14 @@ json PermuteImpl::get_config() const {
 }
 
 std::shared_ptr<PermuteImpl> PermuteImpl::from_config(const json& c) {
-  ConfigReader r(c, "Permute");
-  const LayerOptions lo = common_options_from_config(r);
-  PermuteOptions o;
-  detail::set_common_options(o, lo);
-  std::vector<int> dims;
-  for (int64_t d : r.int_list("dims")) {
-    if (d < 0 || d > 64) raise<ValueError>("Permute: config key 'dims' holds an invalid axis {}", d);
-    dims.push_back(static_cast<int>(d));
-  }
-  return detail::with_activity_regularizer(std::make_shared<PermuteImpl>(std::move(dims), std::move(o)), lo);
+  return detail::layer_from_config<PermuteOptions>(c, "Permute", [](const ConfigReader& r, PermuteOptions o) {
+    std::vector<int> dims;
+    for (int64_t d : r.int_list("dims")) {
+      if (d < 0 || d > 64) raise<ValueError>("Permute: config key 'dims' holds an invalid axis {}", d);
+      dims.push_back(static_cast<int>(d));
+    }
+    return std::make_shared<PermuteImpl>(std::move(dims), std::move(o));
+  });
 }
 
 MINIDL_REGISTER_LAYER("Flatten", [](const json& c) -> LayerPtr { return FlattenImpl::from_config(c); });
