@@ -10,6 +10,7 @@
 #include "layers/base/registry.h"
 #include "layers/merge/merge_internal.h"
 #include "ops/elementwise.h"
+#include "ops/parallel_grain.h"
 
 namespace minidl {
 
@@ -49,7 +50,7 @@ Tensor fused_sum(const std::vector<Variable>& xs, float scale) {
           po[i] = acc * scale;
         }
       },
-      int64_t{1} << 15);
+      ops::grain(ops::Cost::kMemory, static_cast<int64_t>(count)));
   return out;
 }
 
@@ -65,13 +66,23 @@ Variable fused_sum_result(const std::vector<Variable>& xs, float scale, const ch
   });
 }
 
-template <class Impl>
-std::shared_ptr<Impl> merge_from_config(const json& c, const char* class_name) {
-  ConfigReader r(c, class_name);
-  const LayerOptions lo = common_options_from_config(r);
-  MergeOptions o;
-  detail::set_common_options(o, lo);
-  return detail::with_activity_regularizer(std::make_shared<Impl>(std::move(o)), lo);
+// True when every input has the first one's shape (the fused fast paths).
+bool same_shapes(const std::vector<Variable>& inputs) {
+  for (const auto& x : inputs)
+    if (x.shape() != inputs[0].shape()) return false;
+  return true;
+}
+
+const char* merge_class_name(MergeOp op) {
+  switch (op) {
+    case MergeOp::kAdd: return "Add";
+    case MergeOp::kSubtract: return "Subtract";
+    case MergeOp::kMultiply: return "Multiply";
+    case MergeOp::kAverage: return "Average";
+    case MergeOp::kMaximum: return "Maximum";
+    case MergeOp::kMinimum: return "Minimum";
+  }
+  return "Merge";
 }
 
 }  // namespace
@@ -79,14 +90,23 @@ std::shared_ptr<Impl> merge_from_config(const json& c, const char* class_name) {
 // ---------------------------------------------------------------------------
 // MergeImpl
 
-MergeImpl::MergeImpl(LayerOptions o, const std::string& prefix, size_t exact_inputs)
-    : Layer(std::move(o), prefix), exact_inputs_(exact_inputs) {
+MergeImpl::MergeImpl(MergeOp op, MergeOptions o)
+    : Layer(common_options(o), to_snake_case(merge_class_name(op))), op_(op) {
   set_supports_masking(true);
 }
 
+std::string MergeImpl::class_name() const { return merge_class_name(op_); }
+
+std::shared_ptr<MergeImpl> MergeImpl::from_config(MergeOp op, const json& c) {
+  return detail::layer_from_config<MergeOptions>(c, merge_class_name(op), [op](const ConfigReader&, MergeOptions o) {
+    return std::make_shared<MergeImpl>(op, std::move(o));
+  });
+}
+
 std::vector<Shape> MergeImpl::compute_output_shape(const std::vector<Shape>& shapes) {
-  if (exact_inputs_ && shapes.size() != exact_inputs_)
-    fail("A `{}` layer should be called on exactly {} inputs. Received {} inputs: {}", class_name(), exact_inputs_,
+  const size_t exact = exact_inputs();
+  if (exact && shapes.size() != exact)
+    fail("A `{}` layer should be called on exactly {} inputs. Received {} inputs: {}", class_name(), exact,
          shapes.size(), shapes_str(shapes));
   if (shapes.empty()) fail("A merge layer should be called on a list of at least 1 input. Got 0 inputs.");
   Shape out = shapes[0];
@@ -120,16 +140,10 @@ VariableList MergeImpl::call(const std::vector<Variable>& inputs, const CallArgs
   // The checks of compute_output_shape, with the layer's name in the message.
   // Inputs of one shape (the usual case) pass them all; skipping the call then
   // saves the step its lists of shapes.
-  const bool plainly_valid = !inputs.empty() && (!exact_inputs_ || inputs.size() == exact_inputs_) &&
+  const bool plainly_valid = !inputs.empty() && (!exact_inputs() || inputs.size() == exact_inputs()) &&
                              inputs[0].rank() > 0 && same_shapes(inputs);
   if (!plainly_valid) compute_output_shape(shapes_of(inputs));
   return {merge(inputs)};
-}
-
-bool MergeImpl::same_shapes(const std::vector<Variable>& inputs) {
-  for (const auto& x : inputs)
-    if (x.shape() != inputs[0].shape()) return false;
-  return true;
 }
 
 std::vector<Tensor> MergeImpl::compute_mask(const std::vector<Variable>&, const std::vector<Tensor>& masks) {
@@ -158,71 +172,43 @@ std::vector<std::optional<Shape>> MergeImpl::compute_mask_shape(const std::vecto
 }
 
 // ---------------------------------------------------------------------------
-// The element-wise layers
+// The element-wise computations
 
-AddImpl::AddImpl(MergeOptions o) : MergeImpl(common_options(o), "add") {}
-Variable AddImpl::merge(const std::vector<Variable>& xs) {
-  if (same_shapes(xs)) return fused_sum_result(xs, 1.f, "Add");
+Variable MergeImpl::merge(const std::vector<Variable>& xs) const {
   Variable y = xs[0];
-  for (size_t i = 1; i < xs.size(); ++i) y = autograd::add(y, xs[i]);
+  switch (op_) {
+    case MergeOp::kAdd:
+      if (same_shapes(xs)) return fused_sum_result(xs, 1.f, "Add");
+      for (size_t i = 1; i < xs.size(); ++i) y = autograd::add(y, xs[i]);
+      return y;
+    case MergeOp::kSubtract:
+      return autograd::sub(xs[0], xs[1]);
+    case MergeOp::kMultiply:
+      for (size_t i = 1; i < xs.size(); ++i) y = autograd::mul(y, xs[i]);
+      return y;
+    case MergeOp::kAverage: {
+      const float scale = 1.f / static_cast<float>(xs.size());
+      if (same_shapes(xs)) return fused_sum_result(xs, scale, "Average");
+      for (size_t i = 1; i < xs.size(); ++i) y = autograd::add(y, xs[i]);
+      return autograd::mul_scalar(y, scale);
+    }
+    case MergeOp::kMaximum:
+      for (size_t i = 1; i < xs.size(); ++i) y = autograd::maximum(y, xs[i]);
+      return y;
+    case MergeOp::kMinimum:
+      for (size_t i = 1; i < xs.size(); ++i) y = autograd::minimum(y, xs[i]);
+      return y;
+  }
   return y;
 }
 
-SubtractImpl::SubtractImpl(MergeOptions o) : MergeImpl(common_options(o), "subtract", 2) {}
-Variable SubtractImpl::merge(const std::vector<Variable>& xs) { return autograd::sub(xs[0], xs[1]); }
-
-MultiplyImpl::MultiplyImpl(MergeOptions o) : MergeImpl(common_options(o), "multiply") {}
-Variable MultiplyImpl::merge(const std::vector<Variable>& xs) {
-  Variable y = xs[0];
-  for (size_t i = 1; i < xs.size(); ++i) y = autograd::mul(y, xs[i]);
-  return y;
-}
-
-AverageImpl::AverageImpl(MergeOptions o) : MergeImpl(common_options(o), "average") {}
-Variable AverageImpl::merge(const std::vector<Variable>& xs) {
-  const float scale = 1.f / static_cast<float>(xs.size());
-  if (same_shapes(xs)) return fused_sum_result(xs, scale, "Average");
-  Variable y = xs[0];
-  for (size_t i = 1; i < xs.size(); ++i) y = autograd::add(y, xs[i]);
-  return autograd::mul_scalar(y, scale);
-}
-
-MaximumImpl::MaximumImpl(MergeOptions o) : MergeImpl(common_options(o), "maximum") {}
-Variable MaximumImpl::merge(const std::vector<Variable>& xs) {
-  Variable y = xs[0];
-  for (size_t i = 1; i < xs.size(); ++i) y = autograd::maximum(y, xs[i]);
-  return y;
-}
-
-MinimumImpl::MinimumImpl(MergeOptions o) : MergeImpl(common_options(o), "minimum") {}
-Variable MinimumImpl::merge(const std::vector<Variable>& xs) {
-  Variable y = xs[0];
-  for (size_t i = 1; i < xs.size(); ++i) y = autograd::minimum(y, xs[i]);
-  return y;
-}
-
-std::shared_ptr<AddImpl> AddImpl::from_config(const json& c) { return merge_from_config<AddImpl>(c, "Add"); }
-std::shared_ptr<SubtractImpl> SubtractImpl::from_config(const json& c) {
-  return merge_from_config<SubtractImpl>(c, "Subtract");
-}
-std::shared_ptr<MultiplyImpl> MultiplyImpl::from_config(const json& c) {
-  return merge_from_config<MultiplyImpl>(c, "Multiply");
-}
-std::shared_ptr<AverageImpl> AverageImpl::from_config(const json& c) {
-  return merge_from_config<AverageImpl>(c, "Average");
-}
-std::shared_ptr<MaximumImpl> MaximumImpl::from_config(const json& c) {
-  return merge_from_config<MaximumImpl>(c, "Maximum");
-}
-std::shared_ptr<MinimumImpl> MinimumImpl::from_config(const json& c) {
-  return merge_from_config<MinimumImpl>(c, "Minimum");
-}
-
-MINIDL_REGISTER_LAYER("Add", [](const json& c) -> LayerPtr { return AddImpl::from_config(c); });
-MINIDL_REGISTER_LAYER("Subtract", [](const json& c) -> LayerPtr { return SubtractImpl::from_config(c); });
-MINIDL_REGISTER_LAYER("Multiply", [](const json& c) -> LayerPtr { return MultiplyImpl::from_config(c); });
-MINIDL_REGISTER_LAYER("Average", [](const json& c) -> LayerPtr { return AverageImpl::from_config(c); });
-MINIDL_REGISTER_LAYER("Maximum", [](const json& c) -> LayerPtr { return MaximumImpl::from_config(c); });
-MINIDL_REGISTER_LAYER("Minimum", [](const json& c) -> LayerPtr { return MinimumImpl::from_config(c); });
+MINIDL_REGISTER_LAYER("Add", [](const json& c) -> LayerPtr { return MergeImpl::from_config(MergeOp::kAdd, c); });
+MINIDL_REGISTER_LAYER("Subtract",
+                      [](const json& c) -> LayerPtr { return MergeImpl::from_config(MergeOp::kSubtract, c); });
+MINIDL_REGISTER_LAYER("Multiply",
+                      [](const json& c) -> LayerPtr { return MergeImpl::from_config(MergeOp::kMultiply, c); });
+MINIDL_REGISTER_LAYER("Average", [](const json& c) -> LayerPtr { return MergeImpl::from_config(MergeOp::kAverage, c); });
+MINIDL_REGISTER_LAYER("Maximum", [](const json& c) -> LayerPtr { return MergeImpl::from_config(MergeOp::kMaximum, c); });
+MINIDL_REGISTER_LAYER("Minimum", [](const json& c) -> LayerPtr { return MergeImpl::from_config(MergeOp::kMinimum, c); });
 
 }  // namespace minidl

@@ -32,132 +32,59 @@ struct MergeOptions {
   MINIDL_COMMON_LAYER_OPTIONS;
 };
 
-// Base of the element-wise merges. Subclasses implement merge().
+// How an element-wise merge combines its inputs:
+//   kAdd       x1 + x2 + ... (one fused pass when all shapes are equal)
+//   kSubtract  x1 - x2; exactly two inputs ("A `Subtract` layer should be called on exactly 2 inputs")
+//   kMultiply  x1 * x2 * ...
+//   kAverage   (x1 + x2 + ...) / n (one fused pass when all shapes are equal)
+//   kMaximum   element-wise maximum; on ties the gradient goes to the earliest input
+//   kMinimum   element-wise minimum; on ties the gradient goes to the earliest input
+enum class MergeOp { kAdd, kSubtract, kMultiply, kAverage, kMaximum, kMinimum };
+
+// The element-wise merge layers: one class, told apart by their MergeOp.
 class MergeImpl : public Layer {
  public:
+  explicit MergeImpl(MergeOp op, MergeOptions o = {});
+
+  // "Add", "Subtract", "Multiply", "Average", "Maximum" or "Minimum".
+  std::string class_name() const override;
+  MergeOp op() const { return op_; }
+
   // The merged shape; ValueError as described above, or for a wrong number of inputs.
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) override;
 
+  // Reads a Keras config of the layer `op` names (only the common keys).
+  static std::shared_ptr<MergeImpl> from_config(MergeOp op, const json& config);
+
  protected:
-  // exact_inputs = 0: any number >= 1 (tf.keras); otherwise exactly that many.
-  MergeImpl(LayerOptions o, const std::string& default_name_prefix, size_t exact_inputs = 0);
-
   VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
-  // Computes the merged value of inputs already checked against the shape rule.
-  virtual Variable merge(const std::vector<Variable>& inputs) = 0;
-
   std::vector<Tensor> compute_mask(const std::vector<Variable>& inputs, const std::vector<Tensor>& masks) override;
   std::vector<std::optional<Shape>> compute_mask_shape(const std::vector<Shape>& input_shapes,
                                                        const std::vector<std::optional<Shape>>& mask_shapes) override;
 
-  // True when every input has the first one's shape (the fused fast paths).
-  static bool same_shapes(const std::vector<Variable>& inputs);
-
  private:
-  size_t exact_inputs_;
+  // 2 for Subtract; 0 for the others, which take any number >= 1 (tf.keras).
+  size_t exact_inputs() const { return op_ == MergeOp::kSubtract ? 2 : 0; }
+  // The merged value of inputs already checked against the shape rule.
+  Variable merge(const std::vector<Variable>& inputs) const;
+
+  MergeOp op_;
 };
 
-// x1 + x2 + ... (one fused pass when all shapes are equal).
-class AddImpl : public MergeImpl {
+// The Keras-named handles: Add()({a, b}), Subtract({.name = "diff"})({a, b}), ...
+template <MergeOp Op>
+class MergeLayer : public LayerHolder<MergeImpl> {
  public:
-  explicit AddImpl(MergeOptions o = {});
-  std::string class_name() const override { return "Add"; }
-  static std::shared_ptr<AddImpl> from_config(const json& config);
-
- protected:
-  Variable merge(const std::vector<Variable>& inputs) override;
+  explicit MergeLayer(MergeOptions o = {}) : LayerHolder(std::make_shared<MergeImpl>(Op, std::move(o))) {}
+  explicit MergeLayer(std::shared_ptr<MergeImpl> p) : LayerHolder(std::move(p)) {}
 };
 
-class Add : public LayerHolder<AddImpl> {
- public:
-  explicit Add(MergeOptions o = {}) : LayerHolder(std::make_shared<AddImpl>(std::move(o))) {}
-  explicit Add(std::shared_ptr<AddImpl> p) : LayerHolder(std::move(p)) {}
-};
-
-// x1 - x2; exactly two inputs ("A `Subtract` layer should be called on exactly 2 inputs").
-class SubtractImpl : public MergeImpl {
- public:
-  explicit SubtractImpl(MergeOptions o = {});
-  std::string class_name() const override { return "Subtract"; }
-  static std::shared_ptr<SubtractImpl> from_config(const json& config);
-
- protected:
-  Variable merge(const std::vector<Variable>& inputs) override;
-};
-
-class Subtract : public LayerHolder<SubtractImpl> {
- public:
-  explicit Subtract(MergeOptions o = {}) : LayerHolder(std::make_shared<SubtractImpl>(std::move(o))) {}
-  explicit Subtract(std::shared_ptr<SubtractImpl> p) : LayerHolder(std::move(p)) {}
-};
-
-// x1 * x2 * ...
-class MultiplyImpl : public MergeImpl {
- public:
-  explicit MultiplyImpl(MergeOptions o = {});
-  std::string class_name() const override { return "Multiply"; }
-  static std::shared_ptr<MultiplyImpl> from_config(const json& config);
-
- protected:
-  Variable merge(const std::vector<Variable>& inputs) override;
-};
-
-class Multiply : public LayerHolder<MultiplyImpl> {
- public:
-  explicit Multiply(MergeOptions o = {}) : LayerHolder(std::make_shared<MultiplyImpl>(std::move(o))) {}
-  explicit Multiply(std::shared_ptr<MultiplyImpl> p) : LayerHolder(std::move(p)) {}
-};
-
-// (x1 + x2 + ...) / n (one fused pass when all shapes are equal).
-class AverageImpl : public MergeImpl {
- public:
-  explicit AverageImpl(MergeOptions o = {});
-  std::string class_name() const override { return "Average"; }
-  static std::shared_ptr<AverageImpl> from_config(const json& config);
-
- protected:
-  Variable merge(const std::vector<Variable>& inputs) override;
-};
-
-class Average : public LayerHolder<AverageImpl> {
- public:
-  explicit Average(MergeOptions o = {}) : LayerHolder(std::make_shared<AverageImpl>(std::move(o))) {}
-  explicit Average(std::shared_ptr<AverageImpl> p) : LayerHolder(std::move(p)) {}
-};
-
-// Element-wise maximum; on ties the gradient goes to the earliest input.
-class MaximumImpl : public MergeImpl {
- public:
-  explicit MaximumImpl(MergeOptions o = {});
-  std::string class_name() const override { return "Maximum"; }
-  static std::shared_ptr<MaximumImpl> from_config(const json& config);
-
- protected:
-  Variable merge(const std::vector<Variable>& inputs) override;
-};
-
-class Maximum : public LayerHolder<MaximumImpl> {
- public:
-  explicit Maximum(MergeOptions o = {}) : LayerHolder(std::make_shared<MaximumImpl>(std::move(o))) {}
-  explicit Maximum(std::shared_ptr<MaximumImpl> p) : LayerHolder(std::move(p)) {}
-};
-
-// Element-wise minimum; on ties the gradient goes to the earliest input.
-class MinimumImpl : public MergeImpl {
- public:
-  explicit MinimumImpl(MergeOptions o = {});
-  std::string class_name() const override { return "Minimum"; }
-  static std::shared_ptr<MinimumImpl> from_config(const json& config);
-
- protected:
-  Variable merge(const std::vector<Variable>& inputs) override;
-};
-
-class Minimum : public LayerHolder<MinimumImpl> {
- public:
-  explicit Minimum(MergeOptions o = {}) : LayerHolder(std::make_shared<MinimumImpl>(std::move(o))) {}
-  explicit Minimum(std::shared_ptr<MinimumImpl> p) : LayerHolder(std::move(p)) {}
-};
+using Add = MergeLayer<MergeOp::kAdd>;
+using Subtract = MergeLayer<MergeOp::kSubtract>;
+using Multiply = MergeLayer<MergeOp::kMultiply>;
+using Average = MergeLayer<MergeOp::kAverage>;
+using Maximum = MergeLayer<MergeOp::kMaximum>;
+using Minimum = MergeLayer<MergeOp::kMinimum>;
 
 // ---------------------------------------------------------------------------
 // Concatenate
