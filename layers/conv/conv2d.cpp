@@ -6,13 +6,13 @@
 namespace minidl {
 
 Conv2DImpl::Conv2DImpl(int64_t filters, IntPair kernel_size, Conv2DOptions o)
-    : ConvBase("Conv2D", common_options(o), conv_args(o, filters, kernel_size, o.groups)),
-      kernel_parts_(resolve_parts("kernel", o.kernel_initializer, o.kernel_regularizer, o.kernel_constraint)) {}
+    : Conv2DImpl("Conv2D", o, conv_args(o, filters, kernel_size, o.groups)) {}
 
-void Conv2DImpl::build_kernels(int64_t channels) {
-  kernel_ = add_weight_with("kernel", {kernel_size().first, kernel_size().second, channels / groups(), filters()},
-                            kernel_parts_);
+Shape Conv2DImpl::kernel_shape(int64_t channels) const {
+  return {kernel_size().first, kernel_size().second, channels / groups(), filters()};
 }
+
+void Conv2DImpl::build_kernels(int64_t channels) { kernel_ = add_weight_with("kernel", kernel_shape(channels), kernel_parts_); }
 
 Variable Conv2DImpl::convolve(const Variable& x, const Shape&) {
   const Conv2DCall c{strides(), dilation_rate(), same_padding(), channels_first(), groups(), fuse_relu()};

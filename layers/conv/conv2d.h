@@ -12,7 +12,9 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
+#include "layers/base/kernel_bias_options.h"
 #include "layers/conv/conv_base.h"
 
 namespace minidl {
@@ -24,15 +26,7 @@ struct Conv2DOptions {
   std::string data_format{};  // "" = image_data_format()
   IntPair dilation_rate = 1;
   int64_t groups = 1;
-  ActivationArg activation{};  // unset = linear (Keras's None)
-  bool use_bias = true;
-  InitializerArg kernel_initializer = "glorot_uniform";
-  InitializerArg bias_initializer = "zeros";
-  RegularizerArg kernel_regularizer{};
-  RegularizerArg bias_regularizer{};
-  RegularizerArg activity_regularizer{};
-  ConstraintArg kernel_constraint{};
-  ConstraintArg bias_constraint{};
+  MINIDL_KERNEL_BIAS_OPTIONS;
   MINIDL_COMMON_LAYER_OPTIONS;
 };
 
@@ -53,7 +47,16 @@ class Conv2DImpl : public ConvBase {
   const Variable& kernel() const { return built_weight(kernel_, "kernel"); }
 
  protected:
-  void build_kernels(int64_t channels) override;
+  // Conv2DTranspose's constructor (a Conv2D in Keras too): its class name, its
+  // options o (the kernel parts are read from them) and its arguments.
+  template <class O>
+  Conv2DImpl(std::string class_name, const O& o, ConvArgs args)
+      : ConvBase(std::move(class_name), common_options(o), std::move(args)),
+        kernel_parts_(resolve_parts("kernel", o.kernel_initializer, o.kernel_regularizer, o.kernel_constraint)) {}
+
+  // The kernel's shape for `channels` input channels: (kh, kw, channels/groups, filters).
+  virtual Shape kernel_shape(int64_t channels) const;
+  void build_kernels(int64_t channels) final;
   Variable convolve(const Variable& x, const Shape& output_shape) override;
 
  private:

@@ -8,9 +8,7 @@
 namespace minidl {
 
 Conv2DTransposeImpl::Conv2DTransposeImpl(int64_t filters, IntPair kernel_size, Conv2DTransposeOptions o)
-    : ConvBase("Conv2DTranspose", common_options(o), conv_args(o, filters, kernel_size)),
-      output_padding_(o.output_padding),
-      kernel_parts_(resolve_parts("kernel", o.kernel_initializer, o.kernel_regularizer, o.kernel_constraint)) {
+    : Conv2DImpl("Conv2DTranspose", o, conv_args(o, filters, kernel_size)), output_padding_(o.output_padding) {
   if (output_padding_) {
     if (output_padding_->first < 0 || output_padding_->second < 0)
       fail("`output_padding` must be non-negative integers, received output_padding={}", pair_str(*output_padding_));
@@ -19,8 +17,8 @@ Conv2DTransposeImpl::Conv2DTransposeImpl(int64_t filters, IntPair kernel_size, C
   }
 }
 
-void Conv2DTransposeImpl::build_kernels(int64_t channels) {
-  kernel_ = add_weight_with("kernel", {kernel_size().first, kernel_size().second, filters(), channels}, kernel_parts_);
+Shape Conv2DTransposeImpl::kernel_shape(int64_t channels) const {
+  return {kernel_size().first, kernel_size().second, filters(), channels};
 }
 
 std::pair<int64_t, int64_t> Conv2DTransposeImpl::output_rows_cols(const Shape& s, int64_t rows, int64_t cols) const {
@@ -48,11 +46,11 @@ Variable Conv2DTransposeImpl::convolve(const Variable& x, const Shape& output_sh
   const Conv2DTransposeCall c{.strides = strides(), .dilation_rate = dilation_rate(), .same_padding = same_padding(),
                               .channels_first = channels_first(), .out_rows = output_shape[channels_first() ? 2 : 1],
                               .out_cols = output_shape[channels_first() ? 3 : 2], .fuse_relu = fuse_relu()};
-  return conv2d_transpose_variable(x, kernel_, bias_or_null(), c, scratch());
+  return conv2d_transpose_variable(x, kernel(), bias_or_null(), c, scratch());
 }
 
 json Conv2DTransposeImpl::get_config() const {
-  json c = ConvBase::get_config();
+  json c = Conv2DImpl::get_config();
   c["output_padding"] = output_padding_ ? pair_to_json(output_padding_->as_pair()) : json(nullptr);
   return c;
 }

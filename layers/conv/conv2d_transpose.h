@@ -16,14 +16,19 @@
 // output does not give back the input size. Weights: "kernel" (kh, kw, filters,
 // C) — filters BEFORE the input channels — and "bias" (filters,). The values are
 // tf.nn.conv2d_transpose's (see layers/conv/conv2d_transpose_function.h).
+//
+// As in Keras, Conv2DTranspose is a Conv2D: it keeps Conv2D's filters, kernel
+// and kernel parts, and changes the kernel's layout, the output lengths and the
+// computation.
 #pragma once
 
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "layers/base/kernel_bias_options.h"
+#include "layers/conv/conv2d.h"
 #include "layers/conv/conv2d_transpose_function.h"
-#include "layers/conv/conv_base.h"
 
 namespace minidl {
 
@@ -34,19 +39,11 @@ struct Conv2DTransposeOptions {
   std::optional<IntPair> output_padding{};  // Keras's None; write IntPair{1, 0} for a pair
   std::string data_format{};                // "" = image_data_format()
   IntPair dilation_rate = 1;
-  ActivationArg activation{};  // unset = linear
-  bool use_bias = true;
-  InitializerArg kernel_initializer = "glorot_uniform";
-  InitializerArg bias_initializer = "zeros";
-  RegularizerArg kernel_regularizer{};
-  RegularizerArg bias_regularizer{};
-  RegularizerArg activity_regularizer{};
-  ConstraintArg kernel_constraint{};
-  ConstraintArg bias_constraint{};
+  MINIDL_KERNEL_BIAS_OPTIONS;
   MINIDL_COMMON_LAYER_OPTIONS;
 };
 
-class Conv2DTransposeImpl : public ConvBase {
+class Conv2DTransposeImpl : public Conv2DImpl {
  public:
   // Throws the construction-time ValueErrors listed above.
   Conv2DTransposeImpl(int64_t filters, IntPair kernel_size, Conv2DTransposeOptions options = {});
@@ -59,22 +56,17 @@ class Conv2DTransposeImpl : public ConvBase {
   // other than 1, or values the constructor rejects.
   static std::shared_ptr<Conv2DTransposeImpl> from_config(const json& config);
 
-  int64_t filters() const { return *filters_or_none(); }
   const std::optional<IntPair>& output_padding() const { return output_padding_; }
 
-  // Keras's layer.kernel. RuntimeError before build.
-  const Variable& kernel() const { return built_weight(kernel_, "kernel"); }
-
  protected:
-  void build_kernels(int64_t channels) override;
+  // (kh, kw, filters, channels): filters before the input channels.
+  Shape kernel_shape(int64_t channels) const override;
   Variable convolve(const Variable& x, const Shape& output_shape) override;
   // The deconv_output_length rule above.
   std::pair<int64_t, int64_t> output_rows_cols(const Shape& s, int64_t rows, int64_t cols) const override;
 
  private:
   std::optional<IntPair> output_padding_;
-  detail::WeightParts kernel_parts_;
-  Variable kernel_;
 };
 
 // The Keras-named handle: Conv2DTranspose(16, 3, {.strides = 2, .padding = "same"}).

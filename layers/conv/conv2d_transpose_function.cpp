@@ -8,14 +8,12 @@
 #include "core/threads.h"
 #include "ops/conv2d.h"
 #include "ops/im2col.h"
+#include "ops/parallel_grain.h"
 #include "ops/transpose.h"
 
 namespace minidl {
 
 namespace {
-
-// Elementwise passes are memory bound: smaller chunks cost more in hand-offs than they save.
-constexpr int64_t kElementwiseChunk = int64_t{1} << 16;
 
 // y[m, f] = max(y[m, f] + bias[f], 0) or y[m, f] + bias[f] over rows of F.
 void add_bias_relu(Tensor& y, const float* bias, int64_t F, bool relu) {
@@ -32,7 +30,7 @@ void add_bias_relu(Tensor& y, const float* bias, int64_t F, bool relu) {
             for (int64_t f = 0; f < F; ++f) row[f] = std::max(row[f], 0.f);
         }
       },
-      std::max<int64_t>(1, kElementwiseChunk / std::max<int64_t>(F, 1)));
+      ops::grain(ops::Cost::kMemory, F));
 }
 
 // g where the relu output is positive, else 0 (relu'(0) = 0, as autograd::relu).
@@ -46,7 +44,7 @@ Tensor relu_mask(const Tensor& g, const Tensor& y) {
       [=](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i) po[i] = py[i] > 0.f ? pg[i] : 0.f;
       },
-      kElementwiseChunk);
+      ops::kElementwiseGrain);
   return out;
 }
 

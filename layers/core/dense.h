@@ -13,22 +13,15 @@
 #include <string>
 #include <vector>
 
-#include "layers/parts/activations.h"
+#include "layers/base/kernel_bias_options.h"
 #include "layers/base/layer.h"
+#include "layers/parts/activations.h"
 
 namespace minidl {
 
-// Keras's Dense arguments after `units`, in Keras's order and with its defaults.
+// Keras's Dense arguments after `units`: the kernel and bias ones.
 struct DenseOptions {
-  ActivationArg activation{};  // unset = linear
-  bool use_bias = true;
-  InitializerArg kernel_initializer = "glorot_uniform";
-  InitializerArg bias_initializer = "zeros";
-  RegularizerArg kernel_regularizer{};
-  RegularizerArg bias_regularizer{};
-  RegularizerArg activity_regularizer{};
-  ConstraintArg kernel_constraint{};
-  ConstraintArg bias_constraint{};
+  MINIDL_KERNEL_BIAS_OPTIONS;
   MINIDL_COMMON_LAYER_OPTIONS;
 };
 
