@@ -19,16 +19,22 @@ inline Model linear_model(int64_t in = 2, int64_t out = 1, double lr = 0.1, Dens
   return m;
 }
 
+// The layer sizes of mnist_cnn: Keras's own, or smaller where a test must stay fast.
+struct CnnSizes {
+  int64_t side = 28;  // the images are side x side x 1
+  int64_t conv1 = 32, conv2 = 64, dense = 128;
+};
+
 // The classic Keras mnist_cnn (keras/examples/mnist_cnn.py), as the main job
-// (examples/train_fashion_mnist.cpp) builds it; not compiled.
-inline Sequential mnist_cnn() {
+// (examples/train_fashion_mnist.cpp) builds it with the default sizes; not compiled.
+inline Sequential mnist_cnn(const CnnSizes& s = {}) {
   return Sequential({
-      Conv2D(32, 3, {.activation = "relu", .input_shape = Shape{28, 28, 1}}),
-      Conv2D(64, 3, {.activation = "relu"}),
+      Conv2D(s.conv1, 3, {.activation = "relu", .input_shape = Shape{s.side, s.side, 1}}),
+      Conv2D(s.conv2, 3, {.activation = "relu"}),
       MaxPooling2D(2),
       Dropout(0.25),
       Flatten(),
-      Dense(128, {.activation = "relu"}),
+      Dense(s.dense, {.activation = "relu"}),
       Dropout(0.5),
       Dense(10, {.activation = "softmax"}),
   });

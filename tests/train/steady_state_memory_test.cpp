@@ -6,30 +6,31 @@
 #include "core/memory.h"
 #include "core/random.h"
 #include "core/threads.h"
-#include "layers/conv/conv2d.h"
-#include "layers/core/dense.h"
-#include "layers/regularization/dropout.h"
-#include "layers/pooling/pooling2d.h"
-#include "layers/reshaping/reshaping.h"
+#include "support/models.h"
 #include "train/model.h"
 #include "train/optimizers.h"
 
 using namespace minidl;
+using minidl::testing::CnnSizes;
+using minidl::testing::mnist_cnn;
 
 namespace {
 
-// The mnist_cnn of the main job, scaled down so the test stays fast.
-Sequential small_cnn() {
-  return Sequential({
-      Conv2D(8, 3, {.activation = "relu", .input_shape = Shape{12, 12, 1}}),
-      Conv2D(16, 3, {.activation = "relu"}),
-      MaxPooling2D(2),
-      Dropout(0.25),
-      Flatten(),
-      Dense(32, {.activation = "relu"}),
-      Dropout(0.5),
-      Dense(10, {.activation = "softmax"}),
-  });
+// The mnist_cnn of the main job, scaled down so the test stays fast, with its
+// weights drawn from `seed` and compiled as the main job compiles it.
+Sequential small_cnn(uint64_t seed) {
+  set_random_seed(seed);
+  Sequential model = mnist_cnn(CnnSizes{.side = 12, .conv1 = 8, .conv2 = 16, .dense = 32});
+  model->compile(std::make_shared<Adam>(1e-3), "sparse_categorical_crossentropy", {"accuracy"});
+  return model;
+}
+
+// n random images for small_cnn and their sparse labels (i % 10).
+std::pair<Tensor, Tensor> small_images(int64_t n) {
+  const Tensor x = Tensor::uniform({n, 12, 12, 1});
+  Tensor y({n});
+  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(i % 10);
+  return {x, y};
 }
 
 }  // namespace
@@ -37,12 +38,8 @@ Sequential small_cnn() {
 TEST(SteadyState, TrainingStepsMakeNoNewTensorAllocations) {
   for (int threads : {1, 2}) {
     set_num_threads(threads);
-    set_random_seed(7);
-    Sequential model = small_cnn();
-    model->compile(std::make_shared<Adam>(1e-3), "sparse_categorical_crossentropy", {"accuracy"});
-    const Tensor x = Tensor::uniform({32, 12, 12, 1});
-    Tensor y({32});
-    for (int64_t i = 0; i < 32; ++i) y[i] = static_cast<float>(i % 10);
+    Sequential model = small_cnn(7);
+    const auto [x, y] = small_images(32);
     for (int step = 0; step < 3; ++step) model->train_on_batch(x, y);  // warm-up: buffers and optimizer slots
     const MemoryStats before = memory_stats();
     for (int step = 0; step < 5; ++step) model->train_on_batch(x, y);
@@ -56,12 +53,8 @@ TEST(SteadyState, TrainingStepsMakeNoNewTensorAllocations) {
 
 TEST(SteadyState, FitEpochsMakeNoNewTensorAllocations) {
   set_num_threads(2);
-  set_random_seed(8);
-  Sequential model = small_cnn();
-  model->compile(std::make_shared<Adam>(1e-3), "sparse_categorical_crossentropy", {"accuracy"});
-  const Tensor x = Tensor::uniform({96, 12, 12, 1});
-  Tensor y({96});
-  for (int64_t i = 0; i < 96; ++i) y[i] = static_cast<float>(i % 10);
+  Sequential model = small_cnn(8);
+  const auto [x, y] = small_images(96);
   model->fit(x, y, {.batch_size = 32, .epochs = 1, .verbose = 0});  // warm-up epoch
   const MemoryStats before = memory_stats();
   model->fit(x, y, {.batch_size = 32, .epochs = 2, .verbose = 0});
