@@ -31,6 +31,18 @@ size_t entries_in(const fs::path& dir) {
   return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
 }
 
+// atomic_write with a writer that throws E, over a target holding "previous
+// model": the call throws E, the target keeps its bytes and no temporary is left.
+template <class E, class Writer>
+void expect_failed_write_keeps_target(Writer writer) {
+  const fs::path dir = fresh_dir();
+  const fs::path target = dir / "model.h5";
+  write_file(target, "previous model");
+  EXPECT_THROW(atomic_write(target.string(), writer), E);
+  EXPECT_EQ(read_file(target), "previous model");
+  EXPECT_EQ(entries_in(dir), 1u);
+}
+
 // The names in `dir` that look like atomic_write temporaries (".NAME.tmp-...").
 std::vector<std::string> temporaries_in(const fs::path& dir) {
   std::vector<std::string> names;
@@ -98,32 +110,18 @@ TEST(AtomicWrite, ReplacesTheTargetWithWhatTheWriterWrote) {
 }
 
 TEST(AtomicWrite, KeepsTheOldFileAndRemovesTheTempWhenTheWriterThrows) {
-  const fs::path dir = minidl::testing::fresh_dir();
-  const fs::path target = dir / "model.h5";
-  write_file(target, "previous model");
-  EXPECT_THROW(atomic_write(target.string(),
-                            [&](const std::string& tmp) {
-                              write_file(tmp, "half written");
-                              throw std::runtime_error("disk on fire");
-                            }),
-               std::runtime_error);
-  EXPECT_EQ(read_file(target), "previous model");
-  EXPECT_EQ(entries_in(dir), 1u);
+  expect_failed_write_keeps_target<std::runtime_error>([](const std::string& tmp) {
+    write_file(tmp, "half written");
+    throw std::runtime_error("disk on fire");
+  });
 }
 
 TEST(AtomicWrite, KeepsTheOldFileWhenAnHdf5WriterFails) {
-  const fs::path dir = minidl::testing::fresh_dir();
-  const fs::path target = dir / "model.h5";
-  write_file(target, "previous model");
-  EXPECT_THROW(atomic_write(target.string(),
-                            [&](const std::string& tmp) {
-                              h5::H5File f = h5::H5File::create(tmp);
-                              f.root().create_group("g");
-                              f.root().create_group("g");  // IOError: already exists
-                            }),
-               IOError);
-  EXPECT_EQ(read_file(target), "previous model");
-  EXPECT_EQ(entries_in(dir), 1u);
+  expect_failed_write_keeps_target<IOError>([](const std::string& tmp) {
+    h5::H5File f = h5::H5File::create(tmp);
+    f.root().create_group("g");
+    f.root().create_group("g");  // IOError: already exists
+  });
 }
 
 TEST(AtomicWrite, WriterThatCreatesNothingIsAnIOError) {

@@ -4,6 +4,9 @@
 // overflow in a later walk of the parsed value. Real Keras configs stay far below it.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+
 #include "io/hdf5.h"
 #include "io/keras_model.h"
 #include "io/zip.h"
@@ -68,6 +71,19 @@ std::string write_keras_zip(const std::string& name, const std::string& config_j
   return path;
 }
 
+// load_model on the files `write(name, config)` makes (name "deep_array" or
+// "deep_object" + extension) from a config nested past the limit as arrays, then as
+// objects: each an IOError naming the file, the config's place `where` and the limit.
+template <class Write>
+void expect_deep_configs_refused(const std::string& extension, Write write, const std::string& where) {
+  const std::pair<std::string, std::string> configs[] = {{"deep_array", deep_array(kHostileDepth)},
+                                                         {"deep_object", deep_object(kHostileDepth)}};
+  for (const auto& [stem, config] : configs) {
+    const std::string path = write(stem + extension, config);
+    EXPECT_TRUE(ThrowsQuietly<IOError>([&] { load_model(path); }, {path, where, kLimitText}));
+  }
+}
+
 TEST(JsonDepth, ParsesUpToTheLimitAndRefusesOneLevelMore) {
   const json at_limit = parse_json_limited(deep_array(kMaxJsonDepth), "at_limit.json");
   EXPECT_TRUE(at_limit.is_array());
@@ -86,10 +102,9 @@ TEST(JsonDepth, InvalidJsonStaysAValueError) {
 }
 
 TEST(JsonDepth, DeepModelConfigIsAnIOErrorNamingTheFileAndTheLimit) {
-  const std::string arrays = write_model("deep_array.h5", deep_array(kHostileDepth));
-  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { load_model(arrays); }, {arrays, "model_config", kLimitText}));
-  const std::string objects = write_model("deep_object.h5", deep_object(kHostileDepth));
-  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { load_model(objects); }, {objects, "model_config", kLimitText}));
+  expect_deep_configs_refused(
+      ".h5", [](const std::string& name, const std::string& config) { return write_model(name, config); },
+      "model_config");
 }
 
 TEST(JsonDepth, DeepTrainingConfigLeavesTheModelLoadedUncompiled) {
@@ -112,10 +127,7 @@ TEST(JsonDepth, DeepArchitectureJsonIsAnIOError) {
 }
 
 TEST(JsonDepth, DeepKerasArchiveConfigIsAnIOError) {
-  const std::string arrays = write_keras_zip("deep_array.keras", deep_array(kHostileDepth));
-  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { load_model(arrays); }, {arrays, "config.json", kLimitText}));
-  const std::string objects = write_keras_zip("deep_object.keras", deep_object(kHostileDepth));
-  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { load_model(objects); }, {objects, "config.json", kLimitText}));
+  expect_deep_configs_refused(".keras", write_keras_zip, "config.json");
 }
 
 TEST(JsonDepth, DescribeReportsTheLimitInsteadOfCrashing) {

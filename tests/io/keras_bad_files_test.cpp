@@ -29,16 +29,29 @@ std::string dense_config(const std::string& units = "2", const std::string& inpu
          "}}]}}";
 }
 
-void good_weights(const h5::Group& mw) {
-  mw.write_string_array_attr("layer_names", {"dense"});
-  const h5::Group g = mw.create_group("dense");
-  g.write_string_array_attr("weight_names", {"dense/kernel:0", "dense/bias:0"});
-  g.write_tensor("dense/kernel:0", Tensor::ones({3, 2}));
-  g.write_tensor("dense/bias:0", Tensor::zeros({2}));
+// model_weights holding layer "dense" alone, with these weight_names; `datasets`
+// writes into the layer's group.
+WeightsWriter dense_layer(const std::vector<std::string>& weight_names, const WeightsWriter& datasets) {
+  return [=](const h5::Group& mw) {
+    mw.write_string_array_attr("layer_names", {"dense"});
+    const h5::Group g = mw.create_group("dense");
+    g.write_string_array_attr("weight_names", weight_names);
+    datasets(g);
+  };
+}
+
+const std::vector<std::string> kDenseWeightNames = {"dense/kernel:0", "dense/bias:0"};
+
+// The weights dense_config() needs: a (3, 2) kernel of ones and a zero bias.
+WeightsWriter good_weights() {
+  return dense_layer(kDenseWeightNames, [](const h5::Group& g) {
+    g.write_tensor("dense/kernel:0", Tensor::ones({3, 2}));
+    g.write_tensor("dense/bias:0", Tensor::zeros({2}));
+  });
 }
 
 std::string write_model(const std::string& name, const std::optional<std::string>& config,
-                        const std::optional<WeightsWriter>& weights = WeightsWriter(good_weights)) {
+                        const std::optional<WeightsWriter>& weights = good_weights()) {
   const std::string path = (testing::temp_dir() / name).string();
   h5::H5File f = h5::H5File::create(path);
   f.root().write_string_attr("keras_version", "2.4.0");
@@ -47,6 +60,14 @@ std::string write_model(const std::string& name, const std::optional<std::string
   if (weights) (*weights)(f.root().create_group("model_weights"));
   f.close();
   return path;
+}
+
+// A Sequential model of these layers on an Input of this shape.
+std::shared_ptr<SequentialImpl> sequential_on(const Shape& input, const std::vector<LayerPtr>& layers) {
+  auto s = std::make_shared<SequentialImpl>();
+  s->add(Input(input));
+  for (const LayerPtr& layer : layers) s->add(layer);
+  return s;
 }
 
 std::function<void()> loading(const std::string& path) {
@@ -77,9 +98,7 @@ TEST(KerasBadFiles, MissingFileIsAnIOError) {
 
 TEST(KerasBadFiles, TruncatedFileIsAnIOError) {
   reset_layer_names();
-  auto s = std::make_shared<SequentialImpl>();
-  s->add(Input({100}));
-  s->add(Dense(64));
+  auto s = sequential_on({100}, {Dense(64)});
   const fs::path p = testing::temp_dir() / "truncated.h5";
   s->save(p.string());
   const std::string bytes = testing::read_file(p);
@@ -141,56 +160,46 @@ TEST(KerasBadFiles, LayerCountMismatchIsAValueError) {
 }
 
 TEST(KerasBadFiles, WrongDatasetShapeNamesTheDatasetAndBothShapes) {
-  const std::string p = write_model("bad_shape.h5", dense_config(), WeightsWriter([](const h5::Group& mw) {
-                                      mw.write_string_array_attr("layer_names", {"dense"});
-                                      const h5::Group g = mw.create_group("dense");
-                                      g.write_string_array_attr("weight_names", {"dense/kernel:0", "dense/bias:0"});
-                                      g.write_tensor("dense/kernel:0", Tensor::ones({3, 3}));
-                                      g.write_tensor("dense/bias:0", Tensor::zeros({2}));
-                                    }));
+  const std::string p =
+      write_model("bad_shape.h5", dense_config(), dense_layer(kDenseWeightNames, [](const h5::Group& g) {
+                    g.write_tensor("dense/kernel:0", Tensor::ones({3, 3}));
+                    g.write_tensor("dense/bias:0", Tensor::zeros({2}));
+                  }));
   EXPECT_TRUE(ThrowsQuietly<ValueError>(loading(p), {p, "/model_weights/dense/dense/kernel:0", "(3, 2)", "(3, 3)"}));
 }
 
 TEST(KerasBadFiles, WrongDatasetTypeIsAValueError) {
-  const std::string p = write_model("int_kernel.h5", dense_config(), WeightsWriter([](const h5::Group& mw) {
-                                      mw.write_string_array_attr("layer_names", {"dense"});
-                                      const h5::Group g = mw.create_group("dense");
-                                      g.write_string_array_attr("weight_names", {"dense/kernel:0", "dense/bias:0"});
-                                      g.write_tensor("dense/kernel:0", Tensor::ones({3, 2}), h5::DType::kInt32);
-                                      g.write_tensor("dense/bias:0", Tensor::zeros({2}));
-                                    }));
+  const std::string p =
+      write_model("int_kernel.h5", dense_config(), dense_layer(kDenseWeightNames, [](const h5::Group& g) {
+                    g.write_tensor("dense/kernel:0", Tensor::ones({3, 2}), h5::DType::kInt32);
+                    g.write_tensor("dense/bias:0", Tensor::zeros({2}));
+                  }));
   EXPECT_TRUE(ThrowsQuietly<ValueError>(loading(p), {p, "dense/kernel:0", "int32"}));
-  const std::string q = write_model("string_bias.h5", dense_config(), WeightsWriter([](const h5::Group& mw) {
-                                      mw.write_string_array_attr("layer_names", {"dense"});
-                                      const h5::Group g = mw.create_group("dense");
-                                      g.write_string_array_attr("weight_names", {"dense/kernel:0", "dense/bias:0"});
-                                      g.write_tensor("dense/kernel:0", Tensor::ones({3, 2}));
-                                      g.write_string_dataset("dense/bias:0", "zero");
-                                    }));
+  const std::string q =
+      write_model("string_bias.h5", dense_config(), dense_layer(kDenseWeightNames, [](const h5::Group& g) {
+                    g.write_tensor("dense/kernel:0", Tensor::ones({3, 2}));
+                    g.write_string_dataset("dense/bias:0", "zero");
+                  }));
   EXPECT_TRUE(ThrowsQuietly<ValueError>(loading(q), {q, "dense/bias:0", "string"}));
 }
 
 TEST(KerasBadFiles, WeightCountMismatchIsAValueError) {
-  const std::string p = write_model("one_weight.h5", dense_config(), WeightsWriter([](const h5::Group& mw) {
-                                      mw.write_string_array_attr("layer_names", {"dense"});
-                                      const h5::Group g = mw.create_group("dense");
-                                      g.write_string_array_attr("weight_names", {"dense/kernel:0"});
-                                      g.write_tensor("dense/kernel:0", Tensor::ones({3, 2}));
-                                    }));
+  const std::string p =
+      write_model("one_weight.h5", dense_config(), dense_layer({"dense/kernel:0"}, [](const h5::Group& g) {
+                    g.write_tensor("dense/kernel:0", Tensor::ones({3, 2}));
+                  }));
   EXPECT_TRUE(ThrowsQuietly<ValueError>(loading(p), {p, "/model_weights/dense", "2 weight(s)", "lists 1"}));
 }
 
 TEST(KerasBadFiles, MissingDatasetOrGroupIsAnIOErrorNamingIt) {
-  const std::string p = write_model("missing_ds.h5", dense_config(), WeightsWriter([](const h5::Group& mw) {
-                                      mw.write_string_array_attr("layer_names", {"dense"});
-                                      const h5::Group g = mw.create_group("dense");
-                                      g.write_string_array_attr("weight_names", {"dense/kernel:0", "dense/bias:0"});
-                                      g.write_tensor("dense/kernel:0", Tensor::ones({3, 2}));
-                                    }));
+  const std::string p =
+      write_model("missing_ds.h5", dense_config(), dense_layer(kDenseWeightNames, [](const h5::Group& g) {
+                    g.write_tensor("dense/kernel:0", Tensor::ones({3, 2}));
+                  }));
   EXPECT_TRUE(ThrowsQuietly<IOError>(loading(p), {p, "dense/bias:0"}));
-  const std::string q = write_model("missing_group.h5", dense_config(), WeightsWriter([](const h5::Group& mw) {
-                                      mw.write_string_array_attr("layer_names", {"dense"});
-                                    }));
+  const std::string q =
+      write_model("missing_group.h5", dense_config(),
+                  WeightsWriter([](const h5::Group& mw) { mw.write_string_array_attr("layer_names", {"dense"}); }));
   EXPECT_TRUE(ThrowsQuietly<IOError>(loading(q), {q, "/model_weights/dense"}));
   const std::string r = write_model("no_layer_names.h5", dense_config(), WeightsWriter([](const h5::Group& mw) {
                                       mw.create_group("dense");
@@ -219,9 +228,7 @@ TEST(KerasBadFiles, FunctionalReferenceToUnknownLayerIsAValueError) {
 
 TEST(KerasBadFiles, WeightsOnlyFileGivenToLoadModelSaysWhatToDo) {
   reset_layer_names();
-  auto s = std::make_shared<SequentialImpl>();
-  s->add(Input({3}));
-  s->add(Dense(2));
+  auto s = sequential_on({3}, {Dense(2)});
   const std::string p = (testing::temp_dir() / "only_weights.h5").string();
   save_weights(*s, p);
   EXPECT_TRUE(ThrowsQuietly<ValueError>(loading(p), {p, "load_model_from_parts"}));
@@ -239,10 +246,7 @@ TEST(KerasBadFiles, BrokenKerasArchivesAreIOErrors) {
 
 TEST(KerasBadFiles, FailedWeightLoadLeavesTheModelUntouched) {
   reset_layer_names();
-  auto s = std::make_shared<SequentialImpl>();
-  s->add(Input({3}));
-  s->add(Dense(2, {.name = "first"}));
-  s->add(Dense(2, {.name = "second"}));
+  auto s = sequential_on({3}, {Dense(2, {.name = "first"}), Dense(2, {.name = "second"})});
   const std::string p = (testing::temp_dir() / "half_good.h5").string();
   {
     h5::H5File f = h5::H5File::create(p);
@@ -263,9 +267,7 @@ TEST(KerasBadFiles, FailedWeightLoadLeavesTheModelUntouched) {
 
 TEST(KerasBadFiles, Keras3WeightsWithMissingOrExtraVariablesAreValueErrors) {
   reset_layer_names();
-  auto s = std::make_shared<SequentialImpl>();
-  s->add(Input({3}));
-  s->add(Dense(2));
+  auto s = sequential_on({3}, {Dense(2)});
   const std::string p = (testing::temp_dir() / "k3_missing.weights.h5").string();
   {
     h5::H5File f = h5::H5File::create(p);

@@ -26,6 +26,7 @@
 #include "layers/normalization/batch_normalization.h"
 #include "layers/reshaping/reshaping.h"
 #include "support/files.h"
+#include "support/keras_files.h"
 
 namespace minidl {
 namespace {
@@ -93,6 +94,30 @@ std::vector<std::string> keras_names(const h5::Object& o, const std::string& nam
   return out;
 }
 
+// A weight dataset of a layer's group and the layer weight it holds.
+struct SavedWeight {
+  std::string name;
+  h5::Dataset dataset;
+  Tensor value;
+};
+
+// Every layer's weight datasets in weight_names order, each paired with the weight at
+// its position in the layer's _legacy_weights (trainable_weights + non_trainable_weights).
+// A layer whose counts differ is a failure and ends the list.
+std::vector<SavedWeight> saved_weights(const ModelImpl& model, const h5::Group& mw) {
+  std::vector<SavedWeight> out;
+  for (const auto& layer : model.layers()) {
+    std::vector<Variable> vars = layer->trainable_weights();
+    for (const auto& v : layer->non_trainable_weights()) vars.push_back(v);
+    const h5::Group g = mw.open_group(layer->name());
+    const std::vector<std::string> names = keras_names(g, "weight_names");
+    EXPECT_EQ(names.size(), vars.size()) << layer->name();
+    if (names.size() != vars.size()) break;
+    for (size_t i = 0; i < names.size(); ++i) out.push_back({names[i], g.open_dataset(names[i]), vars[i].value()});
+  }
+  return out;
+}
+
 // safe_get_h5_dataset(group, name): every "/"-separated part non-empty, the parents groups,
 // the last a dataset.
 ::testing::AssertionResult ResolvesToDataset(const h5::Group& g, const std::string& name) {
@@ -151,13 +176,7 @@ TEST(KerasReaderContract, FunctionalLayersUseKeras2InboundNodes) {
 // Sequential.from_config (tf.keras >= 2.4 and Keras 3 legacy): config["name"], config["layers"],
 // each a {class_name, config} with the InputLayer first; layer_names excludes the InputLayer.
 TEST(KerasReaderContract, SequentialConfigIsNameAndLayersWithInputLayerFirst) {
-  reset_layer_names();
-  auto s = std::make_shared<SequentialImpl>();
-  s->add(Input({5, 5, 2}));
-  s->add(Conv2D(3, 3));
-  s->add(BatchNormalization());
-  s->add(Flatten());
-  s->add(Dense(4));
+  auto s = testing::conv_bn_sequential(5, 4);
   s->compile("sgd", "mse");
   const std::string path = (testing::temp_dir() / "seq.h5").string();
   s->save(path);
@@ -265,16 +284,8 @@ TEST(KerasReaderContract, WeightNamesAreInKerasOrderWithKerasShapes) {
 TEST(KerasReaderContract, DatasetValuesAreTheLegacyOrderedWeights) {
   const SavedFile s = save_contract_model();
   const h5::Group mw = h5::H5File::open_read(s.path).root().open_group("model_weights");
-  for (const auto& layer : s.model->layers()) {
-    // _legacy_weights: trainable_weights + non_trainable_weights.
-    std::vector<Variable> vars = layer->trainable_weights();
-    for (const auto& v : layer->non_trainable_weights()) vars.push_back(v);
-    const h5::Group g = mw.open_group(layer->name());
-    const std::vector<std::string> names = keras_names(g, "weight_names");
-    ASSERT_EQ(names.size(), vars.size()) << layer->name();
-    for (size_t i = 0; i < names.size(); ++i)
-      EXPECT_EQ(g.open_dataset(names[i]).read_tensor().to_vector(), vars[i].value().to_vector()) << names[i];
-  }
+  for (const SavedWeight& w : saved_weights(*s.model, mw))
+    EXPECT_EQ(w.dataset.read_tensor().to_vector(), w.value.to_vector()) << w.name;
 }
 
 TEST(KerasReaderContract, WeightlessLayersHaveAnEmptyIterableWeightNames) {
@@ -309,20 +320,12 @@ TEST(KerasReaderContract, EveryWeightDatasetIsFletcher32ChecksummedAndReadsBackE
   const SavedFile s = save_contract_model();
   const h5::Group root = h5::H5File::open_read(s.path).root();
   const h5::Group mw = root.open_group("model_weights");
-  int checked = 0;
-  for (const auto& layer : s.model->layers()) {
-    std::vector<Variable> vars = layer->trainable_weights();
-    for (const auto& v : layer->non_trainable_weights()) vars.push_back(v);
-    const h5::Group g = mw.open_group(layer->name());
-    const std::vector<std::string> names = keras_names(g, "weight_names");
-    ASSERT_EQ(names.size(), vars.size()) << layer->name();
-    for (size_t i = 0; i < names.size(); ++i, ++checked) {
-      const h5::Dataset d = g.open_dataset(names[i]);
-      EXPECT_TRUE(d.has_checksum()) << names[i];
-      EXPECT_EQ(d.read_tensor().to_vector(), vars[i].value().to_vector()) << names[i];
-    }
+  const std::vector<SavedWeight> weights = saved_weights(*s.model, mw);
+  for (const SavedWeight& w : weights) {
+    EXPECT_TRUE(w.dataset.has_checksum()) << w.name;
+    EXPECT_EQ(w.dataset.read_tensor().to_vector(), w.value.to_vector()) << w.name;
   }
-  EXPECT_EQ(checked, 8);  // conv2d 2, batch_normalization 4, dense 2
+  EXPECT_EQ(weights.size(), 8u);  // conv2d 2, batch_normalization 4, dense 2
   const h5::Group ow = root.open_group("optimizer_weights");
   const std::vector<std::string> opt = keras_names(ow, "weight_names");
   ASSERT_EQ(opt.size(), 1 + 2 * s.model->trainable_weights().size());

@@ -46,13 +46,7 @@ std::shared_ptr<ModelImpl> functional_model() {
 }
 
 std::shared_ptr<ModelImpl> sequential_model() {
-  reset_layer_names();
-  auto s = std::make_shared<SequentialImpl>();
-  s->add(Input({6, 6, 2}));
-  s->add(Conv2D(3, 3));
-  s->add(BatchNormalization());
-  s->add(Flatten());
-  s->add(Dense(2));
+  auto s = testing::conv_bn_sequential(6, 2);
   randomize(*s);
   return s;
 }

@@ -28,10 +28,32 @@ Tensor file_dataset(const std::string& file, const std::string& path) {
   return h5::H5File::open_read(at(file)).root().open_dataset(path).read_tensor();
 }
 
+// The model of the architecture `stem`.arch.json and the weights file `stem`.h5.
+std::shared_ptr<ModelImpl> load_parts(const std::string& stem) {
+  return load_model_from_parts(at(stem + ".arch.json"), at(stem + ".h5"));
+}
+
+// A weight as Keras saved it: weight `index` of `layer`, the dataset layer/layer/name.
+struct FileWeight {
+  std::string layer;
+  size_t index;
+  std::string name;
+};
+
+// load_parts(stem), each listed weight checked to hold its dataset of `stem`.h5 unchanged.
+std::shared_ptr<ModelImpl> load_parts_checking(const std::string& stem, const std::vector<FileWeight>& weights) {
+  auto model = load_parts(stem);
+  for (const FileWeight& w : weights)
+    EXPECT_EQ(model->get_layer(w.layer)->get_weights()[w.index].to_vector(),
+              file_dataset(stem + ".h5", w.layer + "/" + w.layer + "/" + w.name).to_vector())
+        << stem << ": " << w.layer << " " << w.name;
+  return model;
+}
+
 TEST(KerasSharedFiles, Keras1TheanoMnistCnnMatchesItsPrintedOutput) {
   MINIDL_REQUIRE_SHARED();
   const std::string stem = "k1-theano-th_mnist-cnn-same_weights";
-  auto model = load_model_from_parts(at(stem + ".arch.json"), at(stem + ".h5"));
+  auto model = load_parts(stem);
   const std::vector<double> in = numbers_in(read_file(keras_h5_dir() / (stem + ".input.dat")));
   ASSERT_EQ(in.size(), 3u + 28 * 28);
   ASSERT_EQ(in[0], 1);
@@ -46,7 +68,7 @@ TEST(KerasSharedFiles, Keras1TheanoMnistCnnMatchesItsPrintedOutput) {
 TEST(KerasSharedFiles, Keras1TheanoKernelsAreTransposedAndRotated) {
   MINIDL_REQUIRE_SHARED();
   const std::string stem = "k1-theano-th_mnist-cnn-same_weights";
-  auto model = load_model_from_parts(at(stem + ".arch.json"), at(stem + ".h5"));
+  auto model = load_parts(stem);
   const Tensor file = file_dataset(stem + ".h5", "convolution2d_2/convolution2d_2_W");  // (out, in, kh, kw)
   const Tensor k = model->get_layer("convolution2d_2")->get_weights()[0];             // (kh, kw, in, out)
   ASSERT_EQ(k.shape(), (Shape{3, 3, 4, 4}));
@@ -90,12 +112,8 @@ TEST(KerasSharedFiles, Keras213CnnBatchNormMatchesKerasPredict) {
 
 TEST(KerasSharedFiles, Keras206JetTaggerWeightsLoadIntoItsArchitecture) {
   MINIDL_REQUIRE_SHARED();
-  const std::string stem = "k2.0.6-tf_jettagger-conv2d-bn_weights";
-  auto model = load_model_from_parts(at(stem + ".arch.json"), at(stem + ".h5"));
-  EXPECT_EQ(model->get_layer("cnn2D_1_relu")->get_weights()[0].to_vector(),
-            file_dataset(stem + ".h5", "cnn2D_1_relu/cnn2D_1_relu/kernel:0").to_vector());
-  EXPECT_EQ(model->get_layer("batch_normalization_2")->get_weights()[3].to_vector(),
-            file_dataset(stem + ".h5", "batch_normalization_2/batch_normalization_2/moving_variance:0").to_vector());
+  auto model = load_parts_checking("k2.0.6-tf_jettagger-conv2d-bn_weights",
+                                   {{"cnn2D_1_relu", 0, "kernel:0"}, {"batch_normalization_2", 3, "moving_variance:0"}});
   const Tensor y = model->predict(Tensor::uniform({2, 25, 25, 1}));
   ASSERT_EQ(y.shape(), (Shape{2, 5}));
   for (int64_t r = 0; r < 2; ++r) {
@@ -117,10 +135,7 @@ TEST(KerasSharedFiles, Keras231ChannelsFirstFunctionalLoadsAndPredicts) {
 
 TEST(KerasSharedFiles, TfKeras224ToyResnetWeightsLoadIntoItsArchitecture) {
   MINIDL_REQUIRE_SHARED();
-  const std::string stem = "tfk2.2.4_toy-resnet-add_weights";
-  auto model = load_model_from_parts(at(stem + ".arch.json"), at(stem + ".h5"));
-  EXPECT_EQ(model->get_layer("dense_7")->get_weights()[0].to_vector(),
-            file_dataset(stem + ".h5", "dense_7/dense_7/kernel:0").to_vector());
+  auto model = load_parts_checking("tfk2.2.4_toy-resnet-add_weights", {{"dense_7", 0, "kernel:0"}});
   EXPECT_EQ(model->predict(Tensor::uniform({1, 28, 28, 1})).shape(), (Shape{1, 10}));
 }
 
@@ -153,7 +168,7 @@ TEST(KerasSharedFiles, Keras3LegacyH5AndWeightsH5HoldIdenticalWeights) {
   MINIDL_REQUIRE_SHARED();
   auto legacy = load_model(at("k3.10.0_mnist-cnn_legacy-model.h5"));
   EXPECT_TRUE(legacy->compiled());  // Adam + categorical_crossentropy from its training_config
-  auto parts = load_model_from_parts(at("k3.10.0_mnist-cnn.weights.arch.json"), at("k3.10.0_mnist-cnn.weights.h5"));
+  auto parts = load_parts("k3.10.0_mnist-cnn.weights");
   EXPECT_TRUE(testing::SameWeights(*legacy, *parts));
   EXPECT_EQ(legacy->get_config(), parts->get_config());
   EXPECT_EQ(legacy->get_layer("dense")->get_weights()[0].to_vector(),

@@ -28,6 +28,14 @@ std::string saved_training_config(const ModelImpl& m) {
   return h5::H5File::open_read(path).root().read_string_attr("training_config");
 }
 
+// The model load_model reads back from the file `name` (its extension picks the
+// format) that model.save writes.
+std::shared_ptr<ModelImpl> saved_and_loaded(const ModelImpl& m, const std::string& name) {
+  const std::string path = (testing::temp_dir() / name).string();
+  m.save(path);
+  return load_model(path);
+}
+
 TEST(KerasTrainingConfig, NoMetricsIsNullAsKerasWritesIt) {
   auto m = small_model();
   m->compile("sgd", "mse");
@@ -90,9 +98,7 @@ TEST(KerasTrainingConfig, LossObjectWithNonDefaultArgumentsIsSerialized) {
 TEST(KerasTrainingConfig, FromLogitsSurvivesSaveAndLoad) {
   auto m = small_model();
   m->compile("sgd", SparseCategoricalCrossentropy(/*from_logits=*/true));
-  const std::string path = (testing::temp_dir() / "logits.h5").string();
-  m->save(path);
-  auto back = load_model(path);
+  auto back = saved_and_loaded(*m, "logits.h5");
   ASSERT_TRUE(back->compiled());
   EXPECT_EQ(back->loss()->class_name(), "SparseCategoricalCrossentropy");
   EXPECT_EQ(back->loss()->get_config()["from_logits"], true);
@@ -101,15 +107,11 @@ TEST(KerasTrainingConfig, FromLogitsSurvivesSaveAndLoad) {
 TEST(KerasTrainingConfig, FromLogitsSurvivesAKerasArchive) {
   auto m = small_model();
   m->compile("sgd", CategoricalCrossentropy(/*from_logits=*/true));
-  const std::string path = (testing::temp_dir() / "logits.keras").string();
-  m->save(path);
-  auto back = load_model(path);
+  auto back = saved_and_loaded(*m, "logits.keras");
   ASSERT_TRUE(back->compiled());
   EXPECT_EQ(back->loss()->get_config()["from_logits"], true);
 }
 
-// A conformance model.h5 written by tf.keras 2.4 (compiled with SGD and mse, no metrics):
-// load it, save it again, and the training_config says the same thing.
 TEST(KerasTrainingConfig, MatchesTheOneTfKeras24WroteForTheSameCompile) {
   MINIDL_REQUIRE_SHARED();
   const auto src = testing::shared_dir() / "conformance" / "conv_000" / "model.h5";

@@ -1,5 +1,6 @@
 // tests/support/keras_files.h — helpers for the Keras file tests: numbers from
-// the golden text files, weight comparison, config trimming, log capture.
+// the golden text files, a small Sequential model, weight comparison, config
+// trimming, log capture.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -16,12 +17,30 @@
 
 #include "core/logging.h"
 #include "core/tensor.h"
+#include "layers/base/input_layer.h"
+#include "layers/conv/conv2d.h"
+#include "layers/core/dense.h"
+#include "layers/normalization/batch_normalization.h"
+#include "layers/reshaping/reshaping.h"
 #include "support/assertions.h"
 #include "support/files.h"
 #include "support/tensors.h"
 #include "train/model.h"
 
 namespace minidl::testing {
+
+// Input((side, side, 2)) -> Conv2D(3, 3) -> BatchNormalization -> Flatten ->
+// Dense(units), built by Sequential.add with Keras's default layer names.
+inline std::shared_ptr<SequentialImpl> conv_bn_sequential(int64_t side, int64_t units) {
+  reset_layer_names();
+  auto s = std::make_shared<SequentialImpl>();
+  s->add(Input({side, side, 2}));
+  s->add(Conv2D(3, 3));
+  s->add(BatchNormalization());
+  s->add(Flatten());
+  s->add(Dense(units));
+  return s;
+}
 
 // Every number in a text, skipping brackets, commas, quotes and '#' comment lines.
 // Numbers may be decimal or C99 hex floats ("0x1.8c43f8p-1"), as strtod reads them.
