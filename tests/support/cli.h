@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io/hdf5.h"
@@ -91,6 +92,13 @@ inline void write_h5(const std::filesystem::path& file, const std::string& datas
   f.close();
 }
 
+// Writes these (name, value) datasets into a new HDF5 file.
+inline void write_h5(const std::filesystem::path& file, const std::vector<std::pair<std::string, Tensor>>& datasets) {
+  h5::H5File f = h5::H5File::create(file.string());
+  for (const auto& [name, value] : datasets) f.root().write_tensor(name, value);
+  f.close();
+}
+
 inline Tensor read_h5(const std::filesystem::path& file, const std::string& dataset) {
   return h5::H5File::open_read(file.string()).root().open_dataset(dataset).read_tensor();
 }
@@ -102,3 +110,17 @@ inline Tensor read_h5(const std::filesystem::path& file, const std::string& data
     if (::minidl::testing::cli_path() == nullptr)                                                \
       GTEST_SKIP() << "MINIDL_CLI_PATH not defined: the minidl tool is not built (CLI11 missing?)"; \
   } while (0)
+
+namespace minidl::testing {
+
+// The fixture of CLI tests on small_dense_model(): skipped when the CLI is not
+// built; `dir` is the test's scratch directory (temp_dir()).
+class CliModelTest : public ::testing::Test {
+ protected:
+  void SetUp() override { MINIDL_REQUIRE_CLI(); }
+
+  Sequential model = small_dense_model();
+  const std::filesystem::path dir = temp_dir();
+};
+
+}  // namespace minidl::testing

@@ -28,9 +28,14 @@ void expect_same_weights(const std::vector<Tensor>& got, const std::vector<Tenso
   for (size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(AllClose(got[i], expected[i], 0, 0)) << "weight " << i;
 }
 
-TEST(CliSummary, PrintsTheLayersAndParameterCount) {
-  MINIDL_REQUIRE_CLI();
-  Sequential model = small_dense_model();
+// Each command's tests share the fixture: the CLI, small_dense_model() and a scratch directory.
+using CliSummary = CliModelTest;
+using CliInspect = CliModelTest;
+using CliPredict = CliModelTest;
+using CliConvert = CliModelTest;
+using CliFit = CliModelTest;
+
+TEST_F(CliSummary, PrintsTheLayersAndParameterCount) {
   const CliResult r = run_cli({"summary", saved_model(model).string()});
   ASSERT_EQ(r.status, 0) << describe(r);
   EXPECT_NE(r.out.find("hidden"), std::string::npos) << r.out;
@@ -39,9 +44,7 @@ TEST(CliSummary, PrintsTheLayersAndParameterCount) {
   EXPECT_EQ(r.err, "");
 }
 
-TEST(CliInspect, PrintsTheLayerNames) {
-  MINIDL_REQUIRE_CLI();
-  Sequential model = small_dense_model();
+TEST_F(CliInspect, PrintsTheLayerNames) {
   const CliResult r = run_cli({"inspect", saved_model(model).string()});
   ASSERT_EQ(r.status, 0) << describe(r);
   // Keras weight names: "<layer>/<weight>:0".
@@ -49,10 +52,7 @@ TEST(CliInspect, PrintsTheLayerNames) {
   EXPECT_NE(r.out.find("out/bias:0"), std::string::npos) << r.out;
 }
 
-TEST(CliPredict, WritesTheModelsPrediction) {
-  MINIDL_REQUIRE_CLI();
-  Sequential model = small_dense_model();
-  const fs::path dir = temp_dir();
+TEST_F(CliPredict, WritesTheModelsPrediction) {
   const Tensor x = Tensor::uniform({7, 3}, -2.f, 2.f);
   write_h5(dir / "in.h5", "x", x);
   const CliResult r = run_cli({"predict", saved_model(model).string(), "--input", (dir / "in.h5:x").string(),
@@ -62,10 +62,7 @@ TEST(CliPredict, WritesTheModelsPrediction) {
   EXPECT_TRUE(AllClose(read_h5(dir / "pred.h5", "y"), model->predict(x), 1e-6, 1e-6));
 }
 
-TEST(CliPredict, ReadsFloat64InputIntoAGroupPath) {
-  MINIDL_REQUIRE_CLI();
-  Sequential model = small_dense_model();
-  const fs::path dir = temp_dir();
+TEST_F(CliPredict, ReadsFloat64InputIntoAGroupPath) {
   const Tensor x = Tensor::uniform({4, 3}, -2.f, 2.f);
   write_h5(dir / "in.h5", "data/x", x, h5::DType::kFloat64);
   const CliResult r = run_cli({"predict", saved_model(model).string(), "--input", (dir / "in.h5:/data/x").string(),
@@ -76,10 +73,7 @@ TEST(CliPredict, ReadsFloat64InputIntoAGroupPath) {
   EXPECT_TRUE(AllClose(y.read_tensor(), model->predict(x), 1e-6, 1e-6));
 }
 
-TEST(CliPredict, DatasetNamesMayHoldColons) {
-  MINIDL_REQUIRE_CLI();
-  Sequential model = small_dense_model();
-  const fs::path dir = temp_dir();
+TEST_F(CliPredict, DatasetNamesMayHoldColons) {
   const Tensor x = Tensor::uniform({2, 3}, -2.f, 2.f);
   write_h5(dir / "in.h5", "inputs/x:0", x);
   const CliResult r = run_cli({"predict", saved_model(model).string(), "--input", (dir / "in.h5:inputs/x:0").string(),
@@ -88,17 +82,10 @@ TEST(CliPredict, DatasetNamesMayHoldColons) {
   EXPECT_TRUE(AllClose(read_h5(dir / "pred.h5", "y:1"), model->predict(x), 1e-6, 1e-6));
 }
 
-TEST(CliPredict, ReplacesTheDatasetInAnExistingFileAndKeepsTheOthers) {
-  MINIDL_REQUIRE_CLI();
-  Sequential model = small_dense_model();
-  const fs::path dir = temp_dir(), model_path = saved_model(model);
+TEST_F(CliPredict, ReplacesTheDatasetInAnExistingFileAndKeepsTheOthers) {
+  const fs::path model_path = saved_model(model);
   const Tensor x1 = Tensor::uniform({2, 3}, -2.f, 2.f), x2 = Tensor::uniform({5, 3}, -2.f, 2.f);
-  {
-    h5::H5File f = h5::H5File::create((dir / "in.h5").string());
-    f.root().write_tensor("x1", x1);
-    f.root().write_tensor("x2", x2);
-    f.close();
-  }
+  write_h5(dir / "in.h5", {{"x1", x1}, {"x2", x2}});
   const std::string out = (dir / "out.h5").string();
   auto predict = [&](const std::string& in, const std::string& to) {
     const CliResult r =
@@ -112,10 +99,7 @@ TEST(CliPredict, ReplacesTheDatasetInAnExistingFileAndKeepsTheOthers) {
   EXPECT_TRUE(AllClose(read_h5(out, "other"), model->predict(x1), 1e-6, 1e-6));
 }
 
-TEST(CliPredict, RefusesToRewriteAFileItCannotCopyExactlyAndLeavesItAlone) {
-  MINIDL_REQUIRE_CLI();
-  Sequential model = small_dense_model();
-  const fs::path dir = temp_dir();
+TEST_F(CliPredict, RefusesToRewriteAFileItCannotCopyExactlyAndLeavesItAlone) {
   write_h5(dir / "in.h5", "x", Tensor::ones({2, 3}));
   {
     h5::H5File f = h5::H5File::create((dir / "out.h5").string());
@@ -132,10 +116,7 @@ TEST(CliPredict, RefusesToRewriteAFileItCannotCopyExactlyAndLeavesItAlone) {
   EXPECT_FALSE(f.root().exists("y"));
 }
 
-TEST(CliPredict, MissingInputDatasetFailsWithOneLineNamingIt) {
-  MINIDL_REQUIRE_CLI();
-  Sequential model = small_dense_model();
-  const fs::path dir = temp_dir();
+TEST_F(CliPredict, MissingInputDatasetFailsWithOneLineNamingIt) {
   write_h5(dir / "in.h5", "x", Tensor::ones({2, 3}));
   const CliResult r = run_cli({"predict", saved_model(model).string(), "--input", (dir / "in.h5:nope").string(),
                                "--output", (dir / "out.h5:y").string()});
@@ -145,10 +126,7 @@ TEST(CliPredict, MissingInputDatasetFailsWithOneLineNamingIt) {
   EXPECT_FALSE(fs::exists(dir / "out.h5"));
 }
 
-TEST(CliPredict, LoadsAnArchitectureAndWeightsPair) {
-  MINIDL_REQUIRE_CLI();
-  Sequential model = small_dense_model();
-  const fs::path dir = temp_dir();
+TEST_F(CliPredict, LoadsAnArchitectureAndWeightsPair) {
   const json arch = {{"class_name", model->class_name()}, {"config", model->get_config()},
                      {"keras_version", "2.4.0"}, {"backend", "tensorflow"}};
   std::ofstream(dir / "arch.json") << arch.dump();
@@ -162,10 +140,8 @@ TEST(CliPredict, LoadsAnArchitectureAndWeightsPair) {
   EXPECT_TRUE(AllClose(read_h5(dir / "pred.h5", "y"), model->predict(x), 1e-6, 1e-6));
 }
 
-TEST(CliConvert, KerasFileRoundTripKeepsEveryWeight) {
-  MINIDL_REQUIRE_CLI();
-  Sequential model = small_dense_model();
-  const fs::path dir = temp_dir(), h5_path = saved_model(model);
+TEST_F(CliConvert, KerasFileRoundTripKeepsEveryWeight) {
+  const fs::path h5_path = saved_model(model);
   const std::string keras_path = (dir / "m.keras").string(), back_path = (dir / "back.h5").string();
   CliResult r = run_cli({"convert", h5_path.string(), "--output", keras_path});
   ASSERT_EQ(r.status, 0) << describe(r);
@@ -175,10 +151,7 @@ TEST(CliConvert, KerasFileRoundTripKeepsEveryWeight) {
   expect_same_weights(load_model(back_path)->get_weights(), model->get_weights());
 }
 
-TEST(CliConvert, WritesKeras3WeightsFile) {
-  MINIDL_REQUIRE_CLI();
-  Sequential model = small_dense_model();
-  const fs::path dir = temp_dir();
+TEST_F(CliConvert, WritesKeras3WeightsFile) {
   const std::string out = (dir / "m.weights.h5").string();
   const CliResult r = run_cli({"convert", saved_model(model).string(), "--output", out});
   ASSERT_EQ(r.status, 0) << describe(r);
@@ -190,17 +163,10 @@ TEST(CliConvert, WritesKeras3WeightsFile) {
   expect_same_weights(fresh->get_weights(), model->get_weights());
 }
 
-TEST(CliFit, TrainsLikeFitInProcessAndSaves) {
-  MINIDL_REQUIRE_CLI();
-  Sequential model = small_dense_model();
-  const fs::path dir = temp_dir(), model_path = saved_model(model);
+TEST_F(CliFit, TrainsLikeFitInProcessAndSaves) {
+  const fs::path model_path = saved_model(model);
   const Tensor x = Tensor::uniform({6, 3}, -1.f, 1.f), y = Tensor::uniform({6, 2}, -1.f, 1.f);
-  {
-    h5::H5File f = h5::H5File::create((dir / "data.h5").string());
-    f.root().write_tensor("x", x);
-    f.root().write_tensor("y", y);
-    f.close();
-  }
+  write_h5(dir / "data.h5", {{"x", x}, {"y", y}});
   const std::string out = (dir / "trained.h5").string();
   const CliResult r =
       run_cli({"fit", model_path.string(), "--x", (dir / "data.h5:x").string(), "--y", (dir / "data.h5:y").string(),
@@ -217,16 +183,8 @@ TEST(CliFit, TrainsLikeFitInProcessAndSaves) {
   EXPECT_FALSE(AllClose(trained[0], model->get_weights()[0], 0, 0)) << "fit left the kernel unchanged";
 }
 
-TEST(CliFit, UnknownOptimizerFailsWithOneLine) {
-  MINIDL_REQUIRE_CLI();
-  Sequential model = small_dense_model();
-  const fs::path dir = temp_dir();
-  {
-    h5::H5File f = h5::H5File::create((dir / "data.h5").string());
-    f.root().write_tensor("x", Tensor::ones({2, 3}));
-    f.root().write_tensor("y", Tensor::ones({2, 2}));
-    f.close();
-  }
+TEST_F(CliFit, UnknownOptimizerFailsWithOneLine) {
+  write_h5(dir / "data.h5", {{"x", Tensor::ones({2, 3})}, {"y", Tensor::ones({2, 2})}});
   const CliResult r = run_cli({"fit", saved_model(model).string(), "--x", (dir / "data.h5:x").string(), "--y",
                                (dir / "data.h5:y").string(), "--loss", "mse", "--optimizer", "sgdx", "--lr", "0.1",
                                "--save", (dir / "o.h5").string()});

@@ -34,6 +34,16 @@ struct BadValue {
   std::string expected;           // what the error line must contain
 };
 
+// Each command fails with exit status `status` and one error line holding its text.
+void expect_refused(const std::vector<BadValue>& cases, int status) {
+  for (const BadValue& c : cases) {
+    SCOPED_TRACE(c.expected);
+    const CliResult r = run_cli(c.args);
+    expect_one_error_line(r, status);
+    EXPECT_NE(r.err.find(c.expected), std::string::npos) << describe(r);
+  }
+}
+
 const std::string kWhole = " must be a whole number from 1 to 2147483647, received ";
 const std::string kPositive = " must be a finite number > 0, received ";
 
@@ -97,12 +107,7 @@ TEST(CliValues, EveryNumericOptionRefusesBadValuesNamingOptionValueAndRange) {
       {bench_with("--dilation", "1,1,1"),
        "--dilation must be 1 or 2 whole numbers from 1 to 2147483647 separated by commas, received '1,1,1'"},
   };
-  for (const BadValue& c : cases) {
-    SCOPED_TRACE(c.expected);
-    const CliResult r = run_cli(c.args);
-    expect_one_error_line(r, 2);
-    EXPECT_NE(r.err.find(c.expected), std::string::npos) << describe(r);
-  }
+  expect_refused(cases, 2);
 }
 
 TEST(CliValues, FitWithNanLearningRateWritesNothing) {
@@ -110,12 +115,7 @@ TEST(CliValues, FitWithNanLearningRateWritesNothing) {
   Sequential model = small_dense_model();
   const fs::path dir = temp_dir();
   save_model(*model.ptr(), (dir / "model.h5").string());
-  {
-    h5::H5File f = h5::H5File::create((dir / "data.h5").string());
-    f.root().write_tensor("x", Tensor::ones({4, 3}));
-    f.root().write_tensor("y", Tensor::ones({4, 2}));
-    f.close();
-  }
+  write_h5(dir / "data.h5", {{"x", Tensor::ones({4, 3})}, {"y", Tensor::ones({4, 2})}});
   const auto fit = [&](const std::string& lr, const fs::path& out) {
     return run_cli({"fit", (dir / "model.h5").string(), "--x", (dir / "data.h5:x").string(), "--y",
                     (dir / "data.h5:y").string(), "--loss", "mse", "--optimizer", "sgd", "--lr", lr, "--save",
@@ -163,10 +163,9 @@ TEST(CliValues, AnyLongErrorLineIsCutToAThousandCharacters) {
 
 // File arguments: status 1 (a file problem, as for an unreadable model), one line
 // naming the argument, the path and what is wrong.
-TEST(CliPaths, ADirectoryGivenAsAFileIsNamedAsSuch) {
-  MINIDL_REQUIRE_CLI();
-  Sequential model = small_dense_model();
-  const fs::path dir = temp_dir();
+using CliPaths = CliModelTest;  // the CLI, small_dense_model() and a scratch directory
+
+TEST_F(CliPaths, ADirectoryGivenAsAFileIsNamedAsSuch) {
   const fs::path folder = dir / "folder.h5";
   fs::create_directories(folder);
   const std::string model_path = (dir / "model.h5").string();
@@ -190,18 +189,10 @@ TEST(CliPaths, ADirectoryGivenAsAFileIsNamedAsSuch) {
         "--save", f},
        "--save '" + f + "' is a directory"},
   };
-  for (const BadValue& c : cases) {
-    SCOPED_TRACE(c.expected);
-    const CliResult r = run_cli(c.args);
-    expect_one_error_line(r, 1);
-    EXPECT_NE(r.err.find(c.expected), std::string::npos) << describe(r);
-  }
+  expect_refused(cases, 1);
 }
 
-TEST(CliPaths, AMissingFileIsNamedAsSuch) {
-  MINIDL_REQUIRE_CLI();
-  Sequential model = small_dense_model();
-  const fs::path dir = temp_dir();
+TEST_F(CliPaths, AMissingFileIsNamedAsSuch) {
   const std::string model_path = (dir / "model.h5").string();
   save_model(*model.ptr(), model_path);
   const std::string missing = (dir / "missing.h5").string();
@@ -218,12 +209,7 @@ TEST(CliPaths, AMissingFileIsNamedAsSuch) {
       {{"convert", model_path, "--output", (dir / "no_folder" / "o.h5").string()},
        "the folder '" + (dir / "no_folder").string() + "' does not exist"},
   };
-  for (const BadValue& c : cases) {
-    SCOPED_TRACE(c.expected);
-    const CliResult r = run_cli(c.args);
-    expect_one_error_line(r, 1);
-    EXPECT_NE(r.err.find(c.expected), std::string::npos) << describe(r);
-  }
+  expect_refused(cases, 1);
   EXPECT_FALSE(fs::exists(dir / "o.h5"));
 }
 
