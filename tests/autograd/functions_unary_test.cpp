@@ -132,31 +132,25 @@ std::vector<double> naive_softmax(const Tensor& x, int axis, bool log_form) {
   return out;
 }
 
+// `f` (ag::softmax or ag::log_softmax) against the naive double loop and its
+// gradient check, on vectors, both axes of a matrix and the middle axis of a 3-D
+// tensor; inputs drawn from seeds `seed`, `seed` + 1, ...
+void expect_softmax_on_several_axes(Variable (*f)(const Variable&, int), bool log, uint64_t seed) {
+  const std::vector<std::pair<Shape, int>> cases = {{{5}, -1}, {{2, 3}, -1}, {{2, 3}, 0}, {{2, 3, 4}, 1}};
+  for (const auto& [s, axis] : cases) {
+    SCOPED_TRACE(shape_str(s) + " axis " + std::to_string(axis));
+    const Tensor x = naive::values(s, -2, 2, seed++);
+    naive::expect_near(f(Variable(x), axis).value(), naive_softmax(x, axis, log));
+    const int ax = axis;
+    naive::expect_gradcheck([f, ax](const std::vector<Variable>& v) { return f(v[0], ax); }, {x});
+  }
+}
+
 }  // namespace
 
-TEST(Softmax, MatchesNaiveAndGradchecksOnSeveralAxes) {
-  const std::vector<std::pair<Shape, int>> cases = {{{5}, -1}, {{2, 3}, -1}, {{2, 3}, 0}, {{2, 3, 4}, 1}};
-  uint64_t seed = 120;
-  for (const auto& [s, axis] : cases) {
-    SCOPED_TRACE(shape_str(s) + " axis " + std::to_string(axis));
-    const Tensor x = naive::values(s, -2, 2, seed++);
-    naive::expect_near(ag::softmax(Variable(x), axis).value(), naive_softmax(x, axis, false));
-    const int ax = axis;
-    naive::expect_gradcheck([ax](const std::vector<Variable>& v) { return ag::softmax(v[0], ax); }, {x});
-  }
-}
+TEST(Softmax, MatchesNaiveAndGradchecksOnSeveralAxes) { expect_softmax_on_several_axes(ag::softmax, false, 120); }
 
-TEST(LogSoftmax, MatchesNaiveAndGradchecksOnSeveralAxes) {
-  const std::vector<std::pair<Shape, int>> cases = {{{5}, -1}, {{2, 3}, -1}, {{2, 3}, 0}, {{2, 3, 4}, 1}};
-  uint64_t seed = 130;
-  for (const auto& [s, axis] : cases) {
-    SCOPED_TRACE(shape_str(s) + " axis " + std::to_string(axis));
-    const Tensor x = naive::values(s, -2, 2, seed++);
-    naive::expect_near(ag::log_softmax(Variable(x), axis).value(), naive_softmax(x, axis, true));
-    const int ax = axis;
-    naive::expect_gradcheck([ax](const std::vector<Variable>& v) { return ag::log_softmax(v[0], ax); }, {x});
-  }
-}
+TEST(LogSoftmax, MatchesNaiveAndGradchecksOnSeveralAxes) { expect_softmax_on_several_axes(ag::log_softmax, true, 130); }
 
 TEST(Softmax, RowsOfTheGradientOfASumAreZero) {
   // sum(softmax) is constant 1 per row, so its gradient vanishes.
