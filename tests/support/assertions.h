@@ -60,6 +60,24 @@ inline ::testing::AssertionResult close_to_scale(const std::vector<float>& got, 
   return ::testing::AssertionSuccess();
 }
 
+// Every one of `parts` occurs in `text`; a failure names each missing part and
+// shows the text.
+inline ::testing::AssertionResult ContainsAll(const std::string& text, const std::vector<std::string>& parts) {
+  std::string missing;
+  for (const auto& p : parts)
+    if (text.find(p) == std::string::npos) missing += "  \"" + p + "\"\n";
+  if (missing.empty()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "missing:\n" << missing << "in:\n" << text;
+}
+
+// The closing lines of a model summary with these parameter counts, written as
+// Keras writes them (thousands separated by commas).
+inline ::testing::AssertionResult HasParamTotals(const std::string& summary, const std::string& total,
+                                                 const std::string& trainable, const std::string& non_trainable) {
+  return ContainsAll(summary, {"Total params: " + total + "\n", "Trainable params: " + trainable + "\n",
+                               "Non-trainable params: " + non_trainable + "\n"});
+}
+
 namespace detail {
 
 // Runs f and checks that it throws E whose message contains every one of

@@ -36,6 +36,22 @@ std::vector<double> per_row(const Tensor& t, const Tensor& p, const RowFn& f) {
   return out;
 }
 
+// An element formula term(y_true, y_pred) over [N, C] in double, summed over each
+// row (row_sum) or averaged over it (row_mean), as Keras reduces the last axis.
+using ElementFn = std::function<double(double t, double p)>;
+std::vector<double> row_sum(const Tensor& t, const Tensor& p, const ElementFn& term) {
+  return per_row(t, p, [&](auto& a, auto& b) {
+    double s = 0;
+    for (size_t j = 0; j < a.size(); ++j) s += term(a[j], b[j]);
+    return s;
+  });
+}
+std::vector<double> row_mean(const Tensor& t, const Tensor& p, const ElementFn& term) {
+  std::vector<double> out = row_sum(t, p, term);
+  for (double& v : out) v /= static_cast<double>(p.numel() / p.dim(0));
+  return out;
+}
+
 double clip(double v, double lo, double hi) { return std::min(hi, std::max(lo, v)); }
 
 void expect_values(const Variable& got, const std::vector<double>& want, double tol = 1e-5) {
@@ -71,11 +87,7 @@ void expect_gradcheck(const LossPtr& loss, const Tensor& y_true, const Tensor& y
 
 TEST(Losses, MeanSquaredErrorIsTheMeanOverTheLastAxis) {
   Tensor t = onehot(), p = probs();
-  auto want = per_row(t, p, [](auto& a, auto& b) {
-    double s = 0;
-    for (size_t j = 0; j < a.size(); ++j) s += (b[j] - a[j]) * (b[j] - a[j]);
-    return s / static_cast<double>(a.size());
-  });
+  auto want = row_mean(t, p, [](double a, double b) { return (b - a) * (b - a); });
   expect_values(get_loss("mse")->per_sample(Variable(t), Variable(p)), want);
   EXPECT_EQ(get_loss("MSE")->name(), "mean_squared_error");
   EXPECT_EQ(get_loss("MeanSquaredError")->class_name(), "MeanSquaredError");
@@ -83,11 +95,7 @@ TEST(Losses, MeanSquaredErrorIsTheMeanOverTheLastAxis) {
 
 TEST(Losses, MeanAbsoluteErrorIsTheMeanOfAbsoluteDifferences) {
   Tensor t = onehot(), p = probs();
-  auto want = per_row(t, p, [](auto& a, auto& b) {
-    double s = 0;
-    for (size_t j = 0; j < a.size(); ++j) s += std::fabs(b[j] - a[j]);
-    return s / static_cast<double>(a.size());
-  });
+  auto want = row_mean(t, p, [](double a, double b) { return std::fabs(b - a); });
   expect_values(get_loss("mae")->per_sample(Variable(t), Variable(p)), want);
 }
 
@@ -95,13 +103,9 @@ TEST(Losses, BinaryCrossentropyClipsAndAddsEpsilonAsKeras) {
   // Includes exact 0 and 1 predictions, which the clip keeps finite.
   Tensor t = Tensor::from_data({2, 3}, {1, 0, 1, 0, 1, 1});
   Tensor p = Tensor::from_data({2, 3}, {0.9f, 0.2f, 0.f, 1.f, 0.6f, 0.35f});
-  auto want = per_row(t, p, [](auto& a, auto& b) {
-    double s = 0;
-    for (size_t j = 0; j < a.size(); ++j) {
-      const double q = clip(b[j], kEps, kOneMinusEps);
-      s += -(a[j] * std::log(q + kEps) + (1 - a[j]) * std::log(1 - q + kEps));
-    }
-    return s / static_cast<double>(a.size());
+  auto want = row_mean(t, p, [](double a, double b) {
+    const double q = clip(b, kEps, kOneMinusEps);
+    return -(a * std::log(q + kEps) + (1 - a) * std::log(1 - q + kEps));
   });
   expect_values(get_loss("binary_crossentropy")->per_sample(Variable(t), Variable(p)), want, 1e-4);
 }
@@ -109,13 +113,9 @@ TEST(Losses, BinaryCrossentropyClipsAndAddsEpsilonAsKeras) {
 TEST(Losses, BinaryCrossentropyFromLogitsMatchesSigmoidFormula) {
   Tensor t = Tensor::from_data({2, 3}, {1, 0, 1, 0, 1, 0.5f});
   Tensor z = Tensor::from_data({2, 3}, {2.f, -1.f, 0.3f, 4.f, -3.f, 0.f});
-  auto want = per_row(t, z, [](auto& a, auto& x) {
-    double s = 0;
-    for (size_t j = 0; j < a.size(); ++j) {
-      const double sig = 1 / (1 + std::exp(-x[j]));
-      s += -(a[j] * std::log(sig) + (1 - a[j]) * std::log(1 - sig));
-    }
-    return s / static_cast<double>(a.size());
+  auto want = row_mean(t, z, [](double a, double x) {
+    const double sig = 1 / (1 + std::exp(-x));
+    return -(a * std::log(sig) + (1 - a) * std::log(1 - sig));
   });
   expect_values(BinaryCrossentropy(true)->per_sample(Variable(t), Variable(z)), want);
 }
@@ -174,11 +174,7 @@ TEST(Losses, HingeMapsZeroOneLabelsToPlusMinusOne) {
   Tensor t01 = Tensor::from_data({2, 2}, {0, 1, 1, 0});
   Tensor tpm = Tensor::from_data({2, 2}, {-1, 1, 1, -1});
   Tensor p = Tensor::from_data({2, 2}, {0.3f, 0.8f, -0.4f, -2.f});
-  auto want = per_row(tpm, p, [](auto& a, auto& b) {
-    double s = 0;
-    for (size_t j = 0; j < a.size(); ++j) s += std::max(0.0, 1 - a[j] * b[j]);
-    return s / static_cast<double>(a.size());
-  });
+  auto want = row_mean(tpm, p, [](double a, double b) { return std::max(0.0, 1 - a * b); });
   expect_values(get_loss("hinge")->per_sample(Variable(t01), Variable(p)), want);
   expect_values(get_loss("hinge")->per_sample(Variable(tpm), Variable(p)), want);
 }
@@ -187,13 +183,9 @@ TEST(Losses, HuberIsQuadraticInsideDeltaAndLinearOutside) {
   Tensor t = Tensor::from_data({2, 3}, {0, 0, 0, 1, 1, 1});
   Tensor p = Tensor::from_data({2, 3}, {0.5f, -2.f, 3.5f, 1.2f, 0.f, -1.f});
   for (double delta : {1.0, 2.5}) {
-    auto want = per_row(t, p, [delta](auto& a, auto& b) {
-      double s = 0;
-      for (size_t j = 0; j < a.size(); ++j) {
-        const double e = std::fabs(b[j] - a[j]);
-        s += e <= delta ? 0.5 * e * e : delta * e - 0.5 * delta * delta;
-      }
-      return s / static_cast<double>(a.size());
+    auto want = row_mean(t, p, [delta](double a, double b) {
+      const double e = std::fabs(b - a);
+      return e <= delta ? 0.5 * e * e : delta * e - 0.5 * delta * delta;
     });
     expect_values(Huber(delta)->per_sample(Variable(t), Variable(p)), want);
   }
@@ -203,13 +195,9 @@ TEST(Losses, HuberIsQuadraticInsideDeltaAndLinearOutside) {
 TEST(Losses, KLDivergenceClipsBothSides) {
   Tensor t = Tensor::from_data({2, 3}, {0.2f, 0.3f, 0.5f, 0.f, 0.5f, 0.5f});
   Tensor p = Tensor::from_data({2, 3}, {0.1f, 0.6f, 0.3f, 0.4f, 0.4f, 0.2f});
-  auto want = per_row(t, p, [](auto& a, auto& b) {
-    double s = 0;
-    for (size_t j = 0; j < a.size(); ++j) {
-      const double tc = clip(a[j], kEps, 1), pc = clip(b[j], kEps, 1);
-      s += tc * std::log(tc / pc);
-    }
-    return s;
+  auto want = row_sum(t, p, [](double a, double b) {
+    const double tc = clip(a, kEps, 1), pc = clip(b, kEps, 1);
+    return tc * std::log(tc / pc);
   });
   expect_values(get_loss("kld")->per_sample(Variable(t), Variable(p)), want);
   EXPECT_EQ(get_loss("kullback_leibler_divergence")->class_name(), "KLDivergence");

@@ -27,6 +27,19 @@ void drive(ProgbarLogger& bar, int epochs, int steps) {
     bar.on_epoch_end(e, {{"loss", 0.5}, {"val_loss", 0.25}});
   }
 }
+
+// What a ProgbarLogger(verbose, a temporary file, interactive) prints for `epochs`
+// epochs of `steps` batches (drive).
+std::string progbar_output(int verbose, int interactive, int epochs, int steps) {
+  std::FILE* f = std::tmpfile();
+  EXPECT_NE(f, nullptr);
+  if (f == nullptr) return "";
+  ProgbarLogger bar(verbose, f, interactive);
+  drive(bar, epochs, steps);
+  const std::string out = read_all(f);
+  std::fclose(f);
+  return out;
+}
 }  // namespace
 
 TEST(Progbar, FinishedLineMatchesKeras) {
@@ -77,12 +90,7 @@ TEST(Progbar, LogsShowLossFirstAndValidationLast) {
 }
 
 TEST(Progbar, NonInteractiveOutputIsOneLinePerEpoch) {
-  std::FILE* f = std::tmpfile();
-  ASSERT_NE(f, nullptr);
-  ProgbarLogger bar(1, f, /*interactive=*/0);
-  drive(bar, 2, 5);
-  const std::string out = read_all(f);
-  std::fclose(f);
+  const std::string out = progbar_output(1, /*interactive=*/0, 2, 5);
   EXPECT_EQ(count(out, '\r'), 0) << out;
   EXPECT_EQ(count(out, '\n'), 4) << out;
   const std::regex want(
@@ -92,22 +100,12 @@ TEST(Progbar, NonInteractiveOutputIsOneLinePerEpoch) {
 }
 
 TEST(Progbar, OneEpochPrintsNoEpochHeader) {
-  std::FILE* f = std::tmpfile();
-  ASSERT_NE(f, nullptr);
-  ProgbarLogger bar(2, f, 0);
-  drive(bar, 1, 3);
-  const std::string out = read_all(f);
-  std::fclose(f);
+  const std::string out = progbar_output(2, /*interactive=*/0, 1, 3);
   EXPECT_TRUE(std::regex_match(out, std::regex("3/3 - \\d+s - loss: 0\\.5000 - val_loss: 0\\.2500\n"))) << out;
 }
 
 TEST(Progbar, InteractiveOutputRedrawsInPlace) {
-  std::FILE* f = std::tmpfile();
-  ASSERT_NE(f, nullptr);
-  ProgbarLogger bar(1, f, /*interactive=*/1);
-  drive(bar, 1, 4);
-  const std::string out = read_all(f);
-  std::fclose(f);
+  const std::string out = progbar_output(1, /*interactive=*/1, 1, 4);
   // The first batch always draws (an in-progress line with an ETA); the epoch
   // end redraws the same line finished, then ends it.
   EXPECT_EQ(out.rfind("\r1/4 [======>.......................] - ETA: ", 0), 0u) << out;
