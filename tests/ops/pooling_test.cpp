@@ -129,6 +129,18 @@ Tensor numeric_grad(Kind kind, const ops::Pool2DGeometry& g, Tensor x, const Ten
   return grad;
 }
 
+// The forward kernel, called as pool(x, geometry, y), against naive_pool on every case.
+template <class Pool>
+void expect_forward_matches_naive(Kind kind, Pool pool) {
+  for (const Case& c : cases()) {
+    const auto g = geometry(c);
+    const Tensor x = Tensor::uniform({c.N, c.H, c.W, c.C}, -3, 3);
+    Tensor y({c.N, g.OH, g.OW, c.C});
+    pool(x.data(), g, y.data());
+    EXPECT_TRUE(AllClose(y, naive_pool(kind, c, x))) << "H=" << c.H << " W=" << c.W << " same=" << c.same;
+  }
+}
+
 }  // namespace
 
 TEST(PoolGeometry, ValidOutputDropsIncompleteWindows) {
@@ -163,13 +175,7 @@ TEST(PoolGeometry, RejectsWindowLargerThanValidInputAndBadSizes) {
 }
 
 TEST(MaxPool2D, MatchesNaiveOnManyGeometries) {
-  for (const Case& c : cases()) {
-    const auto g = geometry(c);
-    const Tensor x = Tensor::uniform({c.N, c.H, c.W, c.C}, -3, 3);
-    Tensor y({c.N, g.OH, g.OW, c.C});
-    ops::max_pool2d(x.data(), g, y.data());
-    EXPECT_TRUE(AllClose(y, naive_pool(Kind::kMax, c, x))) << "H=" << c.H << " W=" << c.W << " same=" << c.same;
-  }
+  expect_forward_matches_naive(Kind::kMax, [](const float* x, const auto& g, float* y) { ops::max_pool2d(x, g, y); });
 }
 
 TEST(MaxPool2D, PaddingNeverWinsOverNegativeValues) {
@@ -238,13 +244,7 @@ TEST(MaxPool2D, RejectsInconsistentGeometry) {
 }
 
 TEST(AvgPool2D, MatchesNaiveOnManyGeometries) {
-  for (const Case& c : cases()) {
-    const auto g = geometry(c);
-    const Tensor x = Tensor::uniform({c.N, c.H, c.W, c.C}, -3, 3);
-    Tensor y({c.N, g.OH, g.OW, c.C});
-    ops::avg_pool2d(x.data(), g, y.data());
-    EXPECT_TRUE(AllClose(y, naive_pool(Kind::kAvg, c, x))) << "H=" << c.H << " W=" << c.W << " same=" << c.same;
-  }
+  expect_forward_matches_naive(Kind::kAvg, [](const float* x, const auto& g, float* y) { ops::avg_pool2d(x, g, y); });
 }
 
 TEST(AvgPool2D, SamePaddingDividesByValidCellsOnly) {

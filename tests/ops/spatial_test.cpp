@@ -26,6 +26,17 @@ double at(const Tensor& x, int64_t b, int64_t h, int64_t w, int64_t c) {
   return x[((b * x.dim(1) + h) * x.dim(2) + w) * x.dim(3) + c];
 }
 
+// f(b, h, w, c) for every element of a [B, H, W, C] shape, in memory order.
+template <class F>
+std::vector<double> per_element(const Shape& s, F f) {
+  std::vector<double> out;
+  for (int64_t b = 0; b < s[0]; ++b)
+    for (int64_t h = 0; h < s[1]; ++h)
+      for (int64_t w = 0; w < s[2]; ++w)
+        for (int64_t c = 0; c < s[3]; ++c) out.push_back(f(b, h, w, c));
+  return out;
+}
+
 // Max |a - want| over all elements; shapes must agree.
 double max_diff(const Tensor& a, const std::vector<double>& want) {
   EXPECT_EQ(a.numel(), static_cast<int64_t>(want.size()));
@@ -66,14 +77,10 @@ TEST(OpsSpatial, ZeroPadPutsTheImageInsideZeros) {
   const Tensor x = random_tensor({2, 3, 4, 5}, 1);
   const Tensor y = ops::zero_pad2d(x, 1, 2, 3, 0);
   ASSERT_EQ(y.shape(), (Shape{2, 6, 7, 5}));
-  std::vector<double> want;
-  for (int64_t b = 0; b < 2; ++b)
-    for (int64_t i = 0; i < 6; ++i)
-      for (int64_t j = 0; j < 7; ++j)
-        for (int64_t c = 0; c < 5; ++c) {
-          const int64_t h = i - 1, w = j - 3;
-          want.push_back(h >= 0 && h < 3 && w >= 0 && w < 4 ? at(x, b, h, w, c) : 0.0);
-        }
+  const std::vector<double> want = per_element(y.shape(), [&](int64_t b, int64_t i, int64_t j, int64_t c) {
+    const int64_t h = i - 1, w = j - 3;
+    return h >= 0 && h < 3 && w >= 0 && w < 4 ? at(x, b, h, w, c) : 0.0;
+  });
   EXPECT_EQ(max_diff(y, want), 0.0);
 }
 
@@ -81,11 +88,8 @@ TEST(OpsSpatial, CropKeepsTheInnerBlock) {
   const Tensor x = random_tensor({2, 6, 7, 3}, 2);
   const Tensor y = ops::crop2d(x, 1, 2, 0, 3);
   ASSERT_EQ(y.shape(), (Shape{2, 3, 4, 3}));
-  std::vector<double> want;
-  for (int64_t b = 0; b < 2; ++b)
-    for (int64_t i = 0; i < 3; ++i)
-      for (int64_t j = 0; j < 4; ++j)
-        for (int64_t c = 0; c < 3; ++c) want.push_back(at(x, b, i + 1, j, c));
+  const std::vector<double> want = per_element(
+      y.shape(), [&](int64_t b, int64_t i, int64_t j, int64_t c) { return at(x, b, i + 1, j, c); });
   EXPECT_EQ(max_diff(y, want), 0.0);
 }
 
@@ -101,11 +105,8 @@ TEST(OpsSpatial, NearestUpsamplingRepeatsEachPixel) {
   const Tensor x = random_tensor({2, 3, 2, 4}, 5);
   const Tensor y = ops::upsample_nearest2d(x, 2, 3);
   ASSERT_EQ(y.shape(), (Shape{2, 6, 6, 4}));
-  std::vector<double> want;
-  for (int64_t b = 0; b < 2; ++b)
-    for (int64_t i = 0; i < 6; ++i)
-      for (int64_t j = 0; j < 6; ++j)
-        for (int64_t c = 0; c < 4; ++c) want.push_back(at(x, b, i / 2, j / 3, c));
+  const std::vector<double> want = per_element(
+      y.shape(), [&](int64_t b, int64_t i, int64_t j, int64_t c) { return at(x, b, i / 2, j / 3, c); });
   EXPECT_EQ(max_diff(y, want), 0.0);
 }
 
@@ -113,16 +114,12 @@ TEST(OpsSpatial, NearestUpsamplingBackwardSumsEachBlock) {
   const Tensor dy = random_tensor({2, 6, 6, 3}, 6);
   const Tensor dx = ops::upsample_nearest2d_backward(dy, 3, 2);
   ASSERT_EQ(dx.shape(), (Shape{2, 2, 3, 3}));
-  std::vector<double> want;
-  for (int64_t b = 0; b < 2; ++b)
-    for (int64_t h = 0; h < 2; ++h)
-      for (int64_t w = 0; w < 3; ++w)
-        for (int64_t c = 0; c < 3; ++c) {
-          double s = 0;
-          for (int64_t i = 0; i < 3; ++i)
-            for (int64_t j = 0; j < 2; ++j) s += at(dy, b, h * 3 + i, w * 2 + j, c);
-          want.push_back(s);
-        }
+  const std::vector<double> want = per_element(dx.shape(), [&](int64_t b, int64_t h, int64_t w, int64_t c) {
+    double s = 0;
+    for (int64_t i = 0; i < 3; ++i)
+      for (int64_t j = 0; j < 2; ++j) s += at(dy, b, h * 3 + i, w * 2 + j, c);
+    return s;
+  });
   EXPECT_LT(max_diff(dx, want), 1e-5);
 }
 
@@ -131,16 +128,12 @@ TEST(OpsSpatial, BilinearResizeMatchesHalfPixelInterpolation) {
     const Tensor x = random_tensor({2, H, W, 3}, 7);
     const Tensor y = ops::resize_bilinear2d(x, OH, OW);
     ASSERT_EQ(y.shape(), (Shape{2, OH, OW, 3}));
-    std::vector<double> want;
-    for (int64_t b = 0; b < 2; ++b)
-      for (int64_t i = 0; i < OH; ++i)
-        for (int64_t j = 0; j < OW; ++j)
-          for (int64_t c = 0; c < 3; ++c) {
-            const Source r = half_pixel(i, H, OH), s = half_pixel(j, W, OW);
-            const double top = at(x, b, r.lower, s.lower, c) * (1 - s.lerp) + at(x, b, r.lower, s.upper, c) * s.lerp;
-            const double bot = at(x, b, r.upper, s.lower, c) * (1 - s.lerp) + at(x, b, r.upper, s.upper, c) * s.lerp;
-            want.push_back(top * (1 - r.lerp) + bot * r.lerp);
-          }
+    const std::vector<double> want = per_element(y.shape(), [&](int64_t b, int64_t i, int64_t j, int64_t c) {
+      const Source r = half_pixel(i, H, OH), s = half_pixel(j, W, OW);
+      const double top = at(x, b, r.lower, s.lower, c) * (1 - s.lerp) + at(x, b, r.lower, s.upper, c) * s.lerp;
+      const double bot = at(x, b, r.upper, s.lower, c) * (1 - s.lerp) + at(x, b, r.upper, s.upper, c) * s.lerp;
+      return top * (1 - r.lerp) + bot * r.lerp;
+    });
     EXPECT_LT(max_diff(y, want), 1e-5) << H << "x" << W << " -> " << OH << "x" << OW;
   }
 }
