@@ -116,29 +116,24 @@ TEST(AveragePooling2D, SameOnInputSmallerThanWindowGivesOneCell) {
 
 // --- values ------------------------------------------------------------------
 
-TEST(MaxPooling2D, MatchesNaiveLoopOnEveryCase) {
-  int seed = 0;
+// MaxPooling2D (`max`) or AveragePooling2D against naive_pool on every case, within
+// `tol` absolute and relative; inputs drawn from seeds first_seed, first_seed + 1, ...
+void expect_every_case_matches_naive(bool max, int first_seed, double tol) {
+  int seed = first_seed;
   for (const auto& p : kCases) {
     const Shape s = p.channels_first ? Shape{2, 3, 7, 8} : Shape{2, 7, 8, 3};
-    const Tensor x = random_tensor(s, 100 + seed++);
-    const Tensor y = MaxPooling2D({p.KH, p.KW}, options_for(p))(x);
-    EXPECT_TRUE(testing::AllClose(y, naive_pool(x, true, p), 0, 0))
+    const Tensor x = random_tensor(s, seed++);
+    const Tensor y = max ? MaxPooling2D({p.KH, p.KW}, options_for(p))(x)
+                         : AveragePooling2D({p.KH, p.KW}, options_for(p))(x);
+    EXPECT_TRUE(testing::AllClose(y, naive_pool(x, max, p), tol, tol))
         << "case KH=" << p.KH << " KW=" << p.KW << " SH=" << p.SH << " SW=" << p.SW << " same=" << p.same
         << " cf=" << p.channels_first;
   }
 }
 
-TEST(AveragePooling2D, MatchesNaiveLoopOnEveryCase) {
-  int seed = 0;
-  for (const auto& p : kCases) {
-    const Shape s = p.channels_first ? Shape{2, 3, 7, 8} : Shape{2, 7, 8, 3};
-    const Tensor x = random_tensor(s, 200 + seed++);
-    const Tensor y = AveragePooling2D({p.KH, p.KW}, options_for(p))(x);
-    EXPECT_TRUE(testing::AllClose(y, naive_pool(x, false, p), 1e-6, 1e-6))
-        << "case KH=" << p.KH << " KW=" << p.KW << " SH=" << p.SH << " SW=" << p.SW << " same=" << p.same
-        << " cf=" << p.channels_first;
-  }
-}
+TEST(MaxPooling2D, MatchesNaiveLoopOnEveryCase) { expect_every_case_matches_naive(/*max=*/true, 100, 0); }
+
+TEST(AveragePooling2D, MatchesNaiveLoopOnEveryCase) { expect_every_case_matches_naive(/*max=*/false, 200, 1e-6); }
 
 TEST(MaxPooling2D, ChannelsFirstEqualsTransposedChannelsLast) {
   const Tensor x = random_tensor({2, 5, 6, 3}, 7);  // NHWC
