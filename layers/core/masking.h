@@ -36,12 +36,13 @@ class MaskingImpl : public Layer {
   double mask_value() const { return mask_value_; }
 
  protected:
-  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
-  // any(x != mask_value) over the last axis: shape x.shape minus its last axis.
-  // Any incoming mask is replaced, as in Keras.
+  // What Masking is for, its output mask: any(x != mask_value) over the last
+  // axis, of shape x.shape minus its last axis. Any incoming mask is replaced, as in Keras.
   std::vector<Tensor> compute_mask(const std::vector<Variable>& inputs, const std::vector<Tensor>& masks) override;
   std::vector<std::optional<Shape>> compute_mask_shape(const std::vector<Shape>& input_shapes,
                                                        const std::vector<std::optional<Shape>>& mask_shapes) override;
+  // x * mask: the masked timesteps zeroed.
+  VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
 
  private:
   // The mask with the last axis kept as 1: [..., 1].

@@ -42,7 +42,8 @@ struct MergeOptions {
 enum class MergeOp { kAdd, kSubtract, kMultiply, kAverage, kMaximum, kMinimum };
 
 // The element-wise merge layers: one class, told apart by their MergeOp.
-class MergeImpl : public Layer {
+// Nothing derives from it, so its Layer hooks are private.
+class MergeImpl final : public Layer {
  public:
   explicit MergeImpl(MergeOp op, MergeOptions o = {});
 
@@ -56,13 +57,13 @@ class MergeImpl : public Layer {
   // Reads a Keras config of the layer `op` names (only the common keys).
   static std::shared_ptr<MergeImpl> from_config(MergeOp op, const json& config);
 
- protected:
+ private:
+  // Checks the inputs against the shape rule (skipped for inputs of one shape), then merge().
   VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
   std::vector<Tensor> compute_mask(const std::vector<Variable>& inputs, const std::vector<Tensor>& masks) override;
   std::vector<std::optional<Shape>> compute_mask_shape(const std::vector<Shape>& input_shapes,
                                                        const std::vector<std::optional<Shape>>& mask_shapes) override;
 
- private:
   // 2 for Subtract; 0 for the others, which take any number >= 1 (tf.keras).
   size_t exact_inputs() const { return op_ == MergeOp::kSubtract ? 2 : 0; }
   // The merged value of inputs already checked against the shape rule.
