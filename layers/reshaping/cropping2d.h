@@ -18,32 +18,23 @@
 
 namespace minidl {
 
-struct Cropping2DOptions {
-  std::string data_format = "";  // "" (None): keras.json image_data_format
-  MINIDL_COMMON_LAYER_OPTIONS;
-};
+using Cropping2DOptions = Padding2DLayerOptions;
 
-class Cropping2DImpl : public ImageReshapingLayer {
+class Cropping2DImpl : public Padding2DLayer {
  public:
   // ValueError naming the layer for a negative amount or an unknown data_format.
   explicit Cropping2DImpl(Padding2D cropping = 0, Cropping2DOptions o = {});
 
   std::string class_name() const override { return "Cropping2D"; }
-  const Padding2D& cropping() const { return cropping_; }
+  const Padding2D& cropping() const { return amounts(); }
 
-  // {"cropping": [[top, bottom], [left, right]], "data_format"} plus the base keys.
-  json get_config() const override;
-  // Keras 2/3 config (Keras 1's flat [t, b, l, r] is accepted too); ValueError
-  // for unknown keys or wrong value types.
+  // Config key "cropping" (see Padding2DLayer).
   static std::shared_ptr<Cropping2DImpl> from_config(const json& config);
   // ValueError unless the input is 4-D and larger than the cropping.
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) override;
 
  protected:
   VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
-
- private:
-  Padding2D cropping_;
 };
 
 class Cropping2D : public LayerHolder<Cropping2DImpl> {

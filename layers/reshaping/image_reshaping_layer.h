@@ -1,11 +1,13 @@
 // layers/reshaping/image_reshaping_layer.h — what ZeroPadding2D, Cropping2D and UpSampling2D
 // share: a data_format, a rank-4 input whose two spatial axes change size, and a
 // kernel of ops/spatial.h applied to the input's [B, H, W, C] block, with its
-// adjoint kernel as the backward pass.
+// adjoint kernel as the backward pass. Padding2DLayer adds what ZeroPadding2D
+// and Cropping2D, each the other's adjoint, share: four amounts under one key.
 //
 // Internal to layers/reshaping; users name the concrete layers.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -78,6 +80,47 @@ class ImageReshapingLayer : public Layer {
   int rows_axis(const Shape& s) const;
 
   std::string data_format_;
+};
+
+// The options of ZeroPadding2D and Cropping2D.
+struct Padding2DLayerOptions {
+  std::string data_format = "";  // "" (None): keras.json image_data_format
+  MINIDL_COMMON_LAYER_OPTIONS;
+};
+
+// ZeroPadding2D's and Cropping2D's common part: the amounts (top, bottom, left,
+// right) removed or added at the image borders, named `key` in messages and configs.
+class Padding2DLayer : public ImageReshapingLayer {
+ public:
+  // {"<key>": [[top, bottom], [left, right]], "data_format"} plus the base keys.
+  json get_config() const override;
+
+ protected:
+  Padding2DLayer(Padding2D amounts, const char* key, const Padding2DLayerOptions& o,
+                 const std::string& default_name_prefix)
+      : ImageReshapingLayer(common_options(o), default_name_prefix), amounts_(amounts), key_(key) {}
+
+  // Checks the amounts ("`<key>` values must be >= 0, received ((t, b), (l, r))"),
+  // then sets data_format; called by the constructors (class_name() names the layer).
+  void init(const std::string& data_format);
+
+  const Padding2D& amounts() const { return amounts_; }
+
+  // Impl from a Keras 2/3 config (Keras 1's flat [t, b, l, r] is accepted too):
+  // the amounts under `key` (`fallback` when absent) and "data_format".
+  // ValueError for unknown keys or wrong value types.
+  template <class Impl>
+  static std::shared_ptr<Impl> from_config_with(const json& c, const char* class_name, const char* key,
+                                                Padding2D fallback) {
+    ConfigReader r(c, class_name);
+    r.check_keys({key, "data_format"});
+    auto o = image_options_from_config<Padding2DLayerOptions>(r);
+    return std::make_shared<Impl>(padding2d_from_json(c, key, fallback, class_name), std::move(o));
+  }
+
+ private:
+  Padding2D amounts_;
+  const char* key_;
 };
 
 }  // namespace minidl

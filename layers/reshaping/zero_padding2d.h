@@ -18,32 +18,23 @@
 
 namespace minidl {
 
-struct ZeroPadding2DOptions {
-  std::string data_format = "";  // "" (None): keras.json image_data_format
-  MINIDL_COMMON_LAYER_OPTIONS;
-};
+using ZeroPadding2DOptions = Padding2DLayerOptions;
 
-class ZeroPadding2DImpl : public ImageReshapingLayer {
+class ZeroPadding2DImpl : public Padding2DLayer {
  public:
   // ValueError naming the layer for a negative amount or an unknown data_format.
   explicit ZeroPadding2DImpl(Padding2D padding = 1, ZeroPadding2DOptions o = {});
 
   std::string class_name() const override { return "ZeroPadding2D"; }
-  const Padding2D& padding() const { return padding_; }
+  const Padding2D& padding() const { return amounts(); }
 
-  // {"padding": [[top, bottom], [left, right]], "data_format"} plus the base keys.
-  json get_config() const override;
-  // Keras 2/3 config (Keras 1's flat [t, b, l, r] is accepted too); ValueError
-  // for unknown keys or wrong value types.
+  // Config key "padding" (see Padding2DLayer).
   static std::shared_ptr<ZeroPadding2DImpl> from_config(const json& config);
   // ValueError unless the input is 4-D.
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) override;
 
  protected:
   VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
-
- private:
-  Padding2D padding_;
 };
 
 class ZeroPadding2D : public LayerHolder<ZeroPadding2DImpl> {
