@@ -4,42 +4,37 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "autograd/functions.h"
-#include "layers/base/core_layers_internal.h"
+#include "layers/activations/activation_config.h"
 #include "layers/base/json_text.h"
-#include "layers/base/registry.h"
 #include "ops/map.h"
 
 namespace minidl {
 
-namespace {
+using detail::float32_json;
 
-// Keras stores these arguments as float32 and writes them back widened to double.
-json float32_json(float v) { return static_cast<double>(v); }
+// ---------------------------------------------------------------------------
+// ElementwiseLayer
 
-// Identity shape for the element-wise layers; they accept any rank.
-std::vector<Shape> same_shape(const Layer& layer, const std::vector<Shape>& shapes) {
-  if (shapes.size() != 1)
-    raise<ValueError>("{} '{}': expects a single input, received {} inputs", layer.class_name(), layer.name(),
-                      shapes.size());
-  return shapes;
+ElementwiseLayer::ElementwiseLayer(LayerOptions options, const std::string& default_name_prefix)
+    : Layer(std::move(options), default_name_prefix) {
+  set_supports_masking(true);
 }
 
-}  // namespace
+std::vector<Shape> ElementwiseLayer::compute_output_shape(const std::vector<Shape>& shapes) {
+  if (shapes.size() != 1)
+    raise<ValueError>("{} '{}': expects a single input, received {} inputs", class_name(), name(), shapes.size());
+  return shapes;
+}
 
 // ---------------------------------------------------------------------------
 // Activation
 
 ActivationLayerImpl::ActivationLayerImpl(ActivationArg activation, ActivationLayerOptions o)
-    : Layer(common_options(o), "activation"),
-      activation_(activation.has_value() ? activation.resolve() : get_activation(nullptr)) {
-  set_supports_masking(true);
-}
-
-std::vector<Shape> ActivationLayerImpl::compute_output_shape(const std::vector<Shape>& s) {
-  return same_shape(*this, s);
-}
+    : ElementwiseLayer(common_options(o), "activation"),
+      activation_(activation.has_value() ? activation.resolve() : get_activation(nullptr)) {}
 
 VariableList ActivationLayerImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   return {(*activation_)(single_input(inputs))};
@@ -64,7 +59,7 @@ std::shared_ptr<ActivationLayerImpl> ActivationLayerImpl::from_config(const json
 // ReLU
 
 ReLUImpl::ReLUImpl(ReLUOptions o)
-    : Layer(common_options(o), "re_lu"),
+    : ElementwiseLayer(common_options(o), "re_lu"),
       negative_slope_(static_cast<float>(o.negative_slope)),
       threshold_(static_cast<float>(o.threshold)) {
   if (o.max_value) {
@@ -76,10 +71,7 @@ ReLUImpl::ReLUImpl(ReLUOptions o)
     fail("negative_slope of a ReLU layer cannot be a negative value. Received: {}", o.negative_slope);
   if (!(o.threshold >= 0) || std::isinf(o.threshold))
     fail("threshold of a ReLU layer cannot be a negative value. Received: {}", o.threshold);
-  set_supports_masking(true);
 }
-
-std::vector<Shape> ReLUImpl::compute_output_shape(const std::vector<Shape>& s) { return same_shape(*this, s); }
 
 VariableList ReLUImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   const Variable& x = single_input(inputs);
@@ -104,31 +96,23 @@ json ReLUImpl::get_config() const {
 }
 
 std::shared_ptr<ReLUImpl> ReLUImpl::from_config(const json& c) {
-  ConfigReader r(c, "ReLU");
-  const LayerOptions lo = common_options_from_config(r);
-  ReLUOptions o;
-  detail::set_common_options(o, lo);
-  if (r.has("max_value")) o.max_value = r.number("max_value");
-  if (c.contains("negative_slope") && c.at("negative_slope").is_null())
-    raise<ValueError>("negative_slope of a ReLU layer cannot be a negative value. Received: None");
-  if (c.contains("threshold") && c.at("threshold").is_null())
-    raise<ValueError>("threshold of a ReLU layer cannot be a negative value. Received: None");
-  o.negative_slope = r.number("negative_slope", 0.0);
-  o.threshold = r.number("threshold", 0.0);
-  return detail::with_activity_regularizer(std::make_shared<ReLUImpl>(std::move(o)), lo);
+  return detail::activation_layer_from_config<ReLUImpl, ReLUOptions>(c, "ReLU", [&](const ConfigReader& r, ReLUOptions& o) {
+    if (r.has("max_value")) o.max_value = r.number("max_value");
+    o.negative_slope = detail::float_argument(
+        r, c, "negative_slope", 0.0, "negative_slope of a ReLU layer cannot be a negative value. Received: None");
+    o.threshold = detail::float_argument(r, c, "threshold", 0.0,
+                                         "threshold of a ReLU layer cannot be a negative value. Received: None");
+  });
 }
 
 // ---------------------------------------------------------------------------
 // LeakyReLU
 
 LeakyReLUImpl::LeakyReLUImpl(LeakyReLUOptions o)
-    : Layer(common_options(o), "leaky_re_lu"), alpha_(static_cast<float>(o.alpha)) {
+    : ElementwiseLayer(common_options(o), "leaky_re_lu"), alpha_(static_cast<float>(o.alpha)) {
   if (!std::isfinite(alpha_))
     fail("The alpha value of a Leaky ReLU layer must be a finite float. Received: {}", o.alpha);
-  set_supports_masking(true);
 }
-
-std::vector<Shape> LeakyReLUImpl::compute_output_shape(const std::vector<Shape>& s) { return same_shape(*this, s); }
 
 VariableList LeakyReLUImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   return {autograd::leaky_relu(single_input(inputs), alpha_)};
@@ -141,23 +125,18 @@ json LeakyReLUImpl::get_config() const {
 }
 
 std::shared_ptr<LeakyReLUImpl> LeakyReLUImpl::from_config(const json& c) {
-  ConfigReader r(c, "LeakyReLU");
-  const LayerOptions lo = common_options_from_config(r);
-  LeakyReLUOptions o;
-  detail::set_common_options(o, lo);
-  const char* key = c.contains("alpha") || !c.contains("negative_slope") ? "alpha" : "negative_slope";
-  if (c.contains(key) && c.at(key).is_null())
-    raise<ValueError>("The alpha value of a Leaky ReLU layer cannot be None, Expecting a float. Received: None");
-  o.alpha = r.number(key, 0.3);
-  return detail::with_activity_regularizer(std::make_shared<LeakyReLUImpl>(std::move(o)), lo);
+  return detail::activation_layer_from_config<LeakyReLUImpl, LeakyReLUOptions>(
+      c, "LeakyReLU", [&](const ConfigReader& r, LeakyReLUOptions& o) {
+        const char* key = c.contains("alpha") || !c.contains("negative_slope") ? "alpha" : "negative_slope";
+        o.alpha = detail::float_argument(
+            r, c, key, 0.3, "The alpha value of a Leaky ReLU layer cannot be None, Expecting a float. Received: None");
+      });
 }
 
 // ---------------------------------------------------------------------------
 // Softmax
 
-SoftmaxImpl::SoftmaxImpl(SoftmaxOptions o) : Layer(common_options(o), "softmax"), axis_(o.axis) {
-  set_supports_masking(true);
-}
+SoftmaxImpl::SoftmaxImpl(SoftmaxOptions o) : ElementwiseLayer(common_options(o), "softmax"), axis_(o.axis) {}
 
 void SoftmaxImpl::check_axis(const Shape& s) const {
   const int rank = static_cast<int>(s.size());
@@ -166,7 +145,7 @@ void SoftmaxImpl::check_axis(const Shape& s) const {
 }
 
 std::vector<Shape> SoftmaxImpl::compute_output_shape(const std::vector<Shape>& s) {
-  auto out = same_shape(*this, s);
+  auto out = ElementwiseLayer::compute_output_shape(s);
   check_axis(out[0]);
   return out;
 }
@@ -198,18 +177,15 @@ json SoftmaxImpl::get_config() const {
 }
 
 std::shared_ptr<SoftmaxImpl> SoftmaxImpl::from_config(const json& c) {
-  ConfigReader r(c, "Softmax");
-  const LayerOptions lo = common_options_from_config(r);
-  SoftmaxOptions o;
-  detail::set_common_options(o, lo);
-  if (r.has("axis")) {
-    const auto axes = r.int_list("axis");
-    if (axes.size() != 1 || axes[0] < -64 || axes[0] > 64)
-      raise<ValueError>("Softmax: config key 'axis' should be one axis; minidl does not support {}",
-                        json_preview(c.at("axis")));
-    o.axis = static_cast<int>(axes[0]);
-  }
-  return detail::with_activity_regularizer(std::make_shared<SoftmaxImpl>(std::move(o)), lo);
+  return detail::activation_layer_from_config<SoftmaxImpl, SoftmaxOptions>(
+      c, "Softmax", [&](const ConfigReader& r, SoftmaxOptions& o) {
+        if (!r.has("axis")) return;
+        const auto axes = r.int_list("axis");
+        if (axes.size() != 1 || axes[0] < -64 || axes[0] > 64)
+          raise<ValueError>("Softmax: config key 'axis' should be one axis; minidl does not support {}",
+                            json_preview(c.at("axis")));
+        o.axis = static_cast<int>(axes[0]);
+      });
 }
 
 MINIDL_REGISTER_LAYER("Activation", [](const json& c) -> LayerPtr { return ActivationLayerImpl::from_config(c); });

@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "layers/activations/elementwise_layer.h"
 #include "layers/parts/activations.h"
-#include "layers/base/layer.h"
 
 namespace minidl {
 
@@ -32,12 +32,11 @@ struct ActivationLayerOptions {
   MINIDL_COMMON_LAYER_OPTIONS;
 };
 
-class ActivationLayerImpl : public Layer {
+class ActivationLayerImpl : public ElementwiseLayer {
  public:
   // An unset activation is linear. ValueError for an unknown name.
   explicit ActivationLayerImpl(ActivationArg activation, ActivationLayerOptions o = {});
   std::string class_name() const override { return "Activation"; }
-  std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) override;
   json get_config() const override;  // {"activation": "relu"}
   static std::shared_ptr<ActivationLayerImpl> from_config(const json& config);
 
@@ -72,13 +71,12 @@ struct ReLUOptions {
 // which is the value tf.keras's backend.relu computes (at x == threshold it
 // gives 0, the negative branch). Gradient: 1 for threshold < x <= max_value, 0
 // above max_value, negative_slope at and below the threshold.
-class ReLUImpl : public Layer {
+class ReLUImpl : public ElementwiseLayer {
  public:
   // ValueError when max_value, negative_slope or threshold is negative or not
   // finite ("max_value of a ReLU layer cannot be a negative value. Received: -1").
   explicit ReLUImpl(ReLUOptions o = {});
   std::string class_name() const override { return "ReLU"; }
-  std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) override;
   json get_config() const override;  // {"max_value": null | float, "negative_slope": float, "threshold": float}
   static std::shared_ptr<ReLUImpl> from_config(const json& config);
 
@@ -109,12 +107,11 @@ struct LeakyReLUOptions {
 };
 
 // f(x) = x for x >= 0, alpha * x otherwise.
-class LeakyReLUImpl : public Layer {
+class LeakyReLUImpl : public ElementwiseLayer {
  public:
   // ValueError when alpha is not finite.
   explicit LeakyReLUImpl(LeakyReLUOptions o = {});
   std::string class_name() const override { return "LeakyReLU"; }
-  std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) override;
   json get_config() const override;  // {"alpha": float}
   // Reads "alpha" (tf.keras) or "negative_slope" (Keras 3). ValueError when
   // alpha is present but null ("The alpha value of a Leaky ReLU layer cannot be None").
@@ -148,7 +145,7 @@ struct SoftmaxOptions {
 // before the softmax, as tf.keras's Softmax(inputs, mask) does; a mask that
 // does not broadcast (e.g. a timestep mask of rank - 1) is passed through
 // without touching the values.
-class SoftmaxImpl : public Layer {
+class SoftmaxImpl : public ElementwiseLayer {
  public:
   explicit SoftmaxImpl(SoftmaxOptions o = {});
   std::string class_name() const override { return "Softmax"; }

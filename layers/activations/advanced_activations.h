@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "layers/base/layer.h"
+#include "layers/activations/elementwise_layer.h"
 
 namespace minidl {
 
@@ -87,12 +87,11 @@ struct ELUOptions {
 };
 
 // f(x) = x for x > 0, alpha * (exp(x) - 1) otherwise (keras.backend.elu).
-class ELUImpl : public Layer {
+class ELUImpl : public ElementwiseLayer {
  public:
   // ValueError when alpha is not finite.
   explicit ELUImpl(ELUOptions o = {});
   std::string class_name() const override { return "ELU"; }
-  std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) override;  // same shape
   json get_config() const override;  // {"alpha": float}
   // ValueError when alpha is present but null ("Alpha of an ELU layer cannot be None ...").
   static std::shared_ptr<ELUImpl> from_config(const json& config);
@@ -121,13 +120,12 @@ struct ThresholdedReLUOptions {
 };
 
 // f(x) = x for x > theta, 0 otherwise; the gradient is g where x > theta, else 0.
-class ThresholdedReLUImpl : public Layer {
+class ThresholdedReLUImpl : public ElementwiseLayer {
  public:
   // ValueError when theta is negative or not finite ("The theta value of a
   // Thresholded ReLU layer should be >=0, got -1").
   explicit ThresholdedReLUImpl(ThresholdedReLUOptions o = {});
   std::string class_name() const override { return "ThresholdedReLU"; }
-  std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) override;  // same shape
   json get_config() const override;  // {"theta": float}
   // ValueError when theta is present but null.
   static std::shared_ptr<ThresholdedReLUImpl> from_config(const json& config);

@@ -20,6 +20,17 @@ namespace {
 struct AlphaWalk {
   int64_t rows = 0, inner = 1, inner_stride = 0;
   std::vector<int64_t> row_offset;  // per row of one sample
+
+  // Where row r's alpha values start.
+  int64_t alpha_offset(int64_t r) const {
+    return row_offset[static_cast<size_t>(r % static_cast<int64_t>(row_offset.size()))];
+  }
+
+  // f(r, a) for every row r, split over threads; a points at row r's alpha values.
+  template <class F>
+  void parallel_rows(const float* alpha, F f) const {
+    ops::for_each_item(rows, ops::Cost::kMemory, inner, [&](int64_t r) { f(r, alpha + alpha_offset(r)); });
+  }
 };
 
 AlphaWalk make_walk(const Shape& x, const Shape& alpha) {
@@ -113,52 +124,36 @@ VariableList PReLUImpl::call(const std::vector<Variable>& inputs, const CallArgs
   Tensor y(xv.shape());
   {
     const float* px = xv.data();
-    const float* pa = av.data();
     float* py = y.data();
-    const int64_t per_sample = static_cast<int64_t>(w.row_offset.size());
-    parallel_for(
-        w.rows,
-        [&](int64_t b, int64_t e) {
-          for (int64_t r = b; r < e; ++r) {
-            const float* a = pa + w.row_offset[static_cast<size_t>(r % per_sample)];
-            for (int64_t i = 0; i < w.inner; ++i) {
-              const float v = px[r * w.inner + i];
-              py[r * w.inner + i] = v > 0.f ? v : a[i * w.inner_stride] * v;
-            }
-          }
-        },
-        ops::grain(ops::Cost::kMemory, w.inner));
+    w.parallel_rows(av.data(), [&](int64_t r, const float* a) {
+      for (int64_t i = 0; i < w.inner; ++i) {
+        const float v = px[r * w.inner + i];
+        py[r * w.inner + i] = v > 0.f ? v : a[i * w.inner_stride] * v;
+      }
+    });
   }
   return {make_result(
       std::move(y), {x, alpha_}, "PReLU",
       [xv, av, w](const Tensor& g, const std::vector<bool>& needs) -> std::vector<Tensor> {
         const float* px = xv.data();
-        const float* pa = av.data();
         const float* pg = g.data();
-        const int64_t per_sample = static_cast<int64_t>(w.row_offset.size());
         Tensor dx, da;
         if (needs[0]) {
           dx = Tensor(xv.shape());
           float* pd = dx.data();
-          parallel_for(
-              w.rows,
-              [&](int64_t b, int64_t e) {
-                for (int64_t r = b; r < e; ++r) {
-                  const float* a = pa + w.row_offset[static_cast<size_t>(r % per_sample)];
-                  for (int64_t i = 0; i < w.inner; ++i) {
-                    const int64_t at = r * w.inner + i;
-                    // TensorFlow's relu(x) - alpha * relu(-x) has slope 0 at x == 0.
-                    pd[at] = px[at] > 0.f ? pg[at] : px[at] < 0.f ? a[i * w.inner_stride] * pg[at] : 0.f;
-                  }
-                }
-              },
-              ops::grain(ops::Cost::kMemory, w.inner));
+          w.parallel_rows(av.data(), [&](int64_t r, const float* a) {
+            for (int64_t i = 0; i < w.inner; ++i) {
+              const int64_t at = r * w.inner + i;
+              // TensorFlow's relu(x) - alpha * relu(-x) has slope 0 at x == 0.
+              pd[at] = px[at] > 0.f ? pg[at] : px[at] < 0.f ? a[i * w.inner_stride] * pg[at] : 0.f;
+            }
+          });
         }
         if (needs[1]) {
           // Many input elements share one alpha: accumulate in double, in order.
           std::vector<double> acc(static_cast<size_t>(av.numel()), 0.0);
           for (int64_t r = 0; r < w.rows; ++r) {
-            const int64_t base = w.row_offset[static_cast<size_t>(r % per_sample)];
+            const int64_t base = w.alpha_offset(r);
             for (int64_t i = 0; i < w.inner; ++i) {
               const int64_t at = r * w.inner + i;
               if (px[at] < 0.f) acc[static_cast<size_t>(base + i * w.inner_stride)] += double(pg[at]) * px[at];
