@@ -21,14 +21,10 @@ void check_dims(int64_t N, int64_t H, int64_t W, int64_t C, const char* who) {
 // Channels per block of the per-image scratch arrays kept on the stack.
 constexpr int64_t kChannelBlock = 256;
 
+// fn(n) for each image, a memory-bound pass over its image_size floats.
 template <class Fn>
 void for_each_image(int64_t N, int64_t image_size, Fn fn) {
-  parallel_for(
-      N,
-      [&](int64_t s, int64_t e) {
-        for (int64_t n = s; n < e; ++n) fn(n);
-      },
-      grain(Cost::kMemory, image_size));
+  for_each_item(N, Cost::kMemory, image_size, fn);
 }
 
 }  // namespace

@@ -21,6 +21,8 @@
 
 #include <cstdint>
 
+#include "core/threads.h"
+
 namespace minidl::ops {
 
 // Units of work per element (see above).
@@ -39,5 +41,17 @@ constexpr int64_t grain(Cost cost = Cost::kMemory, int64_t elements_per_item = 1
 // Elements per chunk for the two costs, as plain constants.
 inline constexpr int64_t kElementwiseGrain = grain(Cost::kMemory);
 inline constexpr int64_t kComputeGrain = grain(Cost::kCompute);
+
+// f(i) for every item i in [0, n) (an image, a row), the items split over
+// threads by the rule, each item being `elements_per_item` elements of `cost`.
+template <class F>
+void for_each_item(int64_t n, Cost cost, int64_t elements_per_item, F&& f) {
+  parallel_for(
+      n,
+      [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) f(i);
+      },
+      grain(cost, elements_per_item));
+}
 
 }  // namespace minidl::ops

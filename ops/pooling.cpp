@@ -50,12 +50,7 @@ void check_buffers(bool ok, const char* who) {
 // Runs fn(n) for each image, in parallel when the images are big enough.
 template <class Fn>
 void for_each_image(int64_t N, int64_t work_per_image, Fn fn) {
-  parallel_for(
-      N,
-      [&](int64_t s, int64_t e) {
-        for (int64_t n = s; n < e; ++n) fn(n);
-      },
-      grain(Cost::kCompute, work_per_image));
+  for_each_item(N, Cost::kCompute, work_per_image, fn);
 }
 
 // One image: y[OH, OW, C] and, if kArg, arg[OH, OW, C] (indices offset by base).

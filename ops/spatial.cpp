@@ -21,12 +21,7 @@ namespace {
 // the grain of memory-bound work (each image moves floats_per_image floats).
 template <class Body>
 void for_each_image(int64_t B, int64_t floats_per_image, Body&& body) {
-  parallel_for(
-      B,
-      [&](int64_t b0, int64_t b1) {
-        for (int64_t b = b0; b < b1; ++b) body(b);
-      },
-      grain(Cost::kMemory, floats_per_image));
+  for_each_item(B, Cost::kMemory, floats_per_image, body);
 }
 
 // Copies the [rows, cols, C] window of src (row stride src_W) at (src_r, src_c)
