@@ -13,25 +13,22 @@
 // from_logits; mean over the last axis for the elementwise losses.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <memory>
 #include <string>
 
 #include "autograd/variable.h"
+#include "layers/parts/keras_object.h"
+#include "layers/parts/part_arg.h"
 
 namespace minidl {
 
-using json = nlohmann::json;
-
-class Loss {
+// class_name() is the Keras class name, e.g. "CategoricalCrossentropy", and
+// get_config() its config (for training_config).
+class Loss : public KerasObject {
  public:
-  virtual ~Loss() = default;
   // Keras function name, e.g. "categorical_crossentropy" (what History and the progress bar show as "loss").
   virtual std::string name() const = 0;
-  // Keras class name, e.g. "CategoricalCrossentropy", and its config (for training_config).
-  virtual std::string class_name() const = 0;
-  virtual json get_config() const;
+  json get_config() const override;
   // Per-sample losses, shape [N]. ValueError naming both shapes when they are incompatible.
   virtual Variable per_sample(const Variable& y_true, const Variable& y_pred) const = 0;
 };
@@ -49,18 +46,10 @@ LossPtr SparseCategoricalCrossentropy(bool from_logits = false);
 LossPtr Huber(double delta = 1.0);
 
 // A compile() argument: a name or a Loss object.
-class LossArg {
+class LossArg : public NameOrObject<Loss> {
  public:
-  LossArg(const char* name) : name_(name) {}
-  LossArg(std::string name) : name_(std::move(name)) {}
-  template <class T>
-    requires std::derived_from<T, Loss>
-  LossArg(std::shared_ptr<T> loss) : ptr_(std::move(loss)) {}
-  LossPtr resolve() const { return ptr_ ? ptr_ : get_loss(name_); }
-
- private:
-  std::string name_;
-  LossPtr ptr_;
+  using NameOrObject::NameOrObject;
+  LossPtr resolve() const { return object_ ? object_ : get_loss(name_); }
 };
 
 }  // namespace minidl

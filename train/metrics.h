@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/tensor.h"
+#include "layers/parts/part_arg.h"
 
 namespace minidl {
 
@@ -40,19 +41,11 @@ MetricPtr get_metric(const std::string& identifier, const std::string& loss_name
 MetricPtr TopKCategoricalAccuracy(int k = 5, const std::string& name = "top_k_categorical_accuracy");
 MetricPtr SparseTopKCategoricalAccuracy(int k = 5, const std::string& name = "sparse_top_k_categorical_accuracy");
 
-class MetricArg {
+// A compile() argument: a metric name or a Metric object.
+class MetricArg : public NameOrObject<Metric> {
  public:
-  MetricArg(const char* name) : name_(name) {}
-  MetricArg(std::string name) : name_(std::move(name)) {}
-  template <class T>
-    requires std::derived_from<T, Metric>
-  MetricArg(std::shared_ptr<T> m) : ptr_(std::move(m)) {}
-  MetricPtr resolve(const std::string& loss_name) const { return ptr_ ? ptr_ : get_metric(name_, loss_name); }
-  const std::string& name() const { return name_; }
-
- private:
-  std::string name_;
-  MetricPtr ptr_;
+  using NameOrObject::NameOrObject;
+  MetricPtr resolve(const std::string& loss_name) const { return object_ ? object_ : get_metric(name_, loss_name); }
 };
 
 }  // namespace minidl

@@ -50,7 +50,7 @@ json OptimizerBase::get_config() const {
   json c;
   c["name"] = class_name();
   if (schedule_) {
-    c["learning_rate"] = {{"class_name", schedule_->class_name()}, {"config", schedule_->get_config()}};
+    c["learning_rate"] = class_and_config(schedule_.get());
   } else {
     c["learning_rate"] = static_cast<double>(static_cast<float>(lr_));  // Keras stores float32
   }
@@ -66,11 +66,10 @@ static double f32(double v) { return static_cast<double>(static_cast<float>(v));
 // ---------------------------------------------------------------------------
 // SGD: v = momentum * v - lr * g; w += v (nesterov: w += momentum * v - lr * g).
 
-SGD::SGD(double lr, SGDOptions o) : OptimizerBase(lr, o.decay), o_(o) {
+SGD::SGD(double lr, SGDOptions o) : OptimizerWith(lr, o) {
   MINIDL_CHECK(o.momentum >= 0 && o.momentum <= 1, ValueError, "SGD: momentum must be in [0, 1], received {}",
                o.momentum);
 }
-SGD::SGD(std::shared_ptr<LearningRateSchedule> s, SGDOptions o) : OptimizerBase(std::move(s), o.decay), o_(o) {}
 
 void SGD::update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t) {
   const float a = static_cast<float>(lr);
@@ -91,9 +90,6 @@ json SGD::extra_config() const { return {{"momentum", f32(o_.momentum)}, {"neste
 // ---------------------------------------------------------------------------
 // Adam (TensorFlow's ApplyAdam): lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t);
 // w -= lr_t * m / (sqrt(v) + epsilon). AMSGrad uses max(vhat, v).
-
-Adam::Adam(double lr, AdamOptions o) : OptimizerBase(lr, o.decay), o_(o) {}
-Adam::Adam(std::shared_ptr<LearningRateSchedule> s, AdamOptions o) : OptimizerBase(std::move(s), o.decay), o_(o) {}
 
 void Adam::update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t t) {
   const double b1 = o_.beta_1, b2 = o_.beta_2;
@@ -119,10 +115,6 @@ json Adam::extra_config() const {
 // RMSprop. Without momentum (tf.keras): w -= lr * g / (sqrt(ms) + eps).
 // With momentum (TensorFlow's ApplyRMSProp kernel): mom = momentum * mom + lr * g / sqrt(ms + eps); w -= mom.
 // Centered subtracts mg^2 from ms in the denominator.
-
-RMSprop::RMSprop(double lr, RMSpropOptions o) : OptimizerBase(lr, o.decay), o_(o) {}
-RMSprop::RMSprop(std::shared_ptr<LearningRateSchedule> s, RMSpropOptions o)
-    : OptimizerBase(std::move(s), o.decay), o_(o) {}
 
 void RMSprop::update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t) {
   const float rho = static_cast<float>(o_.rho), eps = static_cast<float>(o_.epsilon), a = static_cast<float>(lr);
@@ -153,10 +145,6 @@ json RMSprop::extra_config() const {
 // ---------------------------------------------------------------------------
 // Adagrad: acc += g^2; w -= lr * g / (sqrt(acc) + eps).
 
-Adagrad::Adagrad(double lr, AdagradOptions o) : OptimizerBase(lr, o.decay), o_(o) {}
-Adagrad::Adagrad(std::shared_ptr<LearningRateSchedule> s, AdagradOptions o)
-    : OptimizerBase(std::move(s), o.decay), o_(o) {}
-
 void Adagrad::update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t) {
   const float a = static_cast<float>(lr), eps = static_cast<float>(o_.epsilon);
   float* acc = slots[0].data();
@@ -174,10 +162,6 @@ json Adagrad::extra_config() const {
 // Adadelta: acc = rho acc + (1 - rho) g^2; u = sqrt(acc_u + eps) / sqrt(acc + eps) * g;
 // acc_u = rho acc_u + (1 - rho) u^2; w -= lr * u.
 
-Adadelta::Adadelta(double lr, AdadeltaOptions o) : OptimizerBase(lr, o.decay), o_(o) {}
-Adadelta::Adadelta(std::shared_ptr<LearningRateSchedule> s, AdadeltaOptions o)
-    : OptimizerBase(std::move(s), o.decay), o_(o) {}
-
 void Adadelta::update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t) {
   const float rho = static_cast<float>(o_.rho), eps = static_cast<float>(o_.epsilon), a = static_cast<float>(lr);
   float* acc = slots[0].data();
@@ -194,10 +178,6 @@ json Adadelta::extra_config() const { return {{"rho", f32(o_.rho)}, {"epsilon", 
 
 // ---------------------------------------------------------------------------
 // Adamax: m = b1 m + (1 - b1) g; u = max(b2 u, |g|); w -= lr / (1 - b1^t) * m / (u + eps).
-
-Adamax::Adamax(double lr, AdamaxOptions o) : OptimizerBase(lr, o.decay), o_(o) {}
-Adamax::Adamax(std::shared_ptr<LearningRateSchedule> s, AdamaxOptions o)
-    : OptimizerBase(std::move(s), o.decay), o_(o) {}
 
 void Adamax::update(float* w, const float* g, int64_t n, std::vector<Tensor>& slots, double lr, int64_t t) {
   const float b1 = static_cast<float>(o_.beta_1), b2 = static_cast<float>(o_.beta_2);
@@ -229,8 +209,8 @@ static double checked_schedule_decay(double d) {
   return d;
 }
 
-Nadam::Nadam(double lr, NadamOptions o) : OptimizerBase(lr), o_(o) { checked_schedule_decay(o.schedule_decay); }
-Nadam::Nadam(std::shared_ptr<LearningRateSchedule> s, NadamOptions o) : OptimizerBase(std::move(s)), o_(o) {
+Nadam::Nadam(double lr, NadamOptions o) : OptimizerWith(lr, o) { checked_schedule_decay(o.schedule_decay); }
+Nadam::Nadam(std::shared_ptr<LearningRateSchedule> s, NadamOptions o) : OptimizerWith(std::move(s), o) {
   checked_schedule_decay(o.schedule_decay);
 }
 
@@ -273,6 +253,18 @@ json Nadam::extra_config() const {
 // ---------------------------------------------------------------------------
 // Lookup
 
+namespace {
+
+// Opt with options o, from the config's schedule when it has one, else from
+// its learning rate `lr` (negative: none given, so Keras's default).
+template <class Opt, class O>
+OptimizerPtr make_optimizer(const std::shared_ptr<LearningRateSchedule>& schedule, double lr, const O& o) {
+  if (schedule) return std::make_shared<Opt>(schedule, o);
+  return std::make_shared<Opt>(lr < 0 ? O::kDefaultLearningRate : lr, o);
+}
+
+}  // namespace
+
 OptimizerPtr get_optimizer(const std::string& id) {
   std::string k;
   for (char c : id) k += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -305,40 +297,35 @@ OptimizerPtr optimizer_from_config(const json& cc) {
     schedule = schedule_from_config(c["learning_rate"]);
   }
   const double lr = num("learning_rate", num("lr", lr_default));
-  auto pick = [&](double d) { return lr < 0 ? d : lr; };
   // Keras 2's time-based decay (Nadam reads the key as its schedule_decay instead).
   const double decay = num("decay", 0.0);
   std::string cls = cc["class_name"].get<std::string>();
-  OptimizerPtr opt;
   std::string k;
   for (char ch : cls) k += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  if (k == "sgd") {
-    SGDOptions o{num("momentum", 0), c.value("nesterov", false), decay};
-    opt = schedule ? std::make_shared<SGD>(schedule, o) : std::make_shared<SGD>(pick(0.01), o);
-  } else if (k == "adam") {
-    AdamOptions o{num("beta_1", 0.9), num("beta_2", 0.999), num("epsilon", 1e-7), c.value("amsgrad", false), decay};
-    opt = schedule ? std::make_shared<Adam>(schedule, o) : std::make_shared<Adam>(pick(0.001), o);
-  } else if (k == "rmsprop") {
-    RMSpropOptions o{num("rho", 0.9), num("momentum", 0), num("epsilon", 1e-7), c.value("centered", false), decay};
-    opt = schedule ? std::make_shared<RMSprop>(schedule, o) : std::make_shared<RMSprop>(pick(0.001), o);
-  } else if (k == "adagrad") {
-    AdagradOptions o{num("initial_accumulator_value", 0.1), num("epsilon", 1e-7), decay};
-    opt = schedule ? std::make_shared<Adagrad>(schedule, o) : std::make_shared<Adagrad>(pick(0.001), o);
-  } else if (k == "adadelta") {
-    AdadeltaOptions o{num("rho", 0.95), num("epsilon", 1e-7), decay};
-    opt = schedule ? std::make_shared<Adadelta>(schedule, o) : std::make_shared<Adadelta>(pick(0.001), o);
-  } else if (k == "adamax") {
-    AdamaxOptions o{num("beta_1", 0.9), num("beta_2", 0.999), num("epsilon", 1e-7), decay};
-    opt = schedule ? std::make_shared<Adamax>(schedule, o) : std::make_shared<Adamax>(pick(0.001), o);
-  } else if (k == "nadam") {
+  if (k == "sgd")
+    return make_optimizer<SGD>(schedule, lr, SGDOptions{num("momentum", 0), c.value("nesterov", false), decay});
+  if (k == "adam")
+    return make_optimizer<Adam>(schedule, lr,
+                                AdamOptions{num("beta_1", 0.9), num("beta_2", 0.999), num("epsilon", 1e-7),
+                                            c.value("amsgrad", false), decay});
+  if (k == "rmsprop")
+    return make_optimizer<RMSprop>(schedule, lr,
+                                   RMSpropOptions{num("rho", 0.9), num("momentum", 0), num("epsilon", 1e-7),
+                                                  c.value("centered", false), decay});
+  if (k == "adagrad")
+    return make_optimizer<Adagrad>(schedule, lr,
+                                   AdagradOptions{num("initial_accumulator_value", 0.1), num("epsilon", 1e-7), decay});
+  if (k == "adadelta")
+    return make_optimizer<Adadelta>(schedule, lr, AdadeltaOptions{num("rho", 0.95), num("epsilon", 1e-7), decay});
+  if (k == "adamax")
+    return make_optimizer<Adamax>(schedule, lr,
+                                  AdamaxOptions{num("beta_1", 0.9), num("beta_2", 0.999), num("epsilon", 1e-7), decay});
+  if (k == "nadam")
     // Keras 2.0-2.2 writes schedule_decay; tf.keras writes the same value as "decay".
-    NadamOptions o{num("beta_1", 0.9), num("beta_2", 0.999), num("epsilon", 1e-7),
-                   num("schedule_decay", num("decay", 0.004))};
-    opt = schedule ? std::make_shared<Nadam>(schedule, o) : std::make_shared<Nadam>(pick(0.001), o);
-  } else {
-    raise<ValueError>("Unknown optimizer class '{}' in config", cls);
-  }
-  return opt;
+    return make_optimizer<Nadam>(schedule, lr,
+                                 NadamOptions{num("beta_1", 0.9), num("beta_2", 0.999), num("epsilon", 1e-7),
+                                              num("schedule_decay", num("decay", 0.004))});
+  raise<ValueError>("Unknown optimizer class '{}' in config", cls);
 }
 
 }  // namespace minidl

@@ -18,26 +18,21 @@
 //   SGD opt(0.1, {.momentum = 0.9, .decay = 1e-3});  // step t uses 0.1 / (1 + 1e-3 * t)
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <memory>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
-#include <unordered_map>
-
 #include "autograd/variable.h"
+#include "layers/parts/part_arg.h"
 #include "train/schedules.h"
 
 namespace minidl {
 
-using json = nlohmann::json;
-
-class Optimizer {
+// class_name() is e.g. "Adam"; get_config() has Keras's keys: {"name", "learning_rate", ...}.
+class Optimizer : public KerasObject {
  public:
-  virtual ~Optimizer() = default;
-  virtual std::string class_name() const = 0;  // "Adam"
-  virtual json get_config() const = 0;         // Keras keys: {"name", "learning_rate", ...}
 
   // One update of every parameter that has a gradient (parameters without one
   // are skipped), then iterations += 1.
@@ -111,8 +106,9 @@ class OptimizerBase : public Optimizer {
 };
 
 // Keras's optimizers, same defaults and update rules as tf.keras 2. Each
-// options struct ends with Keras 2's `decay` (0: none), except Nadam, whose
-// `decay` in Keras 2 is the momentum schedule's `schedule_decay` instead.
+// options struct holds the rule's hyper-parameters and Keras's default
+// learning rate, and ends with Keras 2's `decay` (0: none), except Nadam,
+// whose `decay` in Keras 2 is the momentum schedule's `schedule_decay` instead.
 #define MINIDL_OPTIMIZER_COMMON(Name)                                           \
   std::string class_name() const override { return #Name; }                     \
                                                                                 \
@@ -123,108 +119,119 @@ class OptimizerBase : public Optimizer {
                                                                                 \
  public:
 
+// An OptimizerBase with its options struct O, built from a constant learning
+// rate (O::kDefaultLearningRate when not given) or a schedule; O::decay, when O
+// has one, is the time-based decay.
+template <class O>
+class OptimizerWith : public OptimizerBase {
+ public:
+  explicit OptimizerWith(double learning_rate = O::kDefaultLearningRate, O o = {})
+      : OptimizerBase(learning_rate, time_decay(o)), o_(o) {}
+  explicit OptimizerWith(std::shared_ptr<LearningRateSchedule> s, O o = {})
+      : OptimizerBase(std::move(s), time_decay(o)), o_(o) {}
+
+  const O& options() const { return o_; }
+
+ protected:
+  O o_;
+
+ private:
+  static double time_decay(const O& o) {
+    if constexpr (requires { o.decay; })
+      return o.decay;
+    else
+      return 0.0;
+  }
+};
+
 struct SGDOptions {
+  static constexpr double kDefaultLearningRate = 0.01;
   double momentum = 0.0;
   bool nesterov = false;
   double decay = 0.0;  // time-based: step t uses lr / (1 + decay * t)
 };
-class SGD : public OptimizerBase {
+// ValueError when momentum is outside [0, 1] (checked for a constant learning rate).
+class SGD : public OptimizerWith<SGDOptions> {
  public:
-  explicit SGD(double learning_rate = 0.01, SGDOptions o = {});
-  explicit SGD(std::shared_ptr<LearningRateSchedule> s, SGDOptions o = {});
+  explicit SGD(double learning_rate = SGDOptions::kDefaultLearningRate, SGDOptions o = {});
+  using OptimizerWith::OptimizerWith;
   MINIDL_OPTIMIZER_COMMON(SGD)
   int num_slots() const override { return o_.momentum != 0 ? 1 : 0; }
-
- private:
-  SGDOptions o_;
 };
 
 struct AdamOptions {
+  static constexpr double kDefaultLearningRate = 0.001;
   double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7;
   bool amsgrad = false;
-  double decay = 0.0;  // time-based: step t uses lr / (1 + decay * t)
+  double decay = 0.0;
 };
-class Adam : public OptimizerBase {
+class Adam : public OptimizerWith<AdamOptions> {
  public:
-  explicit Adam(double learning_rate = 0.001, AdamOptions o = {});
-  explicit Adam(std::shared_ptr<LearningRateSchedule> s, AdamOptions o = {});
+  using OptimizerWith::OptimizerWith;
   MINIDL_OPTIMIZER_COMMON(Adam)
   int num_slots() const override { return o_.amsgrad ? 3 : 2; }
-
- private:
-  AdamOptions o_;
 };
 
 struct RMSpropOptions {
+  static constexpr double kDefaultLearningRate = 0.001;
   double rho = 0.9, momentum = 0.0, epsilon = 1e-7;
   bool centered = false;
-  double decay = 0.0;  // time-based: step t uses lr / (1 + decay * t)
+  double decay = 0.0;
 };
-class RMSprop : public OptimizerBase {
+class RMSprop : public OptimizerWith<RMSpropOptions> {
  public:
-  explicit RMSprop(double learning_rate = 0.001, RMSpropOptions o = {});
-  explicit RMSprop(std::shared_ptr<LearningRateSchedule> s, RMSpropOptions o = {});
+  using OptimizerWith::OptimizerWith;
   MINIDL_OPTIMIZER_COMMON(RMSprop)
   int num_slots() const override { return 3; }  // ms, mom, mg
-
- private:
-  RMSpropOptions o_;
 };
 
 struct AdagradOptions {
+  static constexpr double kDefaultLearningRate = 0.001;
   double initial_accumulator_value = 0.1, epsilon = 1e-7;
-  double decay = 0.0;  // time-based: step t uses lr / (1 + decay * t)
+  double decay = 0.0;
 };
-class Adagrad : public OptimizerBase {
+class Adagrad : public OptimizerWith<AdagradOptions> {
  public:
-  explicit Adagrad(double learning_rate = 0.001, AdagradOptions o = {});
-  explicit Adagrad(std::shared_ptr<LearningRateSchedule> s, AdagradOptions o = {});
+  using OptimizerWith::OptimizerWith;
   MINIDL_OPTIMIZER_COMMON(Adagrad)
   int num_slots() const override { return 1; }
   float init_slot(int) const override { return static_cast<float>(o_.initial_accumulator_value); }
-
- private:
-  AdagradOptions o_;
 };
 
 struct AdadeltaOptions {
+  static constexpr double kDefaultLearningRate = 0.001;
   double rho = 0.95, epsilon = 1e-7;
-  double decay = 0.0;  // time-based: step t uses lr / (1 + decay * t)
+  double decay = 0.0;
 };
-class Adadelta : public OptimizerBase {
+class Adadelta : public OptimizerWith<AdadeltaOptions> {
  public:
-  explicit Adadelta(double learning_rate = 0.001, AdadeltaOptions o = {});
-  explicit Adadelta(std::shared_ptr<LearningRateSchedule> s, AdadeltaOptions o = {});
+  using OptimizerWith::OptimizerWith;
   MINIDL_OPTIMIZER_COMMON(Adadelta)
   int num_slots() const override { return 2; }
-
- private:
-  AdadeltaOptions o_;
 };
 
 struct AdamaxOptions {
+  static constexpr double kDefaultLearningRate = 0.001;
   double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7;
-  double decay = 0.0;  // time-based: step t uses lr / (1 + decay * t)
+  double decay = 0.0;
 };
-class Adamax : public OptimizerBase {
+class Adamax : public OptimizerWith<AdamaxOptions> {
  public:
-  explicit Adamax(double learning_rate = 0.001, AdamaxOptions o = {});
-  explicit Adamax(std::shared_ptr<LearningRateSchedule> s, AdamaxOptions o = {});
+  using OptimizerWith::OptimizerWith;
   MINIDL_OPTIMIZER_COMMON(Adamax)
   int num_slots() const override { return 2; }
-
- private:
-  AdamaxOptions o_;
 };
 
 struct NadamOptions {
+  static constexpr double kDefaultLearningRate = 0.001;
   double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7;
   // mu_t = beta_1 * (1 - 0.5 * 0.96^(schedule_decay * t)); the config's "decay" key.
   double schedule_decay = 0.004;
 };
-class Nadam : public OptimizerBase {
+// ValueError when schedule_decay is negative or not finite.
+class Nadam : public OptimizerWith<NadamOptions> {
  public:
-  explicit Nadam(double learning_rate = 0.001, NadamOptions o = {});
+  explicit Nadam(double learning_rate = NadamOptions::kDefaultLearningRate, NadamOptions o = {});
   explicit Nadam(std::shared_ptr<LearningRateSchedule> s, NadamOptions o = {});
   MINIDL_OPTIMIZER_COMMON(Nadam)
   int num_slots() const override { return 2; }
@@ -239,7 +246,6 @@ class Nadam : public OptimizerBase {
   // --- end of optimizer state accessors ---
 
  private:
-  NadamOptions o_;
   double m_cache_ = 1.0;  // product of the momentum schedule so far
   int64_t m_cache_step_ = 0;
 };
@@ -252,18 +258,11 @@ OptimizerPtr get_optimizer(const std::string& identifier);
 // decay). ValueError for an unknown class, a non-numeric value, or a negative decay.
 OptimizerPtr optimizer_from_config(const json& class_and_config);
 
-class OptimizerArg {
+// A compile() argument: an optimizer name or an Optimizer object.
+class OptimizerArg : public NameOrObject<Optimizer> {
  public:
-  OptimizerArg(const char* name) : name_(name) {}
-  OptimizerArg(std::string name) : name_(std::move(name)) {}
-  template <class T>
-    requires std::derived_from<T, Optimizer>
-  OptimizerArg(std::shared_ptr<T> opt) : ptr_(std::move(opt)) {}
-  OptimizerPtr resolve() const { return ptr_ ? ptr_ : get_optimizer(name_); }
-
- private:
-  std::string name_;
-  OptimizerPtr ptr_;
+  using NameOrObject::NameOrObject;
+  OptimizerPtr resolve() const { return object_ ? object_ : get_optimizer(name_); }
 };
 
 }  // namespace minidl

@@ -1,22 +1,20 @@
 // train/schedules.h — learning-rate schedules: the rate as a function of the step count.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
+#include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
+
+#include "layers/parts/keras_object.h"
 
 namespace minidl {
 
-using json = nlohmann::json;
-
-class LearningRateSchedule {
+// class_name() is e.g. "ExponentialDecay"; get_config() has Keras's keys.
+class LearningRateSchedule : public KerasObject {
  public:
-  virtual ~LearningRateSchedule() = default;
   // The rate at optimizer step `step` (0 for the first update).
   virtual double operator()(int64_t step) const = 0;
-  virtual std::string class_name() const = 0;
-  virtual json get_config() const = 0;
 };
 
 // initial * rate^(step / decay_steps), the exponent floored when staircase (Keras formula).

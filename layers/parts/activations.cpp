@@ -1,3 +1,4 @@
+// layers/parts/activations.cpp — the Keras activation functions and the by-name lookup.
 #include "layers/parts/activations.h"
 
 #include <utility>

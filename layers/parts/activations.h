@@ -30,6 +30,7 @@
 #include <type_traits>
 
 #include "autograd/variable.h"
+#include "layers/parts/part_arg.h"
 
 namespace minidl {
 
@@ -92,29 +93,17 @@ json serialize_activation(const std::shared_ptr<Activation>& act);
 // An options-struct field: a name, a function (std::function or lambda, named
 // "custom"), an Activation or a pointer to one. Unset resolves to nullptr (the
 // layer's own default, usually linear).
-class ActivationArg {
+class ActivationArg : public PartArg<Activation, get_activation> {
  public:
+  using PartArg::PartArg;
   ActivationArg() = default;
-  ActivationArg(std::nullptr_t) {}
-  ActivationArg(const char* name) : name_(name) {}
-  ActivationArg(std::string name) : name_(std::move(name)) {}
-  ActivationArg(ActivationFn fn) : ptr_(std::make_shared<Activation>("custom", std::move(fn))) {}
+  ActivationArg(ActivationFn fn) : PartArg(std::make_shared<Activation>("custom", std::move(fn))) {}
   template <class F>
     requires std::is_invocable_r_v<Variable, F&, const Variable&> &&
              (!std::derived_from<std::decay_t<F>, Activation>) && (!std::same_as<std::decay_t<F>, ActivationFn>)
   ActivationArg(F fn) : ActivationArg(ActivationFn(std::move(fn))) {}
-  ActivationArg(const Activation& act) : ptr_(std::make_shared<Activation>(act)) {}
-  ActivationArg(std::shared_ptr<Activation> act) : ptr_(std::move(act)) {}
-
-  bool has_value() const { return ptr_ || !name_.empty(); }
-  // The activation named or held (nullptr when unset). ValueError for an unknown name.
-  std::shared_ptr<Activation> resolve() const {
-    return ptr_ ? ptr_ : name_.empty() ? nullptr : get_activation(name_);
-  }
-
- private:
-  std::string name_;
-  std::shared_ptr<Activation> ptr_;
+  // An Activation has no clone(); it is copied as it is.
+  ActivationArg(const Activation& act) : PartArg(std::make_shared<Activation>(act)) {}
 };
 
 }  // namespace minidl

@@ -1,3 +1,4 @@
+// layers/parts/constraints.cpp — MaxNorm, NonNeg, UnitNorm and MinMaxNorm, and the constraint registry.
 #include "layers/parts/constraints.h"
 
 #include <algorithm>
@@ -86,44 +87,37 @@ ConstraintAxis axis_from(const json& c, const std::string& owner) {
   return c.contains("axis") && !c["axis"].is_null() ? ConstraintAxis::from_json(c["axis"], owner) : ConstraintAxis(0);
 }
 
+// Aliases are the snake_case names and the lower-case spellings Keras also accepts.
+const std::vector<detail::PartEntry<Constraint>>& registry() {
+  using detail::config_number;
+  static const std::vector<detail::PartEntry<Constraint>> entries = {
+      {"MaxNorm", {"max_norm", "maxnorm"}, {"max_value", "axis", "m"},
+       [](const json& c, const std::string& o) {
+         // Keras 1 called max_value "m".
+         const double max_value = config_number(c, "max_value", config_number(c, "m", 2.0, o), o);
+         return std::make_shared<MaxNorm>(max_value, axis_from(c, o));
+       }},
+      {"NonNeg", {"non_neg", "nonneg"}, {}, [](const json&, const std::string&) { return std::make_shared<NonNeg>(); }},
+      {"UnitNorm", {"unit_norm", "unitnorm"}, {"axis"},
+       [](const json& c, const std::string& o) { return std::make_shared<UnitNorm>(axis_from(c, o)); }},
+      {"MinMaxNorm", {"min_max_norm"}, {"min_value", "max_value", "rate", "axis"},
+       [](const json& c, const std::string& o) {
+         return std::make_shared<MinMaxNorm>(config_number(c, "min_value", 0.0, o), config_number(c, "max_value", 1.0, o),
+                                             config_number(c, "rate", 1.0, o), axis_from(c, o));
+       }},
+  };
+  return entries;
+}
+
 }  // namespace
 
 std::shared_ptr<Constraint> get_constraint(const json& identifier) {
   if (identifier.is_null()) return nullptr;
   const detail::PartIdentifier id = detail::parse_part_identifier(identifier, "constraint");
-  const std::string key = detail::to_lower(id.class_name);
-  const json& c = id.config;
-  using detail::config_number;
-  if (key == "maxnorm" || key == "max_norm") {
-    const std::string owner = "MaxNorm constraint";
-    detail::check_config_keys(c, {"max_value", "axis", "m"}, owner);
-    // Keras 1 called max_value "m".
-    const double max_value = config_number(c, "max_value", config_number(c, "m", 2.0, owner), owner);
-    return std::make_shared<MaxNorm>(max_value, axis_from(c, owner));
-  }
-  if (key == "nonneg" || key == "non_neg") {
-    detail::check_config_keys(c, {}, "NonNeg constraint");
-    return std::make_shared<NonNeg>();
-  }
-  if (key == "unitnorm" || key == "unit_norm") {
-    detail::check_config_keys(c, {"axis"}, "UnitNorm constraint");
-    return std::make_shared<UnitNorm>(axis_from(c, "UnitNorm constraint"));
-  }
-  if (key == "minmaxnorm" || key == "min_max_norm") {
-    const std::string owner = "MinMaxNorm constraint";
-    detail::check_config_keys(c, {"min_value", "max_value", "rate", "axis"}, owner);
-    return std::make_shared<MinMaxNorm>(config_number(c, "min_value", 0.0, owner),
-                                        config_number(c, "max_value", 1.0, owner),
-                                        config_number(c, "rate", 1.0, owner), axis_from(c, owner));
-  }
-  detail::raise_unknown_part("constraint", identifier,
-                             {"MaxNorm", "max_norm", "maxnorm", "NonNeg", "non_neg", "nonneg", "UnitNorm", "unit_norm",
-                              "unitnorm", "MinMaxNorm", "min_max_norm"});
+  if (auto c = detail::make_registered_part(registry(), id, "constraint")) return c;
+  detail::raise_unknown_part("constraint", identifier, detail::registered_names(registry()));
 }
 
-json serialize_constraint(const std::shared_ptr<Constraint>& c) {
-  if (!c) return nullptr;
-  return {{"class_name", c->class_name()}, {"config", c->get_config()}};
-}
+json serialize_constraint(const std::shared_ptr<Constraint>& c) { return class_and_config(c.get()); }
 
 }  // namespace minidl

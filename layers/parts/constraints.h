@@ -16,20 +16,16 @@
 // where norm = sqrt(sum(w^2 over axis)).
 #pragma once
 
-#include <nlohmann/json.hpp>
-
-#include <concepts>
-#include <cstddef>
 #include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/tensor.h"
+#include "layers/parts/keras_object.h"
+#include "layers/parts/part_arg.h"
 
 namespace minidl {
-
-using json = nlohmann::json;
 
 // The `axis` argument of a norm constraint: one int or a list, remembered in
 // the form given so get_config writes it back the same way.
@@ -50,13 +46,9 @@ class ConstraintAxis {
   bool is_list_;
 };
 
-class Constraint {
+// class_name() is e.g. "MaxNorm"; get_config(), e.g. {"max_value": 2, "axis": 0}.
+class Constraint : public KerasObject {
  public:
-  virtual ~Constraint() = default;
-  // Keras class name, e.g. "MaxNorm".
-  virtual std::string class_name() const = 0;
-  // Keras config, e.g. {"max_value": 2, "axis": 0}.
-  virtual json get_config() const = 0;
   // Projects `w` in place. ValueError when an axis is out of range for w's rank.
   virtual void apply(Tensor& w) const = 0;
   virtual std::shared_ptr<Constraint> clone() const = 0;
@@ -126,24 +118,6 @@ std::shared_ptr<Constraint> get_constraint(const json& identifier);
 json serialize_constraint(const std::shared_ptr<Constraint>& c);
 
 // An options-struct field: a name, a constraint object or pointer, or unset (nullptr).
-class ConstraintArg {
- public:
-  ConstraintArg() = default;
-  ConstraintArg(std::nullptr_t) {}
-  ConstraintArg(const char* name) : name_(name) {}
-  ConstraintArg(std::string name) : name_(std::move(name)) {}
-  ConstraintArg(const Constraint& c) : ptr_(c.clone()) {}
-  template <class T>
-    requires std::derived_from<T, Constraint>
-  ConstraintArg(std::shared_ptr<T> c) : ptr_(std::move(c)) {}
-
-  bool has_value() const { return ptr_ || !name_.empty(); }
-  // The constraint named or held (nullptr when unset). ValueError for an unknown name.
-  std::shared_ptr<Constraint> resolve() const { return ptr_ ? ptr_ : name_.empty() ? nullptr : get_constraint(name_); }
-
- private:
-  std::string name_;
-  std::shared_ptr<Constraint> ptr_;
-};
+using ConstraintArg = PartArg<Constraint, get_constraint>;
 
 }  // namespace minidl

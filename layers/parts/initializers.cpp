@@ -1,3 +1,4 @@
+// layers/parts/initializers.cpp — the Keras initializers: fans, random draws, variance scaling, Orthogonal, Identity.
 #include "layers/parts/initializers.h"
 
 #include <algorithm>
@@ -79,35 +80,23 @@ Tensor RandomUniform::operator()(const Shape& shape) const {
   return t;
 }
 
-RandomNormal::RandomNormal(double mean, double stddev, std::optional<uint64_t> seed)
-    : mean_(mean), stddev_(stddev), seed_(seed) {
-  MINIDL_CHECK(stddev >= 0, ValueError, "RandomNormal: stddev must be >= 0, received {}", stddev);
+NormalInitializer::NormalInitializer(const char* class_name, bool truncated, double mean, double stddev,
+                                     std::optional<uint64_t> seed)
+    : class_name_(class_name), truncated_(truncated), mean_(mean), stddev_(stddev), seed_(seed) {
+  MINIDL_CHECK(stddev >= 0, ValueError, "{}: stddev must be >= 0, received {}", class_name, stddev);
 }
 
-json RandomNormal::get_config() const {
+json NormalInitializer::get_config() const {
   return {{"mean", mean_}, {"stddev", stddev_}, {"seed", detail::seed_json(seed_)}};
 }
 
-Tensor RandomNormal::operator()(const Shape& shape) const {
+Tensor NormalInitializer::operator()(const Shape& shape) const {
   Tensor t(shape);
   DrawSource src(seed_);
-  fill_normal(t, mean_, stddev_, src.gen());
-  return t;
-}
-
-TruncatedNormal::TruncatedNormal(double mean, double stddev, std::optional<uint64_t> seed)
-    : mean_(mean), stddev_(stddev), seed_(seed) {
-  MINIDL_CHECK(stddev >= 0, ValueError, "TruncatedNormal: stddev must be >= 0, received {}", stddev);
-}
-
-json TruncatedNormal::get_config() const {
-  return {{"mean", mean_}, {"stddev", stddev_}, {"seed", detail::seed_json(seed_)}};
-}
-
-Tensor TruncatedNormal::operator()(const Shape& shape) const {
-  Tensor t(shape);
-  DrawSource src(seed_);
-  fill_truncated_normal(t, mean_, stddev_, src.gen());
+  if (truncated_)
+    fill_truncated_normal(t, mean_, stddev_, src.gen());
+  else
+    fill_normal(t, mean_, stddev_, src.gen());
   return t;
 }
 
@@ -149,13 +138,6 @@ Tensor VarianceScaling::operator()(const Shape& shape) const {
   }
   return t;
 }
-
-GlorotUniform::GlorotUniform(std::optional<uint64_t> seed) : VarianceScaling(1.0, "fan_avg", "uniform", seed) {}
-GlorotNormal::GlorotNormal(std::optional<uint64_t> seed) : VarianceScaling(1.0, "fan_avg", "truncated_normal", seed) {}
-HeUniform::HeUniform(std::optional<uint64_t> seed) : VarianceScaling(2.0, "fan_in", "uniform", seed) {}
-HeNormal::HeNormal(std::optional<uint64_t> seed) : VarianceScaling(2.0, "fan_in", "truncated_normal", seed) {}
-LecunUniform::LecunUniform(std::optional<uint64_t> seed) : VarianceScaling(1.0, "fan_in", "uniform", seed) {}
-LecunNormal::LecunNormal(std::optional<uint64_t> seed) : VarianceScaling(1.0, "fan_in", "truncated_normal", seed) {}
 
 Orthogonal::Orthogonal(double gain, std::optional<uint64_t> seed) : gain_(gain), seed_(seed) {}
 

@@ -19,10 +19,6 @@
 //   Dense(10, {.kernel_initializer = RandomNormal(0.0, 0.01)});
 #pragma once
 
-#include <nlohmann/json.hpp>
-
-#include <concepts>
-#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -30,10 +26,10 @@
 
 #include "core/shape.h"
 #include "core/tensor.h"
+#include "layers/parts/keras_object.h"
+#include "layers/parts/part_arg.h"
 
 namespace minidl {
-
-using json = nlohmann::json;
 
 // Keras's fan computation for a weight shape:
 //   rank 0 -> (1, 1); rank 1 -> (shape[0], shape[0]); rank 2 -> (shape[0], shape[1]);
@@ -44,13 +40,8 @@ struct Fans {
 };
 Fans compute_fans(const Shape& shape);
 
-class Initializer {
+class Initializer : public KerasObject {
  public:
-  virtual ~Initializer() = default;
-  // Keras class name, e.g. "GlorotUniform".
-  virtual std::string class_name() const = 0;
-  // Keras config object with Keras's keys, e.g. {"seed": null}.
-  virtual json get_config() const = 0;
   // A new tensor of `shape` (fully defined; ValueError otherwise, or when the
   // initializer cannot produce that shape, e.g. Identity of rank 3).
   virtual Tensor operator()(const Shape& shape) const = 0;
@@ -101,33 +92,40 @@ class RandomUniform : public Initializer {
   std::optional<uint64_t> seed_;
 };
 
-// N(mean, stddev). ValueError if stddev < 0.
-class RandomNormal : public Initializer {
+// What RandomNormal and TruncatedNormal share: draws from N(mean, stddev),
+// redrawn when `truncated` and farther than 2 stddev from the mean (stddev is
+// that of the normal before truncation, as in TensorFlow). Config {"mean",
+// "stddev", "seed"}. ValueError if stddev < 0.
+class NormalInitializer : public Initializer {
  public:
-  explicit RandomNormal(double mean = 0.0, double stddev = 0.05, std::optional<uint64_t> seed = std::nullopt);
-  std::string class_name() const override { return "RandomNormal"; }
+  std::string class_name() const override { return class_name_; }
   json get_config() const override;
   Tensor operator()(const Shape& shape) const override;
-  std::shared_ptr<Initializer> clone() const override { return std::make_shared<RandomNormal>(*this); }
+
+ protected:
+  NormalInitializer(const char* class_name, bool truncated, double mean, double stddev, std::optional<uint64_t> seed);
 
  private:
+  const char* class_name_;
+  bool truncated_;
   double mean_, stddev_;
   std::optional<uint64_t> seed_;
 };
 
-// N(mean, stddev) with draws farther than 2 stddev from the mean redrawn
-// (stddev is that of the normal before truncation, as in TensorFlow).
-class TruncatedNormal : public Initializer {
+// N(mean, stddev).
+class RandomNormal : public NormalInitializer {
  public:
-  explicit TruncatedNormal(double mean = 0.0, double stddev = 0.05, std::optional<uint64_t> seed = std::nullopt);
-  std::string class_name() const override { return "TruncatedNormal"; }
-  json get_config() const override;
-  Tensor operator()(const Shape& shape) const override;
-  std::shared_ptr<Initializer> clone() const override { return std::make_shared<TruncatedNormal>(*this); }
+  explicit RandomNormal(double mean = 0.0, double stddev = 0.05, std::optional<uint64_t> seed = std::nullopt)
+      : NormalInitializer("RandomNormal", false, mean, stddev, seed) {}
+  std::shared_ptr<Initializer> clone() const override { return std::make_shared<RandomNormal>(*this); }
+};
 
- private:
-  double mean_, stddev_;
-  std::optional<uint64_t> seed_;
+// N(mean, stddev), truncated to 2 stddev.
+class TruncatedNormal : public NormalInitializer {
+ public:
+  explicit TruncatedNormal(double mean = 0.0, double stddev = 0.05, std::optional<uint64_t> seed = std::nullopt)
+      : NormalInitializer("TruncatedNormal", true, mean, stddev, seed) {}
+  std::shared_ptr<Initializer> clone() const override { return std::make_shared<TruncatedNormal>(*this); }
 };
 
 // With n = fan_in, fan_out or (fan_in + fan_out) / 2 per `mode` (at least 1):
@@ -159,49 +157,40 @@ class VarianceScaling : public Initializer {
   std::optional<uint64_t> seed_;
 };
 
-// The named special cases; each serializes as its own class with config {"seed": ...}.
-class GlorotUniform : public VarianceScaling {  // scale 1, fan_avg, uniform
- public:
-  explicit GlorotUniform(std::optional<uint64_t> seed = std::nullopt);
-  std::string class_name() const override { return "GlorotUniform"; }
-  json get_config() const override { return {{"seed", seed_json()}}; }
-  std::shared_ptr<Initializer> clone() const override { return std::make_shared<GlorotUniform>(*this); }
+// A named special case of VarianceScaling: a Keras class name with its scale,
+// mode and distribution fixed.
+struct VarianceScalingPreset {
+  const char* class_name;
+  double scale;
+  const char* mode;
+  const char* distribution;
 };
-class GlorotNormal : public VarianceScaling {  // scale 1, fan_avg, truncated_normal
+
+// The VarianceScaling that `preset` names; it serializes as its own class with
+// config {"seed": ...}.
+template <const VarianceScalingPreset& preset>
+class PresetVarianceScaling : public VarianceScaling {
  public:
-  explicit GlorotNormal(std::optional<uint64_t> seed = std::nullopt);
-  std::string class_name() const override { return "GlorotNormal"; }
+  explicit PresetVarianceScaling(std::optional<uint64_t> seed = std::nullopt)
+      : VarianceScaling(preset.scale, preset.mode, preset.distribution, seed) {}
+  std::string class_name() const override { return preset.class_name; }
   json get_config() const override { return {{"seed", seed_json()}}; }
-  std::shared_ptr<Initializer> clone() const override { return std::make_shared<GlorotNormal>(*this); }
+  std::shared_ptr<Initializer> clone() const override { return std::make_shared<PresetVarianceScaling>(*this); }
 };
-class HeUniform : public VarianceScaling {  // scale 2, fan_in, uniform
- public:
-  explicit HeUniform(std::optional<uint64_t> seed = std::nullopt);
-  std::string class_name() const override { return "HeUniform"; }
-  json get_config() const override { return {{"seed", seed_json()}}; }
-  std::shared_ptr<Initializer> clone() const override { return std::make_shared<HeUniform>(*this); }
-};
-class HeNormal : public VarianceScaling {  // scale 2, fan_in, truncated_normal
- public:
-  explicit HeNormal(std::optional<uint64_t> seed = std::nullopt);
-  std::string class_name() const override { return "HeNormal"; }
-  json get_config() const override { return {{"seed", seed_json()}}; }
-  std::shared_ptr<Initializer> clone() const override { return std::make_shared<HeNormal>(*this); }
-};
-class LecunUniform : public VarianceScaling {  // scale 1, fan_in, uniform
- public:
-  explicit LecunUniform(std::optional<uint64_t> seed = std::nullopt);
-  std::string class_name() const override { return "LecunUniform"; }
-  json get_config() const override { return {{"seed", seed_json()}}; }
-  std::shared_ptr<Initializer> clone() const override { return std::make_shared<LecunUniform>(*this); }
-};
-class LecunNormal : public VarianceScaling {  // scale 1, fan_in, truncated_normal
- public:
-  explicit LecunNormal(std::optional<uint64_t> seed = std::nullopt);
-  std::string class_name() const override { return "LecunNormal"; }
-  json get_config() const override { return {{"seed", seed_json()}}; }
-  std::shared_ptr<Initializer> clone() const override { return std::make_shared<LecunNormal>(*this); }
-};
+
+inline constexpr VarianceScalingPreset kGlorotUniform{"GlorotUniform", 1.0, "fan_avg", "uniform"};
+inline constexpr VarianceScalingPreset kGlorotNormal{"GlorotNormal", 1.0, "fan_avg", "truncated_normal"};
+inline constexpr VarianceScalingPreset kHeUniform{"HeUniform", 2.0, "fan_in", "uniform"};
+inline constexpr VarianceScalingPreset kHeNormal{"HeNormal", 2.0, "fan_in", "truncated_normal"};
+inline constexpr VarianceScalingPreset kLecunUniform{"LecunUniform", 1.0, "fan_in", "uniform"};
+inline constexpr VarianceScalingPreset kLecunNormal{"LecunNormal", 1.0, "fan_in", "truncated_normal"};
+
+using GlorotUniform = PresetVarianceScaling<kGlorotUniform>;
+using GlorotNormal = PresetVarianceScaling<kGlorotNormal>;
+using HeUniform = PresetVarianceScaling<kHeUniform>;
+using HeNormal = PresetVarianceScaling<kHeNormal>;
+using LecunUniform = PresetVarianceScaling<kLecunUniform>;
+using LecunNormal = PresetVarianceScaling<kLecunNormal>;
 
 // gain * Q, Q with orthonormal columns (or rows, when the flattened matrix
 // (prod(shape[:-1]), shape[-1]) is wide), from the QR decomposition of a
@@ -245,24 +234,6 @@ json serialize_initializer(const std::shared_ptr<Initializer>& init);
 // An options-struct field that holds "which initializer": a name, an object or
 // a pointer. Unset (default-constructed or nullptr) resolves to nullptr, which
 // the layer replaces with its own default.
-class InitializerArg {
- public:
-  InitializerArg() = default;
-  InitializerArg(std::nullptr_t) {}
-  InitializerArg(const char* name) : name_(name) {}
-  InitializerArg(std::string name) : name_(std::move(name)) {}
-  InitializerArg(const Initializer& init) : ptr_(init.clone()) {}
-  template <class T>
-    requires std::derived_from<T, Initializer>
-  InitializerArg(std::shared_ptr<T> init) : ptr_(std::move(init)) {}
-
-  bool has_value() const { return ptr_ || !name_.empty(); }
-  // The initializer named or held (nullptr when unset). ValueError for an unknown name.
-  std::shared_ptr<Initializer> resolve() const { return ptr_ ? ptr_ : name_.empty() ? nullptr : get_initializer(name_); }
-
- private:
-  std::string name_;
-  std::shared_ptr<Initializer> ptr_;
-};
+using InitializerArg = PartArg<Initializer, get_initializer>;
 
 }  // namespace minidl

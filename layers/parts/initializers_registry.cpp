@@ -1,5 +1,4 @@
-// The initializer registry: Keras names and configs -> Initializer objects.
-#include <functional>
+// layers/parts/initializers_registry.cpp — the initializer registry: Keras names and configs -> Initializer objects.
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,14 +10,8 @@
 namespace minidl {
 namespace {
 
-using Factory = std::function<std::shared_ptr<Initializer>(const json& config, const std::string& owner)>;
-
-struct Entry {
-  std::string class_name;
-  std::vector<std::string> aliases;  // Keras snake_case names and legacy spellings
-  std::vector<std::string> keys;     // config keys the class takes
-  Factory make;
-};
+// Aliases are Keras's snake_case names and legacy spellings.
+using Entry = detail::PartEntry<Initializer>;
 
 template <class T>
 Entry seeded_case(std::string class_name, std::vector<std::string> aliases) {
@@ -70,35 +63,15 @@ const std::vector<Entry>& registry() {
   return entries;
 }
 
-std::vector<std::string> known_names() {
-  std::vector<std::string> names;
-  for (const Entry& e : registry()) {
-    names.push_back(e.class_name);
-    names.insert(names.end(), e.aliases.begin(), e.aliases.end());
-  }
-  return names;
-}
-
 }  // namespace
 
 std::shared_ptr<Initializer> get_initializer(const json& identifier) {
   if (identifier.is_null()) return nullptr;
   const detail::PartIdentifier id = detail::parse_part_identifier(identifier, "initializer");
-  const std::string key = detail::to_lower(id.class_name);
-  for (const Entry& e : registry()) {
-    bool match = detail::to_lower(e.class_name) == key;
-    for (const std::string& a : e.aliases) match = match || a == key;
-    if (!match) continue;
-    const std::string owner = e.class_name + " initializer";
-    detail::check_config_keys(id.config, e.keys, owner);
-    return e.make(id.config, owner);
-  }
-  detail::raise_unknown_part("initializer", identifier, known_names());
+  if (auto init = detail::make_registered_part(registry(), id, "initializer")) return init;
+  detail::raise_unknown_part("initializer", identifier, detail::registered_names(registry()));
 }
 
-json serialize_initializer(const std::shared_ptr<Initializer>& init) {
-  if (!init) return nullptr;
-  return {{"class_name", init->class_name()}, {"config", init->get_config()}};
-}
+json serialize_initializer(const std::shared_ptr<Initializer>& init) { return class_and_config(init.get()); }
 
 }  // namespace minidl

@@ -1,3 +1,4 @@
+// layers/parts/part_config.cpp — reading part identifiers and their configs.
 #include "layers/parts/part_config.h"
 
 #include <fmt/format.h>

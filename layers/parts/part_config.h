@@ -15,6 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -65,5 +67,46 @@ std::optional<uint64_t> config_seed(const json& config, std::string_view owner);
 
 // The JSON form of an optional seed: null or the integer.
 json seed_json(const std::optional<uint64_t>& seed);
+
+// One class in a part registry: its Keras class name, the other names it is
+// known by (lower case), the config keys it takes and how to make it from a
+// config (`owner` names it in messages).
+template <class Part>
+struct PartEntry {
+  std::string class_name;
+  std::vector<std::string> aliases;
+  std::vector<std::string> keys;
+  std::function<std::shared_ptr<Part>(const json& config, const std::string& owner)> make;
+};
+
+// The part of the entry whose class name (in any case) or alias is id's name,
+// made after its config keys are checked, with "<class_name> <kind>" as the
+// owner in messages. nullptr when no entry has that name.
+template <class Part>
+std::shared_ptr<Part> make_registered_part(const std::vector<PartEntry<Part>>& entries, const PartIdentifier& id,
+                                           std::string_view kind) {
+  const std::string key = to_lower(id.class_name);
+  for (const PartEntry<Part>& e : entries) {
+    bool match = to_lower(e.class_name) == key;
+    for (const std::string& a : e.aliases) match = match || a == key;
+    if (!match) continue;
+    const std::string owner = e.class_name + " " + std::string(kind);
+    check_config_keys(id.config, e.keys, owner);
+    return e.make(id.config, owner);
+  }
+  return nullptr;
+}
+
+// Every class name and alias of `entries`, in order (the known names of an
+// unknown-name message).
+template <class Part>
+std::vector<std::string> registered_names(const std::vector<PartEntry<Part>>& entries) {
+  std::vector<std::string> names;
+  for (const PartEntry<Part>& e : entries) {
+    names.push_back(e.class_name);
+    names.insert(names.end(), e.aliases.begin(), e.aliases.end());
+  }
+  return names;
+}
 
 }  // namespace minidl::detail

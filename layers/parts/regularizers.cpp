@@ -1,3 +1,4 @@
+// layers/parts/regularizers.cpp — L1, L2 and L1L2, and the regularizer registry.
 #include "layers/parts/regularizers.h"
 
 #include <cmath>
@@ -53,10 +54,25 @@ Variable L2::operator()(const Variable& w) const { return l2_term(w, l2_); }
 
 namespace {
 
-// A factor from config, accepting tf.keras's backwards-compatible "l" key.
-double factor(const json& c, const char* key, double fallback, const std::string& owner, bool accept_l) {
-  if (accept_l && !c.contains(key) && c.contains("l")) return detail::config_number(c, "l", fallback, owner);
-  return detail::config_number(c, key, fallback, owner);
+// The factor of L1 or L2 from config, accepting tf.keras's backwards-compatible "l" key.
+double single_factor(const json& c, const char* key, const std::string& owner) {
+  return detail::config_number(c, !c.contains(key) && c.contains("l") ? "l" : key, 0.01, owner);
+}
+
+const std::vector<detail::PartEntry<Regularizer>>& registry() {
+  using detail::config_number;
+  static const std::vector<detail::PartEntry<Regularizer>> entries = {
+      {"L1", {}, {"l1", "l"},
+       [](const json& c, const std::string& o) { return std::make_shared<L1>(single_factor(c, "l1", o)); }},
+      {"L2", {}, {"l2", "l"},
+       [](const json& c, const std::string& o) { return std::make_shared<L2>(single_factor(c, "l2", o)); }},
+      // Keras 1 wrote WeightRegularizer / ActivityRegularizer with both factors.
+      {"L1L2", {"l1_l2", "weightregularizer", "activityregularizer"}, {"l1", "l2"},
+       [](const json& c, const std::string& o) {
+         return std::make_shared<L1L2>(config_number(c, "l1", 0.0, o), config_number(c, "l2", 0.0, o));
+       }},
+  };
+  return entries;
 }
 
 }  // namespace
@@ -64,30 +80,12 @@ double factor(const json& c, const char* key, double fallback, const std::string
 std::shared_ptr<Regularizer> get_regularizer(const json& identifier) {
   if (identifier.is_null()) return nullptr;
   const detail::PartIdentifier id = detail::parse_part_identifier(identifier, "regularizer");
-  const std::string key = detail::to_lower(id.class_name);
-  const json& c = id.config;
   // tf.keras: the string "l1_l2" means L1L2(0.01, 0.01), unlike the class defaults.
-  if (id.from_string && key == "l1_l2") return std::make_shared<L1L2>(0.01, 0.01);
-  if (key == "l1") {
-    detail::check_config_keys(c, {"l1", "l"}, "L1 regularizer");
-    return std::make_shared<L1>(factor(c, "l1", 0.01, "L1 regularizer", true));
-  }
-  if (key == "l2") {
-    detail::check_config_keys(c, {"l2", "l"}, "L2 regularizer");
-    return std::make_shared<L2>(factor(c, "l2", 0.01, "L2 regularizer", true));
-  }
-  // Keras 1 wrote WeightRegularizer / ActivityRegularizer with both factors.
-  if (key == "l1l2" || key == "l1_l2" || key == "weightregularizer" || key == "activityregularizer") {
-    detail::check_config_keys(c, {"l1", "l2"}, "L1L2 regularizer");
-    return std::make_shared<L1L2>(factor(c, "l1", 0.0, "L1L2 regularizer", false),
-                                  factor(c, "l2", 0.0, "L1L2 regularizer", false));
-  }
+  if (id.from_string && detail::to_lower(id.class_name) == "l1_l2") return std::make_shared<L1L2>(0.01, 0.01);
+  if (auto reg = detail::make_registered_part(registry(), id, "regularizer")) return reg;
   detail::raise_unknown_part("regularizer", identifier, {"L1", "L2", "L1L2", "l1", "l2", "l1_l2"});
 }
 
-json serialize_regularizer(const std::shared_ptr<Regularizer>& reg) {
-  if (!reg) return nullptr;
-  return {{"class_name", reg->class_name()}, {"config", reg->get_config()}};
-}
+json serialize_regularizer(const std::shared_ptr<Regularizer>& reg) { return class_and_config(reg.get()); }
 
 }  // namespace minidl

@@ -11,26 +11,18 @@
 // as {"l2": 0.009999999776482582} exactly like a Keras file.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
-#include <concepts>
-#include <cstddef>
 #include <memory>
 #include <string>
 
 #include "autograd/variable.h"
+#include "layers/parts/keras_object.h"
+#include "layers/parts/part_arg.h"
 
 namespace minidl {
 
-using json = nlohmann::json;
-
-class Regularizer {
+// class_name() is "L1", "L2" or "L1L2"; get_config(), e.g. {"l2": 0.01}.
+class Regularizer : public KerasObject {
  public:
-  virtual ~Regularizer() = default;
-  // Keras class name: "L1", "L2" or "L1L2".
-  virtual std::string class_name() const = 0;
-  // Keras config, e.g. {"l2": 0.01}.
-  virtual json get_config() const = 0;
   // The penalty for `w` (any shape), a scalar (shape ()) Variable whose gradient
   // reaches w. A zero penalty is a constant 0 with no history.
   virtual Variable operator()(const Variable& w) const = 0;
@@ -96,26 +88,6 @@ json serialize_regularizer(const std::shared_ptr<Regularizer>& reg);
 
 // An options-struct field: a name, a regularizer object or pointer, or unset
 // (resolves to nullptr: no penalty).
-class RegularizerArg {
- public:
-  RegularizerArg() = default;
-  RegularizerArg(std::nullptr_t) {}
-  RegularizerArg(const char* name) : name_(name) {}
-  RegularizerArg(std::string name) : name_(std::move(name)) {}
-  RegularizerArg(const Regularizer& reg) : ptr_(reg.clone()) {}
-  template <class T>
-    requires std::derived_from<T, Regularizer>
-  RegularizerArg(std::shared_ptr<T> reg) : ptr_(std::move(reg)) {}
-
-  bool has_value() const { return ptr_ || !name_.empty(); }
-  // The regularizer named or held (nullptr when unset). ValueError for an unknown name.
-  std::shared_ptr<Regularizer> resolve() const {
-    return ptr_ ? ptr_ : name_.empty() ? nullptr : get_regularizer(name_);
-  }
-
- private:
-  std::string name_;
-  std::shared_ptr<Regularizer> ptr_;
-};
+using RegularizerArg = PartArg<Regularizer, get_regularizer>;
 
 }  // namespace minidl
