@@ -27,10 +27,8 @@ Command add_fit_command(CLI::App& app) {
   auto args = std::make_shared<FitArgs>();
   CLI::App* sub = app.add_subcommand("fit", "train a model on HDF5 datasets and save it");
   add_model_options(*sub, args->source);
-  sub->add_option("--x", args->x, "inputs FILE.h5:DATASET (first axis = batch)")
-      ->required()
-      ->check(dataset_ref_validator());
-  sub->add_option("--y", args->y, "targets FILE.h5:DATASET")->required()->check(dataset_ref_validator());
+  add_dataset_option(*sub, "--x", args->x, "inputs FILE.h5:DATASET (first axis = batch)");
+  add_dataset_option(*sub, "--y", args->y, "targets FILE.h5:DATASET");
   sub->add_option("--loss", args->loss, "Keras loss name (mse, categorical_crossentropy, ...)")->required();
   sub->add_option("--optimizer", args->optimizer, "Keras optimizer name (sgd, adam, rmsprop, ...)")->required();
   add_positive_number_option(*sub, "--lr", args->lr, "learning rate")->required();

@@ -24,12 +24,8 @@ Command add_predict_command(CLI::App& app) {
   auto args = std::make_shared<PredictArgs>();
   CLI::App* sub = app.add_subcommand("predict", "run a model on an HDF5 dataset and write the prediction");
   add_model_options(*sub, args->source);
-  sub->add_option("-i,--input", args->input, "input FILE.h5:DATASET (float32/float64, first axis = batch)")
-      ->required()
-      ->check(dataset_ref_validator());
-  sub->add_option("-o,--output", args->output, "output FILE.h5:DATASET (float32; the dataset is replaced)")
-      ->required()
-      ->check(dataset_ref_validator());
+  add_dataset_option(*sub, "-i,--input", args->input, "input FILE.h5:DATASET (float32/float64, first axis = batch)");
+  add_dataset_option(*sub, "-o,--output", args->output, "output FILE.h5:DATASET (float32; the dataset is replaced)");
   add_whole_number_option(*sub, "-b,--batch-size", args->batch_size, "samples per inference batch");
   return {sub, [args] {
             const DatasetRef in = parse_dataset_ref(args->input);

@@ -107,8 +107,9 @@ DatasetRef parse_dataset_ref(const std::string& arg) {
   return ref;
 }
 
-CLI::Validator dataset_ref_validator() {
-  return CLI::Validator(
+CLI::Option* add_dataset_option(CLI::App& sub, const std::string& name, std::string& ref,
+                                const std::string& description) {
+  const CLI::Validator parses(
       [](std::string& value) -> std::string {
         try {
           parse_dataset_ref(value);
@@ -118,6 +119,7 @@ CLI::Validator dataset_ref_validator() {
         }
       },
       "FILE.h5:DATASET", "FILE.h5:DATASET");
+  return sub.add_option(name, ref, description)->required()->check(parses);
 }
 
 Tensor read_dataset(const DatasetRef& ref) {

@@ -29,8 +29,11 @@ struct DatasetRef {
 // or the file or dataset part is empty.
 DatasetRef parse_dataset_ref(const std::string& arg);
 
-// A CLI11 validator running parse_dataset_ref, so a bad argument is a parse error (exit 2).
-CLI::Validator dataset_ref_validator();
+// Adds the required FILE.h5:DATASET option `name` to `sub`, bound to `ref` and
+// checked with parse_dataset_ref while parsing, so a bad argument is a parse
+// error (exit 2).
+CLI::Option* add_dataset_option(CLI::App& sub, const std::string& name, std::string& ref,
+                                const std::string& description);
 
 // The dataset's values as float32 (HDF5 converts any integer or float storage).
 // Throws IOError naming the file and dataset when either is missing or not numeric.
