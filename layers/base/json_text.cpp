@@ -26,28 +26,21 @@ class PreviewWriter {
   void write(const json& j) {
     if (full()) return;
     switch (j.type()) {
-      case json::value_t::object: {
-        out_ += '{';
+      case json::value_t::object:
+      case json::value_t::array: {
+        const bool object = j.is_object();
+        out_ += object ? '{' : '[';
         bool first = true;
         for (auto it = j.begin(); it != j.end() && !full(); ++it) {
           if (!first) out_ += ',';
           first = false;
-          write_string(it.key());
-          out_ += ':';
+          if (object) {
+            write_string(it.key());
+            out_ += ':';
+          }
           write(it.value());
         }
-        if (!full()) out_ += '}';
-        return;
-      }
-      case json::value_t::array: {
-        out_ += '[';
-        bool first = true;
-        for (auto it = j.begin(); it != j.end() && !full(); ++it) {
-          if (!first) out_ += ',';
-          first = false;
-          write(*it);
-        }
-        if (!full()) out_ += ']';
+        if (!full()) out_ += object ? '}' : ']';
         return;
       }
       case json::value_t::string:

@@ -63,6 +63,19 @@ template <class... Args>
   throw ValueError(
       fmt::format("{} '{}': {}", owner.class_name(), owner.name(), fmt::format(f, std::forward<Args>(args)...)));
 }
+
+// AttributeError unless the `nodes` inbound nodes of layer `layer` have the
+// same `what` ("input" | "output") shapes, shapes_at(i) giving node i's.
+template <class ShapesAt>
+void require_same_shapes(size_t nodes, const char* what, const std::string& layer, ShapesAt shapes_at) {
+  std::set<std::vector<Shape>> all;
+  for (size_t i = 0; i < nodes; ++i) all.insert(shapes_at(static_cast<int>(i)));
+  if (all.size() > 1)
+    raise<AttributeError>(
+        "The layer \"{}\" has multiple inbound nodes, with different {} shapes. Hence the notion of "
+        "\"{} shape\" is ill-defined for the layer. Use `get_{}_shape_at(node_index)` instead.",
+        layer, what, what, what);
+}
 }  // namespace
 
 std::vector<std::shared_ptr<Node>> NodeHistory::outbound() const {
@@ -193,32 +206,18 @@ KerasTensor NodeHistory::output() const {
 }
 
 Shape NodeHistory::input_shape() const {
-  if (inbound_.size() > 1) {
-    std::set<std::vector<Shape>> all;
-    for (size_t i = 0; i < inbound_.size(); ++i) all.insert(get_input_shapes_at(static_cast<int>(i)));
-    if (all.size() > 1)
-      raise<AttributeError>(
-          "The layer \"{}\" has multiple inbound nodes, with different input shapes. Hence the notion of "
-          "\"input shape\" is ill-defined for the layer. Use `get_input_shape_at(node_index)` instead.",
-          owner_.name());
-    return get_input_shape_at(0);
-  }
-  require_single_node("input shape");
+  if (inbound_.size() > 1)
+    require_same_shapes(inbound_.size(), "input", owner_.name(), [this](int i) { return get_input_shapes_at(i); });
+  else
+    require_single_node("input shape");
   return get_input_shape_at(0);
 }
 
 Shape NodeHistory::output_shape() const {
-  if (inbound_.size() > 1) {
-    std::set<std::vector<Shape>> all;
-    for (size_t i = 0; i < inbound_.size(); ++i) all.insert(get_output_shapes_at(static_cast<int>(i)));
-    if (all.size() > 1)
-      raise<AttributeError>(
-          "The layer \"{}\" has multiple inbound nodes, with different output shapes. Hence the notion of "
-          "\"output shape\" is ill-defined for the layer. Use `get_output_shape_at(node_index)` instead.",
-          owner_.name());
-    return get_output_shape_at(0);
-  }
-  require_single_node("output shape");
+  if (inbound_.size() > 1)
+    require_same_shapes(inbound_.size(), "output", owner_.name(), [this](int i) { return get_output_shapes_at(i); });
+  else
+    require_single_node("output shape");
   return get_output_shape_at(0);
 }
 
