@@ -1,7 +1,8 @@
-// Tests of ops/conv2d against the double-precision reference
-// (ops/conv2d_reference.h), forward and gradients, and of its gradients against
-// finite differences. The grid's channel counts are below the Winograd threshold, so
-// these cases test the im2col path; winograd_test.cpp tests the other.
+// tests/ops/conv2d_test.cpp — ops/conv2d against the double-precision reference
+// (ops/conv2d_reference.h), forward and gradients, and its gradients against
+// finite differences (every algorithm with a backward of its own). The grid's
+// channel counts are below the Winograd threshold, so these cases test the
+// im2col path; winograd_test.cpp tests the other.
 #include "ops/conv2d.h"
 
 #include <gtest/gtest.h>
@@ -54,10 +55,6 @@ std::vector<Config> grid() {
   out.push_back({2, 2, 3, 3, 5, 4, 1, 1, 1, 1, 1, 2, true, true, 0});   // input smaller than kernel
   out.push_back({1, 7, 7, 4, 3, 3, 1, 1, 3, 3, 4, 4, true, true, 20});  // depthwise-like, dilated, tiled
   return out;
-}
-
-ops::Conv2DWorkspace workspace_for(const Config& c) {
-  return c.cap_bytes ? ops::Conv2DWorkspace(c.cap_bytes, 1) : ops::Conv2DWorkspace();
 }
 
 }  // namespace
@@ -142,32 +139,53 @@ TEST(Conv2D, BackwardMatchesNaiveGradientsOnGrid) {
   }
 }
 
+// Each gradient requested alone equals the one computed with the others, on
+// every algorithm with a backward of its own: the same bits, except Winograd's
+// bias gradient, which is taken in the kernel gradient's pass when both are
+// wanted and by im2col's plain sum alone.
 TEST(Conv2D, BackwardComputesEachGradientAlone) {
   std::mt19937 rng(3);
-  const Config c{2, 6, 5, 4, 3, 2, 2, 1, 1, 1, 2, 4, true, true, 64};
-  const auto g = c.geometry();
-  const auto x = random_floats(g.N * g.H * g.W * g.C, rng), k = random_floats(g.KH * g.KW * 2 * 4, rng);
-  const auto dy = random_floats(g.N * g.OH * g.OW * 4, rng);
-  std::vector<float> dx(x.size()), dk(k.size()), db(4), dx1(x.size()), dk1(k.size()), db1(4);
-  ops::Conv2DWorkspace ws(64, 1);
-  ops::conv2d_backward(x.data(), k.data(), dy.data(), g, 2, 4, dx.data(), dk.data(), db.data(), ws);
-  ops::conv2d_backward(nullptr, k.data(), dy.data(), g, 2, 4, dx1.data(), nullptr, nullptr, ws);
-  ops::conv2d_backward(x.data(), nullptr, dy.data(), g, 2, 4, nullptr, dk1.data(), nullptr, ws);
-  ops::conv2d_backward(nullptr, nullptr, dy.data(), g, 2, 4, nullptr, nullptr, db1.data(), ws);
-  EXPECT_EQ(dx1, dx);
-  EXPECT_EQ(dk1, dk);
-  EXPECT_EQ(db1, db);
+  struct Case {
+    Config c;
+    ops::ConvAlgorithm algorithm;
+  };
+  const Case cases[] = {{{2, 6, 5, 4, 3, 2, 2, 1, 1, 1, 2, 4, true, true, 64}, ops::ConvAlgorithm::kIm2col},
+                        {{2, 10, 9, 32, 3, 3, 1, 1, 1, 1, 2, 32, true, true, 0}, ops::ConvAlgorithm::kWinograd},
+                        {{2, 6, 5, 4, 3, 2, 2, 1, 1, 1, 2, 4, true, true, 0}, ops::ConvAlgorithm::kReference}};
+  for (const Case& t : cases) {
+    auto ws = workspace_for(t.c, t.algorithm);
+    const auto [together, alone] = gradients_together_and_alone(t.c, rng, ws);
+    const std::string what(ops::conv_algorithm_name(t.algorithm));
+    EXPECT_EQ(alone.dx, together.dx) << what;
+    EXPECT_EQ(alone.dk, together.dk) << what;
+    if (t.algorithm == ops::ConvAlgorithm::kWinograd)
+      EXPECT_TRUE(close_to_scale(alone.db, std::vector<double>(together.db.begin(), together.db.end()), 1e-6));
+    else
+      EXPECT_EQ(alone.db, together.db) << what;
+  }
 }
 
 // Finite differences (see check_gradients_by_finite_differences) on the
-// workspace's default path.
+// workspace's default path, forced Winograd (its transforms round more: a
+// looser tolerance) and the reference loops.
 TEST(Conv2D, GradientsMatchFiniteDifferences) {
-  const Config cases[] = {{2, 5, 4, 2, 3, 2, 2, 1, 1, 1, 1, 3, true, true, 0},
-                          {1, 6, 6, 4, 2, 3, 1, 1, 2, 1, 2, 2, false, true, 40}};
+  struct Case {
+    Config c;
+    ops::ConvAlgorithm algorithm;
+    double tol;
+  };
+  const Case cases[] = {
+      {{2, 5, 4, 2, 3, 2, 2, 1, 1, 1, 1, 3, true, true, 0}, ops::ConvAlgorithm::kAuto, 1e-3},
+      {{1, 6, 6, 4, 2, 3, 1, 1, 2, 1, 2, 2, false, true, 40}, ops::ConvAlgorithm::kAuto, 1e-3},
+      {{1, 6, 5, 8, 3, 3, 1, 1, 1, 1, 1, 8, true, true, 0}, ops::ConvAlgorithm::kWinograd, 2e-3},
+      {{1, 7, 7, 16, 3, 3, 1, 1, 2, 1, 2, 16, false, true, 0}, ops::ConvAlgorithm::kWinograd, 2e-3},
+      {{2, 5, 4, 2, 3, 2, 2, 1, 1, 1, 1, 3, true, true, 0}, ops::ConvAlgorithm::kReference, 1e-3},
+      {{1, 6, 6, 4, 2, 3, 1, 1, 2, 1, 2, 2, false, true, 0}, ops::ConvAlgorithm::kReference, 1e-3}};
   std::mt19937 rng(4);
-  for (const Config& c : cases) {
-    auto ws = workspace_for(c);
-    check_gradients_by_finite_differences(c, ws, rng, 1e-3);
+  for (const Case& t : cases) {
+    auto ws = workspace_for(t.c, t.algorithm);
+    SCOPED_TRACE(std::string(ops::conv_algorithm_name(t.algorithm)));
+    check_gradients_by_finite_differences(t.c, ws, rng, t.tol);
   }
 }
 
@@ -307,18 +325,12 @@ TEST(Conv2D, EveryThreadCountMatchesTheReference) {
   for (const Config& c : cases)
     for (int threads : {1, 2, 3, 7}) {
       set_num_threads(threads);
-      const auto g = c.geometry();
       const ConvData d = random_conv_data(c, rng);
-      const auto &x = d.x, &k = d.k, &b = d.b, &dy = d.dy;
       auto ws = workspace_for(c);
-      std::vector<float> y(dy.size(), kNaN), dx(x.size(), kNaN), dk(k.size(), kNaN), db(c.OC, kNaN);
-      ops::conv2d_forward(x.data(), k.data(), b.data(), g, c.G, c.OC, y.data(), ws);
-      ops::conv2d_backward(x.data(), k.data(), dy.data(), g, c.G, c.OC, dx.data(), dk.data(), db.data(), ws);
-      const auto grads = reference_backward(c, x, k, dy);
-      ASSERT_TRUE(close(y, reference_forward(c, x, k, b), 1e-5)) << threads << " threads, " << c.str();
-      ASSERT_TRUE(close(dx, grads.dx, 1e-5)) << "dx, " << threads << " threads, " << c.str();
-      ASSERT_TRUE(close(dk, grads.dkernel, 1e-5)) << "dkernel, " << threads << " threads, " << c.str();
-      ASSERT_TRUE(close(db, grads.dbias, 1e-5)) << "dbias, " << threads << " threads, " << c.str();
+      const ConvOutputs o = run_conv2d(c, d, ws);
+      const std::string what = std::to_string(threads) + " threads, " + c.str();
+      ASSERT_TRUE(close(o.y, reference_forward(c, d.x, d.k, c.bias_of(d.b)), 1e-5)) << what;
+      ASSERT_TRUE(gradients_match(o, reference_backward(c, d.x, d.k, d.dy), 1e-5, false, what));
     }
   set_num_threads(2);
 }
@@ -349,22 +361,14 @@ TEST(Conv2D, FusedReluMatchesReferenceWithRelu) {
   for (const Config& c : cases)
     for (int threads : {1, 2}) {
       set_num_threads(threads);
-      const auto g = c.geometry();
       const ConvData d = random_conv_data(c, rng);
-      const auto &x = d.x, &k = d.k, &b = d.b, &dy = d.dy;
       auto ws = workspace_for(c);
-      std::vector<float> y(dy.size(), kNaN), dx(x.size(), kNaN), dk(k.size(), kNaN), db(c.OC, kNaN);
-      ops::conv2d_forward(x.data(), k.data(), b.data(), g, c.G, c.OC, y.data(), ws, /*relu=*/true);
-      const ReluReference want = with_relu(reference_forward(c, x, k, b), dy);
+      const ConvOutputs o = run_conv2d(c, d, ws, /*relu=*/true);
+      const ReluReference want = with_relu(reference_forward(c, d.x, d.k, c.bias_of(d.b)), d.dy);
       ASSERT_GT(want.positive, 0);
       ASSERT_LT(want.positive, static_cast<int>(want.y.size()));  // the mask matters
-      ASSERT_TRUE(close(y, want.y, 1e-5)) << c.str();
-      ops::conv2d_backward(x.data(), k.data(), dy.data(), g, c.G, c.OC, dx.data(), dk.data(), db.data(), ws,
-                           y.data());
-      const auto grads = reference_backward(c, x, k, want.masked_dy);
-      ASSERT_TRUE(close(dx, grads.dx, 1e-5)) << "dx " << c.str();
-      ASSERT_TRUE(close(dk, grads.dkernel, 1e-5)) << "dkernel " << c.str();
-      ASSERT_TRUE(close(db, grads.dbias, 1e-5)) << "dbias " << c.str();
+      ASSERT_TRUE(close(o.y, want.y, 1e-5)) << c.str();
+      ASSERT_TRUE(gradients_match(o, reference_backward(c, d.x, d.k, want.masked_dy), 1e-5, false, c.str()));
     }
   set_num_threads(2);
 }

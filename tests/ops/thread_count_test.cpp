@@ -1,6 +1,6 @@
-// Results that do not depend on the thread count: gemm and every convolution
-// algorithm split their work into pieces fixed by the problem's sizes alone
-// (core/threads.h parallel_chunks), so 1, 2 and 3 threads give the same bits.
+// tests/ops/thread_count_test.cpp — results that do not depend on the thread count: gemm
+// and every convolution algorithm split their work into pieces fixed by the
+// problem's sizes alone (core/threads.h parallel_chunks), so 1, 2 and 3 threads give the same bits.
 // This holds with any BLAS kernel, since the same cblas_sgemm calls are made
 // either way; CI runs these tests under OPENBLAS_CORETYPE=Haswell as well.
 #include <gtest/gtest.h>
@@ -24,24 +24,12 @@ struct ThreadCountGuard {
   ~ThreadCountGuard() { set_num_threads(saved); }
 };
 
-struct ConvOutputs {
-  std::vector<float> y, dx, dk, db;
-};
-
+// One forward and backward run on `threads` threads, with the same inputs for every thread count.
 ConvOutputs run_conv(const Config& c, ops::ConvAlgorithm algorithm, bool relu, int threads) {
   set_num_threads(threads);
-  std::mt19937 rng(77);  // the same inputs for every thread count
-  const auto g = c.geometry();
-  const ConvData d = random_conv_data(c, rng);
-  const auto &x = d.x, &k = d.k, &b = d.b, &dy = d.dy;
-  ops::Conv2DWorkspace ws = c.cap_bytes ? ops::Conv2DWorkspace(c.cap_bytes, 1) : ops::Conv2DWorkspace();
-  ws.set_algorithm(algorithm);
-  ConvOutputs o{std::vector<float>(dy.size()), std::vector<float>(x.size()), std::vector<float>(k.size()),
-                std::vector<float>(c.OC)};
-  ops::conv2d_forward(x.data(), k.data(), c.bias ? b.data() : nullptr, g, c.G, c.OC, o.y.data(), ws, relu);
-  ops::conv2d_backward(x.data(), k.data(), dy.data(), g, c.G, c.OC, o.dx.data(), o.dk.data(), o.db.data(), ws,
-                       relu ? o.y.data() : nullptr);
-  return o;
+  std::mt19937 rng(77);
+  ops::Conv2DWorkspace ws = workspace_for(c, algorithm);
+  return run_conv2d(c, random_conv_data(c, rng), ws, relu);
 }
 
 }  // namespace

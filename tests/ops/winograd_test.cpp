@@ -1,10 +1,11 @@
-// Tests of the Winograd F(4x4, 3x3) path (ops/winograd.h) against the direct
-// convolution in double precision (ops/conv2d_reference.h): forward with bias and
+// tests/ops/winograd_test.cpp — the Winograd F(4x4, 3x3) path (ops/winograd.h) against the
+// direct convolution in double precision (ops/conv2d_reference.h): forward with bias and
 // relu, the input gradient with and without the relu mask, dilation, padding,
 // groups, odd sizes, several blocks of tiles, and 1-3 threads. Tolerance:
 // 1e-5 of the tensor's largest value (F(4x4, 3x3)'s transforms multiply by up
 // to 8 and 1/24, so rounding is spread across a tile; the conformance cases
-// allow 1e-4 of it).
+// allow 1e-4 of it). Its finite-difference and each-gradient-alone checks
+// are in conv2d_test.cpp, with the other algorithms'.
 #include "ops/winograd.h"
 
 #include <gtest/gtest.h>
@@ -53,21 +54,10 @@ std::vector<Config> winograd_grid() {
   return out;
 }
 
-struct Outputs {
-  std::vector<float> y, dx, dk, db;
-};
-
-Outputs run(const Config& c, const std::vector<float>& x, const std::vector<float>& k, const std::vector<float>& b,
-        const std::vector<float>& dy, bool relu, ops::ConvAlgorithm algorithm) {
-  const auto g = c.geometry();
-  ops::Conv2DWorkspace ws;
-  ws.set_algorithm(algorithm);
-  Outputs r{std::vector<float>(dy.size(), kNaN), std::vector<float>(x.size(), kNaN), std::vector<float>(k.size(), kNaN),
-        std::vector<float>(c.OC, kNaN)};
-  ops::conv2d_forward(x.data(), k.data(), c.bias ? b.data() : nullptr, g, c.G, c.OC, r.y.data(), ws, relu);
-  ops::conv2d_backward(x.data(), k.data(), dy.data(), g, c.G, c.OC, r.dx.data(), r.dk.data(), r.db.data(), ws,
-                       relu ? r.y.data() : nullptr);
-  return r;
+// One forward and backward run with a fresh workspace forced to `algorithm`.
+ConvOutputs run(const Config& c, const ConvData& d, bool relu, ops::ConvAlgorithm algorithm) {
+  ops::Conv2DWorkspace ws = workspace_for(c, algorithm);
+  return run_conv2d(c, d, ws, relu);
 }
 
 }  // namespace
@@ -105,13 +95,9 @@ TEST(Winograd, ForwardAndInputGradientMatchTheReference) {
     ASSERT_TRUE(ops::winograd_applicable(g, c.G, c.OC)) << c.str();
     set_num_threads(static_cast<int>(i % 3) + 1);
     const ConvData d = random_conv_data(c, rng);
-    const auto &x = d.x, &k = d.k, &b = d.b, &dy = d.dy;
-    const Outputs r = run(c, x, k, b, dy, /*relu=*/false, ops::ConvAlgorithm::kWinograd);
-    const auto grads = reference_backward(c, x, k, dy);
-    ASSERT_TRUE(close_to_scale(r.y, reference_forward(c, x, k, c.bias_of(b)), 1e-5)) << c.str();
-    ASSERT_TRUE(close_to_scale(r.dx, grads.dx, 1e-5)) << "dx, " << c.str();
-    ASSERT_TRUE(close_to_scale(r.dk, grads.dkernel, 1e-5)) << "dkernel, " << c.str();
-    ASSERT_TRUE(close_to_scale(r.db, grads.dbias, 1e-5)) << "dbias, " << c.str();
+    const ConvOutputs r = run(c, d, /*relu=*/false, ops::ConvAlgorithm::kWinograd);
+    ASSERT_TRUE(close_to_scale(r.y, reference_forward(c, d.x, d.k, c.bias_of(d.b)), 1e-5)) << c.str();
+    ASSERT_TRUE(gradients_match(r, reference_backward(c, d.x, d.k, d.dy), 1e-5, true, c.str()));
   }
   set_num_threads(2);
 }
@@ -123,17 +109,13 @@ TEST(Winograd, FusedReluMatchesReferenceWithRelu) {
   const Config cases[] = {{2, 9, 8, 16, 3, 3, 1, 1, 1, 1, 1, 12, true, true, 0},
                           {2, 11, 10, 16, 3, 3, 1, 1, 2, 1, 2, 16, false, true, 0}};
   for (const Config& c : cases) {
-    const auto g = c.geometry();
     const ConvData d = random_conv_data(c, rng);
-    const auto &x = d.x, &k = d.k, &b = d.b, &dy = d.dy;
-    const Outputs r = run(c, x, k, b, dy, /*relu=*/true, ops::ConvAlgorithm::kWinograd);
-    const ReluReference want = with_relu(reference_forward(c, x, k, b), dy);
+    const ConvOutputs r = run(c, d, /*relu=*/true, ops::ConvAlgorithm::kWinograd);
+    const ReluReference want = with_relu(reference_forward(c, d.x, d.k, c.bias_of(d.b)), d.dy);
     ASSERT_GT(want.positive, 0);
     ASSERT_LT(want.positive, static_cast<int>(want.y.size()));  // the mask matters
     ASSERT_TRUE(close_to_scale(r.y, want.y, 1e-5)) << c.str();
-    const auto grads = reference_backward(c, x, k, want.masked_dy);
-    ASSERT_TRUE(close_to_scale(r.dx, grads.dx, 1e-5)) << "dx " << c.str();
-    ASSERT_TRUE(close_to_scale(r.dk, grads.dkernel, 1e-5)) << "dkernel " << c.str();
+    ASSERT_TRUE(gradients_match(r, reference_backward(c, d.x, d.k, want.masked_dy), 1e-5, true, c.str()));
   }
 }
 
@@ -142,12 +124,10 @@ TEST(Winograd, FusedReluMatchesReferenceWithRelu) {
 TEST(Winograd, AutoPicksWinogradAndAgreesWithIm2col) {
   std::mt19937 rng(80);
   const Config c{2, 12, 12, 16, 3, 3, 1, 1, 1, 1, 1, 16, true, true, 0};
-  const auto g = c.geometry();
-  const auto x = random_floats(g.N * g.H * g.W * g.C, rng), k = random_floats(9 * 16 * 16, rng);
-  const auto b = random_floats(16, rng), dy = random_floats(g.N * g.OH * g.OW * 16, rng);
-  const Outputs autop = run(c, x, k, b, dy, true, ops::ConvAlgorithm::kAuto);
-  const Outputs wino = run(c, x, k, b, dy, true, ops::ConvAlgorithm::kWinograd);
-  const Outputs im2col = run(c, x, k, b, dy, true, ops::ConvAlgorithm::kIm2col);
+  const ConvData d = random_conv_data(c, rng);
+  const ConvOutputs autop = run(c, d, true, ops::ConvAlgorithm::kAuto);
+  const ConvOutputs wino = run(c, d, true, ops::ConvAlgorithm::kWinograd);
+  const ConvOutputs im2col = run(c, d, true, ops::ConvAlgorithm::kIm2col);
   EXPECT_EQ(autop.y, wino.y);
   EXPECT_EQ(autop.dx, wino.dx);
   std::vector<double> y_im2col(im2col.y.begin(), im2col.y.end()), dx_im2col(im2col.dx.begin(), im2col.dx.end());
@@ -158,39 +138,4 @@ TEST(Winograd, AutoPicksWinogradAndAgreesWithIm2col) {
   EXPECT_EQ(autop.dk, wino.dk);
   std::vector<double> db_im2col(im2col.db.begin(), im2col.db.end());
   EXPECT_TRUE(close_to_scale(wino.db, db_im2col, 1e-6));
-}
-
-// Each gradient requested alone equals the one computed with the others (the
-// bias gradient is taken in the kernel gradient's pass when both are wanted).
-TEST(Winograd, BackwardComputesEachGradientAlone) {
-  std::mt19937 rng(81);
-  const Config c{2, 10, 9, 32, 3, 3, 1, 1, 1, 1, 2, 32, true, true, 0};
-  const auto g = c.geometry();
-  const auto x = random_floats(g.N * g.H * g.W * g.C, rng), k = random_floats(9 * 16 * 32, rng);
-  const auto dy = random_floats(g.N * g.OH * g.OW * 32, rng);
-  ops::Conv2DWorkspace ws;
-  ws.set_algorithm(ops::ConvAlgorithm::kWinograd);
-  std::vector<float> dx(x.size()), dk(k.size()), db(32), dx1(x.size(), kNaN), dk1(k.size(), kNaN), db1(32, kNaN);
-  ops::conv2d_backward(x.data(), k.data(), dy.data(), g, 2, 32, dx.data(), dk.data(), db.data(), ws);
-  ops::conv2d_backward(nullptr, k.data(), dy.data(), g, 2, 32, dx1.data(), nullptr, nullptr, ws);
-  ops::conv2d_backward(x.data(), nullptr, dy.data(), g, 2, 32, nullptr, dk1.data(), nullptr, ws);
-  ops::conv2d_backward(nullptr, nullptr, dy.data(), g, 2, 32, nullptr, nullptr, db1.data(), ws);
-  EXPECT_EQ(dx1, dx);
-  EXPECT_EQ(dk1, dk);
-  std::vector<double> want_db(db.begin(), db.end());
-  EXPECT_TRUE(close_to_scale(db1, want_db, 1e-6));
-}
-
-// Finite differences through the Winograd forward: the convolution is linear
-// in x, kernel and bias, so central differences of L = sum(y * r) are exact up
-// to float rounding, and the Winograd gradients must match them.
-TEST(Winograd, GradientsMatchFiniteDifferences) {
-  std::mt19937 rng(82);
-  const Config cases[] = {{1, 6, 5, 8, 3, 3, 1, 1, 1, 1, 1, 8, true, true, 0},
-                          {1, 7, 7, 16, 3, 3, 1, 1, 2, 1, 2, 16, false, true, 0}};
-  for (const Config& c : cases) {
-    ops::Conv2DWorkspace ws;
-    ws.set_algorithm(ops::ConvAlgorithm::kWinograd);
-    check_gradients_by_finite_differences(c, ws, rng, 2e-3);
-  }
 }

@@ -1,14 +1,16 @@
 // tests/support/conv_layer_cases.h — cases for the conv layer tests (Conv2D,
-// DepthwiseConv2D, SeparableConv2D, Conv2DTranspose) and their expected values
-// from ops/conv2d_reference.h, in either data format.
+// DepthwiseConv2D, SeparableConv2D, Conv2DTranspose), the built Conv2D layer of
+// a case, and their expected values from ops/conv2d_reference.h, in either data format.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "core/tensor.h"
+#include "layers/conv/conv2d.h"
 #include "ops/conv2d_reference.h"
 #include "support/indices.h"
 #include "support/tensors.h"
@@ -39,6 +41,23 @@ struct ConvLayerCase {
                         ops::conv_transpose_reference_length(W, KW, SW, DW, same, OPW), F);
   }
 };
+
+// The Conv2D layer of case c (filters F, its kernel, strides, dilation, groups,
+// padding, data format, activation and bias), built for c's input; weights as
+// the initializers drew them.
+inline std::shared_ptr<Conv2DImpl> make_conv2d_layer(const ConvLayerCase& c) {
+  auto layer = std::make_shared<Conv2DImpl>(
+      c.F, IntPair{c.KH, c.KW},
+      Conv2DOptions{.strides = IntPair{c.SH, c.SW},
+                    .padding = c.same ? "same" : "valid",
+                    .data_format = c.channels_first ? "channels_first" : "channels_last",
+                    .dilation_rate = IntPair{c.DH, c.DW},
+                    .groups = c.G,
+                    .activation = c.activation,
+                    .use_bias = c.use_bias});
+  layer->maybe_build({c.build_shape()});
+  return layer;
+}
 
 // x's values in channels_last order (x is in the case's data format).
 inline std::vector<float> channels_last_values(const ConvLayerCase& c, const Tensor& x) {
