@@ -1,9 +1,13 @@
 // bench/bench_conv2d.cpp — forward and backward speed of ops/conv2d on the standard shapes.
 //
-//   bench_conv2d [--threads N] [--repeats R] [--cap-kb K] [--cpu] [--im2col]   (defaults 2, 5, 1024)
+//   bench_conv2d [--threads N] [--repeats R] [--cap-kb K] [--cpu] [--algorithm A] [--im2col]
+//   (defaults 2, 5, 1024, auto)
 //
-// --im2col forces the im2col + GEMM path on every shape (ConvAlgorithm::kIm2col);
-// by default each shape takes the path conv2d picks (Winograd, direct or im2col).
+// --algorithm takes the names of ops/conv2d_algorithm.h (auto, im2col,
+// winograd, direct, reference) and forces that method on every shape; a shape
+// the method cannot compute prints its ValueError instead of timings.
+// --im2col is short for --algorithm im2col. By default each shape takes the
+// path conv2d picks (Winograd, direct or im2col), or MINIDL_CONV_ALGORITHM's.
 //
 // Each case runs once to warm up (workspace, OpenBLAS buffers), then R times;
 // the median wall time is reported. --cpu times process CPU time instead: on a
@@ -41,7 +45,9 @@
 
 #include "core/threads.h"
 #include "ops/blas.h"
+#include "core/errors.h"
 #include "ops/conv2d.h"
+#include "ops/conv2d_algorithm.h"
 #include "ops/winograd.h"
 
 namespace {
@@ -99,6 +105,12 @@ bool has_flag(int argc, char** argv, const char* flag) {
   return false;
 }
 
+const char* string_arg(int argc, char** argv, const char* flag, const char* fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], flag) == 0) return argv[i + 1];
+  return fallback;
+}
+
 int int_arg(int argc, char** argv, const char* flag, int fallback) {
   for (int i = 1; i + 1 < argc; ++i)
     if (std::strcmp(argv[i], flag) == 0) return std::max(1, std::atoi(argv[i + 1]));
@@ -112,10 +124,20 @@ int main(int argc, char** argv) {
   const int repeats = int_arg(argc, argv, "--repeats", 5);
   const int64_t cap_kb = int_arg(argc, argv, "--cap-kb", 1024);
   g_cpu_clock = has_flag(argc, argv, "--cpu");
-  const bool force_im2col = has_flag(argc, argv, "--im2col");
+  try {
+    if (has_flag(argc, argv, "--im2col"))
+      minidl::set_conv_algorithm("im2col");
+    else if (const char* name = string_arg(argc, argv, "--algorithm", nullptr))
+      minidl::set_conv_algorithm(name);
+    (void)minidl::conv_algorithm();  // a bad MINIDL_CONV_ALGORITHM fails here, before any shape
+  } catch (const minidl::ValueError& e) {
+    std::fprintf(stderr, "bench_conv2d: %s\n", e.what());
+    return 2;
+  }
+  const std::string algorithm(minidl::conv_algorithm());
   minidl::set_num_threads(threads);
-  std::printf("conv2d, %d thread(s), median %s time of %d, im2col cap %lld KiB\n", threads,
-              g_cpu_clock ? "process CPU" : "wall", repeats, static_cast<long long>(cap_kb));
+  std::printf("conv2d, %d thread(s), median %s time of %d, im2col cap %lld KiB, algorithm %s\n", threads,
+              g_cpu_clock ? "process CPU" : "wall", repeats, static_cast<long long>(cap_kb), algorithm.c_str());
   std::printf("%-2s %-38s %9s %8s %9s %8s %9s %9s %9s %9s %10s %9s\n", "", "shape", "fwd ms", "GFLOP/s", "bwd ms",
               "GFLOP/s", "gemm fwd", "of gemm", "gemm bwd", "of gemm", "wino gemm", "of fwd");
   std::mt19937 rng(0);
@@ -128,15 +150,26 @@ int main(int argc, char** argv) {
     std::vector<float> y(static_cast<size_t>(g.N * g.OH * g.OW * s.OC));
     const auto dy = random_floats(static_cast<int64_t>(y.size()), rng);
     std::vector<float> dx(x.size()), dk(k.size()), db(b.size());
-    minidl::ops::Conv2DWorkspace ws(cap_kb << 10);
-    if (force_im2col) ws.set_algorithm(minidl::ops::ConvAlgorithm::kIm2col);
+    minidl::ops::Conv2DWorkspace ws(cap_kb << 10);  // kAuto: follows the algorithm chosen above
+    auto str = [](int64_t v) { return std::to_string(v); };
+    std::string desc = str(s.N) + "," + str(s.H) + "," + str(s.W) + "," + str(s.C) + "->" + str(s.OC) + " " +
+                       str(s.K) + "x" + str(s.K) + " s" + str(s.S) + (s.same ? " same" : " valid");
+    if (s.D > 1) desc += " d" + str(s.D);
+    if (s.G > 1) desc += " g" + str(s.G);
 
-    const double fwd = median_ms(repeats, [&] {
-      minidl::ops::conv2d_forward(x.data(), k.data(), b.data(), g, s.G, s.OC, y.data(), ws);
-    });
-    const double bwd = median_ms(repeats, [&] {
-      minidl::ops::conv2d_backward(x.data(), k.data(), dy.data(), g, s.G, s.OC, dx.data(), dk.data(), db.data(), ws);
-    });
+    double fwd = 0, bwd = 0;
+    try {
+      fwd = median_ms(repeats, [&] {
+        minidl::ops::conv2d_forward(x.data(), k.data(), b.data(), g, s.G, s.OC, y.data(), ws);
+      });
+      bwd = median_ms(repeats, [&] {
+        minidl::ops::conv2d_backward(x.data(), k.data(), dy.data(), g, s.G, s.OC, dx.data(), dk.data(), db.data(),
+                                     ws);
+      });
+    } catch (const minidl::ValueError& e) {  // a forced method that cannot compute this shape
+      std::printf("%-2s %-38s %s\n", s.name, desc.c_str(), e.what());
+      continue;
+    }
     // The same products alone on whole-batch matrices.
     const int64_t M = g.N * g.OH * g.OW, KG = g.KH * g.KW * (g.C / s.G), OCG = s.OC / s.G;
     const auto col = random_floats(M * KG, rng);
@@ -156,7 +189,7 @@ int main(int argc, char** argv) {
     });
     // The Winograd forward's own products alone, when it takes that path.
     std::string wino = "-", wino_share = "-";
-    if (!force_im2col && minidl::ops::winograd_applicable(g, s.G, s.OC)) {
+    if ((algorithm == "auto" || algorithm == "winograd") && minidl::ops::winograd_applicable(g, s.G, s.OC)) {
       const auto wp = minidl::ops::winograd_products(g, s.G, s.OC);
       if (!wp.direct_loops) {
         const int64_t T = std::clamp<int64_t>(threads, 1, (wp.tiles + wp.block - 1) / wp.block);
@@ -188,11 +221,6 @@ int main(int argc, char** argv) {
       }
     }
     const double gflop = 2e-9 * static_cast<double>(minidl::ops::conv2d_macs(g, s.G, s.OC));
-    auto str = [](int64_t v) { return std::to_string(v); };
-    std::string desc = str(s.N) + "," + str(s.H) + "," + str(s.W) + "," + str(s.C) + "->" + str(s.OC) + " " +
-                       str(s.K) + "x" + str(s.K) + " s" + str(s.S) + (s.same ? " same" : " valid");
-    if (s.D > 1) desc += " d" + str(s.D);
-    if (s.G > 1) desc += " g" + str(s.G);
     std::printf("%-2s %-38s %9.2f %8.1f %9.2f %8.1f %9.2f %8.0f%% %9.2f %8.0f%% %10s %9s\n", s.name, desc.c_str(),
                 fwd, gflop / (fwd * 1e-3), bwd, 2 * gflop / (bwd * 1e-3), gemm_fwd, 100 * gemm_fwd / fwd, gemm_bwd,
                 100 * gemm_bwd / bwd, wino.c_str(), wino_share.c_str());

@@ -9,6 +9,9 @@
 // spell ran up to 2x slower (the same 10 runs timed 14.5 ms at the start of a
 // process and 7.2 ms later), whatever the allocations (page faults measured
 // equal).
+// --algorithm (auto, im2col, winograd, direct, reference: ops/conv2d_algorithm.h)
+// sets the process-wide convolution algorithm the layer follows; without it,
+// MINIDL_CONV_ALGORITHM's, else auto. Each JSON line names the algorithm used.
 // FLOPs count 2 per multiply-add: forward 2*N*OH*OW*OC*KH*KW*C/G, backward twice
 // that (dX and dK; the bias gradient is not counted).
 //
@@ -29,6 +32,7 @@
 #include "autograd/variable.h"
 #include "core/threads.h"
 #include "layers/conv/conv2d.h"
+#include "ops/conv2d_algorithm.h"
 #include "tools/commands.h"
 #include "tools/number_arg.h"
 
@@ -148,6 +152,7 @@ json bench_shape(const ConvShape& s, const std::string& data_format, int repeat)
           {"fwd_gflops", fwd_flops / (fwd_ms * 1e6)},
           {"bwd_gflops", 2 * fwd_flops / (bwd_ms * 1e6)},
           {"threads", num_threads()},
+          {"algorithm", std::string(conv_algorithm())},
           {"repeat", repeat},
           {"shape", shape}};
 }
@@ -164,6 +169,7 @@ struct BenchArgs {
   int64_t groups = 1;
   std::optional<int> threads;
   int repeat = 5;
+  std::optional<std::string> algorithm;
 };
 
 ConvShape shape_from_args(const BenchArgs& a) {
@@ -201,9 +207,14 @@ Command add_bench_command(CLI::App& app) {
   add_whole_number_option(*sub, "--threads", args->threads, "threads (default: MINIDL_NUM_THREADS or the core count)",
                           1, kMaxThreads);
   add_whole_number_option(*sub, "--repeat", args->repeat, "timed runs per measurement (median reported)");
+  sub->add_option("--algorithm", args->algorithm,
+                  "convolution algorithm: auto, im2col, winograd, direct or reference (default: "
+                  "MINIDL_CONV_ALGORITHM, else auto)")
+      ->check(CLI::IsMember({"auto", "im2col", "winograd", "direct", "reference"}));
   return {sub, [args] {
             std::vector<ConvShape> shapes = args->all ? standard_shapes() : std::vector{shape_from_args(*args)};
             if (args->threads) set_num_threads(*args->threads);
+            if (args->algorithm) set_conv_algorithm(*args->algorithm);
             for (const ConvShape& s : shapes)
               std::cout << bench_shape(s, args->data_format, args->repeat).dump() << std::endl;
           }};
