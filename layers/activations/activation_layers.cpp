@@ -29,6 +29,16 @@ std::vector<Shape> ElementwiseLayer::compute_output_shape(const std::vector<Shap
   return shapes;
 }
 
+FloatArgumentLayer::FloatArgumentLayer(LayerOptions options, const std::string& default_name_prefix, const char* key,
+                                       double value)
+    : ElementwiseLayer(std::move(options), default_name_prefix), value_(static_cast<float>(value)), key_(key) {}
+
+json FloatArgumentLayer::get_config() const {
+  json c = base_config();
+  c[key_] = float32_json(value_);
+  return c;
+}
+
 // ---------------------------------------------------------------------------
 // Activation
 
@@ -109,19 +119,13 @@ std::shared_ptr<ReLUImpl> ReLUImpl::from_config(const json& c) {
 // LeakyReLU
 
 LeakyReLUImpl::LeakyReLUImpl(LeakyReLUOptions o)
-    : ElementwiseLayer(common_options(o), "leaky_re_lu"), alpha_(static_cast<float>(o.alpha)) {
-  if (!std::isfinite(alpha_))
+    : FloatArgumentLayer(common_options(o), "leaky_re_lu", "alpha", o.alpha) {
+  if (!std::isfinite(value_))
     fail("The alpha value of a Leaky ReLU layer must be a finite float. Received: {}", o.alpha);
 }
 
 VariableList LeakyReLUImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
-  return {autograd::leaky_relu(single_input(inputs), alpha_)};
-}
-
-json LeakyReLUImpl::get_config() const {
-  json c = base_config();
-  c["alpha"] = float32_json(alpha_);
-  return c;
+  return {autograd::leaky_relu(single_input(inputs), value_)};
 }
 
 std::shared_ptr<LeakyReLUImpl> LeakyReLUImpl::from_config(const json& c) {

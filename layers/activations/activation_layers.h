@@ -107,23 +107,19 @@ struct LeakyReLUOptions {
 };
 
 // f(x) = x for x >= 0, alpha * x otherwise.
-class LeakyReLUImpl : public ElementwiseLayer {
+class LeakyReLUImpl : public FloatArgumentLayer {
  public:
   // ValueError when alpha is not finite.
   explicit LeakyReLUImpl(LeakyReLUOptions o = {});
   std::string class_name() const override { return "LeakyReLU"; }
-  json get_config() const override;  // {"alpha": float}
   // Reads "alpha" (tf.keras) or "negative_slope" (Keras 3). ValueError when
   // alpha is present but null ("The alpha value of a Leaky ReLU layer cannot be None").
   static std::shared_ptr<LeakyReLUImpl> from_config(const json& config);
 
-  float alpha() const { return alpha_; }
+  float alpha() const { return value_; }
 
  protected:
   VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
-
- private:
-  float alpha_;
 };
 
 class LeakyReLU : public LayerHolder<LeakyReLUImpl> {

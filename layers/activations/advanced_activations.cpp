@@ -10,23 +10,15 @@
 
 namespace minidl {
 
-using detail::float32_json;
-
 // ---------------------------------------------------------------------------
 // ELU
 
-ELUImpl::ELUImpl(ELUOptions o) : ElementwiseLayer(common_options(o), "elu"), alpha_(static_cast<float>(o.alpha)) {
-  if (!std::isfinite(alpha_)) fail("Alpha of an ELU layer must be a finite float. Received: {}", o.alpha);
+ELUImpl::ELUImpl(ELUOptions o) : FloatArgumentLayer(common_options(o), "elu", "alpha", o.alpha) {
+  if (!std::isfinite(value_)) fail("Alpha of an ELU layer must be a finite float. Received: {}", o.alpha);
 }
 
 VariableList ELUImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
-  return {autograd::elu(single_input(inputs), alpha_)};
-}
-
-json ELUImpl::get_config() const {
-  json c = base_config();
-  c["alpha"] = float32_json(alpha_);
-  return c;
+  return {autograd::elu(single_input(inputs), value_)};
 }
 
 std::shared_ptr<ELUImpl> ELUImpl::from_config(const json& c) {
@@ -40,25 +32,19 @@ std::shared_ptr<ELUImpl> ELUImpl::from_config(const json& c) {
 // ThresholdedReLU
 
 ThresholdedReLUImpl::ThresholdedReLUImpl(ThresholdedReLUOptions o)
-    : ElementwiseLayer(common_options(o), "thresholded_re_lu"), theta_(static_cast<float>(o.theta)) {
-  if (!(o.theta >= 0) || !std::isfinite(theta_))
+    : FloatArgumentLayer(common_options(o), "thresholded_re_lu", "theta", o.theta) {
+  if (!(o.theta >= 0) || !std::isfinite(value_))
     fail("The theta value of a Thresholded ReLU layer should be >=0, got {}", o.theta);
 }
 
 VariableList ThresholdedReLUImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   const Variable& x = single_input(inputs);
-  const float t = theta_;
+  const float t = value_;
   const Tensor& xv = x.value();
   Tensor y = ops::map_elements(xv, [t](float v) { return v > t ? v : 0.f; });
   return {make_result(std::move(y), {x}, "ThresholdedReLU", [xv, t](const Tensor& g, const std::vector<bool>&) {
     return Grads{ops::map_elements(xv, g, [t](float xi, float gi) { return xi > t ? gi : 0.f; })};
   })};
-}
-
-json ThresholdedReLUImpl::get_config() const {
-  json c = base_config();
-  c["theta"] = float32_json(theta_);
-  return c;
 }
 
 std::shared_ptr<ThresholdedReLUImpl> ThresholdedReLUImpl::from_config(const json& c) {

@@ -87,22 +87,18 @@ struct ELUOptions {
 };
 
 // f(x) = x for x > 0, alpha * (exp(x) - 1) otherwise (keras.backend.elu).
-class ELUImpl : public ElementwiseLayer {
+class ELUImpl : public FloatArgumentLayer {
  public:
   // ValueError when alpha is not finite.
   explicit ELUImpl(ELUOptions o = {});
   std::string class_name() const override { return "ELU"; }
-  json get_config() const override;  // {"alpha": float}
   // ValueError when alpha is present but null ("Alpha of an ELU layer cannot be None ...").
   static std::shared_ptr<ELUImpl> from_config(const json& config);
 
-  float alpha() const { return alpha_; }
+  float alpha() const { return value_; }
 
  protected:
   VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
-
- private:
-  float alpha_;
 };
 
 class ELU : public LayerHolder<ELUImpl> {
@@ -120,23 +116,19 @@ struct ThresholdedReLUOptions {
 };
 
 // f(x) = x for x > theta, 0 otherwise; the gradient is g where x > theta, else 0.
-class ThresholdedReLUImpl : public ElementwiseLayer {
+class ThresholdedReLUImpl : public FloatArgumentLayer {
  public:
   // ValueError when theta is negative or not finite ("The theta value of a
   // Thresholded ReLU layer should be >=0, got -1").
   explicit ThresholdedReLUImpl(ThresholdedReLUOptions o = {});
   std::string class_name() const override { return "ThresholdedReLU"; }
-  json get_config() const override;  // {"theta": float}
   // ValueError when theta is present but null.
   static std::shared_ptr<ThresholdedReLUImpl> from_config(const json& config);
 
-  float theta() const { return theta_; }
+  float theta() const { return value_; }
 
  protected:
   VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
-
- private:
-  float theta_;
 };
 
 class ThresholdedReLU : public LayerHolder<ThresholdedReLUImpl> {

@@ -1,4 +1,5 @@
-// layers/activations/elementwise_layer.h — ElementwiseLayer, the base of the activation layers.
+// layers/activations/elementwise_layer.h — ElementwiseLayer, the base of the activation
+// layers, and FloatArgumentLayer, the base of those with one float argument.
 #pragma once
 
 #include <string>
@@ -18,6 +19,21 @@ class ElementwiseLayer : public Layer {
 
  protected:
   ElementwiseLayer(LayerOptions options, const std::string& default_name_prefix);
+};
+
+// An ElementwiseLayer with one float argument (LeakyReLU's and ELU's alpha,
+// ThresholdedReLU's theta), kept as float32 as Keras keeps it.
+class FloatArgumentLayer : public ElementwiseLayer {
+ public:
+  json get_config() const override;  // {key: value}, the float32 widened to double (0.3 -> 0.30000001192092896)
+
+ protected:
+  FloatArgumentLayer(LayerOptions options, const std::string& default_name_prefix, const char* key, double value);
+
+  float value_;
+
+ private:
+  const char* key_;
 };
 
 }  // namespace minidl
