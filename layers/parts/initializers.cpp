@@ -60,8 +60,6 @@ Fans compute_fans(const Shape& shape) {
   return {double(shape[r - 2]) * receptive, double(shape[r - 1]) * receptive};
 }
 
-Tensor Zeros::operator()(const Shape& shape) const { return Tensor::zeros(shape); }
-Tensor Ones::operator()(const Shape& shape) const { return Tensor::ones(shape); }
 Tensor Constant::operator()(const Shape& shape) const { return Tensor::full(shape, static_cast<float>(value_)); }
 
 RandomUniform::RandomUniform(double minval, double maxval, std::optional<uint64_t> seed)

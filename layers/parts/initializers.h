@@ -49,21 +49,26 @@ class Initializer : public KerasObject {
   virtual std::shared_ptr<Initializer> clone() const = 0;
 };
 
-class Zeros : public Initializer {
- public:
-  std::string class_name() const override { return "Zeros"; }
-  json get_config() const override { return json::object(); }
-  Tensor operator()(const Shape& shape) const override;
-  std::shared_ptr<Initializer> clone() const override { return std::make_shared<Zeros>(*this); }
+// Zeros and Ones: a Keras class name and the value every element gets.
+struct FillPreset {
+  const char* class_name;
+  float value;
 };
 
-class Ones : public Initializer {
+// Every element preset.value; config {}.
+template <const FillPreset& preset>
+class PresetFill : public Initializer {
  public:
-  std::string class_name() const override { return "Ones"; }
+  std::string class_name() const override { return preset.class_name; }
   json get_config() const override { return json::object(); }
-  Tensor operator()(const Shape& shape) const override;
-  std::shared_ptr<Initializer> clone() const override { return std::make_shared<Ones>(*this); }
+  Tensor operator()(const Shape& shape) const override { return Tensor::full(shape, preset.value); }
+  std::shared_ptr<Initializer> clone() const override { return std::make_shared<PresetFill>(*this); }
 };
+
+inline constexpr FillPreset kZeros{"Zeros", 0.f};
+inline constexpr FillPreset kOnes{"Ones", 1.f};
+using Zeros = PresetFill<kZeros>;
+using Ones = PresetFill<kOnes>;
 
 class Constant : public Initializer {
  public:
