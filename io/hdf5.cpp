@@ -96,6 +96,12 @@ bool shape_of(hid_t space, Shape* out) {
   return true;
 }
 
+bool space_shape(hid_t (*get_space)(hid_t), hid_t id, Shape* out) {
+  quiet();
+  Handle space(get_space(id));
+  return space.valid() && shape_of(space.get(), out);
+}
+
 TypeClass class_of(hid_t type) {
   switch (H5Tget_class(type)) {
     case H5T_FLOAT:

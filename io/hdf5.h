@@ -154,6 +154,8 @@ class Attribute {
   Attribute(const Object& owner, detail::Handle id, std::string name);
   [[noreturn]] void fail(const std::string& what, bool with_stack = true) const;
   void require_single(const char* kind) const;
+  // Its HDF5 type; IOError when HDF5 cannot open it.
+  detail::Handle type() const;
 
   detail::Handle id_;
   std::shared_ptr<const std::string> file_;
@@ -189,6 +191,8 @@ class Dataset : public Object {
 
  private:
   using Object::Object;
+  // Its HDF5 type; IOError when HDF5 cannot open it.
+  detail::Handle type() const;
   // IOError, naming the dataset, the declared shape and bytes and the limit, when the data
   // of a dataset of shape `s` (n elements) cannot be in the file or exceeds the read budget.
   void check_declared_size(const Shape& s, int64_t n) const;

@@ -158,10 +158,8 @@ void Attribute::fail(const std::string& what, bool with_stack) const {
 }
 
 Shape Attribute::shape() const {
-  quiet();
-  Handle space(H5Aget_space(id_.get()));
   Shape s;
-  if (!space.valid() || !shape_of(space.get(), &s)) fail("cannot read its dataspace");
+  if (!space_shape(H5Aget_space, id_.get(), &s)) fail("cannot read its dataspace");
   return s;
 }
 
@@ -172,19 +170,16 @@ int64_t Attribute::numel() const {
   return n;
 }
 
-TypeClass Attribute::type_class() const {
+Handle Attribute::type() const {
   quiet();
   Handle type(H5Aget_type(id_.get()));
   if (!type.valid()) fail("cannot read its type");
-  return class_of(type.get());
+  return type;
 }
 
-std::string Attribute::type_name() const {
-  quiet();
-  Handle type(H5Aget_type(id_.get()));
-  if (!type.valid()) fail("cannot read its type");
-  return name_of(type.get());
-}
+TypeClass Attribute::type_class() const { return class_of(type().get()); }
+
+std::string Attribute::type_name() const { return name_of(type().get()); }
 
 void Attribute::require_single(const char* kind) const {
   const TypeClass c = type_class();

@@ -15,10 +15,8 @@ namespace minidl::h5 {
 using namespace detail;  // the shared helpers of io/hdf5_internal.h
 
 Shape Dataset::shape() const {
-  quiet();
-  Handle space(H5Dget_space(id_.get()));
   Shape s;
-  if (!space.valid() || !shape_of(space.get(), &s)) fail("cannot read the dataset's dataspace");
+  if (!space_shape(H5Dget_space, id_.get(), &s)) fail("cannot read the dataset's dataspace");
   return s;
 }
 
@@ -29,19 +27,16 @@ int64_t Dataset::numel() const {
   return n;
 }
 
-TypeClass Dataset::type_class() const {
+Handle Dataset::type() const {
   quiet();
   Handle type(H5Dget_type(id_.get()));
   if (!type.valid()) fail("cannot read the dataset's type");
-  return class_of(type.get());
+  return type;
 }
 
-std::string Dataset::type_name() const {
-  quiet();
-  Handle type(H5Dget_type(id_.get()));
-  if (!type.valid()) fail("cannot read the dataset's type");
-  return name_of(type.get());
-}
+TypeClass Dataset::type_class() const { return class_of(type().get()); }
+
+std::string Dataset::type_name() const { return name_of(type().get()); }
 
 bool Dataset::has_checksum() const {
   quiet();

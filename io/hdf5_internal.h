@@ -39,6 +39,9 @@ int64_t checked_numel(const Shape& shape);
 
 // The shape of a dataspace: () for scalar, (0,) for null. False when HDF5 cannot tell.
 bool shape_of(hid_t space, Shape* out);
+// The shape of the dataspace that get_space (H5Aget_space or H5Dget_space) opens
+// for the attribute or dataset `id`. False when HDF5 cannot open or read it.
+bool space_shape(hid_t (*get_space)(hid_t), hid_t id, Shape* out);
 
 TypeClass class_of(hid_t type);
 inline bool is_numeric(TypeClass c) { return c == TypeClass::kFloat || c == TypeClass::kInteger; }
