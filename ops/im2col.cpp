@@ -69,12 +69,14 @@ inline Window window_of(const Conv2DGeometry& g, int64_t p) {
 
 }  // namespace
 
-int64_t conv_output_length(int64_t in, int64_t k, bool same_padding, int64_t stride, int64_t dilation) {
+void check_length_arguments(int64_t in, int64_t k, int64_t stride, int64_t dilation, const char* who) {
   MINIDL_CHECK(k >= 1 && stride >= 1 && dilation >= 1, ValueError,
-               "conv_output_length: expected kernel, stride and dilation >= 1, received {}, {}, {}", k, stride,
-               dilation);
-  MINIDL_CHECK(in >= -1, ValueError, "conv_output_length: expected an input length >= 0 (or -1 for None), received {}",
-               in);
+               "{}: expected kernel, stride and dilation >= 1, received {}, {}, {}", who, k, stride, dilation);
+  MINIDL_CHECK(in >= -1, ValueError, "{}: expected an input length >= 0 (or -1 for None), received {}", who, in);
+}
+
+int64_t conv_output_length(int64_t in, int64_t k, bool same_padding, int64_t stride, int64_t dilation) {
+  check_length_arguments(in, k, stride, dilation, "conv_output_length");
   if (in == kNone) return kNone;
   if (same_padding) return ceil_div(in, stride);
   const int64_t span = in - (k - 1) * dilation;  // positions where the dilated kernel fits

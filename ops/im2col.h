@@ -35,6 +35,10 @@ struct Conv2DGeometry {
 Conv2DGeometry make_conv_geometry(int64_t N, int64_t H, int64_t W, int64_t C, int64_t KH, int64_t KW, int64_t SH,
                                   int64_t SW, int64_t DH, int64_t DW, bool same_padding);
 
+// The argument checks of an output-length rule: ValueError, naming `who`, unless
+// k, stride and dilation are >= 1 and in >= -1 (-1 is an unknown length, None).
+void check_length_arguments(int64_t in, int64_t k, int64_t stride, int64_t dilation, const char* who);
+
 // Output length of one spatial axis (Keras conv_output_length); -1 in gives -1 out.
 // "valid": ceil((in - (k-1)*dilation) / stride), 0 when the dilated kernel does not
 // fit; "same": ceil(in / stride). ValueError when in < -1 or k, stride, dilation < 1.
