@@ -48,7 +48,7 @@ int main() {
   // With "auto" this layer (KH*KW*C = 27 <= 32 taps) would take the direct loop.
   set_conv_algorithm("im2col");
   std::printf("conv algorithm: %s\n", std::string(conv_algorithm()).c_str());
-  check(conv_algorithm() == "im2col", "every conv layer now takes im2col + GEMM");
+  check(conv_algorithm() == "im2col", "every conv layer takes im2col + GEMM");
 
   Sequential model = make_cnn(H, W, C, F);
   Sequential twin = make_cnn(H, W, C, F);  // the same step with the reference loops, below
