@@ -130,6 +130,7 @@ class SequentialImpl : public ModelImpl {
   void pop();
   // Builds the graph for inputs of this shape (batch axis included).
   void build(const Shape& batch_input_shape);
+  using ModelImpl::build;  // the Layer form, build({shape}), stays callable
 
   // The added layers (no InputLayer, as Keras's Sequential.layers).
   std::vector<LayerPtr> layers() const override { return stack_; }

@@ -7,7 +7,9 @@
 // Arguments, shapes and errors: the Conv base's (layers/conv/conv_base.h), with
 // filters, groups and the kernel's parts. Weights: "kernel" (kh, kw,
 // channels/groups, filters) and "bias" (filters,). One ops::conv2d_forward per
-// call (im2col + GEMM, bias added in the GEMM) through layers/conv/conv2d_function.h.
+// call through layers/conv/conv2d_function.h; the method (im2col + GEMM,
+// Winograd, the direct loop or the reference loops) is chosen there, or forced
+// process-wide by ops/conv2d_algorithm.h.
 #pragma once
 
 #include <memory>

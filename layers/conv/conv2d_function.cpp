@@ -1,3 +1,5 @@
+// layers/conv/conv2d_function.cpp — the Conv2D tape entry: forward through ops::conv2d_forward,
+// backward through ops::conv2d_backward, for conv2d_variable.
 #include "layers/conv/conv2d_function.h"
 
 #include <algorithm>
@@ -10,7 +12,6 @@
 #include "ops/transpose.h"
 
 namespace minidl {
-
 
 Variable conv2d_variable(const Variable& x, const Variable& kernel, const Variable* bias, const Conv2DCall& call,
                          const std::shared_ptr<ConvScratch>& scratch) {

@@ -24,6 +24,7 @@
 #include "support/assertions.h"
 #include "support/conv_cases.h"
 #include "support/conv_layer_cases.h"
+#include "support/models.h"
 #include "support/tensors.h"
 #include "train/model.h"
 #include "train/optimizers.h"
@@ -123,7 +124,9 @@ TEST(Conv2DAlgorithmLayer, EveryAlgorithmMatchesTheReferenceForwardAndBackward) 
                                          channels_last_values(c, seed), c.F, c.G);
       ASSERT_TRUE(matches(wino, got[0], in_case_layout(c, c.input_shape(), want.dx))) << "dx, " << what;
       ASSERT_TRUE(matches(wino, got[1], want.dkernel)) << "dkernel, " << what;
-      if (c.use_bias) ASSERT_TRUE(matches(wino, got[2], want.dbias)) << "dbias, " << what;
+      if (c.use_bias) {
+        ASSERT_TRUE(matches(wino, got[2], want.dbias)) << "dbias, " << what;
+      }
       ++computed;
     }
   }
@@ -138,16 +141,7 @@ TEST(Conv2DAlgorithmLayer, EveryAlgorithmMatchesTheReferenceForwardAndBackward) 
 std::vector<double> train_main_model(const char* algorithm) {
   ConvAlgorithmGuard guard(algorithm);
   set_random_seed(42);
-  Sequential model({
-      Conv2D(32, 3, {.activation = "relu", .input_shape = Shape{28, 28, 1}}),
-      Conv2D(64, 3, {.activation = "relu"}),
-      MaxPooling2D(2),
-      Dropout(0.25),
-      Flatten(),
-      Dense(128, {.activation = "relu"}),
-      Dropout(0.5),
-      Dense(10, {.activation = "softmax"}),
-  });
+  Sequential model = testing::mnist_cnn();
   model->compile(std::make_shared<Adam>(1e-3), "sparse_categorical_crossentropy", {"accuracy"});
   std::mt19937_64 rng(7);
   const Tensor x = random_tensor({4, 28, 28, 1}, rng, 0.f, 1.f);

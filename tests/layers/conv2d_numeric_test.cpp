@@ -63,20 +63,6 @@ ConvCase random_case(std::mt19937_64& rng, int64_t max_hw, int64_t max_per_group
   return c;
 }
 
-std::shared_ptr<Conv2DImpl> make_layer(const ConvCase& c) {
-  auto layer = std::make_shared<Conv2DImpl>(
-      c.F, IntPair{c.KH, c.KW},
-      Conv2DOptions{.strides = IntPair{c.SH, c.SW},
-                    .padding = c.same ? "same" : "valid",
-                    .data_format = c.channels_first ? "channels_first" : "channels_last",
-                    .dilation_rate = IntPair{c.DH, c.DW},
-                    .groups = c.G,
-                    .activation = c.activation,
-                    .use_bias = c.use_bias});
-  layer->maybe_build({c.build_shape()});
-  return layer;
-}
-
 // The layer's expected output: the reference convolution, then the activation, in double.
 Tensor expected_output(const ConvCase& c, const Tensor& x, const Tensor& kernel, const Tensor& bias) {
   const Shape shape = c.conv_output_shape(c.F);
@@ -92,7 +78,7 @@ struct Prepared {
 
 Prepared prepare(const ConvCase& c, std::mt19937_64& rng) {
   Prepared p;
-  p.layer = make_layer(c);
+  p.layer = testing::make_conv2d_layer(c);
   p.x = random_tensor(c.input_shape(), rng, -1.f, 1.f);
   p.kernel = random_tensor({c.KH, c.KW, c.C / c.G, c.F}, rng, -0.5f, 0.5f);
   if (c.use_bias) p.bias = random_tensor({c.F}, rng, -0.5f, 0.5f);
@@ -178,7 +164,7 @@ TEST(Conv2DNumeric, FusedReluGradientMatchesUnfusedChain) {
                .channels_first = cf, .activation = "relu"};
     const Prepared fused = prepare(c, rng);
     c.activation = "linear";
-    auto plain = make_layer(c);
+    auto plain = testing::make_conv2d_layer(c);
     plain->set_weights({fused.kernel, fused.bias});
 
     const Tensor seed = random_tensor(c.conv_output_shape(c.F), rng, -1.f, 1.f);
