@@ -27,7 +27,7 @@ DenseImpl::DenseImpl(int64_t units, DenseOptions o)
   set_supports_masking(true);
 }
 
-void DenseImpl::check_input(const Shape& s) const {
+void DenseImpl::check_input_shape(const Shape& s) const {
   if (s.size() < 2)
     fail("Input 0 is incompatible with the layer: expected min_ndim=2, found ndim={}. Full shape received: {}",
          s.size(), shape_str(s));
@@ -41,7 +41,7 @@ void DenseImpl::check_input(const Shape& s) const {
 
 void DenseImpl::build(const std::vector<Shape>& input_shapes) {
   const Shape& s = single_shape(input_shapes);
-  check_input(s);
+  check_input_shape(s);
   if (s.back() < 1) fail("the last dimension of the input must be positive, received shape {}", shape_str(s));
   kernel_ =
       add_weight("kernel", {s.back(), units_}, kernel_initializer_, kernel_regularizer_, true, kernel_constraint_);
@@ -50,14 +50,14 @@ void DenseImpl::build(const std::vector<Shape>& input_shapes) {
 
 std::vector<Shape> DenseImpl::compute_output_shape(const std::vector<Shape>& input_shapes) {
   Shape s = single_shape(input_shapes);
-  check_input(s);
+  check_input_shape(s);
   s.back() = units_;
   return {s};
 }
 
 VariableList DenseImpl::call(const std::vector<Variable>& inputs, const CallArgs&) {
   const Variable& x = single_input(inputs);
-  check_input(x.shape());
+  check_input_shape(x.shape());
   const int64_t in = kernel_.shape()[0], units = units_;
   const int64_t rows = x.value().numel() / in;  // every leading axis folds into the GEMM's rows
   Shape out_shape = x.shape();

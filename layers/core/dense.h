@@ -57,7 +57,8 @@ class DenseImpl : public Layer {
   VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) override;
 
  private:
-  void check_input(const Shape& s) const;
+  // Keras's InputSpec of Dense: rank >= 2, a known last axis equal to the kernel's rows.
+  void check_input_shape(const Shape& s) const;
 
   int64_t units_;
   std::shared_ptr<Activation> activation_;
