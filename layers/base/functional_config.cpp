@@ -1,5 +1,6 @@
 // layers/base/functional_config.cpp — FunctionalImpl's Keras config: get_config, graph_from_config, nesting limit.
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "layers/base/functional.h"
 #include "layers/base/input_layer.h"
 #include "layers/base/json_text.h"
+#include "layers/base/positional_args.h"
 #include "layers/base/registry.h"
 
 namespace minidl {
@@ -17,6 +19,124 @@ namespace minidl {
 namespace {
 // The names of the models whose configs this thread is building, outermost first.
 thread_local std::vector<std::string> t_model_nesting;
+
+bool is_keras_tensor(const json& v) {
+  return v.is_object() && v.contains("class_name") && v["class_name"] == "__keras_tensor__";
+}
+
+// A Keras 3 call {"args": [...], "kwargs": {...}} with other than one positional argument: an
+// operation called on tensors and constants (a layer call has one argument, a tensor or a list).
+bool is_operation_call(const json& node) {
+  return node.is_object() && node.contains("args") && node["args"].is_array() && node["args"].size() != 1;
+}
+
+// True when a layer entry is a Keras 3 operation rather than the layer of the same class name: its
+// module (a `.keras` config) or its calls (a legacy `.h5` config, where Keras 3 writes no module) say so.
+bool is_operation_entry(const json& entry) {
+  if (entry.contains("module") && entry["module"] == kKerasNumpyOpsModule) return true;
+  if (!entry["class_name"].is_string()) return false;
+  if (entry["class_name"].get<std::string>().rfind(std::string(kKerasNumpyOpsModule) + ".", 0) == 0) return true;
+  if (entry.contains("inbound_nodes") && entry["inbound_nodes"].is_array())
+    for (const auto& node : entry["inbound_nodes"])
+      if (is_operation_call(node)) return true;
+  return false;
+}
+
+// The operation layer of an entry, from the registry's "keras.src.ops.numpy.<Class>" factories;
+// ValueError naming the class and the layer when minidl has no such operation.
+LayerPtr operation_from_config(const json& entry) {
+  std::string cls = entry["class_name"].get<std::string>();
+  const std::string prefix = std::string(kKerasNumpyOpsModule) + ".";
+  if (cls.rfind(prefix, 0) == 0) cls = cls.substr(prefix.size());
+  const json config = entry.contains("config") ? entry["config"] : json::object();
+  std::string name = "?";
+  if (entry.contains("name") && entry["name"].is_string()) {
+    name = entry["name"].get<std::string>();
+  } else if (config.is_object() && config.contains("name") && config["name"].is_string()) {
+    name = config["name"].get<std::string>();
+  }
+  const LayerRegistry& registry = LayerRegistry::instance();
+  if (!registry.contains(prefix + cls)) {
+    std::vector<std::string> known;
+    for (const auto& n : registry.class_names())
+      if (n.rfind(prefix, 0) == 0) known.push_back(n.substr(prefix.size()));
+    raise<ValueError>("unknown operation class '{}' ({}{}) for layer '{}': minidl computes the operations {}", cls,
+                      prefix, cls, name, join_capped(known, 20));
+  }
+  return registry.create(prefix + cls, config);
+}
+
+// The __keras_tensor__ object of input `t` as Keras 3 writes it in a call's arguments.
+json keras_tensor_config(const KerasTensor& t, int node_index) {
+  return {{"class_name", "__keras_tensor__"},
+          {"config",
+           {{"shape", shape_to_json(t.shape())},
+            {"dtype", "float32"},
+            {"keras_history", json::array({t.layer()->name(), node_index, t.tensor_index()})}}}};
+}
+// [layer name, node index, tensor index]
+using Ref = std::tuple<std::string, int64_t, int64_t>;
+
+Ref parse_ref(const json& ref, const std::string& owner) {
+  MINIDL_CHECK(ref.is_array() && ref.size() >= 3 && ref[0].is_string() && ref[1].is_number_integer() &&
+                   ref[2].is_number_integer(),
+               ValueError, "Functional config: bad inbound reference {} in layer '{}'", json_preview(ref), owner);
+  return {ref[0].get<std::string>(), ref[1].get<int64_t>(), ref[2].get<int64_t>()};
+}
+
+Ref history_ref(const json& tensor, const std::string& owner) {
+  const json& c = tensor.contains("config") ? tensor["config"] : tensor;
+  return parse_ref(c.is_object() && c.contains("keras_history") ? c["keras_history"] : c, owner);
+}
+
+// The inbound references of node `index` of `layer`, in order. A node is a Keras 2 list of
+// references, or a Keras 3 call {"args": [...], "kwargs": {...}}: for a layer taking positional
+// arguments, `args` receives them (std::nullopt for each tensor, the constants as written);
+// any other layer's call has one argument, a tensor or a list of tensors.
+std::vector<Ref> node_refs(const json& node, size_t index, Layer& layer, std::vector<std::optional<json>>* args) {
+  const std::string& owner = layer.name();
+  std::vector<Ref> refs;
+  if (node.is_array()) {
+    MINIDL_CHECK(!node.empty(), ValueError, "Functional config: node {} of layer '{}' must be a non-empty list",
+                 index, owner);
+    for (const auto& ref : node) refs.push_back(parse_ref(ref, owner));
+    return refs;
+  }
+  MINIDL_CHECK(node.is_object() && node.contains("args") && node["args"].is_array(), ValueError,
+               "Functional config: node {} of layer '{}' must be a list of references or a call {{\"args\": [...], "
+               "\"kwargs\": {{...}}}}, received {}",
+               index, owner, json_preview(node));
+  const json kwargs = node.contains("kwargs") ? node["kwargs"] : json::object();
+  const json& positional = node["args"];
+  if (dynamic_cast<PositionalArgsLayer*>(&layer)) {
+    MINIDL_CHECK(kwargs.is_null() || (kwargs.is_object() && kwargs.empty()), ValueError,
+                 "Functional config: operation layer '{}' is called with keyword arguments {}, which minidl's "
+                 "operations do not take",
+                 owner, json_preview(kwargs));
+    for (const auto& a : positional) {
+      if (is_keras_tensor(a)) {
+        refs.push_back(history_ref(a, owner));
+        args->push_back(std::nullopt);
+      } else {
+        args->push_back(a);
+      }
+    }
+    return refs;
+  }
+  MINIDL_CHECK(positional.size() == 1, ValueError,
+               "Functional config: layer '{}' is called with {} positional arguments in node {}; a layer takes one "
+               "(a tensor or a list of tensors)",
+               owner, positional.size(), index);
+  const json& arg = positional[0];
+  for (const auto& t : arg.is_array() ? arg : json::array({arg})) {
+    MINIDL_CHECK(is_keras_tensor(t), ValueError,
+                 "Functional config: layer '{}' is called with the constant {} in node {}; only operation layers "
+                 "take constant arguments",
+                 owner, json_preview(t), index);
+    refs.push_back(history_ref(t, owner));
+  }
+  return refs;
+}
 }  // namespace
 
 ModelNestingGuard::ModelNestingGuard(const std::string& model_name) {
@@ -50,6 +170,21 @@ json FunctionalImpl::get_config() const {
     for (size_t ni = 0; ni < l->inbound_nodes().size(); ++ni) {
       const Node* n = l->inbound_nodes()[ni].get();
       if (n->is_input() || !owns_node(n)) continue;
+      if (const auto* op = dynamic_cast<const PositionalArgsLayer*>(l.get())) {
+        // Keras 3's call form: the constants sit among the tensors in the positional arguments.
+        json args = json::array();
+        size_t next = 0;
+        for (const auto& a : op->positional_args()) {
+          if (a) {
+            args.push_back(*a);
+            continue;
+          }
+          const KerasTensor& t = n->input_tensors().at(next++);
+          args.push_back(keras_tensor_config(t, kept_index(t.layer().get(), t.node_index())));
+        }
+        inbound.push_back({{"args", args}, {"kwargs", json::object()}});
+        continue;
+      }
       json node = json::array();
       for (const auto& t : n->input_tensors())
         node.push_back(json::array(
@@ -97,7 +232,7 @@ std::pair<std::vector<KerasTensor>, std::vector<KerasTensor>> FunctionalImpl::gr
   for (const auto& entry : layers) {
     MINIDL_CHECK(entry.is_object() && entry.contains("class_name"), ValueError,
                  "Functional config: each layer needs a class_name, received {}", json_preview(entry));
-    LayerPtr layer = layer_from_config(entry);
+    LayerPtr layer = is_operation_entry(entry) ? operation_from_config(entry) : layer_from_config(entry);
     const std::string nm = entry.contains("name") && entry["name"].is_string() ? entry["name"].get<std::string>()
                                                                                 : layer->name();
     MINIDL_CHECK(!created.count(nm), ValueError, "Functional config: layer name '{}' appears twice", nm);
@@ -116,14 +251,6 @@ std::pair<std::vector<KerasTensor>, std::vector<KerasTensor>> FunctionalImpl::gr
   // reconstruct_from_config allows). A node whose input is missing waits on that input's
   // key and is taken up again when the input is made, so every node is tried a bounded
   // number of times: linear in nodes, however the layers are ordered.
-  auto parse_ref = [](const json& ref, const std::string& owner) {
-    MINIDL_CHECK(ref.is_array() && ref.size() >= 3 && ref[0].is_string() && ref[1].is_number_integer() &&
-                     ref[2].is_number_integer(),
-                 ValueError, "Functional config: bad inbound reference {} in layer '{}'", json_preview(ref),
-                 owner);
-    return std::tuple<std::string, int64_t, int64_t>(ref[0].get<std::string>(), ref[1].get<int64_t>(),
-                                                     ref[2].get<int64_t>());
-  };
   std::map<NodeKey, std::vector<size_t>> waiting;  // a missing input -> the pending entries waiting on it
   std::vector<size_t> ready(pending.size());
   for (size_t i = 0; i < pending.size(); ++i) ready[i] = i;
@@ -131,12 +258,10 @@ std::pair<std::vector<KerasTensor>, std::vector<KerasTensor>> FunctionalImpl::gr
     Pending& p = pending[ready[q]];
     while (p.next < p.nodes->size()) {
       const json& node = (*p.nodes)[p.next];
-      MINIDL_CHECK(node.is_array() && !node.empty(), ValueError,
-                   "Functional config: node {} of layer '{}' must be a non-empty list", p.next, p.layer->name());
+      std::vector<std::optional<json>> call_args;
       std::vector<KerasTensor> ins;
       bool ready_now = true;
-      for (const auto& ref : node) {
-        auto [ln, ni, ti] = parse_ref(ref, p.layer->name());
+      for (auto& [ln, ni, ti] : node_refs(node, p.next, *p.layer, &call_args)) {
         auto it = node_outputs.find({ln, ni});
         if (it == node_outputs.end()) {
           MINIDL_CHECK(created.count(ln), ValueError, "Functional config: layer '{}' refers to unknown layer '{}'",
@@ -151,6 +276,8 @@ std::pair<std::vector<KerasTensor>, std::vector<KerasTensor>> FunctionalImpl::gr
         ins.push_back(it->second[ti]);
       }
       if (!ready_now) break;
+      if (auto* op = dynamic_cast<PositionalArgsLayer*>(p.layer.get()); op && node.is_object())
+        op->set_positional_args(call_args);
       NodeKey made{p.layer->name(), static_cast<int64_t>(p.next)};
       node_outputs[made] = (*p.layer)(ins);
       ++p.next;
