@@ -60,13 +60,20 @@ class ModelImpl : public FunctionalImpl {
   std::string class_name() const override { return "Functional"; }
   static std::shared_ptr<ModelImpl> from_config(const json& config);
 
+  // Keras's compute_mask(inputs, mask=None) on a model: the masks of its
+  // outputs (Layer's forms; FunctionalImpl's override would hide them).
+  using Layer::compute_mask;
+
   // --- training ------------------------------------------------------------
   void compile(OptimizerArg optimizer, LossArg loss, std::vector<MetricArg> metrics = {});
   bool compiled() const { return static_cast<bool>(optimizer_); }
   const OptimizerPtr& optimizer() const { return optimizer_; }
   const LossPtr& loss() const { return loss_; }
   const std::vector<MetricPtr>& metrics() const { return metrics_; }
-  // Keras's training_config JSON (loss, metrics, optimizer_config), for saving.
+  // Keras's training_config JSON (loss, metrics, optimizer_config), for saving. The loss and
+  // each metric are what compile() was given: a name stays that name ("mse"); a loss object
+  // is its name; a metric object is {"class_name", "config"} when it has a Keras class with
+  // arguments (TopKCategoricalAccuracy), else its name.
   json training_config() const;
 
   // x: [N, ...] matching the (single) model input; y: targets for the (single) output.
@@ -111,6 +118,7 @@ class ModelImpl : public FunctionalImpl {
   Logs test_batch_logs_;
   OptimizerPtr optimizer_;
   LossPtr loss_;
+  std::string loss_identifier_;  // the name compile() was given; "" for a Loss object
   std::vector<MetricArg> metric_args_;
   std::vector<MetricPtr> metrics_;
 };
@@ -162,9 +170,15 @@ class Model : public LayerHolder<ModelImpl> {
   explicit Model(std::shared_ptr<ModelImpl> impl) : LayerHolder(std::move(impl)) {}
 };
 
+// Sequential({a, b}), Sequential({conv}), Sequential() and Sequential({}, "name")
+// all take the braced list as the layers: the initializer_list constructor is
+// the better match for a braced list than the vector and the impl constructors.
 class Sequential : public LayerHolder<SequentialImpl> {
  public:
-  Sequential(std::vector<LayerPtr> layers = {}, const std::string& name = "")
+  Sequential() : Sequential(std::vector<LayerPtr>{}) {}
+  Sequential(std::initializer_list<LayerPtr> layers, const std::string& name = "")
+      : Sequential(std::vector<LayerPtr>(layers), name) {}
+  Sequential(std::vector<LayerPtr> layers, const std::string& name = "")
       : LayerHolder(std::make_shared<SequentialImpl>(std::move(layers), name)) {}
   explicit Sequential(std::shared_ptr<SequentialImpl> impl) : LayerHolder(std::move(impl)) {}
   operator Model() const { return Model(std::static_pointer_cast<ModelImpl>(impl_)); }  // NOLINT

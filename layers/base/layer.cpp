@@ -23,6 +23,15 @@ thread_local bool t_learning_phase = false;
 // Depth of nested concrete calls: a call at depth 0 is "top level" and starts
 // a fresh set of activity losses (Keras clears eager losses per outer call).
 thread_local int t_call_depth = 0;
+
+// What TF 1.x's masking TypeError prints after "input_mask: " (Python's str of
+// the mask): one mask alone, several as a list with None where there is none.
+std::string masks_str(const std::vector<std::string>& described) {
+  if (described.size() == 1) return described[0];
+  std::string s = "[";
+  for (size_t i = 0; i < described.size(); ++i) s += (i ? ", " : "") + described[i];
+  return s + "]";
+}
 }  // namespace
 
 std::string unique_layer_name(const std::string& prefix, bool zero_based) {
@@ -272,8 +281,13 @@ std::vector<Tensor> Layer::compute_mask(const std::vector<Variable>&, const std:
   bool any = false;
   for (const auto& m : masks) any = any || m.defined();
   if (!any) return {};  // no mask in, none out (an empty list: no allocation)
-  if (!supports_masking_)
-    raise<TypeError>("Layer {} does not support masking, but was passed an input_mask", name_);
+  if (!supports_masking_) {
+    std::vector<std::string> described;
+    for (const auto& m : masks)
+      described.push_back(m.defined() ? fmt::format("Tensor(shape={})", shape_str(m.shape())) : "None");
+    raise<TypeError>("Layer {} does not support masking, but was passed an input_mask: {}", name_,
+                     masks_str(described));
+  }
   return masks;
 }
 
@@ -282,10 +296,42 @@ std::vector<std::optional<Shape>> Layer::compute_mask_shape(const std::vector<Sh
   bool any = false;
   for (const auto& m : mask_shapes) any = any || m.has_value();
   if (!supports_masking_) {
-    if (any) raise<TypeError>("Layer {} does not support masking, but was passed an input_mask", name_);
-    return {};
+    if (!any) return {};
+    std::vector<std::string> described;
+    for (const auto& m : mask_shapes)
+      described.push_back(m ? fmt::format("KerasTensor(shape={})", shape_str(*m)) : "None");
+    raise<TypeError>("Layer {} does not support masking, but was passed an input_mask: {}", name_,
+                     masks_str(described));
   }
   return mask_shapes;
+}
+
+std::optional<Tensor> Layer::compute_mask(const Tensor& inputs, const std::optional<Tensor>& mask) {
+  const auto out = compute_mask(std::vector<Tensor>{inputs}, std::vector<std::optional<Tensor>>{mask});
+  if (out.size() > 1) fail("has {} outputs; call compute_mask with a list of inputs to get their masks", out.size());
+  return out.empty() ? std::nullopt : out[0];
+}
+
+std::vector<std::optional<Tensor>> Layer::compute_mask(const std::vector<Tensor>& inputs,
+                                                       const std::vector<std::optional<Tensor>>& masks) {
+  if (inputs.empty()) fail("compute_mask called on an empty list of inputs");
+  if (!masks.empty() && masks.size() != inputs.size())
+    fail("compute_mask expects one mask per input: received {} inputs and {} masks", inputs.size(), masks.size());
+  std::vector<Variable> xs;
+  std::vector<Tensor> in_masks(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].defined()) fail("compute_mask called on an undefined input {}", i);
+    xs.emplace_back(inputs[i]);
+    if (!masks.empty() && masks[i]) in_masks[i] = *masks[i];
+  }
+  NoGradGuard no_grad;
+  const std::vector<Tensor> out = compute_mask(xs, in_masks);
+  bool any = false;
+  for (const auto& m : out) any = any || m.defined();
+  if (!any) return {};  // no output has a mask: Keras's None
+  std::vector<std::optional<Tensor>> result;
+  for (const auto& m : out) result.push_back(m.defined() ? std::optional<Tensor>(m) : std::nullopt);
+  return result;
 }
 
 const Variable& Layer::single_input(const std::vector<Variable>& inputs) const {

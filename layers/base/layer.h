@@ -72,6 +72,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "autograd/variable.h"
@@ -176,8 +177,10 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // The computation, on concrete variables: one result per output.
   virtual VariableList call(const std::vector<Variable>& inputs, const CallArgs& args) = 0;
   // Concrete masks of the outputs; an empty list means "no output mask" (and
-  // costs no allocation). Default: pass the input masks through when
-  // supports_masking, else TypeError if any mask is given (Keras 2 behaviour).
+  // costs no allocation). `masks` has one entry per input, undefined for none.
+  // Default: pass the input masks through when supports_masking, else
+  // TypeError if any mask is given (TF 1.x Layer.compute_mask). Users call the
+  // public compute_mask forms below, which reach this hook.
   virtual std::vector<Tensor> compute_mask(const std::vector<Variable>& inputs, const std::vector<Tensor>& masks);
   // Symbolic counterpart: shapes of the output masks (nullopt = no mask).
   virtual std::vector<std::optional<Shape>> compute_mask_shape(const std::vector<Shape>& input_shapes,
@@ -230,6 +233,19 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // Concrete call that also returns the output masks (what Model uses).
   VariableList call_with_masks(const std::vector<Variable>& xs, const CallArgs& args, std::vector<Tensor>* out_masks);
 
+  // --- masks -------------------------------------------------------------------
+  // Keras's compute_mask(inputs, mask=None): the output mask a call on `inputs`
+  // with input mask `mask` would give, std::nullopt being Keras's None. A
+  // layer that does not support masking returns std::nullopt for no mask and
+  // raises TypeError "Layer <name> does not support masking, but was passed an
+  // input_mask: <mask>" for a mask. ValueError for a layer with several outputs
+  // (use the list form).
+  std::optional<Tensor> compute_mask(const Tensor& inputs, const std::optional<Tensor>& mask = std::nullopt);
+  // The list form, one mask per input (an empty `masks`: none for any). The
+  // result has one entry per output, or is empty for Keras's None.
+  std::vector<std::optional<Tensor>> compute_mask(const std::vector<Tensor>& inputs,
+                                                  const std::vector<std::optional<Tensor>>& masks);
+
   // --- state -----------------------------------------------------------------------
   const std::string& name() const { return name_; }
   const std::string& dtype() const { return dtype_; }
@@ -254,12 +270,19 @@ class Layer : public std::enable_shared_from_this<Layer> {
     return add_weight(name, shape, std::move(initializer), std::move(regularizer), trainable, std::move(constraint));
   }
 
-  // Own weights first, then sublayers' (Keras order). trainable_weights is empty when !trainable().
+  // Keras's order: the layer's own trainable weights, its own non-trainable
+  // weights, then each sublayer's weights() in turn (TF 1.x Layer.weights is
+  // trainable_weights + non_trainable_weights; Network.weights and Keras 3
+  // concatenate the layers' lists). get_weights, set_weights and
+  // count_params follow it. A weight's place depends on its own trainable
+  // flag, not on the layer's: a frozen layer keeps the same order.
   std::vector<Variable> weights() const;
+  // Own trainable weights, then sublayers'. Empty when !trainable().
   std::vector<Variable> trainable_weights() const;
   // Appends trainable_weights() to `out` (for a caller that reuses one list
   // across training steps).
   void append_trainable_weights(std::vector<Variable>& out) const;
+  // Own non-trainable weights, then sublayers'; all of weights() when !trainable().
   std::vector<Variable> non_trainable_weights() const;
   std::vector<Variable> variables() const { return weights(); }
   std::vector<Variable> trainable_variables() const { return trainable_weights(); }
@@ -377,8 +400,11 @@ class LayerHolder {
   Impl& operator*() const { return *impl_; }
   const std::shared_ptr<Impl>& ptr() const { return impl_; }
   operator std::shared_ptr<Layer>() const { return impl_; }  // NOLINT: implicit by design
+  // Upcasts only (e.g. to ModelImpl): a holder does not claim to convert to an
+  // unrelated impl, which would make braced lists of holders ambiguous.
   template <class Other>
-  operator std::shared_ptr<Other>() const {  // NOLINT: upcasts, e.g. to ModelImpl
+    requires std::is_convertible_v<Impl*, Other*>
+  operator std::shared_ptr<Other>() const {  // NOLINT: implicit by design
     return impl_;
   }
 

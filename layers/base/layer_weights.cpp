@@ -36,7 +36,10 @@ void Layer::apply_constraints() {
 
 std::vector<Variable> Layer::weights() const {
   std::vector<Variable> out;
-  for (const auto& w : weights_) out.push_back(w.variable);
+  out.reserve(weights_.size());
+  for (bool trainable : {true, false})
+    for (const auto& w : weights_)
+      if (w.trainable == trainable) out.push_back(w.variable);
   for (const auto& sub : sublayer_list()) {
     auto s = sub->weights();
     out.insert(out.end(), s.begin(), s.end());
