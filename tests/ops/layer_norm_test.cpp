@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <ostream>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/errors.h"
@@ -41,6 +43,12 @@ std::vector<double> naive(const std::vector<double>& x, const std::vector<float>
     }
   }
   return y;
+}
+
+// gtest prints a parameter with its name's parts rather than its bytes.
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.rows << "x" << c.features << (c.rms ? " rms" : "") << (c.with_gamma ? " gamma" : "")
+      << (c.with_beta ? " beta" : "");
 }
 
 class LayerNormKernel : public ::testing::TestWithParam<Case> {};
@@ -124,7 +132,12 @@ INSTANTIATE_TEST_SUITE_P(Cases, LayerNormKernel,
                          ::testing::Values(Case{5, 7, false, true, true}, Case{3, 16, false, false, false},
                                            Case{4, 5, false, true, false}, Case{2, 9, false, false, true},
                                            Case{5, 7, true, true, true}, Case{3, 6, true, false, false},
-                                           Case{1, 1, false, true, true}));
+                                           Case{1, 1, false, true, true}),
+                         [](const ::testing::TestParamInfo<Case>& i) {
+                           const Case& c = i.param;
+                           return "Rows" + std::to_string(c.rows) + "Features" + std::to_string(c.features) +
+                                  (c.rms ? "Rms" : "") + (c.with_gamma ? "Gamma" : "") + (c.with_beta ? "Beta" : "");
+                         });
 
 TEST(LayerNormKernel, StaysAccurateWhenTheMeanDwarfsTheSpread) {
   // Values 1e4 + U[-1, 1): a one-pass E[x^2] - E[x]^2 in float loses every digit of
