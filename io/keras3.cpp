@@ -1,5 +1,6 @@
 // io/keras3.cpp — the Keras 3 `.keras` archive: a STORED zip of metadata.json, config.json and
-// model.weights.h5 (the Keras 3 weights layout, io/keras_weights_k3.cpp). The JSON entries
+// model.weights.h5 (the Keras 3 weights layout, io/keras_weights_k3.cpp, with the optimizer's
+// variables under optimizer/vars, so training resumes where it stopped). The JSON entries
 // carry Keras's fixed 1980-01-01 timestamp; the weights the time of saving.
 #include <unistd.h>
 
@@ -62,11 +63,19 @@ std::shared_ptr<ModelImpl> load_keras_zip(const std::string& path) {
   const h5::H5File weights = weights_of(zip);
   apply_assignments(plan_keras3_weights(*model, weights.root(), {}));
   compile_from_compile_config(*model, cfg, where, "loaded");
+  if (model->compiled()) restore_keras3_optimizer_vars(*model, weights.root(), path + ": model.weights.h5");
   return model;
 }
 
 void save_keras_zip(const ModelImpl& model, const std::string& path) {
-  const json config = keras3_model_config(model);
+  json config = keras3_model_config(model);
+  if (model.compiled()) {
+    // compile()'s loss and metrics as given: a loss name stays the name, metric objects keep
+    // their arguments.
+    json& compile_config = config["compile_config"];
+    compile_config["loss"] = keras3_compiled_loss(model);
+    compile_config["metrics"] = keras3_compiled_metrics(model);
+  }
   const json metadata = {{"keras_version", kWrittenKeras3Version}, {"date_saved", now_string()}};
   h5::H5File weights = h5::H5File::create_in_memory(path + "/model.weights.h5");
   write_keras3_weights(model, weights.root());

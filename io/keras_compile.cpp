@@ -4,7 +4,11 @@
 // architecture and weights are what inference needs.
 //
 // And the other way: the training_config tf.keras 2.4 writes for model.save
-// (Model._get_compile_args + optimizer_config, see keras2_training_config).
+// (Model._get_compile_args + optimizer_config, see keras2_training_config), and the loss and
+// metrics of Keras 3's compile_config. Both keep compile()'s arguments as given: a loss name
+// stays that name ("mse"), a metric object keeps its arguments (k).
+#include <optional>
+
 #include "core/errors.h"
 #include "core/logging.h"
 #include "io/keras_internal.h"
@@ -12,16 +16,20 @@
 namespace minidl::keras_io {
 namespace {
 
-// A loss identifier in any of the serialized forms Keras writes.
-LossPtr loss_from(const json& v) {
-  if (v.is_string()) return get_loss(v.get<std::string>());
+// A loss identifier in any of the serialized forms Keras writes. A name stays a name, so the
+// model saves it back as given ("mse").
+LossArg loss_from(const json& v) {
+  if (v.is_string()) {
+    get_loss(v.get<std::string>());  // ValueError for an unknown name, before compile()
+    return v.get<std::string>();
+  }
   // One output: Keras may still wrap the loss in a one-element list or {output_name: loss}.
   if (v.is_array() && v.size() == 1) return loss_from(v[0]);
   if (v.is_object() && v.size() == 1 && !v.contains("class_name")) return loss_from(v.begin().value());
   if (v.is_object() && v.contains("class_name") && v["class_name"].is_string()) {
     const std::string cls = v["class_name"].get<std::string>();
     const json c = v.contains("config") ? v["config"] : json::object();
-    if (cls == "function" && c.is_string()) return get_loss(c.get<std::string>());  // Keras 3 builtins
+    if (cls == "function" && c.is_string()) return loss_from(c);  // Keras 3 builtins
     const bool logits = c.is_object() && c.value("from_logits", false);
     if (cls == "CategoricalCrossentropy") return CategoricalCrossentropy(logits);
     if (cls == "SparseCategoricalCrossentropy") return SparseCategoricalCrossentropy(logits);
@@ -45,6 +53,13 @@ std::string metric_name(const json& m) {
   return m.contains("class_name") && m["class_name"].is_string() ? m["class_name"].get<std::string>() : "";
 }
 
+// A serialized metric class that takes arguments, restored as an object (train/metrics.h).
+bool is_metric_object(const json& m) {
+  if (!m.is_object() || !m.contains("class_name") || !m["class_name"].is_string()) return false;
+  const std::string cls = m["class_name"].get<std::string>();
+  return cls == "TopKCategoricalAccuracy" || cls == "SparseTopKCategoricalAccuracy";
+}
+
 void collect_metrics(const json& v, std::vector<json>& out) {
   if (v.is_array()) {
     for (const auto& e : v) collect_metrics(e, out);
@@ -64,7 +79,7 @@ void compile_from_training_config(ModelImpl& model, const json& tc, const std::s
   }
   const json opt = tc.contains("optimizer_config") ? tc["optimizer_config"] : tc.value("optimizer", json());
   OptimizerPtr optimizer;
-  LossPtr loss;
+  std::optional<LossArg> loss;
   try {
     if (opt.is_string()) {
       optimizer = get_optimizer(opt.get<std::string>());
@@ -86,16 +101,20 @@ void compile_from_training_config(ModelImpl& model, const json& tc, const std::s
   collect_metrics(tc.value("metrics", json()), raw);
   std::vector<MetricArg> metrics;
   for (const auto& m : raw) {
-    const std::string name = metric_name(m);
     try {
-      get_metric(name, loss->name());
-      metrics.emplace_back(name);
+      if (is_metric_object(m)) {
+        metrics.emplace_back(metric_from_config(m));  // keeps its arguments (k)
+      } else {
+        const std::string name = metric_name(m);
+        get_metric(name);
+        metrics.emplace_back(name);
+      }
     } catch (const std::exception& e) {
       logger()->warn("{}: metric {} is not supported and is dropped ({})", where, json_preview(m), e.what());
     }
   }
   try {
-    model.compile(optimizer, loss, metrics);
+    model.compile(optimizer, *loss, metrics);
   } catch (const std::exception& e) {
     logger()->warn("{}: compile failed ({}); the model is loaded uncompiled", where, e.what());
   }
@@ -104,6 +123,8 @@ void compile_from_training_config(ModelImpl& model, const json& tc, const std::s
 void compile_from_compile_config(ModelImpl& model, const json& config, const std::string& where,
                                  const char* left_as) {
   if (!config.is_object() || !config.contains("compile_config") || !config["compile_config"].is_object()) return;
+  // Keras 3 writes an empty compile_config for a model that was never compiled.
+  if (config["compile_config"].empty()) return;
   try {
     compile_from_training_config(model, config["compile_config"], where + ": compile_config");
   } catch (const std::exception& e) {
@@ -129,6 +150,40 @@ json keras_loss_identifier(const Loss& loss) {
   return {{"class_name", loss.class_name()}, {"config", c}};
 }
 
+namespace {
+
+// compile()'s loss argument as Keras serializes it: the name it was given ("mse"), or the
+// loss object (keras_loss_identifier) when it was given one.
+json compiled_loss(const ModelImpl& model, const json& training_config) {
+  const json& given = training_config["loss"];
+  if (!model.loss()) return given;
+  if (given.is_string() && given.get<std::string>() != model.loss()->name()) return given;
+  return keras_loss_identifier(*model.loss());
+}
+
+// A {"class_name", "config"} object as Keras 3's serialize_keras_object writes a public class.
+json keras3_object(const json& class_and_config, const char* module) {
+  if (!class_and_config.is_object()) return class_and_config;
+  json out = class_and_config;
+  out["module"] = module;
+  out["registered_name"] = nullptr;
+  return out;
+}
+
+}  // namespace
+
+json keras3_compiled_loss(const ModelImpl& model) {
+  return keras3_object(compiled_loss(model, model.training_config()), "keras.losses");
+}
+
+json keras3_compiled_metrics(const ModelImpl& model) {
+  const json given = model.training_config()["metrics"];
+  if (given.empty()) return nullptr;
+  json out = json::array();
+  for (const json& m : given) out.push_back(keras3_object(m, "keras.metrics"));
+  return out;
+}
+
 ordered_json keras2_training_config(const ModelImpl& model) {
   const json tc = model.training_config();  // RuntimeError when not compiled
   // tf.keras 2.4 Adam/SGD/... get_config order: name, learning_rate, decay, then the
@@ -145,7 +200,7 @@ ordered_json keras2_training_config(const ModelImpl& model) {
   // Model._get_compile_args: the user's metrics, None when compile() had none.
   const json& metrics = tc["metrics"];
   ordered_json out = ordered_json::object();
-  out["loss"] = model.loss() ? ordered_json(keras_loss_identifier(*model.loss())) : ordered_json(tc["loss"]);
+  out["loss"] = ordered_json(compiled_loss(model, tc));
   out["metrics"] = metrics.is_array() && metrics.empty() ? ordered_json() : ordered_json(metrics);
   out["weighted_metrics"] = nullptr;
   out["loss_weights"] = nullptr;

@@ -104,6 +104,15 @@ ordered_json keras2_training_config(const ModelImpl& model);
 // {"class_name", "config"} (e.g. from_logits true), with reduction "sum_over_batch_size",
 // which tf.keras 2 and Keras 3 both accept.
 json keras_loss_identifier(const Loss& loss);
+// The "loss" and "metrics" of the compile_config Keras 3 writes into config.json, which
+// serializes compile()'s arguments as given: a loss name stays the string ("mse"), a loss
+// object is {"module": "keras.losses", "class_name", "config", "registered_name": null};
+// metrics are null when compile() had none, else the names given and the metric objects
+// with their arguments ({"module": "keras.metrics", "class_name":
+// "SparseTopKCategoricalAccuracy", "config": {"name", "dtype", "k"}, ...}). The model must
+// be compiled (RuntimeError otherwise).
+json keras3_compiled_loss(const ModelImpl& model);
+json keras3_compiled_metrics(const ModelImpl& model);
 
 // --- optimizer state (keras_optimizer_weights.cpp) ------------------------------------------
 
@@ -117,6 +126,23 @@ void write_optimizer_weights(const ModelImpl& model, const h5::Group& root);
 // it (same count, each name ending in the expected slot name, same shapes); otherwise warns
 // and leaves the optimizer fresh, as Keras does. Never throws for file contents.
 void restore_optimizer_weights(ModelImpl& model, const h5::Group& root, const std::string& path);
+
+// Writes optimizer/vars/0, 1, ... under a Keras 3 weights root (model.weights.h5 of `.keras`,
+// `.weights.h5`) as Keras 3's optimizer.save_own_variables does, attr name = the optimizer's
+// name: iteration (int64), learning_rate (float32; none for a schedule), then the slots in
+// the order Keras 3's build() creates them (Adam: momentum and velocity interleaved per
+// trainable weight, then velocity_hat with amsgrad; RMSprop: velocity, then momentum and
+// average_gradient when used; Nadam ends with u_product). Slots are written before the first
+// step too (zeros, or Adagrad's initial value), as a built Keras optimizer saves them.
+// Nothing for an uncompiled model; a warning for an optimizer that is not a built-in one.
+void write_keras3_optimizer_vars(const ModelImpl& model, const h5::Group& root);
+// Restores optimizer/vars into the compiled model's optimizer when the file's variables fit
+// it (same count, shapes of the slots); the learning rate too when the file's differs from
+// the optimizer's at float32 precision. No group: nothing happens. Only iteration and
+// learning_rate (an optimizer Keras had not built): the optimizer stays fresh, silently. Any
+// other misfit: a warning naming `where`, as Keras's "Skipping variable loading for
+// optimizer", and the optimizer stays fresh. Never throws for file contents.
+void restore_keras3_optimizer_vars(ModelImpl& model, const h5::Group& root, const std::string& where);
 
 // --- weights (keras_weights_*.cpp) ----------------------------------------------------
 
@@ -165,11 +191,15 @@ void plan_layer_by_name(const Layer& layer, const LoadOptions& options, std::vec
 // the group lacks them. ValueError / IOError naming the file and the path inside it.
 std::vector<Assignment> plan_legacy_weights(const ModelImpl& model, const h5::Group& group, const h5::Group& file_root,
                                             const LoadOptions& options);
+// The datasets 0, 1, 2, ... of a Keras 3 vars group in numeric order ("10" after "9");
+// ValueError naming the group for any other dataset name.
+std::vector<std::string> keras3_numbered_vars(const h5::Group& vars);
 // Plans the Keras 3 layers/<key>/vars/<i> layout under `root`.
 std::vector<Assignment> plan_keras3_weights(const ModelImpl& model, const h5::Group& root, const LoadOptions& options);
 
 // Writers: the legacy layer groups (with layer_names, backend, keras_version on `group`),
-// and the Keras 3 layout under `root`.
+// and the Keras 3 layout under `root` (with optimizer/vars when the model is compiled, as
+// Keras 3 saves the optimizer with the model's weights).
 void write_legacy_weights(const ModelImpl& model, const h5::Group& group);
 void write_keras3_weights(const ModelImpl& model, const h5::Group& root);
 

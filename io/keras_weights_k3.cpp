@@ -2,6 +2,7 @@
 //   vars                          (the model's own variables; attr name)
 //   layers/<key>/vars/0, 1, ...   (each layer's own variables; attr name = layer name)
 //   layers/<key>/layers/...       (a nested model's layers)
+//   optimizer/vars/0, 1, ...      (a compiled model's optimizer; keras_optimizer_weights.cpp)
 // <key> is not the layer name but the snake-cased class name made unique in model.layers
 // order ("conv2d", "conv2d_1", "dense"), which is what Keras 3's saving_lib walks.
 // tf.keras 2.13 wrote `_layer_checkpoint_dependencies` where Keras 3 writes `layers`.
@@ -26,20 +27,6 @@ std::string unique_key(const std::string& base, std::map<std::string, int>& used
   return fmt::format("{}_{}", base, ++it->second);
 }
 
-// Datasets "0", "1", ... of a vars group, in numeric order ("10" after "9").
-std::vector<std::string> numbered_datasets(const h5::Group& vars) {
-  std::vector<std::pair<int64_t, std::string>> found;
-  for (const auto& n : vars.children()) {
-    if (!vars.is_dataset(n)) continue;
-    if (n.empty() || n.size() > 9 || !std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; }))
-      raise<ValueError>("{}: {}/{}: expected variables named 0, 1, 2, ...", vars.file_name(), vars.path(), n);
-    found.emplace_back(std::stoll(n), n);
-  }
-  std::sort(found.begin(), found.end());
-  std::vector<std::string> out;
-  for (auto& f : found) out.push_back(f.second);
-  return out;
-}
 
 // The vars group of `path`, trying the tf.keras 2.13 spelling too; nullopt when absent.
 std::optional<h5::Group> vars_group(const h5::Group& root, const std::string& path) {
@@ -71,7 +58,7 @@ class Planner {
       raise<ValueError>("{}: /{}/vars: missing; {} has {} weight(s)", root_.file_name(), path, layer_label(l),
                         slots.size());
     }
-    const std::vector<std::string> names = numbered_datasets(*vars);
+    const std::vector<std::string> names = keras3_numbered_vars(*vars);
     if (names.size() != slots.size())
       raise<ValueError>("{}: {}: {} has {} weight(s), the file has {} variable(s)", vars->file_name(), vars->path(),
                         layer_label(l), slots.size(), names.size());
@@ -103,6 +90,20 @@ void write_layers(const std::vector<LayerPtr>& list, const h5::Group& root, cons
 }
 
 }  // namespace
+
+std::vector<std::string> keras3_numbered_vars(const h5::Group& vars) {
+  std::vector<std::pair<int64_t, std::string>> found;
+  for (const auto& n : vars.children()) {
+    if (!vars.is_dataset(n)) continue;
+    if (n.empty() || n.size() > 9 || !std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      raise<ValueError>("{}: {}/{}: expected variables named 0, 1, 2, ...", vars.file_name(), vars.path(), n);
+    found.emplace_back(std::stoll(n), n);
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<std::string> out;
+  for (auto& f : found) out.push_back(f.second);
+  return out;
+}
 
 std::string keras3_snake_case(const std::string& class_name) {
   static const std::regex non_word("[^A-Za-z0-9_]+");
@@ -143,8 +144,8 @@ std::vector<Assignment> plan_keras3_weights(const ModelImpl& model, const h5::Gr
 
 void write_keras3_weights(const ModelImpl& model, const h5::Group& root) {
   root.create_group("vars").write_string_attr("name", model.name());
-  if (model.layers().empty()) return;
-  write_layers(model.layers(), root, "layers");
+  if (!model.layers().empty()) write_layers(model.layers(), root, "layers");
+  if (model.compiled()) write_keras3_optimizer_vars(model, root);
 }
 
 }  // namespace minidl::keras_io

@@ -18,8 +18,20 @@ class MeanMetric : public Metric {
   // fn writes one value per sample into out (n values) from y_true, y_pred.
   using Fn = std::function<void(const Tensor& y_true, const Tensor& y_pred, std::vector<double>& out)>;
   MeanMetric(std::string name, Fn fn) : name_(std::move(name)), fn_(std::move(fn)) {}
+  // A metric class with arguments: `arguments` are its config keys besides name and dtype.
+  MeanMetric(std::string name, Fn fn, std::string class_name, nlohmann::json arguments)
+      : name_(std::move(name)), fn_(std::move(fn)), class_name_(std::move(class_name)),
+        arguments_(std::move(arguments)) {}
 
   const std::string& name() const override { return name_; }
+  std::string class_name() const override { return class_name_; }
+  nlohmann::json get_config() const override {
+    if (class_name_.empty()) return Metric::get_config();
+    nlohmann::json c = arguments_;
+    c["name"] = name_;
+    c["dtype"] = "float32";
+    return c;
+  }
   void update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor& sw) override {
     MINIDL_CHECK(y_pred.rank() >= 1 && y_true.rank() >= 1 && y_true.dim(0) == y_pred.dim(0), ValueError,
                  "metric {}: y_true {} and y_pred {} disagree on the batch size", name_, shape_str(y_true.shape()),
@@ -41,6 +53,8 @@ class MeanMetric : public Metric {
  private:
   std::string name_;
   Fn fn_;
+  std::string class_name_;
+  nlohmann::json arguments_ = nlohmann::json::object();
   double total_ = 0, count_ = 0;
   std::vector<double> values_;
 };
@@ -159,12 +173,41 @@ class AutoAccuracy : public Metric {
 
 MetricPtr TopKCategoricalAccuracy(int k, const std::string& name) {
   MINIDL_CHECK(k >= 1, ValueError, "TopKCategoricalAccuracy: k must be >= 1, received {}", k);
-  return std::make_shared<MeanMetric>(name, top_k(name, k, false));
+  return std::make_shared<MeanMetric>(name, top_k(name, k, false), "TopKCategoricalAccuracy", nlohmann::json{{"k", k}});
 }
 
 MetricPtr SparseTopKCategoricalAccuracy(int k, const std::string& name) {
   MINIDL_CHECK(k >= 1, ValueError, "SparseTopKCategoricalAccuracy: k must be >= 1, received {}", k);
-  return std::make_shared<MeanMetric>(name, top_k(name, k, true));
+  return std::make_shared<MeanMetric>(name, top_k(name, k, true), "SparseTopKCategoricalAccuracy",
+                                      nlohmann::json{{"k", k}});
+}
+
+MetricPtr metric_from_config(const nlohmann::json& cc) {
+  const bool shaped = cc.is_object() && cc.contains("class_name") && cc["class_name"].is_string();
+  MINIDL_CHECK(shaped, ValueError, "metric: expected {{\"class_name\": ..., \"config\": {{...}}}}, received {}",
+               cc.dump().substr(0, 200));
+  const std::string cls = cc["class_name"].get<std::string>();
+  const bool sparse = cls == "SparseTopKCategoricalAccuracy";
+  MINIDL_CHECK(sparse || cls == "TopKCategoricalAccuracy", ValueError,
+               "metric class '{}' is not supported as an object (known: TopKCategoricalAccuracy, "
+               "SparseTopKCategoricalAccuracy)",
+               cls);
+  const nlohmann::json c = cc.contains("config") && cc["config"].is_object() ? cc["config"] : nlohmann::json::object();
+  std::string name = sparse ? "sparse_top_k_categorical_accuracy" : "top_k_categorical_accuracy";
+  if (c.contains("name")) {
+    MINIDL_CHECK(c["name"].is_string(), ValueError, "{}: name must be a string, received {}", cls, c["name"].dump());
+    name = c["name"].get<std::string>();
+  }
+  int k = 5;
+  if (c.contains("k")) {
+    const nlohmann::json& v = c["k"];
+    MINIDL_CHECK(v.is_number_integer() && v.get<int64_t>() >= 1 && v.get<int64_t>() <= (int64_t{1} << 30), ValueError,
+                 "{}: k must be a positive integer, received {}", cls, v.dump());
+    k = static_cast<int>(v.get<int64_t>());
+  }
+  MINIDL_CHECK(!c.contains("from_sorted_ids") || c["from_sorted_ids"] == false, ValueError,
+               "{}: from_sorted_ids=True is not supported", cls);
+  return sparse ? SparseTopKCategoricalAccuracy(k, name) : TopKCategoricalAccuracy(k, name);
 }
 
 MetricPtr get_metric(const std::string& id, const std::string& /*loss_name*/) {

@@ -8,6 +8,8 @@
 // classes, categorical_accuracy otherwise (whatever the loss).
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <memory>
 #include <string>
 
@@ -25,6 +27,13 @@ class Metric {
   virtual void update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight) = 0;
   virtual double result() const = 0;
   virtual void reset_state() = 0;
+  // The Keras class of a metric object made with arguments (TopKCategoricalAccuracy, ...),
+  // which model files save as {"class_name", "config"}; "" for a metric made from a name
+  // ("accuracy", "mae"), which files save as that name.
+  virtual std::string class_name() const { return ""; }
+  // Keras's get_config of that class, e.g. {"name", "dtype": "float32", "k"}; {"name"} for a
+  // metric made from a name.
+  virtual nlohmann::json get_config() const { return {{"name", name()}}; }
 };
 
 using MetricPtr = std::shared_ptr<Metric>;
@@ -40,6 +49,13 @@ MetricPtr get_metric(const std::string& identifier, const std::string& loss_name
 // update, ValueError for a label outside [0, classes).
 MetricPtr TopKCategoricalAccuracy(int k = 5, const std::string& name = "top_k_categorical_accuracy");
 MetricPtr SparseTopKCategoricalAccuracy(int k = 5, const std::string& name = "sparse_top_k_categorical_accuracy");
+
+// A metric object from the {"class_name", "config"} Keras writes for one (Keras 3 adds
+// "module" and "registered_name", which are ignored): TopKCategoricalAccuracy and
+// SparseTopKCategoricalAccuracy with their k and name (Keras's defaults when absent).
+// ValueError for another class, a k that is not a positive integer, or from_sorted_ids true
+// (not supported).
+MetricPtr metric_from_config(const nlohmann::json& class_and_config);
 
 // A compile() argument: a metric name or a Metric object.
 class MetricArg : public NameOrObject<Metric> {

@@ -44,6 +44,7 @@ void ModelImpl::compile(OptimizerArg optimizer, LossArg loss, std::vector<Metric
   for (const auto& m : metrics) ms.push_back(m.resolve(l->name()));
   optimizer_ = opt;
   loss_ = l;
+  loss_identifier_ = loss.name();
   metric_args_ = std::move(metrics);
   metrics_ = std::move(ms);
 }
@@ -51,10 +52,18 @@ void ModelImpl::compile(OptimizerArg optimizer, LossArg loss, std::vector<Metric
 json ModelImpl::training_config() const {
   MINIDL_CHECK(compiled(), RuntimeError, "model '{}' is not compiled; it has no training config", name());
   json metrics = json::array();
-  for (size_t i = 0; i < metric_args_.size(); ++i)
-    metrics.push_back(metric_args_[i].name().empty() ? metrics_[i]->name() : metric_args_[i].name());
+  for (size_t i = 0; i < metric_args_.size(); ++i) {
+    const Metric& m = *metrics_[i];
+    if (!metric_args_[i].name().empty()) {
+      metrics.push_back(metric_args_[i].name());
+    } else if (m.class_name().empty()) {
+      metrics.push_back(m.name());
+    } else {
+      metrics.push_back({{"class_name", m.class_name()}, {"config", m.get_config()}});
+    }
+  }
   json c;
-  c["loss"] = loss_->name();
+  c["loss"] = loss_identifier_.empty() ? loss_->name() : loss_identifier_;
   c["metrics"] = metrics;
   c["weighted_metrics"] = nullptr;
   c["loss_weights"] = nullptr;
