@@ -5,6 +5,8 @@
 #include <cmath>
 #include <functional>
 #include <random>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/errors.h"
@@ -47,10 +49,25 @@ void fill_truncated_normal(Tensor& t, double mean, double stddev, Generator& g) 
   }
 }
 
-}  // namespace
+// prod(shape[a] for a in axes), Python indexing; ValueError naming `owner` for an axis outside the rank.
+double product_of_axes(const Shape& shape, const std::vector<int64_t>& axes, const char* key, std::string_view owner) {
+  const auto rank = static_cast<int64_t>(shape.size());
+  double n = 1;
+  for (int64_t a : axes) {
+    MINIDL_CHECK(a >= -rank && a < rank, ValueError,
+                 "{}: {} {} do not fit a weight of shape {}: axis {} is out of range for rank {}", owner, key,
+                 json(axes).dump(), shape_str(shape), a, rank);
+    n *= double(shape[static_cast<size_t>(a < 0 ? a + rank : a)]);
+  }
+  return n;
+}
 
-Fans compute_fans(const Shape& shape) {
-  MINIDL_CHECK(is_fully_defined(shape), ValueError, "compute_fans: shape {} has an unknown dimension", shape_str(shape));
+Fans fans_of(const Shape& shape, const FanAxes& input_axes, const FanAxes& output_axes, std::string_view owner) {
+  MINIDL_CHECK(is_fully_defined(shape), ValueError, "{}: shape {} has an unknown dimension", owner, shape_str(shape));
+  // Keras uses the axes only when both are given.
+  if (input_axes && output_axes)
+    return {product_of_axes(shape, *input_axes, "input_axes", owner),
+            product_of_axes(shape, *output_axes, "output_axes", owner)};
   const size_t r = shape.size();
   if (r == 0) return {1, 1};
   if (r == 1) return {double(shape[0]), double(shape[0])};
@@ -58,6 +75,14 @@ Fans compute_fans(const Shape& shape) {
   double receptive = 1;
   for (size_t i = 0; i + 2 < r; ++i) receptive *= double(shape[i]);
   return {double(shape[r - 2]) * receptive, double(shape[r - 1]) * receptive};
+}
+
+json axes_json(const FanAxes& axes) { return axes ? json(*axes) : json(nullptr); }
+
+}  // namespace
+
+Fans compute_fans(const Shape& shape, const FanAxes& input_axes, const FanAxes& output_axes) {
+  return fans_of(shape, input_axes, output_axes, "compute_fans");
 }
 
 Tensor Constant::operator()(const Shape& shape) const { return Tensor::full(shape, static_cast<float>(value_)); }
@@ -98,8 +123,14 @@ Tensor NormalInitializer::operator()(const Shape& shape) const {
   return t;
 }
 
-VarianceScaling::VarianceScaling(double scale, std::string mode, std::string distribution, std::optional<uint64_t> seed)
-    : scale_(scale), mode_(std::move(mode)), distribution_(detail::to_lower(distribution)), seed_(seed) {
+VarianceScaling::VarianceScaling(double scale, std::string mode, std::string distribution, std::optional<uint64_t> seed,
+                                 FanAxes input_axes, FanAxes output_axes)
+    : scale_(scale),
+      mode_(std::move(mode)),
+      distribution_(detail::to_lower(distribution)),
+      seed_(seed),
+      input_axes_(std::move(input_axes)),
+      output_axes_(std::move(output_axes)) {
   MINIDL_CHECK(scale > 0, ValueError, "VarianceScaling: scale must be a positive float, received {}", scale);
   MINIDL_CHECK(mode_ == "fan_in" || mode_ == "fan_out" || mode_ == "fan_avg", ValueError,
                "VarianceScaling: invalid mode '{}' (expected 'fan_in', 'fan_out' or 'fan_avg')", mode_);
@@ -113,13 +144,20 @@ VarianceScaling::VarianceScaling(double scale, std::string mode, std::string dis
 }
 
 json VarianceScaling::get_config() const {
-  return {{"scale", scale_}, {"mode", mode_}, {"distribution", distribution_}, {"seed", detail::seed_json(seed_)}};
+  json c = preset_config();
+  c["scale"] = scale_;
+  c["mode"] = mode_;
+  c["distribution"] = distribution_;
+  return c;
 }
 
-json VarianceScaling::seed_json() const { return detail::seed_json(seed_); }
+json VarianceScaling::preset_config() const {
+  return {{"seed", detail::seed_json(seed_)}, {"input_axes", axes_json(input_axes_)},
+          {"output_axes", axes_json(output_axes_)}};
+}
 
 Tensor VarianceScaling::operator()(const Shape& shape) const {
-  const Fans fans = compute_fans(shape);
+  const Fans fans = fans_of(shape, input_axes_, output_axes_, class_name());
   double n = mode_ == "fan_in" ? fans.fan_in : mode_ == "fan_out" ? fans.fan_out : (fans.fan_in + fans.fan_out) / 2;
   n = std::max(1.0, n);
   Tensor t(shape);

@@ -23,6 +23,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/shape.h"
 #include "core/tensor.h"
@@ -31,14 +33,23 @@
 
 namespace minidl {
 
-// Keras's fan computation for a weight shape:
+// Which axes of a weight shape hold its input units, or its output units
+// (Keras 3.15's `input_axes` / `output_axes`); unset = Keras's default rule.
+using FanAxes = std::optional<std::vector<int64_t>>;
+
+// Keras's fan computation for a weight shape. When both input_axes and
+// output_axes are given: fan_in = prod(shape[a] for a in input_axes), fan_out
+// likewise (a negative axis counts from the end, an empty list gives 1).
+// Otherwise (either one unset, as in Keras) the default rule:
 //   rank 0 -> (1, 1); rank 1 -> (shape[0], shape[0]); rank 2 -> (shape[0], shape[1]);
 //   rank >= 3 (conv kernels, HWIO) -> receptive = prod(shape[:-2]),
 //   (shape[-2] * receptive, shape[-1] * receptive).
+// ValueError for an unknown dimension, or an axis outside [-rank, rank).
 struct Fans {
   double fan_in = 1, fan_out = 1;
 };
-Fans compute_fans(const Shape& shape);
+Fans compute_fans(const Shape& shape, const FanAxes& input_axes = std::nullopt,
+                  const FanAxes& output_axes = std::nullopt);
 
 class Initializer : public KerasObject {
  public:
@@ -133,16 +144,21 @@ class TruncatedNormal : public NormalInitializer {
   std::shared_ptr<Initializer> clone() const override { return std::make_shared<TruncatedNormal>(*this); }
 };
 
-// With n = fan_in, fan_out or (fan_in + fan_out) / 2 per `mode` (at least 1):
+// With n = fan_in, fan_out or (fan_in + fan_out) / 2 per `mode` (at least 1),
+// the fans of compute_fans(shape, input_axes, output_axes):
 //   "truncated_normal":   truncated N(0, sqrt(scale / n) / 0.87962566103423978)
 //   "untruncated_normal": N(0, sqrt(scale / n))
 //   "uniform":            U[-sqrt(3 scale / n), sqrt(3 scale / n))
 // "normal" (Keras 2.3) is read as "truncated_normal". ValueError when scale <= 0,
-// mode is not fan_in|fan_out|fan_avg, or distribution is unknown.
+// mode is not fan_in|fan_out|fan_avg, or distribution is unknown; on a call,
+// when an axis does not fit the shape. get_config is Keras 3.15's: {"scale",
+// "mode", "distribution", "seed", "input_axes", "output_axes"}, the axes null
+// when unset.
 class VarianceScaling : public Initializer {
  public:
   explicit VarianceScaling(double scale = 1.0, std::string mode = "fan_in", std::string distribution = "truncated_normal",
-                           std::optional<uint64_t> seed = std::nullopt);
+                           std::optional<uint64_t> seed = std::nullopt, FanAxes input_axes = std::nullopt,
+                           FanAxes output_axes = std::nullopt);
   std::string class_name() const override { return "VarianceScaling"; }
   json get_config() const override;
   Tensor operator()(const Shape& shape) const override;
@@ -152,14 +168,18 @@ class VarianceScaling : public Initializer {
   const std::string& mode() const { return mode_; }
   const std::string& distribution() const { return distribution_; }
   const std::optional<uint64_t>& seed() const { return seed_; }
+  const FanAxes& input_axes() const { return input_axes_; }
+  const FanAxes& output_axes() const { return output_axes_; }
 
  protected:
-  json seed_json() const;
+  // {"seed", "input_axes", "output_axes"}: the config of the named special cases.
+  json preset_config() const;
 
  private:
   double scale_;
   std::string mode_, distribution_;
   std::optional<uint64_t> seed_;
+  FanAxes input_axes_, output_axes_;
 };
 
 // A named special case of VarianceScaling: a Keras class name with its scale,
@@ -172,14 +192,16 @@ struct VarianceScalingPreset {
 };
 
 // The VarianceScaling that `preset` names; it serializes as its own class with
-// config {"seed": ...}.
+// config {"seed", "input_axes", "output_axes"} (Keras 3.15's keys).
 template <const VarianceScalingPreset& preset>
 class PresetVarianceScaling : public VarianceScaling {
  public:
-  explicit PresetVarianceScaling(std::optional<uint64_t> seed = std::nullopt)
-      : VarianceScaling(preset.scale, preset.mode, preset.distribution, seed) {}
+  explicit PresetVarianceScaling(std::optional<uint64_t> seed = std::nullopt, FanAxes input_axes = std::nullopt,
+                                 FanAxes output_axes = std::nullopt)
+      : VarianceScaling(preset.scale, preset.mode, preset.distribution, seed, std::move(input_axes),
+                        std::move(output_axes)) {}
   std::string class_name() const override { return preset.class_name; }
-  json get_config() const override { return {{"seed", seed_json()}}; }
+  json get_config() const override { return preset_config(); }
   std::shared_ptr<Initializer> clone() const override { return std::make_shared<PresetVarianceScaling>(*this); }
 };
 
@@ -233,7 +255,10 @@ class Identity : public Initializer {
 // the class does not take, or an invalid parameter.
 std::shared_ptr<Initializer> get_initializer(const json& identifier);
 
-// {"class_name": ..., "config": ...}, or null for nullptr.
+// {"class_name": ..., "config": ...}, or null for nullptr: the form layer configs
+// carry into every file minidl writes. An unset input_axes / output_axes (null in
+// get_config) is left out: tf.keras 2.x and Keras 3 before 3.15 reject the keys,
+// and Keras 3.15 reads their absence as null. Set axes are written.
 json serialize_initializer(const std::shared_ptr<Initializer>& init);
 
 // An options-struct field that holds "which initializer": a name, an object or

@@ -13,14 +13,18 @@ namespace {
 // Aliases are Keras's snake_case names and legacy spellings.
 using Entry = detail::PartEntry<Initializer>;
 
+// The variance-scaling presets (GlorotUniform, HeNormal, ...): a seed and, since Keras 3.15, the fan axes.
 template <class T>
-Entry seeded_case(std::string class_name, std::vector<std::string> aliases) {
-  return {std::move(class_name), std::move(aliases), {"seed"},
-          [](const json& c, const std::string& o) { return std::make_shared<T>(detail::config_seed(c, o)); }};
+Entry preset_case(std::string class_name, std::vector<std::string> aliases) {
+  return {std::move(class_name), std::move(aliases), {"seed", "input_axes", "output_axes"},
+          [](const json& c, const std::string& o) {
+            return std::make_shared<T>(detail::config_seed(c, o), detail::config_int_list(c, "input_axes", o),
+                                       detail::config_int_list(c, "output_axes", o));
+          }};
 }
 
 const std::vector<Entry>& registry() {
-  using detail::config_number, detail::config_seed, detail::config_string;
+  using detail::config_int_list, detail::config_number, detail::config_seed, detail::config_string;
   static const std::vector<Entry> entries = {
       {"Zeros", {"zeros", "zero"}, {}, [](const json&, const std::string&) { return std::make_shared<Zeros>(); }},
       {"Ones", {"ones", "one"}, {}, [](const json&, const std::string&) { return std::make_shared<Ones>(); }},
@@ -41,18 +45,19 @@ const std::vector<Entry>& registry() {
          return std::make_shared<TruncatedNormal>(config_number(c, "mean", 0.0, o), config_number(c, "stddev", 0.05, o),
                                                   config_seed(c, o));
        }},
-      {"VarianceScaling", {"variance_scaling"}, {"scale", "mode", "distribution", "seed"},
+      {"VarianceScaling", {"variance_scaling"}, {"scale", "mode", "distribution", "seed", "input_axes", "output_axes"},
        [](const json& c, const std::string& o) {
          return std::make_shared<VarianceScaling>(config_number(c, "scale", 1.0, o), config_string(c, "mode", "fan_in", o),
                                                   config_string(c, "distribution", "truncated_normal", o),
-                                                  config_seed(c, o));
+                                                  config_seed(c, o), config_int_list(c, "input_axes", o),
+                                                  config_int_list(c, "output_axes", o));
        }},
-      seeded_case<GlorotUniform>("GlorotUniform", {"glorot_uniform"}),
-      seeded_case<GlorotNormal>("GlorotNormal", {"glorot_normal"}),
-      seeded_case<HeUniform>("HeUniform", {"he_uniform"}),
-      seeded_case<HeNormal>("HeNormal", {"he_normal"}),
-      seeded_case<LecunUniform>("LecunUniform", {"lecun_uniform"}),
-      seeded_case<LecunNormal>("LecunNormal", {"lecun_normal"}),
+      preset_case<GlorotUniform>("GlorotUniform", {"glorot_uniform"}),
+      preset_case<GlorotNormal>("GlorotNormal", {"glorot_normal"}),
+      preset_case<HeUniform>("HeUniform", {"he_uniform"}),
+      preset_case<HeNormal>("HeNormal", {"he_normal"}),
+      preset_case<LecunUniform>("LecunUniform", {"lecun_uniform"}),
+      preset_case<LecunNormal>("LecunNormal", {"lecun_normal"}),
       {"Orthogonal", {"orthogonal"}, {"gain", "seed"},
        [](const json& c, const std::string& o) {
          return std::make_shared<Orthogonal>(config_number(c, "gain", 1.0, o), config_seed(c, o));
@@ -72,6 +77,13 @@ std::shared_ptr<Initializer> get_initializer(const json& identifier) {
   detail::raise_unknown_part("initializer", identifier, detail::registered_names(registry()));
 }
 
-json serialize_initializer(const std::shared_ptr<Initializer>& init) { return class_and_config(init.get()); }
+json serialize_initializer(const std::shared_ptr<Initializer>& init) {
+  json j = class_and_config(init.get());
+  if (j.is_null()) return j;
+  json& c = j["config"];
+  for (const char* key : {"input_axes", "output_axes"})
+    if (c.contains(key) && c[key].is_null()) c.erase(key);
+  return j;
+}
 
 }  // namespace minidl

@@ -92,6 +92,22 @@ std::optional<uint64_t> config_seed(const json& config, std::string_view owner) 
   return v.get<uint64_t>();
 }
 
+std::optional<std::vector<int64_t>> config_int_list(const json& config, const char* key, std::string_view owner) {
+  if (!config.contains(key) || config[key].is_null()) return std::nullopt;
+  const json& v = config[key];
+  const auto bad = [&] {
+    raise<ValueError>("{}: config key '{}' must be null or a list of integers, received {}", owner, key,
+                      json_preview(v));
+  };
+  if (!v.is_array()) bad();
+  std::vector<int64_t> out;
+  for (const json& e : v) {
+    if (!e.is_number_integer()) bad();
+    out.push_back(e.get<int64_t>());
+  }
+  return out;
+}
+
 json seed_json(const std::optional<uint64_t>& seed) { return seed ? json(*seed) : json(nullptr); }
 
 }  // namespace minidl::detail

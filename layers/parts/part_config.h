@@ -65,6 +65,11 @@ std::string config_string(const json& config, const char* key, const std::string
 // (ValueError otherwise).
 std::optional<uint64_t> config_seed(const json& config, std::string_view owner);
 
+// config[key] as a list of integers, nullopt when absent or null; ValueError
+// naming owner and key for anything else (a bare integer included: Keras
+// iterates the value).
+std::optional<std::vector<int64_t>> config_int_list(const json& config, const char* key, std::string_view owner);
+
 // The JSON form of an optional seed: null or the integer.
 json seed_json(const std::optional<uint64_t>& seed);
 
