@@ -51,6 +51,7 @@ Variable Conv2DTransposeImpl::convolve(const Variable& x, const Shape& output_sh
 
 json Conv2DTransposeImpl::get_config() const {
   json c = Conv2DImpl::get_config();
+  c.erase("groups");  // Keras 3's Conv2DTranspose has no groups argument and rejects the key
   c["output_padding"] = output_padding_ ? pair_to_json(output_padding_->as_pair()) : json(nullptr);
   return c;
 }

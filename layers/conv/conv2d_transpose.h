@@ -48,7 +48,8 @@ class Conv2DTransposeImpl : public Conv2DImpl {
   // Throws the construction-time ValueErrors listed above.
   Conv2DTransposeImpl(int64_t filters, IntPair kernel_size, Conv2DTransposeOptions options = {});
 
-  // tf.keras 2.4 keys: Conv2D's (groups always 1) plus output_padding (null or [a, b]).
+  // Keys: Conv2D's without groups (Keras 3's Conv2DTranspose rejects it; tf.keras
+  // 2.x defaults it to 1), plus output_padding (null or [a, b]).
   json get_config() const override;
   // Reads Keras 1 (after the io loader's key renaming), 2 and 3 configs; missing
   // keys take Keras defaults; a Keras 1 Deconvolution2D "output_shape" is ignored,

@@ -140,7 +140,9 @@ json ConvBase::get_config() const {
   c["padding"] = args_.padding;
   c["data_format"] = args_.data_format;
   c["dilation_rate"] = pair_to_json(args_.dilation_rate.as_pair());
-  c["groups"] = args_.groups;
+  // groups is Conv2D's argument; Keras 3's DepthwiseConv2D and SeparableConv2D (the
+  // layers with a depth_multiplier) reject it, and tf.keras 2.x defaults it to 1.
+  if (!args_.depth_multiplier) c["groups"] = args_.groups;
   c["activation"] = serialize_activation(activation_);
   c["use_bias"] = args_.use_bias;
   if (args_.depth_multiplier) c["depth_multiplier"] = *args_.depth_multiplier;

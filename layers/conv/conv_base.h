@@ -75,9 +75,10 @@ class ConvBase : public Layer {
 
   // Keras keys: the common ones, filters and depth_multiplier (when the layer
   // has them), kernel_size, strides, padding, data_format, dilation_rate,
-  // groups, activation, use_bias, activity_regularizer, and the initializer,
-  // regularizer and constraint of every weight resolved by resolve_parts
-  // ("bias_initializer", "kernel_initializer", ...).
+  // groups (only for a layer without a depth_multiplier: Keras 3's
+  // DepthwiseConv2D and SeparableConv2D reject it), activation, use_bias,
+  // activity_regularizer, and the initializer, regularizer and constraint of
+  // every weight resolved by resolve_parts ("bias_initializer", ...).
   json get_config() const override;
 
   // --- arguments, as normalised ---------------------------------------------
@@ -140,7 +141,7 @@ class ConvBase : public Layer {
   // "<Class> '<name>'", the prefix of this layer's messages.
   std::string owner() const;
   // A weight's parts, resolved with errors that name this layer; get_config
-  // writes them as "<weight>_initializer", ... (set_config_parts replaces them).
+  // writes them as "<weight>_initializer", ....
   detail::WeightParts resolve_parts(const std::string& weight, const InitializerArg& initializer,
                                     const RegularizerArg& regularizer, const ConstraintArg& constraint);
   void set_config_parts(const std::string& weight, const detail::WeightParts& parts) { config_parts_[weight] = parts; }

@@ -43,9 +43,11 @@ class DepthwiseConv2DImpl : public ConvBase {
   // Throws the construction-time ValueErrors of the Conv base.
   explicit DepthwiseConv2DImpl(IntPair kernel_size, DepthwiseConv2DOptions options = {});
 
-  // Config keys (tf.keras 2.4): the Conv base's, with depthwise_* parts and
-  // groups always 1, as Keras writes it. Reads Keras 2/3 configs; missing keys
-  // take Keras defaults, "groups" is accepted and ignored (it means nothing here).
+  // Config keys (written): Keras 3's DepthwiseConv2D arguments, the Conv base's
+  // without groups (Keras 3 rejects it; tf.keras 2.x defaults it to 1), with
+  // depthwise_* parts. Reads Keras 2/3 configs; missing keys take Keras
+  // defaults; the "groups" tf.keras 2.x writes is accepted and ignored (it
+  // means nothing here).
   // ValueError for wrong types, unknown keys or values the constructor rejects.
   static std::shared_ptr<DepthwiseConv2DImpl> from_config(const json& config);
 

@@ -13,10 +13,7 @@ SeparableConv2DImpl::SeparableConv2DImpl(int64_t filters, IntPair kernel_size, S
       depthwise_parts_(
           resolve_parts("depthwise", o.depthwise_initializer, o.depthwise_regularizer, o.depthwise_constraint)),
       pointwise_parts_(
-          resolve_parts("pointwise", o.pointwise_initializer, o.pointwise_regularizer, o.pointwise_constraint)) {
-  // The Conv-base kernel parts tf.keras 2.4 writes without using them (from_config keeps a config's own).
-  set_config_parts("kernel", {get_initializer("glorot_uniform"), nullptr, nullptr});
-}
+          resolve_parts("pointwise", o.pointwise_initializer, o.pointwise_regularizer, o.pointwise_constraint)) {}
 
 void SeparableConv2DImpl::build_kernels(int64_t channels) {
   depthwise_kernel_ = add_weight_with(
@@ -52,15 +49,14 @@ std::shared_ptr<SeparableConv2DImpl> SeparableConv2DImpl::from_config(const json
                       groups);
   detail::read_parts(r, c, "depthwise", o.depthwise_initializer, o.depthwise_regularizer, o.depthwise_constraint);
   detail::read_parts(r, c, "pointwise", o.pointwise_initializer, o.pointwise_regularizer, o.pointwise_constraint);
-  auto layer = std::make_shared<SeparableConv2DImpl>(r.integer("filters"), r.int_pair("kernel_size"), std::move(o));
-  // Keras's SeparableConv never uses these Conv-base keys; they are checked and
-  // kept only so that a tf.keras config is written back unchanged (a null stays null).
-  InitializerArg initializer = "glorot_uniform";
+  // tf.keras 2.x writes its Conv base's kernel parts, which a separable convolution never
+  // uses; they are checked (read_parts resolves them) and dropped: Keras 3 rejects them,
+  // so they are not written.
+  InitializerArg initializer;
   RegularizerArg regularizer;
   ConstraintArg constraint;
   detail::read_parts(r, c, "kernel", initializer, regularizer, constraint);
-  layer->set_config_parts("kernel", {initializer.resolve(), regularizer.resolve(), constraint.resolve()});
-  return layer;
+  return std::make_shared<SeparableConv2DImpl>(r.integer("filters"), r.int_pair("kernel_size"), std::move(o));
 }
 
 MINIDL_REGISTER_LAYER("SeparableConv2D", [](const json& c) -> LayerPtr { return SeparableConv2DImpl::from_config(c); },

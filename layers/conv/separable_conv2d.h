@@ -49,12 +49,13 @@ class SeparableConv2DImpl : public ConvBase {
   // Throws the construction-time ValueErrors of the Conv base.
   SeparableConv2DImpl(int64_t filters, IntPair kernel_size, SeparableConv2DOptions options = {});
 
-  // Config keys (tf.keras 2.4): the Conv base's with depthwise_* and
-  // pointwise_* parts, and the kernel_* parts tf.keras inherits from its Conv
-  // base without using them (written back as read; GlorotUniform/null/null by
-  // default). Reads Keras 1 (after the io loader's key renaming), 2 and 3
-  // configs; missing keys take Keras defaults. ValueError for wrong types,
-  // unknown keys, groups other than 1, or values the constructor rejects.
+  // Config keys (written): Keras 3's SeparableConv2D arguments, the Conv base's
+  // without groups, with depthwise_* and pointwise_* parts; tf.keras 2.x reads
+  // them too. Reads Keras 1 (after the io loader's key renaming), 2 and 3
+  // configs; missing keys take Keras defaults. The groups and kernel_* keys
+  // tf.keras 2.x writes from its Conv base are checked and dropped (groups must
+  // be 1). ValueError for wrong types, unknown keys, groups other than 1, or
+  // values the constructor rejects.
   static std::shared_ptr<SeparableConv2DImpl> from_config(const json& config);
 
   int64_t filters() const { return *filters_or_none(); }
