@@ -232,6 +232,7 @@ TEST(Normalization, AdaptedLayerHasKerasThreeNonTrainableWeights) {
   }
   EXPECT_EQ(values(w[1].variable.value()), (std::vector<float>{1, 1, 1}));
   EXPECT_TRUE(norm->trainable_weights().empty());
+  EXPECT_EQ(norm->count_params(), 7);  // Keras's summary shows 7 for three features
   EXPECT_TRUE(Normalization({.mean = 0.0, .variance = 1.0})->weights().empty());
 }
 
