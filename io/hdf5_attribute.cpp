@@ -8,6 +8,7 @@
 #include "io/hdf5.h"
 #include "io/hdf5_heap_check.h"
 #include "io/hdf5_internal.h"
+#include "io/hdf5_object_header.h"
 
 namespace minidl::h5 {
 
@@ -120,33 +121,77 @@ void Object::write_int_attr(const std::string& name, int64_t value) const {
 namespace {
 constexpr int64_t kMaxAttrElements = int64_t{1} << 24;
 
-// The first damaged global heap collection of the file holding `obj` (io/hdf5_heap_check.h),
-// scanned once per open file (`owner` is that open's name pointer). Files open for writing
-// are not scanned: their heaps are libhdf5's own work, possibly not yet on disk. Disk files
-// are read through their descriptor; in-memory (core driver) files through their image.
-std::optional<detail::HeapDamage> global_heap_damage(hid_t obj, const std::shared_ptr<const std::string>& owner) {
+// The file descriptor of a file open with the sec2 (POSIX) driver, whose handle is its int
+// descriptor; nullopt for other drivers.
+std::optional<int> descriptor(hid_t file) {
+  Handle fapl(H5Fget_access_plist(file));
+  void* handle = nullptr;
+  if (fapl.valid() && H5Pget_driver(fapl.get()) == H5FD_SEC2 && H5Fget_vfd_handle(file, fapl.get(), &handle) >= 0 &&
+      handle)
+    return *static_cast<int*>(handle);
+  return std::nullopt;
+}
+
+// What io/hdf5_heap_check.h checks, for the file holding `obj`, scanned once per open file
+// (`owner` is that open's name pointer). Files open for writing are not scanned (nullptr):
+// their heaps are libhdf5's own work, possibly not yet on disk. Disk files are read through
+// their descriptor; in-memory (core driver) files through a copy of their image.
+std::shared_ptr<const FileScan> file_scan(hid_t obj, const std::shared_ptr<const std::string>& owner) {
   Handle f(H5Iget_file_id(obj));
   unsigned intent = 0;
-  if (!f.valid() || H5Fget_intent(f.get(), &intent) < 0) return detail::HeapDamage{0, "cannot identify the file"};
-  if (intent & H5F_ACC_RDWR) return std::nullopt;
-  return detail::heap_damage_cached(owner, [&]() -> std::optional<detail::HeapDamage> {
+  if (!f.valid() || H5Fget_intent(f.get(), &intent) < 0) {
+    auto failed = std::make_shared<FileScan>();
+    failed->heaps.damage = HeapDamage{0, "cannot identify the file"};
+    return failed;
+  }
+  if (intent & H5F_ACC_RDWR) return nullptr;
+  return file_scan_cached(owner, [&]() {
+    FileScan out;
+    auto damage = [&](const char* what) {
+      out.heaps.damage = HeapDamage{0, what};
+      return out;
+    };
     Handle fcpl(H5Fget_create_plist(f.get()));
     Handle fapl(H5Fget_access_plist(f.get()));
     size_t sizeof_addr = 0, sizeof_size = 0;
-    if (!fcpl.valid() || !fapl.valid() || H5Pget_sizes(fcpl.get(), &sizeof_addr, &sizeof_size) < 0)
-      return detail::HeapDamage{0, "cannot read the file's size of lengths"};
-    void* handle = nullptr;
-    if (H5Pget_driver(fapl.get()) == H5FD_SEC2 && H5Fget_vfd_handle(f.get(), fapl.get(), &handle) >= 0 && handle) {
-      const detail::DescriptorBytes bytes(*static_cast<int*>(handle));  // sec2's handle is its int descriptor
-      if (!bytes.ok()) return detail::HeapDamage{0, "cannot read the file's size"};
-      return detail::find_heap_damage(bytes, static_cast<unsigned>(sizeof_size));
+    hsize_t userblock = 0;
+    if (!fcpl.valid() || !fapl.valid() || H5Pget_sizes(fcpl.get(), &sizeof_addr, &sizeof_size) < 0 ||
+        H5Pget_userblock(fcpl.get(), &userblock) < 0)
+      return damage("cannot read the file's size of offsets, size of lengths and user block size");
+    out.layout = {static_cast<unsigned>(sizeof_addr), static_cast<unsigned>(sizeof_size), userblock};
+    if (auto fd = descriptor(f.get())) {
+      const DescriptorBytes bytes(*fd);
+      if (!bytes.ok()) return damage("cannot read the file's size");
+      out.heaps = scan_global_heaps(bytes, out.layout.sizeof_size);
+      return out;
     }
     const ssize_t n = H5Fget_file_image(f.get(), nullptr, 0);
-    std::vector<uint8_t> image(n > 0 ? static_cast<size_t>(n) : 0);
-    if (n <= 0 || H5Fget_file_image(f.get(), image.data(), image.size()) < 0)
-      return detail::HeapDamage{0, "cannot get the file image"};
-    return detail::find_heap_damage(detail::MemoryBytes(image), static_cast<unsigned>(sizeof_size));
+    out.image.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    if (n <= 0 || H5Fget_file_image(f.get(), out.image.data(), out.image.size()) < 0)
+      return damage("cannot get the file image");
+    out.heaps = scan_global_heaps(MemoryBytes(out.image), out.layout.sizeof_size);
+    return out;
   });
+}
+
+// What is wrong with the heap IDs of the `count`-element variable-length string attribute
+// `attr` named `name`, nullopt when they pass (io/hdf5_heap_check.h) or when its raw data is
+// not in its object's header.
+std::optional<std::string> heap_id_damage(hid_t attr, const std::string& name, uint64_t count, const FileScan& scan) {
+  H5O_info_t info{};
+  if (H5Oget_info2(attr, &info, H5O_INFO_BASIC) < 0) return std::string("cannot locate its object header");
+  Handle f(H5Iget_file_id(attr));
+  std::optional<DescriptorBytes> disk;
+  if (scan.image.empty()) {
+    const std::optional<int> fd = f.valid() ? descriptor(f.get()) : std::nullopt;
+    if (!fd) return std::string("cannot read the file's bytes");
+    disk.emplace(*fd);
+  }
+  const MemoryBytes memory(scan.image);
+  const FileBytes& bytes = disk ? static_cast<const FileBytes&>(*disk) : memory;
+  for (const AttributeData& data : find_attribute_data(bytes, scan.layout, info.addr, name))
+    if (auto what = check_heap_ids(scan.heaps, scan.layout, data.bytes, data.offset, count)) return what;
+  return std::nullopt;
 }
 }  // namespace
 
@@ -206,10 +251,15 @@ std::vector<std::string> Attribute::read_strings() const {
   if (n == 0) return out;
   Handle type(H5Aget_type(id_.get()));
   if (H5Tis_variable_str(type.get()) > 0) {
-    if (const auto damage = global_heap_damage(id_.get(), file_))  // libhdf5 trusts the heap's object sizes
-      fail(fmt::format("damaged global heap collection at file offset {}: {}; its variable-length strings are not read",
-                       damage->offset, damage->what),
-           false);
+    // libhdf5 trusts the heap's object sizes and the heap IDs' indices and lengths.
+    if (const std::shared_ptr<const FileScan> scan = file_scan(id_.get(), file_)) {
+      if (const auto& damage = scan->heaps.damage)
+        fail(fmt::format("damaged global heap collection at file offset {}: {}; its variable-length strings are not read",
+                         damage->offset, damage->what),
+             false);
+      if (const auto what = heap_id_damage(id_.get(), name_, static_cast<uint64_t>(n), *scan))
+        fail(fmt::format("damaged variable-length string: {}; its variable-length strings are not read", *what), false);
+    }
     Handle mem = string_type(true, 0, H5Tget_cset(type.get()));
     Handle space(H5Aget_space(id_.get()));
     std::vector<char*> ptrs(n, nullptr);

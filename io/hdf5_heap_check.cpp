@@ -91,7 +91,9 @@ std::optional<uint64_t> decode(const uint8_t* p, unsigned n) {
 }
 
 // Checks the collection whose signature is at `at`; a description of the first problem.
-std::optional<std::string> check_collection(WindowReader& r, uint64_t file_size, uint64_t at, unsigned length_size) {
+// Its objects (index, size) go to `objects`, in file order.
+std::optional<std::string> check_collection(WindowReader& r, uint64_t file_size, uint64_t at, unsigned length_size,
+                                            std::vector<std::pair<uint16_t, uint64_t>>& objects) {
   const uint64_t header = 8 + length_size;       // signature, version, reserved, collection size
   const uint64_t object_header = 8 + length_size;  // index, reference count, reserved, size
   const uint8_t* h = r.at(at, header);
@@ -121,6 +123,7 @@ std::optional<std::string> check_collection(WindowReader& r, uint64_t file_size,
     }
     if (seen[index]) return fmt::format("object index {} appears twice (again at file offset {})", index, p);
     seen[index] = true;
+    objects.emplace_back(static_cast<uint16_t>(index), osize.value_or(0));
     const uint64_t room = left - object_header;
     if (!osize || *osize > room || (*osize + 7) / 8 * 8 > room)
       return fmt::format("object {} at file offset {} has size {}, but only {} bytes remain in the collection", index,
@@ -132,9 +135,12 @@ std::optional<std::string> check_collection(WindowReader& r, uint64_t file_size,
 
 }  // namespace
 
-std::optional<HeapDamage> find_heap_damage(const FileBytes& bytes, unsigned length_size) {
-  if (length_size < 2 || length_size > 16)
-    return HeapDamage{0, fmt::format("unsupported size of lengths {} in the superblock", length_size)};
+HeapScan scan_global_heaps(const FileBytes& bytes, unsigned length_size) {
+  HeapScan out;
+  if (length_size < 2 || length_size > 16) {
+    out.damage = HeapDamage{0, fmt::format("unsupported size of lengths {} in the superblock", length_size)};
+    return out;
+  }
   const uint64_t file_size = bytes.size();
   WindowReader fields(bytes);
   // Chunks overlap by 4 bytes so that a signature and version byte split across two chunks
@@ -143,8 +149,10 @@ std::optional<HeapDamage> find_heap_damage(const FileBytes& bytes, unsigned leng
   for (uint64_t start = 0; start < file_size; start += kWindow) {
     const size_t len = static_cast<size_t>(std::min<uint64_t>(kWindow + 4, file_size - start));
     chunk.resize(len);
-    if (!bytes.read(start, len, chunk.data()))
-      return HeapDamage{start, "cannot read the file to check its global heap"};
+    if (!bytes.read(start, len, chunk.data())) {
+      out.damage = HeapDamage{start, "cannot read the file to check its global heap"};
+      return out;
+    }
     const uint8_t* const base = chunk.data();
     const uint8_t* p = base;
     const uint8_t* const stop = base + std::min<size_t>(len, kWindow);
@@ -154,18 +162,69 @@ std::optional<HeapDamage> find_heap_damage(const FileBytes& bytes, unsigned leng
       const auto* s = static_cast<const uint8_t*>(hit);
       if (s >= stop) break;
       const uint64_t at = start + static_cast<uint64_t>(s - base);
-      if (s + 4 < base + len && s[4] == kVersion)
-        if (auto what = check_collection(fields, file_size, at, length_size)) return HeapDamage{at, std::move(*what)};
+      if (s + 4 < base + len && s[4] == kVersion) {
+        HeapCollection c{at, {}};
+        if (auto what = check_collection(fields, file_size, at, length_size, c.objects)) {
+          out.damage = HeapDamage{at, std::move(*what)};
+          out.collections.clear();
+          return out;
+        }
+        std::sort(c.objects.begin(), c.objects.end());
+        out.collections.push_back(std::move(c));
+      }
       p = s + 1;
     }
+  }
+  return out;
+}
+
+std::optional<HeapDamage> find_heap_damage(const FileBytes& bytes, unsigned length_size) {
+  return scan_global_heaps(bytes, length_size).damage;
+}
+
+const HeapCollection* HeapScan::at(uint64_t offset) const {
+  auto it = std::lower_bound(collections.begin(), collections.end(), offset,
+                             [](const HeapCollection& c, uint64_t o) { return c.offset < o; });
+  return it != collections.end() && it->offset == offset ? &*it : nullptr;
+}
+
+std::optional<std::string> check_heap_ids(const HeapScan& scan, const FileLayout& layout, std::span<const uint8_t> raw,
+                                          uint64_t raw_offset, uint64_t count) {
+  const unsigned addr_size = layout.sizeof_addr;
+  if (addr_size < 2 || addr_size > 8) return fmt::format("unsupported size of offsets {} in the superblock", addr_size);
+  const uint64_t id_size = 4 + addr_size + 4;
+  if (count > raw.size() / id_size)
+    return fmt::format("its raw data at file offset {} holds {} bytes, too few for {} heap IDs of {} bytes", raw_offset,
+                       raw.size(), count, id_size);
+  const uint64_t undefined = addr_size == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * addr_size)) - 1;
+  for (uint64_t i = 0; i < count; ++i) {
+    const uint8_t* id = raw.data() + i * id_size;
+    const uint64_t length = *decode(id, 4);
+    const uint64_t address = *decode(id + 4, addr_size);
+    const uint64_t index = *decode(id + 4 + addr_size, 4);
+    const std::string which = fmt::format("heap ID {} of {} (at file offset {})", i, count, raw_offset + i * id_size);
+    if ((address == 0 || address == undefined) && length == 0) continue;  // a null string
+    const uint64_t at = address + layout.base;
+    const HeapCollection* c = at < address ? nullptr : scan.at(at);
+    if (!c)
+      return fmt::format("{} names a global heap collection at address {}, but there is none there", which, address);
+    auto obj = std::lower_bound(c->objects.begin(), c->objects.end(), index,
+                                [](const std::pair<uint16_t, uint64_t>& o, uint64_t x) { return o.first < x; });
+    if (index == 0 || obj == c->objects.end() || obj->first != index)
+      return fmt::format("{} names object {} of the global heap collection at file offset {}, which has no such object "
+                         "({} objects)",
+                         which, index, c->offset, c->objects.size());
+    if (obj->second != length)
+      return fmt::format("{} has length {}, but object {} of the global heap collection at file offset {} holds {} bytes",
+                         which, length, index, c->offset, obj->second);
   }
   return std::nullopt;
 }
 
-std::optional<HeapDamage> heap_damage_cached(const std::shared_ptr<const void>& owner,
-                                             const std::function<std::optional<HeapDamage>()>& scan) {
+std::shared_ptr<const FileScan> file_scan_cached(const std::shared_ptr<const void>& owner,
+                                                 const std::function<FileScan()>& scan) {
   static std::mutex mutex;
-  static std::vector<std::pair<std::weak_ptr<const void>, std::optional<HeapDamage>>> cache;
+  static std::vector<std::pair<std::weak_ptr<const void>, std::shared_ptr<const FileScan>>> cache;
   auto same = [&](const std::weak_ptr<const void>& w) { return !w.owner_before(owner) && !owner.owner_before(w); };
   {
     std::lock_guard lock(mutex);
@@ -173,10 +232,11 @@ std::optional<HeapDamage> heap_damage_cached(const std::shared_ptr<const void>& 
     for (const auto& [w, result] : cache)
       if (same(w)) return result;
   }
-  std::optional<HeapDamage> result = scan();  // unlocked: two first readers may both scan, harmlessly
+  auto result = std::make_shared<const FileScan>(scan());  // unlocked: two first readers may both scan, harmlessly
   std::lock_guard lock(mutex);
-  if (std::none_of(cache.begin(), cache.end(), [&](const auto& e) { return same(e.first); }))
-    cache.emplace_back(owner, result);
+  for (const auto& [w, cached] : cache)
+    if (same(w)) return cached;
+  cache.emplace_back(owner, result);
   return result;
 }
 

@@ -21,16 +21,24 @@
 //     exactly the end; a tail too short for an object header is free space, as libhdf5
 //     reads it.
 //
-// Risk that remains: a variable-length string attribute's value is a heap ID (sequence
-// length 4 bytes, collection address, object index 4 bytes) stored in the attribute's own
-// raw data. A damaged ID pointing at an object index the collection does not have, or
-// whose length is smaller than the heap object it names, still reaches libhdf5's unchecked
-// copy. The public HDF5 API offers no way to read an attribute's raw bytes without that
-// conversion, and finding them by hand means parsing object headers (v1 and v2, with
-// continuation blocks and dense attribute storage in fractal heaps), which this check does
-// not do. An ID pointing at an address that holds no collection is refused by libhdf5
-// itself (bad signature). A valid file whose raw data happens to contain "GCOL" followed by
-// the byte 1 and a layout that does not tile would be refused (a false alarm, not a crash).
+// Heap IDs (check_heap_ids): a variable-length string attribute's value is one heap ID per
+// element (sequence length 4 bytes, collection address of `sizeof_addr` bytes, object index
+// 4 bytes) in the attribute's raw data. libhdf5 indexes the collection's object array by
+// that index unchecked (out of bounds, or a NULL object: a crash) and copies the object's
+// whole size into a buffer of the sequence length. io/hdf5_attribute.cpp finds the raw data
+// by parsing the owning object's header (io/hdf5_object_header.h) and requires of every ID:
+// either null (address 0, or the undefined address of all 0xff bytes, with length 0), or an
+// address where the scan found a sound collection, an index (nonzero) of an object that
+// collection has, and a length equal to that object's size (string characters are 1 byte).
+//
+// Risk that remains: attributes not stored as messages in the object header itself (dense
+// attribute storage in a fractal heap, which only version 2 headers with an Attribute Info
+// message use and h5py's default files never do; attributes shared through the file's
+// shared message table) are not found by the header parse, and their heap IDs are read by
+// libhdf5 unchecked. An ID pointing at an address that holds no collection would be refused
+// by libhdf5 itself (bad signature); the check refuses it first. A valid file whose
+// raw data happens to contain "GCOL" followed by the byte 1 and a layout that does not tile
+// would be refused (a false alarm, not a crash).
 #pragma once
 
 #include <cstdint>
@@ -39,6 +47,8 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace minidl::h5::detail {
 
@@ -83,14 +93,53 @@ struct HeapDamage {
   std::string what;
 };
 
+// A sound collection: its file offset and its objects (index, size in bytes), by index.
+struct HeapCollection {
+  uint64_t offset = 0;
+  std::vector<std::pair<uint16_t, uint64_t>> objects;
+};
+
+// The outcome of scanning a file: the first damage, or (when there is none) every
+// collection, by file offset.
+struct HeapScan {
+  std::optional<HeapDamage> damage;
+  std::vector<HeapCollection> collections;
+  // The collection at file offset `offset`, nullptr when the scan found none there.
+  const HeapCollection* at(uint64_t offset) const;
+};
+
 // Scans the whole file once for global heap collections and checks each (see above).
 // `length_size` is the superblock's "size of lengths" (usually 8; 2..16 supported; other
-// values are reported as damage at offset 0). nullopt when every collection is sound.
+// values are reported as damage at offset 0).
+HeapScan scan_global_heaps(const FileBytes& bytes, unsigned length_size);
+// scan_global_heaps(...).damage: nullopt when every collection is sound.
 std::optional<HeapDamage> find_heap_damage(const FileBytes& bytes, unsigned length_size);
+
+// How addresses in the file are written: their width, the width of lengths, and the file
+// offset of address 0 (the base address: the user block's size).
+struct FileLayout {
+  unsigned sizeof_addr = 8;
+  unsigned sizeof_size = 8;
+  uint64_t base = 0;
+};
+
+// Checks the first `count` heap IDs in `raw` (a variable-length string attribute's raw data,
+// which starts at file offset `raw_offset`) against the collections of `scan` (see above).
+// nullopt when all pass, else what is wrong with the first bad one.
+std::optional<std::string> check_heap_ids(const HeapScan& scan, const FileLayout& layout, std::span<const uint8_t> raw,
+                                          uint64_t raw_offset, uint64_t count);
+
+// What io/hdf5_attribute.cpp remembers of one open file: its layout, its scan, and, for a
+// file held in memory (no descriptor to read), a copy of its bytes.
+struct FileScan {
+  FileLayout layout;
+  HeapScan heaps;
+  std::vector<uint8_t> image;
+};
 
 // The result of `scan` for one open file, computed on first use and remembered while
 // `owner` (an object that lives exactly as long as that open file) is alive. Thread-safe.
-std::optional<HeapDamage> heap_damage_cached(const std::shared_ptr<const void>& owner,
-                                             const std::function<std::optional<HeapDamage>()>& scan);
+std::shared_ptr<const FileScan> file_scan_cached(const std::shared_ptr<const void>& owner,
+                                                 const std::function<FileScan()>& scan);
 
 }  // namespace minidl::h5::detail
