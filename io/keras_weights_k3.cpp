@@ -65,8 +65,11 @@ class Planner {
     for (size_t i = 0; i < slots.size(); ++i) {
       const h5::Dataset d = vars->open_dataset(names[i]);
       const Shape& want = slots[i].variable.shape();
-      if (d.type_class() != h5::TypeClass::kFloat || d.shape() != want)
-        raise<ValueError>("{}: {}: weight '{}' of {} expects a float dataset of shape {}, the file has {} of shape {}",
+      // Keras assigns any stored number type to the variable (Normalization's `count` is an
+      // integer in Keras's files), so integer datasets are read and converted too.
+      const bool numeric = d.type_class() == h5::TypeClass::kFloat || d.type_class() == h5::TypeClass::kInteger;
+      if (!numeric || d.shape() != want)
+        raise<ValueError>("{}: {}: weight '{}' of {} expects a numeric dataset of shape {}, the file has {} of shape {}",
                           d.file_name(), d.path(), slots[i].full_name, layer_label(l), shape_str(want), d.type_name(),
                           shape_str(d.shape()));
       out.push_back({slots[i].variable, d.read_tensor()});

@@ -89,10 +89,12 @@ Tensor read_weight(const h5::Group& layer_group, const std::string& weight_name,
   const h5::Dataset d = layer_group.open_dataset(weight_name);
   const Shape& want = slot.variable.shape();
   auto mismatch = [&](const std::string& found) {
-    raise<ValueError>("{}: {}: weight '{}' of {} expects a float dataset of shape {}, the file has {}", d.file_name(),
+    raise<ValueError>("{}: {}: weight '{}' of {} expects a numeric dataset of shape {}, the file has {}", d.file_name(),
                       d.path(), slot.full_name, layer_label(*slot.owner), shape_str(want), found);
   };
-  if (d.type_class() != h5::TypeClass::kFloat) mismatch(fmt::format("{} of shape {}", d.type_name(), shape_str(d.shape())));
+  // Integer datasets are converted, as Keras assigns any stored number type (Normalization's `count`).
+  if (d.type_class() != h5::TypeClass::kFloat && d.type_class() != h5::TypeClass::kInteger)
+    mismatch(fmt::format("{} of shape {}", d.type_name(), shape_str(d.shape())));
   // Conversions only permute: the element count must already agree (and nothing larger is read).
   if (d.shape().size() != want.size() || d.numel() != numel(want)) mismatch(fmt::format("shape {}", shape_str(d.shape())));
   Tensor v = convert(slot, d.read_tensor(), src);

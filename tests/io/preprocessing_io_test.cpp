@@ -107,7 +107,7 @@ TEST(PreprocessingFiles, WeightFilesRestoreAnAdaptedNormalization) {
 // written the way Keras writes one: mean, variance, then count as an int64 scalar.
 // Disabled while io's weight readers (keras_weights_k3.cpp, keras_weights_legacy.cpp)
 // accept float datasets only; Keras casts any stored dtype to the variable's.
-TEST(PreprocessingFiles, DISABLED_KerasWrittenIntegerCountLoads) {
+TEST(PreprocessingFiles, KerasWrittenIntegerCountLoads) {
   reset_layer_names();
   KerasTensor in = Input({3});
   KerasTensor out = Normalization()(in);
