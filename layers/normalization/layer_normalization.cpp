@@ -41,11 +41,7 @@ LayerNormalizationImpl::LayerNormalizationImpl(LayerNormalizationOptions o)
   set_supports_masking(true);  // Keras: the mask passes through unchanged
 }
 
-std::vector<int> LayerNormalizationImpl::axis() const {
-  std::vector<int> a = axis_given_.axes();
-  if (built()) std::sort(a.begin(), a.end());
-  return a;
-}
+std::vector<int> LayerNormalizationImpl::axis() const { return built() ? axes_ : axis_given_.axes(); }
 
 std::string LayerNormalizationImpl::axis_text() const {
   const std::vector<int>& a = axis_given_.axes();
@@ -137,7 +133,8 @@ json LayerNormalizationImpl::get_config() const {
   c["epsilon"] = epsilon_;
   c["center"] = center_;
   c["scale"] = scale_;
-  c["rms_scaling"] = rms_scaling_;
+  // tf.keras 2 rejects the keyword it does not know, and Keras 3 reads its absence as false.
+  if (rms_scaling_) c["rms_scaling"] = true;
   c["beta_initializer"] = serialize_initializer(beta_init_);
   c["gamma_initializer"] = serialize_initializer(gamma_init_);
   c["beta_regularizer"] = serialize_regularizer(beta_reg_);

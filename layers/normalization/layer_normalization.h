@@ -17,9 +17,11 @@
 // not rms_scaling), each of shape (d_a for a in sorted axes), e.g. axis [1, 2, 3]
 // on (N, H, W, C) gives (H, W, C). Masks pass through.
 //
-// Config: "axis" is the value given before build and the sorted list after it
-// (Keras 3 writes [-1] for the default). tf.keras 2 configs (axis as a list of
-// non-negative ints, no "rms_scaling") read the same way.
+// Config: "axis" is the value given before build and, after it, the sorted
+// non-negative list (tf.keras 2's form, e.g. [3]; Keras 3.15 writes the sorted
+// list as given, [-1], and both read either). "rms_scaling" is written only when
+// true: tf.keras 2 rejects the keyword, and Keras 3 reads it absent as false.
+// Configs of both (Keras 3's with "rms_scaling": false) read.
 #pragma once
 
 #include <memory>
@@ -57,7 +59,7 @@ class LayerNormalizationImpl : public Layer {
   explicit LayerNormalizationImpl(LayerNormalizationOptions o = {});
 
   std::string class_name() const override { return "LayerNormalization"; }
-  // The axes as given before build; sorted, as given (negative or not), after.
+  // The axes as given before build; non-negative and sorted after.
   std::vector<int> axis() const;
   double epsilon() const { return epsilon_; }
   bool center() const { return center_; }

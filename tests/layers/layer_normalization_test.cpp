@@ -172,20 +172,23 @@ TEST(LayerNormalization, WithoutWeightsIsThePlainNormalization) {
   EXPECT_TRUE(r.ok) << r.message;
 }
 
-TEST(LayerNormalization, ConfigAfterBuildHoldsTheSortedAxesAsGiven) {
+TEST(LayerNormalization, ConfigAfterBuildHoldsTheSortedNonNegativeAxes) {
   auto ln = LayerNormalization({.axis = {-1, -3}});
   EXPECT_EQ(ln->get_config()["axis"], json::array({-1, -3}));
   ln(Input({3, 2, 4}));
-  EXPECT_EQ(ln->get_config()["axis"], json::array({-3, -1}));  // Keras 3: sorted(self.axis)
+  EXPECT_EQ(ln->get_config()["axis"], json::array({1, 3}));  // tf.keras 2's form, read by Keras 3 too
   auto one = LayerNormalization();
   EXPECT_EQ(one->get_config()["axis"], json(-1));
   one(Input({4}));
-  EXPECT_EQ(one->get_config()["axis"], json::array({-1}));
+  EXPECT_EQ(one->get_config()["axis"], json::array({1}));
   const json c = one->get_config();
-  for (const char* k : {"epsilon", "center", "scale", "rms_scaling", "beta_initializer", "gamma_initializer",
-                        "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"})
+  for (const char* k : {"epsilon", "center", "scale", "beta_initializer", "gamma_initializer", "beta_regularizer",
+                        "gamma_regularizer", "beta_constraint", "gamma_constraint"})
     EXPECT_TRUE(c.contains(k)) << k;
   EXPECT_DOUBLE_EQ(c["epsilon"].get<double>(), 1e-3);
+  // rms_scaling only when set: tf.keras 2 rejects the keyword.
+  EXPECT_FALSE(c.contains("rms_scaling"));
+  EXPECT_EQ(LayerNormalization({.rms_scaling = true})->get_config()["rms_scaling"], true);
 }
 
 TEST(LayerNormalization, ReadsAKeras3Config) {
@@ -216,6 +219,7 @@ TEST(LayerNormalization, ReadsAKeras3Config) {
   EXPECT_DOUBLE_EQ(ln->epsilon(), 1e-6);
   EXPECT_EQ(ln->axis(), std::vector<int>{-1});
   l->apply(Input({2, 2, 8}));
+  EXPECT_EQ(ln->axis(), std::vector<int>{3});
   EXPECT_EQ(l->weights()[0].shape(), Shape({8}));
 }
 
@@ -238,7 +242,8 @@ TEST(LayerNormalization, ReadsATfKeras2Config) {
   l->apply(Input({3, 5}));
   ASSERT_EQ(l->weights().size(), 1u);
   EXPECT_EQ(l->weights()[0].shape(), Shape({3, 5}));
-  EXPECT_EQ(l->get_config()["rms_scaling"], false);
+  EXPECT_FALSE(l->get_config().contains("rms_scaling"));
+  EXPECT_EQ(l->get_config()["axis"], json::array({1, 2}));
 }
 
 TEST(LayerNormalization, BadAxisIsKerasValueErrorNamingTheLayer) {
