@@ -14,24 +14,33 @@
 //     each weight_names entry is looked up as a path (g[name]) and assigned by position:
 //     trainable weights then non-trainable ones, Keras shapes;
 //   * optimizer_weights: weight_names entries resolved the same way, then set_weights in order.
+//   * layer and initializer configs: built as cls(**config) by both (Keras 3's legacy loader first
+//     moves batch_input_shape to input_shape), so every key must be an argument of the class.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "io/hdf5.h"
 #include "io/keras_model.h"
 #include "layers/base/input_layer.h"
 #include "layers/conv/conv2d.h"
+#include "layers/conv/depthwise_conv2d.h"
+#include "layers/conv/separable_conv2d.h"
 #include "layers/core/dense.h"
 #include "layers/normalization/batch_normalization.h"
+#include "layers/pooling/global_pooling2d.h"
 #include "layers/reshaping/reshaping.h"
 #include "support/files.h"
 #include "support/keras_files.h"
+#include "support/saved_configs.h"
 
 namespace minidl {
 namespace {
 
 using nlohmann::json;
+using testing::collect_initializers;
+using testing::saved_layer_entries;
 
 // Conv2D + BatchNormalization + Dense, compiled with Adam and trained one step, so the file
 // has every part: model_config, training_config, model_weights, optimizer_weights.
@@ -340,6 +349,113 @@ TEST(KerasReaderContract, EveryWeightDatasetIsFletcher32ChecksummedAndReadsBackE
     const size_t param = (i - 1) % params.size(), slot = (i - 1) / params.size();
     EXPECT_EQ(d.read_tensor().to_vector(), adam->slots_of(params[param]).at(slot).to_vector())
         << opt[i];
+  }
+}
+
+// --- layer and initializer configs ------------------------------------------------------
+
+// Keras 3.15's DepthwiseConv2D and SeparableConv2D arguments, and the keyword arguments its
+// Layer.__init__ takes; any other key is "Unrecognized keyword arguments passed to <Class>".
+// batch_input_shape is moved to input_shape by the legacy loader before the call.
+const std::set<std::string> kLayerKwargs = {"name",  "trainable",           "dtype",       "autocast",
+                                            "input_shape", "input_dim", "activity_regularizer", "batch_input_shape"};
+const std::map<std::string, std::set<std::string>> kKeras3Arguments = {
+    {"DepthwiseConv2D",
+     {"kernel_size", "strides", "padding", "depth_multiplier", "data_format", "dilation_rate", "activation", "use_bias",
+      "depthwise_initializer", "bias_initializer", "depthwise_regularizer", "bias_regularizer", "depthwise_constraint",
+      "bias_constraint"}},
+    {"SeparableConv2D",
+     {"filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "depth_multiplier", "activation",
+      "use_bias", "depthwise_initializer", "pointwise_initializer", "bias_initializer", "depthwise_regularizer",
+      "pointwise_regularizer", "bias_regularizer", "depthwise_constraint", "pointwise_constraint", "bias_constraint"}},
+};
+
+// The config keys each initializer class takes: tf.keras 2.x's, and Keras 3.15's, which adds
+// the fan axes to the variance-scaling family.
+const std::map<std::string, std::set<std::string>> kTfKerasInitializerKeys = {
+    {"Zeros", {}}, {"Ones", {}}, {"GlorotUniform", {"seed"}}, {"HeNormal", {"seed"}}, {"LecunUniform", {"seed"}}};
+std::set<std::string> keras315_initializer_keys(const std::string& cls) {
+  std::set<std::string> keys = kTfKerasInitializerKeys.at(cls);
+  if (keys.count("seed")) keys.insert({"input_axes", "output_axes"});
+  return keys;
+}
+
+// Input -> DepthwiseConv2D -> SeparableConv2D -> GlobalAveragePooling2D -> Dense, with
+// initializers of the variance-scaling family (unset fan axes) and fills.
+std::shared_ptr<ModelImpl> separable_model() {
+  reset_layer_names();
+  KerasTensor in = Input({8, 8, 3}, {.name = "image"});
+  KerasTensor x = DepthwiseConv2D(3, {.padding = "same", .depth_multiplier = 2, .depthwise_initializer = "he_normal"})(in);
+  x = SeparableConv2D(4, 3, {.activation = "relu", .pointwise_initializer = "lecun_uniform"})(x);
+  x = GlobalAveragePooling2D()(x);
+  KerasTensor out = Dense(2)(x);
+  return std::make_shared<ModelImpl>(in, out, "separable");
+}
+
+TEST(KerasReaderContract, DepthwiseAndSeparableConfigsCarryOnlyKeras3Arguments) {
+  const auto model = separable_model();
+  for (const char* file : {"separable.h5", "separable.keras"}) {
+    std::set<std::string> seen;
+    for (const json& entry : saved_layer_entries(*model, file)) {
+      const std::string cls = entry["class_name"];
+      if (!kKeras3Arguments.count(cls)) continue;
+      seen.insert(cls);
+      for (const auto& [k, v] : entry["config"].items())
+        EXPECT_TRUE(kKeras3Arguments.at(cls).count(k) || kLayerKwargs.count(k)) << file << ": " << cls << " " << k;
+      // "Unrecognized keyword arguments passed to DepthwiseConv2D: {'groups': 1}"
+      EXPECT_FALSE(entry["config"].contains("groups")) << file << ": " << cls;
+    }
+    EXPECT_EQ(seen, (std::set<std::string>{"DepthwiseConv2D", "SeparableConv2D"})) << file;
+  }
+}
+
+TEST(KerasReaderContract, Keras2LayoutInitializersCarryOnlyTfKeras2Keys) {
+  // tf.keras 2.x's GlorotUniform(**config) rejects input_axes; unset, the .h5 leaves it out.
+  std::vector<json> inits;
+  for (const json& entry : saved_layer_entries(*separable_model(), "separable.h5"))
+    collect_initializers(entry["config"], inits);
+  std::set<std::string> classes;
+  for (const json& init : inits) {
+    const std::string cls = init["class_name"];
+    classes.insert(cls);
+    ASSERT_TRUE(kTfKerasInitializerKeys.count(cls)) << cls;
+    for (const auto& [k, v] : init["config"].items())
+      EXPECT_TRUE(kTfKerasInitializerKeys.at(cls).count(k)) << cls << " " << k;
+  }
+  EXPECT_EQ(classes, (std::set<std::string>{"Zeros", "GlorotUniform", "HeNormal", "LecunUniform"}));
+}
+
+TEST(KerasReaderContract, Keras3LayoutInitializersCarryOnlyKeras315Keys) {
+  std::vector<json> inits;
+  for (const json& entry : saved_layer_entries(*separable_model(), "separable.keras"))
+    collect_initializers(entry["config"], inits);
+  EXPECT_FALSE(inits.empty());
+  for (const json& init : inits) {
+    const std::string cls = init["class_name"];
+    EXPECT_EQ(init["module"], "keras.initializers") << cls;
+    for (const auto& [k, v] : init["config"].items()) EXPECT_TRUE(keras315_initializer_keys(cls).count(k)) << cls << " " << k;
+  }
+}
+
+TEST(KerasReaderContract, GivenFanAxesAreWrittenAndReadBack) {
+  // Set axes change the fans, so they are kept (Keras 3.15 reads them in both layouts).
+  reset_layer_names();
+  KerasTensor in = Input({6}, {.name = "v"});
+  const GlorotUniform init(3, std::vector<int64_t>{0}, std::vector<int64_t>{-1});
+  auto model = std::make_shared<ModelImpl>(in, Dense(5, {.kernel_initializer = init})(in), "axes");
+  for (const char* file : {"axes.h5", "axes.keras"}) {
+    std::vector<json> inits;
+    for (const json& entry : saved_layer_entries(*model, file)) collect_initializers(entry["config"], inits);
+    bool found = false;
+    for (const json& i : inits)
+      if (i["class_name"] == "GlorotUniform") {
+        found = true;
+        EXPECT_EQ(i["config"], json::parse(R"({"seed": 3, "input_axes": [0], "output_axes": [-1]})")) << file;
+      }
+    EXPECT_TRUE(found) << file;
+    const auto back = load_model((testing::temp_dir() / file).string());
+    EXPECT_EQ(back->get_layer("dense")->get_config()["kernel_initializer"]["config"]["input_axes"], json::array({0}))
+        << file;
   }
 }
 
