@@ -6,6 +6,7 @@
 #include "core/errors.h"
 #include "io/keras_internal.h"
 #include "layers/base/functional.h"
+#include "layers/base/positional_args.h"
 #include "layers/base/registry.h"
 
 namespace minidl::keras_io {
@@ -62,6 +63,11 @@ json serialize(const Layer& l) {
   json out;
   if (const auto* f = dynamic_cast<const FunctionalImpl*>(&l)) {
     out = wrapped("keras", l.class_name(), model_config(*f));
+  } else if (dynamic_cast<const PositionalArgsLayer*>(&l)) {
+    // An operation (x + 3): Keras writes its module, its class as registered_name, no build_config.
+    out = wrapped(kKerasNumpyOpsModule, l.class_name(), l.get_config());
+    out["registered_name"] = l.class_name();
+    return out;
   } else {
     out = wrapped("keras.layers", l.class_name(), keras3_layer_config(l.class_name(), l.get_config()));
   }
@@ -87,6 +93,19 @@ json keras_tensor(const FunctionalImpl& m, const json& ref) {
           {"config", {{"shape", shape}, {"dtype", "float32"}, {"keras_history", json::array({ref[0], ref[1], ref[2]})}}}};
 }
 
+// An operation's call {"args": [...], "kwargs": {}} with each __keras_tensor__'s node index
+// counted as Keras 3 counts it: a nested Functional model's own node 0 included, a Sequential's not
+// (as shift_nested_model_refs does for the other layers' nodes).
+json keras3_call_indices(const FunctionalImpl& m, json call) {
+  for (auto& a : call["args"]) {
+    if (!a.is_object() || a.value("class_name", json()) != "__keras_tensor__") continue;
+    json& history = a["config"]["keras_history"];
+    const std::string cls = m.get_layer(history[0].get<std::string>())->class_name();
+    if (cls == "Functional" || cls == "Model") history[1] = history[1].get<int>() + 1;
+  }
+  return call;
+}
+
 json model_config(const FunctionalImpl& m) {
   json out = {{"name", m.name()}, {"trainable", m.trainable()}};
   json layers = json::array();
@@ -104,6 +123,10 @@ json model_config(const FunctionalImpl& m) {
   for (const auto& e : base["layers"]) {
     json nodes = json::array();
     for (const auto& node : e["inbound_nodes"]) {
+      if (node.is_object()) {  // an operation's call, already in Keras 3's form (minidl's node indices)
+        nodes.push_back(keras3_call_indices(m, node));
+        continue;
+      }
       json tensors = json::array();
       for (const auto& r : node) tensors.push_back(keras_tensor(m, r));
       nodes.push_back(tensors);
@@ -117,6 +140,10 @@ json model_config(const FunctionalImpl& m) {
     entry["name"] = e["name"];
     json nodes = json::array();
     for (size_t n = 0; n < e["inbound_nodes"].size(); ++n) {
+      if (e["inbound_nodes"][n].is_object()) {
+        nodes.push_back(node_args[i][n]);
+        continue;
+      }
       json tensors = node_args[i][n];
       for (size_t t = 0; t < tensors.size(); ++t)
         tensors[t]["config"]["keras_history"][1] = e["inbound_nodes"][n][t][1];  // shifted index
