@@ -277,6 +277,10 @@ json normalize_node(const json& node, const std::string& where, const std::strin
   if (node.is_array()) return node;  // Keras 1/2: [[name, node_index, tensor_index(, kwargs)], ...]
   if (!node.is_object())
     bad(where, fmt::format("{}: an inbound node must be a list or an object, received {}", who, json_preview(node)));
+  // An operation's call (x + 3: keras.src.ops.numpy.Add with the arguments [x, 3.0]) has other
+  // than one positional argument, constants among them: the functional reader
+  // (layers/base/functional_config.cpp) takes it as it is.
+  if (node.contains("args") && node["args"].is_array() && node["args"].size() != 1) return node;
   json refs = json::array();
   collect_keras_tensors(node.value("args", json::array()), refs, where, who);
   json kw_refs = json::array();
@@ -381,11 +385,20 @@ void shift_nested_model_refs(json& cfg, int delta, bool keras3) {
   if (models.empty()) return;
   // Every reference, wherever it sits.
   std::vector<json*> refs;
-  for (auto& e : cfg["layers"])
-    if (e.is_object() && e.contains("inbound_nodes") && e["inbound_nodes"].is_array())
-      for (auto& node : e["inbound_nodes"])
-        if (node.is_array())
-          for (auto& r : node) refs.push_back(&r);
+  for (auto& e : cfg["layers"]) {
+    if (!e.is_object() || !e.contains("inbound_nodes") || !e["inbound_nodes"].is_array()) continue;
+    for (auto& node : e["inbound_nodes"]) {
+      if (node.is_array()) {
+        for (auto& r : node) refs.push_back(&r);
+      } else if (node.is_object() && node.contains("args") && node["args"].is_array()) {
+        // An operation's call: the keras_history of each __keras_tensor__ argument.
+        for (auto& a : node["args"])
+          if (a.is_object() && a.value("class_name", json()) == "__keras_tensor__" && a.contains("config") &&
+              a["config"].is_object() && a["config"].contains("keras_history"))
+            refs.push_back(&a["config"]["keras_history"]);
+      }
+    }
+  }
   for (const char* k : {"input_layers", "output_layers"})
     if (cfg.contains(k) && cfg[k].is_array())
       for (auto& r : cfg[k]) refs.push_back(&r);
