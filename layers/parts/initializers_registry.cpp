@@ -45,7 +45,9 @@ const std::vector<Entry>& registry() {
          return std::make_shared<TruncatedNormal>(config_number(c, "mean", 0.0, o), config_number(c, "stddev", 0.05, o),
                                                   config_seed(c, o));
        }},
-      {"VarianceScaling", {"variance_scaling"}, {"scale", "mode", "distribution", "seed", "input_axes", "output_axes"},
+      {"VarianceScaling",
+       {"variance_scaling"},
+       {"scale", "mode", "distribution", "seed", "input_axes", "output_axes"},
        [](const json& c, const std::string& o) {
          return std::make_shared<VarianceScaling>(config_number(c, "scale", 1.0, o), config_string(c, "mode", "fan_in", o),
                                                   config_string(c, "distribution", "truncated_normal", o),

@@ -68,7 +68,8 @@ TEST(Keras3SharedObjects, AnIdInsideALayerConfigIsAnUnknownKey) {
   const std::string from = R"("config": {"name": "bn", "trainable": true,)";
   ASSERT_NE(cfg.find(from), std::string::npos);
   cfg.replace(cfg.find(from), from.size(), R"("config": {"name": "bn", "trainable": true, "shared_object_id": 3,)");
-  EXPECT_TRUE(ThrowsQuietly<ValueError>([&] { model_from_json(cfg); }, {"BatchNormalization", "unknown config key 'shared_object_id'"}));
+  EXPECT_TRUE(ThrowsQuietly<ValueError>([&] { model_from_json(cfg); },
+                                        {"BatchNormalization", "unknown config key 'shared_object_id'"}));
 }
 
 TEST(Keras3SharedObjects, AnIdInsideAnInitializerConfigIsAnUnexpectedKey) {

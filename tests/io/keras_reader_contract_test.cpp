@@ -385,7 +385,8 @@ std::set<std::string> keras315_initializer_keys(const std::string& cls) {
 std::shared_ptr<ModelImpl> separable_model() {
   reset_layer_names();
   KerasTensor in = Input({8, 8, 3}, {.name = "image"});
-  KerasTensor x = DepthwiseConv2D(3, {.padding = "same", .depth_multiplier = 2, .depthwise_initializer = "he_normal"})(in);
+  KerasTensor x =
+      DepthwiseConv2D(3, {.padding = "same", .depth_multiplier = 2, .depthwise_initializer = "he_normal"})(in);
   x = SeparableConv2D(4, 3, {.activation = "relu", .pointwise_initializer = "lecun_uniform"})(x);
   x = GlobalAveragePooling2D()(x);
   KerasTensor out = Dense(2)(x);
@@ -433,7 +434,8 @@ TEST(KerasReaderContract, Keras3LayoutInitializersCarryOnlyKeras315Keys) {
   for (const json& init : inits) {
     const std::string cls = init["class_name"];
     EXPECT_EQ(init["module"], "keras.initializers") << cls;
-    for (const auto& [k, v] : init["config"].items()) EXPECT_TRUE(keras315_initializer_keys(cls).count(k)) << cls << " " << k;
+    for (const auto& [k, v] : init["config"].items())
+      EXPECT_TRUE(keras315_initializer_keys(cls).count(k)) << cls << " " << k;
   }
 }
 

@@ -145,7 +145,8 @@ TEST(VarianceScalingAxes, WrittenFormLeavesUnsetAxesOut) {
             json::parse(R"({"class_name": "VarianceScaling", "config": {"scale": 1.0, "mode": "fan_in",
                             "distribution": "truncated_normal", "seed": null}})"));
   EXPECT_EQ(serialize_initializer(std::make_shared<HeNormal>(2, std::vector<int64_t>{0}, std::vector<int64_t>{1, 2})),
-            json::parse(R"({"class_name": "HeNormal", "config": {"seed": 2, "input_axes": [0], "output_axes": [1, 2]}})"));
+            json::parse(R"({"class_name": "HeNormal",
+                            "config": {"seed": 2, "input_axes": [0], "output_axes": [1, 2]}})"));
 }
 
 TEST(VarianceScalingAxes, BadAxesValuesAreValueErrors) {
