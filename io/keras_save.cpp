@@ -1,6 +1,7 @@
 // io/keras_save.cpp — writing the Keras 2 legacy layouts as tf.keras 2.4 writes them (see
 // ../shared/conformance/README.md): root keras_version/backend as variable-length UTF-8,
-// model_config/training_config as fixed-length JSON strings, /model_weights (or the root,
+// model_config/training_config as fixed-length JSON strings (variable-length when too large for
+// an attribute in the object header, as Keras 3 writes every str), /model_weights (or the root,
 // for save_weights) with fixed-length layer_names/backend/keras_version and one group per
 // layer of model.layers whose weight_names lists "<layer>/<weight>:0" datasets, and
 // /optimizer_weights for a compiled model that has trained (keras_optimizer_weights.cpp). Every file
@@ -17,6 +18,18 @@ namespace {
 std::string dump(const json& j) { return j.dump(-1, ' ', /*ensure_ascii=*/true); }
 std::string dump(const ordered_json& j) { return j.dump(-1, ' ', /*ensure_ascii=*/true); }
 
+// A JSON attribute as tf.keras 2.4 writes it (a fixed-length string) while it fits in the root
+// group's object header, whose messages HDF5 caps at 64 KiB; a larger one (the config of a
+// MobileNetV2 or a ResNet50) as a variable-length string, which keeps only a heap ID in the
+// header. Keras 3 writes every such attribute that way, and tf.keras 2.x reads both.
+void write_json_attr(const h5::Group& root, const std::string& name, const std::string& text) {
+  constexpr size_t kLargestFixed = 60 * 1024;  // leaves room for the header's other messages
+  if (text.size() <= kLargestFixed)
+    root.write_fixed_string_attr(name, text);
+  else
+    root.write_string_attr(name, text);
+}
+
 void save_legacy_model(const ModelImpl& model, const std::string& path) {
   // Built before the file exists, so a model that cannot be serialized leaves nothing behind.
   const std::string config = dump(keras2_model_config(model));
@@ -26,8 +39,8 @@ void save_legacy_model(const ModelImpl& model, const std::string& path) {
     const h5::Group root = f.root();
     root.write_string_attr("keras_version", kWrittenKerasVersion);
     root.write_string_attr("backend", kWrittenBackend);
-    root.write_fixed_string_attr("model_config", config);
-    if (!training.empty()) root.write_fixed_string_attr("training_config", training);
+    write_json_attr(root, "model_config", config);
+    if (!training.empty()) write_json_attr(root, "training_config", training);
     write_legacy_weights(model, root.create_group("model_weights"));
     if (model.compiled()) write_optimizer_weights(model, root);
     f.close();
