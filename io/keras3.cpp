@@ -68,14 +68,7 @@ std::shared_ptr<ModelImpl> load_keras_zip(const std::string& path) {
 }
 
 void save_keras_zip(const ModelImpl& model, const std::string& path) {
-  json config = keras3_model_config(model);
-  if (model.compiled()) {
-    // compile()'s loss and metrics as given: a loss name stays the name, metric objects keep
-    // their arguments.
-    json& compile_config = config["compile_config"];
-    compile_config["loss"] = keras3_compiled_loss(model);
-    compile_config["metrics"] = keras3_compiled_metrics(model);
-  }
+  const json config = keras3_model_config(model);
   const json metadata = {{"keras_version", kWrittenKeras3Version}, {"date_saved", now_string()}};
   h5::H5File weights = h5::H5File::create_in_memory(path + "/model.weights.h5");
   write_keras3_weights(model, weights.root());

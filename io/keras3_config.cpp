@@ -45,6 +45,12 @@ json keras3_layer_config(const std::string& cls, json c) {
     for (const char* k : {"renorm", "renorm_clipping", "renorm_momentum", "fused", "virtual_batch_size", "adjustment"})
       c.erase(k);
   }
+  if (cls == "Normalization") {
+    // Keras 3 writes every argument; the tf.keras 2 form leaves defaults out.
+    if (!c.contains("invert")) c["invert"] = false;
+    for (const char* k : {"mean", "variance"})
+      if (!c.contains(k)) c[k] = nullptr;
+  }
   return c;
 }
 
@@ -68,6 +74,11 @@ json serialize(const Layer& l) {
     out = wrapped(kKerasNumpyOpsModule, l.class_name(), l.get_config());
     out["registered_name"] = l.class_name();
     return out;
+  } else if (l.class_name() == "LayerScale") {
+    // ConvNeXt's own layer: Keras registers it in its application module, by its class name.
+    out = wrapped("keras.src.applications.convnext", l.class_name(),
+                  keras3_layer_config(l.class_name(), l.get_config()));
+    out["registered_name"] = l.class_name();
   } else {
     out = wrapped("keras.layers", l.class_name(), keras3_layer_config(l.class_name(), l.get_config()));
   }
@@ -167,9 +178,11 @@ json compile_config(const ModelImpl& m) {
   oc.erase("decay");  // Keras 3 ignores it with a warning
   if (oc.contains("learning_rate")) oc["learning_rate"] = wrap_part(oc["learning_rate"], "keras.optimizers.schedules");
   return {{"optimizer", wrapped("keras.optimizers", opt["class_name"], oc)},
-          {"loss", m.loss() ? wrap_part(keras_loss_identifier(*m.loss()), "keras.losses") : tc["loss"]},
+          // compile()'s loss and metrics as given: a loss name stays the name, metric
+          // objects keep their arguments.
+          {"loss", keras3_compiled_loss(m)},
           {"loss_weights", nullptr},
-          {"metrics", tc["metrics"].empty() ? json(nullptr) : tc["metrics"]},
+          {"metrics", keras3_compiled_metrics(m)},
           {"weighted_metrics", nullptr},
           {"run_eagerly", false},
           {"steps_per_execution", 1},

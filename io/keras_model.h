@@ -60,7 +60,9 @@ std::vector<Tensor> read_layer_weights(const std::string& path, const std::strin
 // of a compiled model carries training_config as tf.keras 2.4 writes it (metrics null when
 // there are none) and, once the optimizer has taken a step, /optimizer_weights: iterations
 // and the slots of a built-in optimizer, named and ordered as tf.keras 2.x optimizer_v2
-// ("Adam/iter:0", "Adam/conv2d/kernel/m:0", ...). `.keras` files carry no optimizer state.
+// ("Adam/iter:0", "Adam/conv2d/kernel/m:0", ...). A `.keras` file (and a `.weights.h5`) of a
+// compiled model carries Keras 3's optimizer/vars (iteration, learning rate, the slots in the
+// order Keras 3 creates them), which load_model restores.
 void save_model(const ModelImpl& model, const std::string& path);
 
 // Writes the Keras 2 legacy weights-only .h5, or Keras 3 layout when path ends in ".weights.h5"

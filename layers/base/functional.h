@@ -26,6 +26,7 @@ namespace minidl {
 
 class FunctionalImpl : public Layer {
  public:
+  using Layer::compute_mask;  // the public compute_mask(inputs, mask) forms, next to this class's hook
   // ValueError when inputs are not Input() tensors, outputs are not reachable
   // from them, or two layers share a name.
   FunctionalImpl(std::vector<KerasTensor> inputs, std::vector<KerasTensor> outputs, const std::string& name = "");

@@ -25,6 +25,7 @@ struct MaskingOptions {
 
 class MaskingImpl : public Layer {
  public:
+  using Layer::compute_mask;  // the public compute_mask(inputs, mask) forms, next to this class's hook
   explicit MaskingImpl(MaskingOptions o = {});
   std::string class_name() const override { return "Masking"; }
 

@@ -45,6 +45,7 @@ enum class MergeOp { kAdd, kSubtract, kMultiply, kAverage, kMaximum, kMinimum };
 // Nothing derives from it, so its Layer hooks are private.
 class MergeImpl final : public Layer {
  public:
+  using Layer::compute_mask;  // the public compute_mask(inputs, mask) forms, next to this class's hook
   explicit MergeImpl(MergeOp op, MergeOptions o = {});
 
   // "Add", "Subtract", "Multiply", "Average", "Maximum" or "Minimum".
@@ -97,6 +98,7 @@ struct ConcatenateOptions {
 
 class ConcatenateImpl : public Layer {
  public:
+  using Layer::compute_mask;  // the public compute_mask(inputs, mask) forms, next to this class's hook
   explicit ConcatenateImpl(ConcatenateOptions o = {});
   std::string class_name() const override { return "Concatenate"; }
 

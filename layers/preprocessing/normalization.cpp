@@ -258,9 +258,11 @@ void NormalizationImpl::adapt(const std::vector<Tensor>& batches) {
 json NormalizationImpl::get_config() const {
   json c = base_config();
   c["axis"] = axis_;
-  c["invert"] = invert_;
-  c["mean"] = mean_arg_.to_plain_json();
-  c["variance"] = variance_arg_.to_plain_json();
+  // Keys at their defaults are left out: tf.keras 2.3-2.9 reject `invert`, and 2.3 also
+  // `mean`/`variance`; every Keras reads a missing key as its default.
+  if (invert_) c["invert"] = true;
+  if (const json mean = mean_arg_.to_plain_json(); !mean.is_null()) c["mean"] = mean;
+  if (const json variance = variance_arg_.to_plain_json(); !variance.is_null()) c["variance"] = variance;
   return c;
 }
 

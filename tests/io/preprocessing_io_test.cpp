@@ -87,6 +87,10 @@ TEST(PreprocessingFiles, KerasArchiveRoundTripKeepsNormalizationWeights) {
       EXPECT_EQ(l["config"]["scale"], json::array({0.5, 1.5, -2.0}));
     }
     if (l["name"] == "fixed") EXPECT_EQ(l["config"]["variance"], json::array({1.0, 4.0, 9.0}));
+    if (l["class_name"] == "Normalization") {  // every argument, as Keras 3 writes them
+      EXPECT_EQ(l["config"]["invert"], false);
+      EXPECT_TRUE(l["config"].contains("mean") && l["config"].contains("variance"));
+    }
   }
   EXPECT_TRUE(seen_rescaling);
 }

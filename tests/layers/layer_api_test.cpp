@@ -102,6 +102,20 @@ TEST(LayerComputeMask, MaskingGivesItsStepMaskWhateverMaskComesIn) {
   EXPECT_EQ(again->to_vector(), reference_step_mask(x, 0.0));
 }
 
+// The public forms are reachable through each concrete type that overrides the hook.
+TEST(LayerComputeMask, PublicFormsReachableThroughConcreteTypes) {
+  const Tensor x = with_zero_steps();
+  Masking masking;
+  const auto mask = masking->compute_mask(x);
+  ASSERT_TRUE(mask.has_value());
+  EXPECT_EQ(mask->to_vector(), reference_step_mask(x, 0.0));
+  Add add;
+  // No input masks: Keras's Merge and Concatenate give None (here an empty list).
+  EXPECT_TRUE(add->compute_mask({x, x}, {}).empty());
+  Concatenate concat;
+  EXPECT_TRUE(concat->compute_mask({x, x}, {}).empty());
+}
+
 TEST(LayerComputeMask, LayerSupportingMaskingPassesTheMaskOrNone) {
   const LayerPtr dense = Dense(2);
   const Tensor x = with_zero_steps();

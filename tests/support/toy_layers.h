@@ -31,6 +31,7 @@ class ScaleImpl : public Layer {
 // Sums any number of same-shaped inputs; supports masking (ANDs nothing: passes first mask).
 class PairSumImpl : public Layer {
  public:
+  using Layer::compute_mask;  // the public compute_mask(inputs, mask) forms, next to this class's hook
   explicit PairSumImpl(LayerOptions o = {}) : Layer(std::move(o), "pair_sum") { set_supports_masking(true); }
   std::string class_name() const override { return "TestPairSum"; }
 
@@ -53,6 +54,7 @@ class PairSumImpl : public Layer {
 // Identity that emits a mask: 1 where any feature of the last axis is non-zero.
 class MaskEmitterImpl : public Layer {
  public:
+  using Layer::compute_mask;  // the public compute_mask(inputs, mask) forms, next to this class's hook
   explicit MaskEmitterImpl(LayerOptions o = {}) : Layer(std::move(o), "mask_emitter") { set_supports_masking(true); }
   std::string class_name() const override { return "TestMaskEmitter"; }
 
