@@ -57,12 +57,11 @@ json ActivationLayerImpl::get_config() const {
 }
 
 std::shared_ptr<ActivationLayerImpl> ActivationLayerImpl::from_config(const json& c) {
-  ConfigReader r(c, "Activation");
-  const LayerOptions lo = common_options_from_config(r);
-  ActivationLayerOptions o;
-  detail::set_common_options(o, lo);
-  auto act = get_activation(detail::config_part(c, "activation"));
-  return detail::with_activity_regularizer(std::make_shared<ActivationLayerImpl>(act, std::move(o)), lo);
+  return detail::layer_from_config<ActivationLayerOptions>(
+      c, "Activation", {"activation"}, [&c](const ConfigReader&, ActivationLayerOptions o) {
+        auto act = get_activation(detail::config_part(c, "activation"));
+        return std::make_shared<ActivationLayerImpl>(act, std::move(o));
+      });
 }
 
 // ---------------------------------------------------------------------------
@@ -106,12 +105,14 @@ json ReLUImpl::get_config() const {
 }
 
 std::shared_ptr<ReLUImpl> ReLUImpl::from_config(const json& c) {
-  return detail::activation_layer_from_config<ReLUImpl, ReLUOptions>(c, "ReLU", [&](const ConfigReader& r, ReLUOptions& o) {
+  const std::vector<std::string> keys = {"max_value", "negative_slope", "threshold"};
+  return detail::layer_from_config<ReLUOptions>(c, "ReLU", keys, [&c](const ConfigReader& r, ReLUOptions o) {
     if (r.has("max_value")) o.max_value = r.number("max_value");
     o.negative_slope = detail::float_argument(
         r, c, "negative_slope", 0.0, "negative_slope of a ReLU layer cannot be a negative value. Received: None");
     o.threshold = detail::float_argument(r, c, "threshold", 0.0,
                                          "threshold of a ReLU layer cannot be a negative value. Received: None");
+    return std::make_shared<ReLUImpl>(std::move(o));
   });
 }
 
@@ -129,11 +130,13 @@ VariableList LeakyReLUImpl::call(const std::vector<Variable>& inputs, const Call
 }
 
 std::shared_ptr<LeakyReLUImpl> LeakyReLUImpl::from_config(const json& c) {
-  return detail::activation_layer_from_config<LeakyReLUImpl, LeakyReLUOptions>(
-      c, "LeakyReLU", [&](const ConfigReader& r, LeakyReLUOptions& o) {
+  // alpha up to tf.keras 2.x, negative_slope in Keras 3 (which still takes alpha).
+  return detail::layer_from_config<LeakyReLUOptions>(
+      c, "LeakyReLU", {"alpha", "negative_slope"}, [&c](const ConfigReader& r, LeakyReLUOptions o) {
         const char* key = c.contains("alpha") || !c.contains("negative_slope") ? "alpha" : "negative_slope";
         o.alpha = detail::float_argument(
             r, c, key, 0.3, "The alpha value of a Leaky ReLU layer cannot be None, Expecting a float. Received: None");
+        return std::make_shared<LeakyReLUImpl>(std::move(o));
       });
 }
 
@@ -181,14 +184,16 @@ json SoftmaxImpl::get_config() const {
 }
 
 std::shared_ptr<SoftmaxImpl> SoftmaxImpl::from_config(const json& c) {
-  return detail::activation_layer_from_config<SoftmaxImpl, SoftmaxOptions>(
-      c, "Softmax", [&](const ConfigReader& r, SoftmaxOptions& o) {
-        if (!r.has("axis")) return;
-        const auto axes = r.int_list("axis");
-        if (axes.size() != 1 || axes[0] < -64 || axes[0] > 64)
-          raise<ValueError>("Softmax: config key 'axis' should be one axis; minidl does not support {}",
-                            json_preview(c.at("axis")));
-        o.axis = static_cast<int>(axes[0]);
+  return detail::layer_from_config<SoftmaxOptions>(
+      c, "Softmax", {"axis"}, [&c](const ConfigReader& r, SoftmaxOptions o) {
+        if (r.has("axis")) {
+          const auto axes = r.int_list("axis");
+          if (axes.size() != 1 || axes[0] < -64 || axes[0] > 64)
+            raise<ValueError>("{}: config key 'axis' should be one axis; minidl does not support {}", r.owner(),
+                              json_preview(c.at("axis")));
+          o.axis = static_cast<int>(axes[0]);
+        }
+        return std::make_shared<SoftmaxImpl>(std::move(o));
       });
 }
 

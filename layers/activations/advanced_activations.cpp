@@ -22,9 +22,10 @@ VariableList ELUImpl::call(const std::vector<Variable>& inputs, const CallArgs&)
 }
 
 std::shared_ptr<ELUImpl> ELUImpl::from_config(const json& c) {
-  return detail::activation_layer_from_config<ELUImpl, ELUOptions>(c, "ELU", [&](const ConfigReader& r, ELUOptions& o) {
-    r.check_keys({"alpha"});
-    o.alpha = detail::float_argument(r, c, "alpha", 1.0, "Alpha of an ELU layer cannot be None, requires a float. Got None");
+  return detail::layer_from_config<ELUOptions>(c, "ELU", {"alpha"}, [&c](const ConfigReader& r, ELUOptions o) {
+    o.alpha = detail::float_argument(r, c, "alpha", 1.0,
+                                     "Alpha of an ELU layer cannot be None, requires a float. Got None");
+    return std::make_shared<ELUImpl>(std::move(o));
   });
 }
 
@@ -48,11 +49,11 @@ VariableList ThresholdedReLUImpl::call(const std::vector<Variable>& inputs, cons
 }
 
 std::shared_ptr<ThresholdedReLUImpl> ThresholdedReLUImpl::from_config(const json& c) {
-  return detail::activation_layer_from_config<ThresholdedReLUImpl, ThresholdedReLUOptions>(
-      c, "ThresholdedReLU", [&](const ConfigReader& r, ThresholdedReLUOptions& o) {
-        r.check_keys({"theta"});
-        o.theta = detail::float_argument(r, c, "theta", 1.0,
-                                         "Theta of a Thresholded ReLU layer cannot be None, requires a float. Got None");
+  return detail::layer_from_config<ThresholdedReLUOptions>(
+      c, "ThresholdedReLU", {"theta"}, [&c](const ConfigReader& r, ThresholdedReLUOptions o) {
+        o.theta = detail::float_argument(
+            r, c, "theta", 1.0, "Theta of a Thresholded ReLU layer cannot be None, requires a float. Got None");
+        return std::make_shared<ThresholdedReLUImpl>(std::move(o));
       });
 }
 

@@ -111,7 +111,14 @@ json DenseImpl::get_config() const {
 }
 
 std::shared_ptr<DenseImpl> DenseImpl::from_config(const json& c) {
-  return detail::layer_from_config<DenseOptions>(c, "Dense", [&c](const ConfigReader& r, DenseOptions o) {
+  // The keys of every era once io/keras_config.cpp has renamed Keras 1's (output_dim, init, W_*, b_*, bias).
+  // Keras 3 writes lora_rank and lora_alpha only for a LoRA-enabled Dense, which minidl does not
+  // build, so they stay unknown keys.
+  const std::vector<std::string> keys = {"units",           "activation",         "use_bias",
+                                         "kernel_initializer", "bias_initializer",  "kernel_regularizer",
+                                         "bias_regularizer",   "kernel_constraint", "bias_constraint"};
+  return detail::layer_from_config<DenseOptions>(c, "Dense", keys, [&c](const ConfigReader& r, DenseOptions o) {
+    // Errors of the parts are prefixed with the layer by layer_from_config.
     o.activation = get_activation(detail::config_part(c, "activation"));
     o.use_bias = r.boolean("use_bias", true);
     if (r.has("kernel_initializer")) o.kernel_initializer = get_initializer(r.raw("kernel_initializer"));

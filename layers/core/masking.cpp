@@ -64,10 +64,11 @@ json MaskingImpl::get_config() const {
 }
 
 std::shared_ptr<MaskingImpl> MaskingImpl::from_config(const json& c) {
-  return detail::layer_from_config<MaskingOptions>(c, "Masking", [](const ConfigReader& r, MaskingOptions o) {
-    o.mask_value = r.number("mask_value", 0.0);
-    return std::make_shared<MaskingImpl>(std::move(o));
-  });
+  return detail::layer_from_config<MaskingOptions>(
+      c, "Masking", {"mask_value"}, [](const ConfigReader& r, MaskingOptions o) {
+        o.mask_value = r.number("mask_value", 0.0);
+        return std::make_shared<MaskingImpl>(std::move(o));
+      });
 }
 
 MINIDL_REGISTER_LAYER("Masking", [](const json& c) -> LayerPtr { return MaskingImpl::from_config(c); });

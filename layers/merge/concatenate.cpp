@@ -104,12 +104,13 @@ json ConcatenateImpl::get_config() const {
 }
 
 std::shared_ptr<ConcatenateImpl> ConcatenateImpl::from_config(const json& c) {
-  return detail::layer_from_config<ConcatenateOptions>(c, "Concatenate", [](const ConfigReader& r, ConcatenateOptions o) {
-    const int64_t axis = r.integer("axis", -1);
-    if (axis < -64 || axis > 64) raise<ValueError>("Concatenate: config key 'axis' is out of range: {}", axis);
-    o.axis = static_cast<int>(axis);
-    return std::make_shared<ConcatenateImpl>(std::move(o));
-  });
+  return detail::layer_from_config<ConcatenateOptions>(
+      c, "Concatenate", {"axis"}, [](const ConfigReader& r, ConcatenateOptions o) {
+        const int64_t axis = r.integer("axis", -1);
+        if (axis < -64 || axis > 64) raise<ValueError>("{}: config key 'axis' is out of range: {}", r.owner(), axis);
+        o.axis = static_cast<int>(axis);
+        return std::make_shared<ConcatenateImpl>(std::move(o));
+      });
 }
 
 MINIDL_REGISTER_LAYER("Concatenate", [](const json& c) -> LayerPtr { return ConcatenateImpl::from_config(c); });

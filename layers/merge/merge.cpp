@@ -98,9 +98,11 @@ MergeImpl::MergeImpl(MergeOp op, MergeOptions o)
 std::string MergeImpl::class_name() const { return merge_class_name(op_); }
 
 std::shared_ptr<MergeImpl> MergeImpl::from_config(MergeOp op, const json& c) {
-  return detail::layer_from_config<MergeOptions>(c, merge_class_name(op), [op](const ConfigReader&, MergeOptions o) {
-    return std::make_shared<MergeImpl>(op, std::move(o));
-  });
+  // A merge layer takes no arguments of its own in any Keras.
+  return detail::layer_from_config<MergeOptions>(
+      c, merge_class_name(op), {}, [op](const ConfigReader&, MergeOptions o) {
+        return std::make_shared<MergeImpl>(op, std::move(o));
+      });
 }
 
 std::vector<Shape> MergeImpl::compute_output_shape(const std::vector<Shape>& shapes) {

@@ -215,7 +215,7 @@ json BatchNormalizationImpl::get_config() const {
 }
 
 std::shared_ptr<BatchNormalizationImpl> BatchNormalizationImpl::from_config(const json& c) {
-  const std::string owner = "BatchNormalization";
+  const std::string owner = detail::layer_owner(c, "BatchNormalization");
   ConfigReader r(c, owner);
   r.check_keys({"axis", "momentum", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer",
                 "moving_mean_initializer", "moving_variance_initializer", "beta_regularizer", "gamma_regularizer",
@@ -226,24 +226,27 @@ std::shared_ptr<BatchNormalizationImpl> BatchNormalizationImpl::from_config(cons
   MINIDL_CHECK(!r.has("virtual_batch_size"), ValueError, "{}: virtual_batch_size is not supported, received {}",
                owner, c.contains("virtual_batch_size") ? json_preview(c["virtual_batch_size"]) : "");
   BatchNormalizationOptions o;
-  detail::set_common_options(o, common_options_from_config(r));
+  detail::set_common_options(o, detail::naming_owner(owner, [&] { return common_options_from_config(r); }));
   if (r.has("axis")) o.axis = BatchNormAxis::from_json(r.raw("axis"), owner);
   o.momentum = r.number("momentum", 0.99);
   o.epsilon = r.number("epsilon", 1e-3);
   o.center = r.boolean("center", true);
   o.scale = r.boolean("scale", true);
-  auto init = [&](const char* key, const char* fallback) -> InitializerArg {
-    return c.contains(key) ? InitializerArg(get_initializer(c[key])) : InitializerArg(fallback);
-  };
-  o.beta_initializer = init("beta_initializer", "zeros");
-  o.gamma_initializer = init("gamma_initializer", "ones");
-  o.moving_mean_initializer = init("moving_mean_initializer", "zeros");
-  o.moving_variance_initializer = init("moving_variance_initializer", "ones");
-  if (r.has("beta_regularizer")) o.beta_regularizer = get_regularizer(r.raw("beta_regularizer"));
-  if (r.has("gamma_regularizer")) o.gamma_regularizer = get_regularizer(r.raw("gamma_regularizer"));
-  if (r.has("beta_constraint")) o.beta_constraint = get_constraint(r.raw("beta_constraint"));
-  if (r.has("gamma_constraint")) o.gamma_constraint = get_constraint(r.raw("gamma_constraint"));
-  return std::make_shared<BatchNormalizationImpl>(std::move(o));
+  // The parts' own errors do not say which layer asked; naming_owner prefixes them.
+  return detail::naming_owner(owner, [&] {
+    auto init = [&](const char* key, const char* fallback) -> InitializerArg {
+      return c.contains(key) ? InitializerArg(get_initializer(c[key])) : InitializerArg(fallback);
+    };
+    o.beta_initializer = init("beta_initializer", "zeros");
+    o.gamma_initializer = init("gamma_initializer", "ones");
+    o.moving_mean_initializer = init("moving_mean_initializer", "zeros");
+    o.moving_variance_initializer = init("moving_variance_initializer", "ones");
+    if (r.has("beta_regularizer")) o.beta_regularizer = get_regularizer(r.raw("beta_regularizer"));
+    if (r.has("gamma_regularizer")) o.gamma_regularizer = get_regularizer(r.raw("gamma_regularizer"));
+    if (r.has("beta_constraint")) o.beta_constraint = get_constraint(r.raw("beta_constraint"));
+    if (r.has("gamma_constraint")) o.gamma_constraint = get_constraint(r.raw("gamma_constraint"));
+    return std::make_shared<BatchNormalizationImpl>(std::move(o));
+  });
 }
 
 MINIDL_REGISTER_LAYER("BatchNormalization",

@@ -71,11 +71,12 @@ json GlobalPooling2DImpl::get_config() const {
   return c;
 }
 
-GlobalPooling2DOptions GlobalPooling2DImpl::parse_config(const json& c, const std::string& owner) {
+GlobalPooling2DOptions GlobalPooling2DImpl::parse_config(const json& c, const std::string& class_name) {
+  const std::string owner = detail::layer_owner(c, class_name);
   ConfigReader r(c, owner);
   r.check_keys({"data_format", "keepdims"});
   GlobalPooling2DOptions o;
-  detail::set_common_options(o, common_options_from_config(r));
+  detail::set_common_options(o, detail::naming_owner(owner, [&] { return common_options_from_config(r); }));
   o.data_format = r.str("data_format", "");
   o.keepdims = r.boolean("keepdims", false);  // absent before tf.keras 2.6
   return o;

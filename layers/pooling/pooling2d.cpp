@@ -106,11 +106,12 @@ json Pooling2DImpl::get_config() const {
   return c;
 }
 
-std::pair<Size2D, Pooling2DOptions> Pooling2DImpl::parse_config(const json& c, const std::string& owner) {
+std::pair<Size2D, Pooling2DOptions> Pooling2DImpl::parse_config(const json& c, const std::string& class_name) {
+  const std::string owner = detail::layer_owner(c, class_name);
   ConfigReader r(c, owner);
   r.check_keys({"pool_size", "padding", "strides", "data_format"});
   Pooling2DOptions o;
-  detail::set_common_options(o, common_options_from_config(r));
+  detail::set_common_options(o, detail::naming_owner(owner, [&] { return common_options_from_config(r); }));
   const Size2D pool_size = size2d_from_json(c, "pool_size", 2, owner);
   if (r.has("strides")) o.strides = size2d_from_json(c, "strides", pool_size, owner);
   o.padding = r.str("padding", "valid");

@@ -108,11 +108,13 @@ json DropoutImpl::get_config() const {
 }
 
 std::shared_ptr<DropoutImpl> DropoutImpl::from_config(const json& c) {
-  return detail::layer_from_config<DropoutOptions>(c, "Dropout", [](const ConfigReader& r, DropoutOptions o) {
+  // "p" is Keras 1's name of the rate.
+  const std::vector<std::string> keys = {"rate", "noise_shape", "seed", "p"};
+  return detail::layer_from_config<DropoutOptions>(c, "Dropout", keys, [](const ConfigReader& r, DropoutOptions o) {
     if (r.has("noise_shape")) o.noise_shape = r.shape("noise_shape");
     if (r.has("seed")) {
       const int64_t s = r.integer("seed");
-      if (s < 0) raise<ValueError>("Dropout: config key 'seed' should be a non-negative integer, received {}", s);
+      if (s < 0) raise<ValueError>("{}: config key 'seed' should be a non-negative integer, received {}", r.owner(), s);
       o.seed = static_cast<uint64_t>(s);
     }
     const double rate = r.has("rate") || !r.has("p") ? r.number("rate") : r.number("p");  // "p": Keras 1

@@ -60,10 +60,11 @@ json FlattenImpl::get_config() const {
 }
 
 std::shared_ptr<FlattenImpl> FlattenImpl::from_config(const json& c) {
-  return detail::layer_from_config<FlattenOptions>(c, "Flatten", [](const ConfigReader& r, FlattenOptions o) {
-    o.data_format = r.str("data_format", "channels_last");
-    return std::make_shared<FlattenImpl>(std::move(o));
-  });
+  return detail::layer_from_config<FlattenOptions>(
+      c, "Flatten", {"data_format"}, [](const ConfigReader& r, FlattenOptions o) {
+        o.data_format = r.str("data_format", "channels_last");
+        return std::make_shared<FlattenImpl>(std::move(o));
+      });
 }
 
 // ---------------------------------------------------------------------------
@@ -136,11 +137,12 @@ json ReshapeImpl::get_config() const {
 }
 
 std::shared_ptr<ReshapeImpl> ReshapeImpl::from_config(const json& c) {
-  return detail::layer_from_config<ReshapeOptions>(c, "Reshape", [](const ConfigReader& r, ReshapeOptions o) {
-    Shape t;
-    for (int64_t d : r.int_list("target_shape")) t.push_back(d);
-    return std::make_shared<ReshapeImpl>(std::move(t), std::move(o));
-  });
+  return detail::layer_from_config<ReshapeOptions>(
+      c, "Reshape", {"target_shape"}, [](const ConfigReader& r, ReshapeOptions o) {
+        Shape t;
+        for (int64_t d : r.int_list("target_shape")) t.push_back(d);
+        return std::make_shared<ReshapeImpl>(std::move(t), std::move(o));
+      });
 }
 
 // ---------------------------------------------------------------------------
@@ -187,10 +189,10 @@ json PermuteImpl::get_config() const {
 }
 
 std::shared_ptr<PermuteImpl> PermuteImpl::from_config(const json& c) {
-  return detail::layer_from_config<PermuteOptions>(c, "Permute", [](const ConfigReader& r, PermuteOptions o) {
+  return detail::layer_from_config<PermuteOptions>(c, "Permute", {"dims"}, [](const ConfigReader& r, PermuteOptions o) {
     std::vector<int> dims;
     for (int64_t d : r.int_list("dims")) {
-      if (d < 0 || d > 64) raise<ValueError>("Permute: config key 'dims' holds an invalid axis {}", d);
+      if (d < 0 || d > 64) raise<ValueError>("{}: config key 'dims' holds an invalid axis {}", r.owner(), d);
       dims.push_back(static_cast<int>(d));
     }
     return std::make_shared<PermuteImpl>(std::move(dims), std::move(o));

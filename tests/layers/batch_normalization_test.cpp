@@ -176,6 +176,19 @@ TEST(BatchNormalization, ReadsKeras3IntAxisAndSynchronized) {
   EXPECT_TRUE(RoundTrips(*bn));
 }
 
+TEST(BatchNormalization, ConfigErrorsNameTheLayer) {
+  const json bad_init = json::parse(R"({"name": "bn_7",
+    "gamma_initializer": {"class_name": "Ones", "config": {"value": 2}}})");
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { BatchNormalizationImpl::from_config(bad_init); },
+                                     {"BatchNormalization 'bn_7': ", "Ones initializer", "'value'"}));
+  EXPECT_TRUE(ThrowsWith<ValueError>(
+      [] { BatchNormalizationImpl::from_config({{"name", "bn_8"}, {"momentum", "fast"}}); },
+      {"BatchNormalization 'bn_8': config key 'momentum'"}));
+  EXPECT_TRUE(
+      ThrowsWith<ValueError>([] { BatchNormalizationImpl::from_config({{"name", "bn_9"}, {"fused", 1}, {"beta", 0}}); },
+                             {"BatchNormalization 'bn_9': unknown config key 'beta'"}));
+}
+
 TEST(BatchNormalization, ConfigRoundTripsWithPartsAndMultipleAxes) {
   auto bn = BatchNormalization({.axis = {1, 3},
                                 .gamma_initializer = RandomNormal(1.0, 0.1),

@@ -1,12 +1,14 @@
 // The core layers inside functional graphs (layers/base/functional.h): a graph run
 // must equal the layers applied by hand, masks must flow through the layers
-// that support them, and a graph's config must rebuild the same network.
+// that support them, and a graph's config must rebuild the same network. And the
+// config keys the core, activation, merge, pooling and normalization layers read.
 #include <cmath>
 
 #include "autograd/functions.h"
 #include "layers/activations/activation_layers.h"
 #include "layers/base/functional.h"
 #include "layers/base/input_layer.h"
+#include "layers/base/registry.h"
 #include "layers/core/dense.h"
 #include "layers/core/masking.h"
 #include "layers/merge/merge.h"
@@ -124,6 +126,126 @@ TEST(CoreLayersGraph, ConfigRebuildsAnEquivalentNetwork) {
   copy->set_weights(net->get_weights());
   const Variable x(random_tensor({3, 2, 3}, 5));
   EXPECT_TRUE(testing::AllClose(copy->run({x}, {})[0].value(), net->run({x}, {})[0].value()));
+}
+
+// --- config keys ------------------------------------------------------------------------
+// Each class reads the keys every Keras era writes for it (Keras 1 as io/keras_config.cpp
+// renames them, Keras 2.x, tf.keras 2.x, Keras 3.15), and no other: Keras 3 rejects a keyword
+// argument its constructor does not take, so an unknown key is a ValueError naming the class,
+// the layer and the key.
+
+struct KeyCase {
+  const char* class_name;
+  json own;          // the keys tf.keras 2.x writes
+  json keras3_own;   // the keys Keras 3.15 writes (null: the same)
+};
+
+const std::vector<KeyCase>& key_cases() {
+  static const std::vector<KeyCase> cases = {
+      {"Dense",
+       json::parse(R"({"units": 3, "activation": "relu", "use_bias": true,
+         "kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": null}},
+         "bias_initializer": {"class_name": "Zeros", "config": {}}, "kernel_regularizer": null,
+         "bias_regularizer": null, "activity_regularizer": null, "kernel_constraint": null,
+         "bias_constraint": null})"),
+       json::parse(R"({"units": 3, "activation": "relu", "use_bias": true,
+         "kernel_initializer": {"module": "keras.initializers", "class_name": "GlorotUniform",
+           "config": {"seed": null, "input_axes": null, "output_axes": null}, "registered_name": null},
+         "bias_initializer": {"module": "keras.initializers", "class_name": "Zeros", "config": {},
+           "registered_name": null}, "kernel_regularizer": null, "bias_regularizer": null,
+         "kernel_constraint": null, "bias_constraint": null, "quantization_config": null})")},
+      {"Activation", {{"activation", "relu"}}, nullptr},
+      {"ReLU", {{"max_value", 6.0}, {"negative_slope", 0.0}, {"threshold", 0.0}}, nullptr},
+      {"LeakyReLU", {{"alpha", 0.3}}, {{"negative_slope", 0.3}}},
+      {"Softmax", {{"axis", -1}}, nullptr},
+      {"ELU", {{"alpha", 1.0}}, nullptr},
+      {"ThresholdedReLU", {{"theta", 1.0}}, nullptr},
+      {"Dropout", {{"rate", 0.5}, {"noise_shape", nullptr}, {"seed", nullptr}}, nullptr},
+      {"Flatten", {{"data_format", "channels_last"}}, nullptr},
+      {"Reshape", {{"target_shape", {4}}}, nullptr},
+      {"Permute", {{"dims", {2, 1}}}, nullptr},
+      {"Masking", {{"mask_value", 0.0}}, nullptr},
+      {"Concatenate", {{"axis", -1}}, nullptr},
+      {"Add", json::object(), nullptr},
+      {"Subtract", json::object(), nullptr},
+      {"Multiply", json::object(), nullptr},
+      {"Average", json::object(), nullptr},
+      {"Maximum", json::object(), nullptr},
+      {"Minimum", json::object(), nullptr},
+      {"MaxPooling2D",
+       {{"pool_size", {2, 2}}, {"padding", "valid"}, {"strides", {2, 2}}, {"data_format", "channels_last"}},
+       nullptr},
+      {"GlobalAveragePooling2D", {{"data_format", "channels_last"}, {"keepdims", false}}, nullptr},
+      {"BatchNormalization",
+       json::parse(R"({"axis": [3], "momentum": 0.99, "epsilon": 0.001, "center": true, "scale": true,
+         "beta_initializer": {"class_name": "Zeros", "config": {}},
+         "gamma_initializer": {"class_name": "Ones", "config": {}},
+         "moving_mean_initializer": {"class_name": "Zeros", "config": {}},
+         "moving_variance_initializer": {"class_name": "Ones", "config": {}}, "beta_regularizer": null,
+         "gamma_regularizer": null, "beta_constraint": null, "gamma_constraint": null})"),
+       nullptr},
+  };
+  return cases;
+}
+
+LayerPtr from_entry(const std::string& cls, const json& config) {
+  return layer_from_config({{"class_name", cls}, {"config", config}});
+}
+
+TEST(CoreLayerConfigKeys, EveryEraOfEachClassLoads) {
+  const json policy = json::parse(
+      R"({"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null})");
+  for (const KeyCase& k : key_cases()) {
+    json tf2 = k.own;
+    tf2.update({{"name", "tf2"}, {"trainable", true}, {"dtype", "float32"}, {"batch_input_shape", {nullptr, 4}}});
+    json k3 = k.keras3_own.is_null() ? k.own : k.keras3_own;
+    k3.update({{"name", "k3"}, {"trainable", false}, {"dtype", policy}});
+    for (const json& c : {tf2, k3}) {
+      LayerPtr l;
+      ASSERT_NO_THROW(l = from_entry(k.class_name, c)) << k.class_name << " " << c.dump();
+      EXPECT_EQ(l->class_name(), k.class_name);
+      EXPECT_EQ(l->name(), c["name"]);
+      EXPECT_EQ(l->trainable(), c["trainable"]) << k.class_name;
+    }
+  }
+  // Keras 1's Dropout names its rate p; its Flatten writes no key of its own.
+  EXPECT_EQ(from_entry("Dropout", {{"name", "d1"}, {"p", 0.25}})->get_config()["rate"], 0.25);
+  EXPECT_NO_THROW(from_entry("Flatten", {{"name", "f1"}, {"trainable", true}}));
+}
+
+TEST(CoreLayerConfigKeys, AnUnknownKeyNamesTheClassTheLayerAndTheKey) {
+  for (const KeyCase& k : key_cases()) {
+    json c = k.own;
+    c["name"] = "odd";
+    c["bogus_key"] = 1;
+    EXPECT_TRUE(testing::ThrowsWith<ValueError>(
+        [&] { from_entry(k.class_name, c); },
+        {std::string(k.class_name) + " 'odd': unknown config key 'bogus_key'"}))
+        << k.class_name;
+  }
+  // Keras 3 writes lora_rank only for a LoRA-enabled Dense, which minidl does not build.
+  EXPECT_TRUE(testing::ThrowsWith<ValueError>(
+      [] { from_entry("Dense", {{"name", "l"}, {"units", 2}, {"lora_rank", 4}}); },
+      {"Dense 'l': unknown config key 'lora_rank'"}));
+}
+
+TEST(CoreLayerConfigKeys, APartsErrorNamesTheClassAndTheLayerOnce) {
+  const json bad_activation = {{"name", "a"}, {"activation", "relu7"}};
+  EXPECT_TRUE(testing::ThrowsWith<ValueError>([&] { from_entry("Activation", bad_activation); },
+                                              {"Activation 'a': ", "relu7"}));
+  const json bad_regularizer = {{"name", "r"},
+                                 {"activity_regularizer", {{"class_name", "L3"}, {"config", json::object()}}}};
+  EXPECT_TRUE(
+      testing::ThrowsWith<ValueError>([&] { from_entry("Flatten", bad_regularizer); }, {"Flatten 'r': ", "L3"}));
+  // A message that already names the layer is not prefixed twice.
+  try {
+    from_entry("Permute", {{"name", "p"}, {"dims", {2, 99}}});
+    ADD_FAILURE() << "Permute accepted an axis of 99";
+  } catch (const ValueError& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(m.find("Permute 'p'"), 0u) << m;
+    EXPECT_EQ(m.find("Permute 'p'", 1), std::string::npos) << m;
+  }
 }
 
 }  // namespace

@@ -112,6 +112,13 @@ TEST(Dense, MissingConfigKeysTakeKerasDefaults) {
   EXPECT_EQ(layer->get_config()["kernel_initializer"]["class_name"], "GlorotUniform");
 }
 
+TEST(Dense, AnInitializerErrorNamesTheLayer) {
+  const json c = json::parse(R"({"name": "head", "units": 2,
+    "kernel_initializer": {"class_name": "HeNormal", "config": {"seed": 1, "scale": 2.0}}})");
+  EXPECT_TRUE(ThrowsWith<ValueError>([&] { layer_from_config({{"class_name", "Dense"}, {"config", c}}); },
+                                     {"Dense 'head': ", "HeNormal initializer", "'scale'"}));
+}
+
 TEST(Dense, MatchesNaiveLoopOnMatrixInput) {
   auto d = Dense(5, {.activation = "relu", .bias_initializer = "random_normal"});
   const Tensor x = random_tensor({6, 7}, 1);
