@@ -1,6 +1,9 @@
 // train/model.cpp — Model and Sequential: construction, compile, saving, adding and popping layers (train/model.h).
 #include "train/model.h"
 
+#include <utility>
+#include <vector>
+
 #include "core/errors.h"
 #include "layers/base/input_layer.h"
 #include "layers/base/json_text.h"
@@ -29,11 +32,41 @@ ModelImpl::ModelImpl(std::vector<KerasTensor> inputs, std::vector<KerasTensor> o
 ModelImpl::ModelImpl(const KerasTensor& input, const KerasTensor& output, const std::string& name)
     : ModelImpl(std::vector<KerasTensor>{input}, std::vector<KerasTensor>{output}, name) {}
 
+namespace {
+
+// Every layer under `layer` with its trainable flag, each parent before its children.
+void collect_trainable_flags(const Layer& layer, std::vector<std::pair<Layer*, bool>>& out) {
+  for (const auto& sub : layer.sublayer_list()) {
+    out.emplace_back(sub.get(), sub->trainable());
+    collect_trainable_flags(*sub, out);
+  }
+}
+
+// Sets the model's own trainable flag and leaves each layer inside with the
+// flag it has. Keras 3's Functional(trainable=...) sets the flag before the
+// model tracks its layers, so a config's "trainable": false freezes the model
+// (its trainable_weights are empty) while a layer inside keeps its own config's
+// flag: a BatchNormalization unfrozen inside a frozen model still runs in
+// training mode under fit, as in Keras.
+void set_own_trainable(Layer& model, bool trainable) {
+  std::vector<std::pair<Layer*, bool>> flags;
+  collect_trainable_flags(model, flags);
+  model.set_trainable(trainable);
+  // set_trainable reaches the whole tree; put back each layer's flag, parents
+  // first so that a child's own flag is the last one set.
+  for (const auto& [layer, flag] : flags) layer->set_trainable(flag);
+}
+
+}  // namespace
+
 std::shared_ptr<ModelImpl> ModelImpl::from_config(const json& config) {
   auto [inputs, outputs] = graph_from_config(config);
   std::string name;
   if (config.contains("name") && config["name"].is_string()) name = config["name"].get<std::string>();
-  return std::make_shared<ModelImpl>(inputs, outputs, name);
+  auto model = std::make_shared<ModelImpl>(inputs, outputs, name);
+  // Keras 3 writes the model's flag ("trainable"); tf.keras 2 configs have none.
+  if (!ConfigReader(config, "Functional").boolean("trainable", true)) set_own_trainable(*model, false);
+  return model;
 }
 
 void ModelImpl::compile(OptimizerArg optimizer, LossArg loss, std::vector<MetricArg> metrics) {
