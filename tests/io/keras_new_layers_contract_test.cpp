@@ -256,24 +256,23 @@ class GatewayImpl : public Layer {
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& s) override { return {single_shape(s)}; }
 };
 
-TEST(KerasNewLayersContract, AnUnknownClassInALegacyH5NamesTheClassTheLayerAndTheFile) {
+// Saves Input -> ContractGateway as `file` and expects loading it to name the class, the layer and the file.
+::testing::AssertionResult UnknownClassErrorNamesClassLayerAndFile(const std::string& file) {
   reset_layer_names();
   KerasTensor in = Input({3}, {.name = "v"});
   auto model = std::make_shared<ModelImpl>(in, (*std::make_shared<GatewayImpl>())(in), "custom");
-  const std::string path = (testing::temp_dir() / "custom.h5").string();
+  const std::string path = (testing::temp_dir() / file).string();
   save_model(*model, path);
-  EXPECT_TRUE(testing::ThrowsQuietly<ValueError>([&] { load_model(path); },
-                                                 {path, "unknown layer class 'ContractGateway'", "'gateway'"}));
+  return testing::ThrowsQuietly<ValueError>([&] { load_model(path); },
+                                            {path, "unknown layer class 'ContractGateway'", "'gateway'"});
+}
+
+TEST(KerasNewLayersContract, AnUnknownClassInALegacyH5NamesTheClassTheLayerAndTheFile) {
+  EXPECT_TRUE(UnknownClassErrorNamesClassLayerAndFile("custom.h5"));
 }
 
 TEST(KerasNewLayersContract, AnUnknownClassInAKerasArchiveNamesTheClassTheLayerAndTheFile) {
-  reset_layer_names();
-  KerasTensor in = Input({3}, {.name = "v"});
-  auto model = std::make_shared<ModelImpl>(in, (*std::make_shared<GatewayImpl>())(in), "custom");
-  const std::string path = (testing::temp_dir() / "custom.keras").string();
-  save_model(*model, path);
-  EXPECT_TRUE(testing::ThrowsQuietly<ValueError>([&] { load_model(path); },
-                                                 {path, "unknown layer class 'ContractGateway'", "'gateway'"}));
+  EXPECT_TRUE(UnknownClassErrorNamesClassLayerAndFile("custom.keras"));
 }
 
 TEST(KerasNewLayersContract, OperandsThatDoNotBroadcastAreAValueErrorThroughALoadedFile) {
