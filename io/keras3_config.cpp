@@ -24,6 +24,19 @@ json wrap_part(const json& v, const char* module) {
   return v;
 }
 
+// An activation as Keras 3 names it. Keras 3's "hard_sigmoid" is minidl's keras3_hard_sigmoid; the
+// tf.keras 2 hard_sigmoid, clip(0.2 x + 0.5, 0, 1), has no Keras 3 name, so it cannot be written.
+json keras3_activation_name(const json& activation, const json& layer_config) {
+  if (activation == "keras3_hard_sigmoid") return "hard_sigmoid";
+  if (activation == "hard_sigmoid")
+    raise<ValueError>(
+        "layer '{}': activation 'hard_sigmoid' is the tf.keras 2 function clip(0.2 * x + 0.5, 0, 1), which Keras 3 "
+        "cannot express (its 'hard_sigmoid' is relu6(x + 3) / 6, minidl's 'keras3_hard_sigmoid'); save the model "
+        "as .h5 instead",
+        layer_config.value("name", std::string("?")));
+  return activation;
+}
+
 json keras3_layer_config(const std::string& cls, json c) {
   if (cls == "InputLayer") {
     if (c.contains("batch_input_shape")) {
@@ -34,6 +47,7 @@ json keras3_layer_config(const std::string& cls, json c) {
   }
   // Keras 3 layers take no batch_input_shape; a Sequential/Functional lists its InputLayer.
   c.erase("batch_input_shape");
+  if (c.contains("activation")) c["activation"] = keras3_activation_name(c["activation"], c);
   if (c.contains("dtype") && c["dtype"].is_string()) c["dtype"] = dtype_policy(c["dtype"]);
   for (auto& [k, v] : c.items()) {
     if (ends_with(k, "_initializer")) v = wrap_part(v, "keras.initializers");

@@ -41,6 +41,68 @@ void check_classes(const json& cc, const std::string& where) {
       where, cls, name, cls, cls);
 }
 
+// "hard_sigmoid" is relu6(x + 3) / 6 in Keras 3 and clip(0.2 x + 0.5, 0, 1) before it; minidl's
+// name for the Keras 3 one is "keras3_hard_sigmoid" (layers/parts/activations.h). Renames every
+// activation of a config Keras 3 wrote, as a string or as Keras 3's function object.
+void resolve_keras3_activations(json& v) {
+  if (v.is_array()) {
+    for (auto& e : v) resolve_keras3_activations(e);
+    return;
+  }
+  if (!v.is_object()) return;
+  auto is_hard_sigmoid = [](const json& name) {
+    if (!name.is_string()) return false;
+    std::string s = name.get<std::string>();
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s == "hard_sigmoid";
+  };
+  for (auto& [key, e] : v.items()) {
+    if (key == "activation" && is_hard_sigmoid(e)) {
+      e = "keras3_hard_sigmoid";
+    } else if (key == "activation" && e.is_object() && e.contains("config") && is_hard_sigmoid(e["config"])) {
+      e["config"] = "keras3_hard_sigmoid";
+    } else {
+      resolve_keras3_activations(e);
+    }
+  }
+}
+
+// True when some layer of a model config lists its inbound nodes in the Keras 1/2 form
+// ([[name, node, tensor, kwargs]]); Keras 3 writes {"args", "kwargs"} objects.
+bool has_list_form_nodes(const json& v) {
+  if (v.is_array()) {
+    for (const auto& e : v)
+      if (has_list_form_nodes(e)) return true;
+    return false;
+  }
+  if (!v.is_object()) return false;
+  for (const auto& [key, e] : v.items()) {
+    if (key == "inbound_nodes" && e.is_array()) {
+      for (const auto& node : e)
+        if (node.is_array()) return true;
+    } else if (has_list_form_nodes(e)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// A config.json or to_json() text: Keras 3 wraps every object with its "module"; tf.keras 2.13
+// to 2.15 did too in its `.keras` files, but kept the list form of inbound nodes.
+bool written_by_keras3(const json& class_and_config) {
+  return class_and_config.is_object() && class_and_config.contains("module") && !has_list_form_nodes(class_and_config);
+}
+
+// The major version of a keras_version attribute ("3.15.1" -> 3); 0 when it does not start with one.
+int major_version(const std::string& version) {
+  int major = 0;
+  for (char c : version) {
+    if (c < '0' || c > '9' || major > 100) break;
+    major = major * 10 + (c - '0');
+  }
+  return major;
+}
+
 std::string read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) raise<IOError>("{}: cannot open for reading", path);
@@ -53,7 +115,11 @@ std::shared_ptr<ModelImpl> load_legacy_model(const std::string& path) {
   const h5::H5File f = h5::H5File::open_read(path);
   const h5::Group root = f.root();
   const std::string where = path + ": model_config";
-  auto model = build_model_from_config(parse_json_limited(root.read_string_attr("model_config"), where), where);
+  json config = parse_json_limited(root.read_string_attr("model_config"), where);
+  // A legacy file says which Keras wrote it; Keras 3 writes its layer entries without "module".
+  if (root.has_attr("keras_version") && major_version(root.read_string_attr("keras_version")) >= 3)
+    resolve_keras3_activations(config);
+  auto model = build_model_from_config(config, where);
   if (!root.is_group("model_weights"))
     raise<IOError>("{}: /model_weights: missing (the file has a model_config but no weights)", path);
   apply_assignments(plan_legacy_weights(*model, root.open_group("model_weights"), root, {}));
@@ -114,7 +180,14 @@ std::string file_kind_name(FileKind kind) {
 }
 
 std::shared_ptr<ModelImpl> build_model_from_config(const json& class_and_config, const std::string& where) {
-  const json n = normalize_config(class_and_config, where);
+  json n;
+  if (written_by_keras3(class_and_config)) {
+    json resolved = class_and_config;
+    resolve_keras3_activations(resolved);
+    n = normalize_config(resolved, where);
+  } else {
+    n = normalize_config(class_and_config, where);
+  }
   const std::string cls = n["class_name"].get<std::string>();
   if (!is_model_class(cls))
     raise<ValueError>("{}: expected a Sequential or Functional model at the top level, found class '{}'", where, cls);

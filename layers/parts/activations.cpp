@@ -46,6 +46,11 @@ Variable hard_silu(const Variable& x) {
   return autograd::mul(x, autograd::clip(autograd::add_scalar(autograd::mul_scalar(x, 1.f / 6.f), 0.5f), 0.f, 1.f));
 }
 
+Variable keras3_hard_sigmoid(const Variable& x) {
+  // relu6(x + 3) / 6 is clip(x / 6 + 1/2, 0, 1): one scale, one shift, one clip.
+  return autograd::clip(autograd::add_scalar(autograd::mul_scalar(x, 1.f / 6.f), 0.5f), 0.f, 1.f);
+}
+
 }  // namespace activations
 
 Activation::Activation(std::string name, ActivationFn fn) : name_(std::move(name)), fn_(std::move(fn)) {
@@ -73,6 +78,7 @@ const std::vector<Builtin>& builtins() {
       {"relu6", activations::relu6},          {"leaky_relu", activations::leaky_relu},
       {"log_softmax", activations::log_softmax}, {"mish", activations::mish},
       {"hard_silu", activations::hard_silu},  {"hard_swish", activations::hard_silu},
+      {"keras3_hard_sigmoid", activations::keras3_hard_sigmoid},
   };
   return table;
 }

@@ -13,11 +13,18 @@
 //   softmax(x): over the last axis      exponential(x) = exp(x)
 //   elu(x) = x > 0 ? x : exp(x) - 1     selu(x) = 1.0507 * (x > 0 ? x : 1.6733 * (exp(x) - 1))
 //   softplus(x) = log(1 + exp(x))       softsign(x) = x / (1 + |x|)
-//   hard_sigmoid(x) = clip(0.2 x + 0.5, 0, 1)   (tf.keras 2 formula; Keras 3 uses x/6 + 0.5)
+//   hard_sigmoid(x) = clip(0.2 x + 0.5, 0, 1)   (tf.keras 2 formula; Keras 3's is below)
 //   swish(x) = silu(x) = x * sigmoid(x) gelu(x) = 0.5 x (1 + erf(x / sqrt(2)))  (exact, Keras's default)
 // and, from Keras 3: relu6(x) = clip(x, 0, 6), leaky_relu(x) = x > 0 ? x : 0.2 x,
 // log_softmax (last axis), mish(x) = x * tanh(softplus(x)),
-// hard_silu(x) = hard_swish(x) = x * clip(x / 6 + 0.5, 0, 1).
+// hard_silu(x) = hard_swish(x) = x * clip(x / 6 + 0.5, 0, 1),
+// keras3_hard_sigmoid(x) = relu6(x + 3) / 6, what Keras 3 means by "hard_sigmoid".
+//
+// "hard_sigmoid" names two functions: clip(0.2 x + 0.5, 0, 1) in Keras 1/2 and tf.keras 2,
+// relu6(x + 3) / 6 in Keras 3. In C++ it is the first, as documented above; the second is
+// "keras3_hard_sigmoid". The file readers (io/) resolve "hard_sigmoid" by the file's Keras
+// version, and the writers write each under the name its layout gives it, or refuse the one the
+// layout cannot express.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -59,6 +66,7 @@ Variable leaky_relu(const Variable& x);
 Variable log_softmax(const Variable& x);  // last axis; ValueError for a scalar
 Variable mish(const Variable& x);
 Variable hard_silu(const Variable& x);
+Variable keras3_hard_sigmoid(const Variable& x);
 }  // namespace activations
 
 // A named activation function. Built-ins carry their Keras name; a custom
