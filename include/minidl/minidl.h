@@ -69,6 +69,7 @@
 #include "layers/reshaping/upsampling2d.h"
 #include "layers/reshaping/zero_padding2d.h"
 #include "train/callbacks.h"
+#include "train/image_set.h"
 #include "train/losses.h"
 #include "train/metrics.h"
 #include "train/model.h"

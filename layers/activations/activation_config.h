@@ -24,18 +24,4 @@ inline double float_argument(const ConfigReader& r, const json& c, const char* k
   return r.number(key, fallback);
 }
 
-// The from_config of an activation layer: reads the common layer arguments
-// into Options, lets read_arguments(reader, options) read the layer's own, and
-// builds Impl (applying an activity_regularizer the config carries).
-template <class Impl, class Options, class ReadArguments>
-std::shared_ptr<Impl> activation_layer_from_config(const json& c, const char* class_name,
-                                                   ReadArguments read_arguments) {
-  ConfigReader r(c, class_name);
-  const LayerOptions lo = common_options_from_config(r);
-  Options o;
-  set_common_options(o, lo);
-  read_arguments(r, o);
-  return with_activity_regularizer(std::make_shared<Impl>(std::move(o)), lo);
-}
-
 }  // namespace minidl::detail

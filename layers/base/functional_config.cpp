@@ -202,6 +202,9 @@ json FunctionalImpl::get_config() const {
   };
   json c;
   c["name"] = name();
+  // A frozen model says so, as Keras 3 writes it (its layers keep their own flags);
+  // tf.keras 2 ignores the key, and every Keras reads it absent as true.
+  if (!trainable()) c["trainable"] = false;
   c["layers"] = layers;
   c["input_layers"] = refs(inputs_);
   c["output_layers"] = refs(outputs_);
