@@ -318,7 +318,10 @@ json normalize_functional(const json& cc, const std::string& where) {
                            cc["class_name"].get<std::string>(), json_preview(cfg)));
   for (const char* k : {"input_layers", "output_layers"})
     if (!cfg.contains(k)) bad(where, fmt::format("Functional config has no '{}'", k));
-  bool keras3 = false;
+  // Keras 3 writes every node as {"args", "kwargs"}; Keras 1/2 (and tf.keras 2.13's `.keras`, with
+  // "module" wrappers) as lists. minidl's tf.keras 2 layout writes lists too, and the {"args"} form
+  // only for Keras 3's operations, so one list node makes the config a Keras 2 one.
+  bool keras3_marks = false, list_nodes = false;
   json layers = json::array();
   for (const auto& entry : cfg["layers"]) {
     json n = normalize_entry(entry, where);
@@ -331,7 +334,7 @@ json normalize_functional(const json& cc, const std::string& where) {
     } else {
       bad(where, fmt::format("Functional config: a {} layer has no name", n["class_name"].get<std::string>()));
     }
-    keras3 = keras3 || entry.contains("module");
+    keras3_marks = keras3_marks || entry.contains("module");
     const std::string who = fmt::format("layer '{}'", name);
     json nodes = json::array();
     if (entry.contains("inbound_nodes") && !entry["inbound_nodes"].is_null()) {
@@ -339,7 +342,8 @@ json normalize_functional(const json& cc, const std::string& where) {
         bad(where, fmt::format("{}: inbound_nodes must be a list, received {}", who,
                                json_preview(entry["inbound_nodes"])));
       for (const auto& node : entry["inbound_nodes"]) {
-        keras3 = keras3 || node.is_object();
+        keras3_marks = keras3_marks || node.is_object();
+        list_nodes = list_nodes || node.is_array();
         nodes.push_back(normalize_node(node, where, who));
       }
     }
@@ -351,7 +355,7 @@ json normalize_functional(const json& cc, const std::string& where) {
               {"input_layers", normalize_refs(cfg["input_layers"], where, "input_layers")},
               {"output_layers", normalize_refs(cfg["output_layers"], where, "output_layers")}};
   if (cfg.contains("name") && cfg["name"].is_string()) out["name"] = cfg["name"];
-  shift_nested_model_refs(out, -1, keras3);
+  shift_nested_model_refs(out, -1, keras3_marks && !list_nodes);
   return {{"class_name", "Functional"}, {"config", out}};
 }
 

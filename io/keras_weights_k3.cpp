@@ -5,6 +5,8 @@
 //   optimizer/vars/0, 1, ...      (a compiled model's optimizer; keras_optimizer_weights.cpp)
 // <key> is not the layer name but the snake-cased class name made unique in model.layers
 // order ("conv2d", "conv2d_1", "dense"), which is what Keras 3's saving_lib walks.
+// Keras 3's operations (x + 3: keras.src.ops.numpy.Add) are not layers of a Functional model, so they
+// have no key and take none from a layer of the same class name.
 // tf.keras 2.13 wrote `_layer_checkpoint_dependencies` where Keras 3 writes `layers`.
 #include <algorithm>
 #include <map>
@@ -14,9 +16,13 @@
 #include "core/errors.h"
 #include "io/keras_internal.h"
 #include "layers/base/functional.h"
+#include "layers/base/positional_args.h"
 
 namespace minidl::keras_io {
 namespace {
+
+// False for an operation, which Keras 3's model.layers leaves out.
+bool listed_in_keras3(const Layer& l) { return dynamic_cast<const PositionalArgsLayer*>(&l) == nullptr; }
 
 std::string unique_key(const std::string& base, std::map<std::string, int>& used) {
   auto it = used.find(base);
@@ -41,7 +47,8 @@ class Planner {
 
   void layers(const std::vector<LayerPtr>& list, const std::string& base, std::vector<Assignment>& out) {
     std::map<std::string, int> used;
-    for (const auto& l : list) layer(*l, base + "/" + unique_key(keras3_snake_case(l->class_name()), used), out);
+    for (const auto& l : list)
+      if (listed_in_keras3(*l)) layer(*l, base + "/" + unique_key(keras3_snake_case(l->class_name()), used), out);
   }
 
   void layer(const Layer& l, const std::string& path, std::vector<Assignment>& out) {
@@ -83,6 +90,7 @@ class Planner {
 void write_layers(const std::vector<LayerPtr>& list, const h5::Group& root, const std::string& base) {
   std::map<std::string, int> used;
   for (const auto& l : list) {
+    if (!listed_in_keras3(*l)) continue;
     const std::string path = base + "/" + unique_key(keras3_snake_case(l->class_name()), used);
     const h5::Group vars = root.create_group(path + "/vars");
     vars.write_string_attr("name", l->name());
