@@ -281,7 +281,9 @@ H5File H5File::open_read(const std::string& path) {
   if (fs::is_directory(path, ec)) fail_at(path, "/", "is a directory, not an HDF5 file", false);
   if (fs::file_size(path, ec) == 0 && !ec) fail_at(path, "/", "empty file, not HDF5", false);
   Handle fapl = new_file_access(false);
-  return open_impl(path, path, fapl.get());
+  H5File f = open_impl(path, path, fapl.get());
+  prepare_storage_checks(f.id_.get(), f.file_, 0);
+  return f;
 }
 
 H5File H5File::open_from_memory(std::span<const uint8_t> image, const std::string& display_name) {
@@ -291,7 +293,9 @@ H5File H5File::open_from_memory(std::span<const uint8_t> image, const std::strin
   // HDF5 copies the image into the property list; the caller's bytes are not kept.
   if (H5Pset_file_image(fapl.get(), const_cast<uint8_t*>(image.data()), image.size()) < 0)
     fail_at(display_name, "/", "cannot load the file image", true);
-  return open_impl(memory_file_name(), display_name, fapl.get());
+  H5File f = open_impl(memory_file_name(), display_name, fapl.get());
+  prepare_storage_checks(f.id_.get(), f.file_, image.size());
+  return f;
 }
 
 // Files we write keep HDF5's earliest superblock, like h5py, but allow 1.8 object headers
@@ -327,6 +331,7 @@ Group H5File::root() const {
   if (!id_.valid()) fail_at(*file_, "/", "file is closed", false);
   Handle g(H5Gopen2(id_.get(), "/", H5P_DEFAULT));
   if (!g.valid()) fail_at(*file_, "/", "cannot open the root group", true);
+  check_storage(g.get(), file_, "/");
   return Group(std::move(g), file_, "/");
 }
 

@@ -1,5 +1,7 @@
 // io/hdf5_group.cpp — Group of the RAII layer over HDF5 (io/hdf5.h): listing and opening
 // children, creating groups, and writing datasets (chunked, with the Fletcher-32 checksum).
+// Every group is checked before libhdf5 looks names up in it, and every object opened has
+// its header's link and attribute storage checked (io/hdf5_link_storage.h).
 #include <algorithm>
 
 #include "core/errors.h"
@@ -12,6 +14,7 @@ using namespace detail;  // the shared helpers of io/hdf5_internal.h
 
 std::vector<std::string> Group::children(Order order) const {
   quiet();
+  check_storage(id_.get(), file_, path_);
   std::vector<std::string> names;
   auto cb = [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
     static_cast<std::vector<std::string>*>(data)->push_back(name);
@@ -33,15 +36,23 @@ std::vector<std::string> Group::children(Order order) const {
 
 bool Group::exists(const std::string& rel) const {
   quiet();
-  // Checked one component at a time: HDF5 reports a missing intermediate as an error.
-  std::string prefix = !rel.empty() && rel[0] == '/' ? "/" : "";
-  for (const auto& part : split_path(rel)) {
-    prefix += (prefix.empty() || prefix == "/" ? "" : "/") + part;
+  // Checked one component at a time: HDF5 reports a missing intermediate as an error. Each
+  // group on the way has its link storage checked before libhdf5 looks a name up in it.
+  const bool absolute = !rel.empty() && rel[0] == '/';
+  if (absolute)
+    check_storage_at(id_.get(), "/", file_, "/");
+  else
+    check_storage(id_.get(), file_, path_);
+  std::string prefix = absolute ? "/" : "";
+  const std::vector<std::string> parts = split_path(rel);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    prefix += (prefix.empty() || prefix == "/" ? "" : "/") + parts[i];
     if (H5Lexists(id_.get(), prefix.c_str(), H5P_DEFAULT) <= 0 ||
         H5Oexists_by_name(id_.get(), prefix.c_str(), H5P_DEFAULT) <= 0) {
       H5Eclear2(H5E_DEFAULT);
       return false;
     }
+    if (i + 1 < parts.size()) check_storage_at(id_.get(), prefix, file_, child_path(prefix));
   }
   return true;
 }
@@ -68,6 +79,7 @@ Group Group::open_group(const std::string& rel) const {
   if (!h.valid()) fail_at(*file_, full, "cannot open", true);
   const H5I_type_t t = H5Iget_type(h.get());
   if (t != H5I_GROUP) fail_at(*file_, full, fmt::format("expected a group, found a {}", kind_name(t)), false);
+  check_storage(h.get(), file_, full);
   return Group(std::move(h), file_, full);
 }
 
@@ -78,6 +90,7 @@ Dataset Group::open_dataset(const std::string& rel) const {
   if (!h.valid()) fail_at(*file_, full, "cannot open", true);
   const H5I_type_t t = H5Iget_type(h.get());
   if (t != H5I_DATASET) fail_at(*file_, full, fmt::format("expected a dataset, found a {}", kind_name(t)), false);
+  check_storage(h.get(), file_, full);  // its attribute storage
   return Dataset(std::move(h), file_, full);
 }
 

@@ -221,23 +221,37 @@ std::optional<std::string> check_heap_ids(const HeapScan& scan, const FileLayout
   return std::nullopt;
 }
 
-std::shared_ptr<const FileScan> file_scan_cached(const std::shared_ptr<const void>& owner,
-                                                 const std::function<FileScan()>& scan) {
+std::shared_ptr<const void> per_file_cached(const std::shared_ptr<const void>& owner, const void* kind,
+                                            const std::function<std::shared_ptr<const void>()>& make) {
+  struct Entry {
+    std::weak_ptr<const void> owner;
+    const void* kind;
+    std::shared_ptr<const void> value;
+  };
   static std::mutex mutex;
-  static std::vector<std::pair<std::weak_ptr<const void>, std::shared_ptr<const FileScan>>> cache;
-  auto same = [&](const std::weak_ptr<const void>& w) { return !w.owner_before(owner) && !owner.owner_before(w); };
+  static std::vector<Entry> cache;
+  auto find = [&]() -> std::shared_ptr<const void> {
+    for (const Entry& e : cache)
+      if (e.kind == kind && !e.owner.owner_before(owner) && !owner.owner_before(e.owner)) return e.value;
+    return nullptr;
+  };
   {
     std::lock_guard lock(mutex);
-    std::erase_if(cache, [](const auto& e) { return e.first.expired(); });
-    for (const auto& [w, result] : cache)
-      if (same(w)) return result;
+    std::erase_if(cache, [](const Entry& e) { return e.owner.expired(); });
+    if (auto hit = find()) return hit;
   }
-  auto result = std::make_shared<const FileScan>(scan());  // unlocked: two first readers may both scan, harmlessly
+  std::shared_ptr<const void> made = make();  // unlocked: making may be slow (a whole-file scan)
   std::lock_guard lock(mutex);
-  for (const auto& [w, cached] : cache)
-    if (same(w)) return cached;
-  cache.emplace_back(owner, result);
-  return result;
+  if (auto hit = find()) return hit;
+  cache.push_back(Entry{owner, kind, made});
+  return made;
+}
+
+std::shared_ptr<const FileScan> file_scan_cached(const std::shared_ptr<const void>& owner,
+                                                 const std::function<FileScan()>& scan) {
+  static const char kind = 0;
+  return std::static_pointer_cast<const FileScan>(
+      per_file_cached(owner, &kind, [&]() { return std::make_shared<const FileScan>(scan()); }));
 }
 
 }  // namespace minidl::h5::detail

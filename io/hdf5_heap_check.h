@@ -142,4 +142,11 @@ struct FileScan {
 std::shared_ptr<const FileScan> file_scan_cached(const std::shared_ptr<const void>& owner,
                                                  const std::function<FileScan()>& scan);
 
+// The object `make` returns for one open file (`owner`, as above) and one kind of record
+// (`kind`: the address of a constant private to the caller, telling records apart), made on
+// first use and remembered while `owner` is alive. Thread-safe; two first callers may both
+// make one, and both get the one remembered.
+std::shared_ptr<const void> per_file_cached(const std::shared_ptr<const void>& owner, const void* kind,
+                                            const std::function<std::shared_ptr<const void>()>& make);
+
 }  // namespace minidl::h5::detail

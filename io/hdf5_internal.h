@@ -1,12 +1,15 @@
 // io/hdf5_internal.h — what the io/hdf5*.cpp files share: <hdf5.h> itself and the small
 // helpers every part of the RAII layer (io/hdf5.h) uses: error reporting, path splitting,
-// dataspace and datatype translation. The one file in minidl that includes <hdf5.h>;
+// dataspace and datatype translation, and the link and attribute storage checks run before
+// libhdf5 traverses an object. The one file in minidl that includes <hdf5.h>;
 // only io/hdf5*.cpp include this header (scripts/check_layering.sh enforces both).
 #pragma once
 
 #include <hdf5.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -57,5 +60,20 @@ Handle simple_space(const Shape& shape);
 
 // Strips fixed-length string padding the way the type declares it.
 std::string unpad(const char* p, size_t size, H5T_str_t pad);
+
+// --- io/hdf5_group_check.cpp: link and attribute storage checks (io/hdf5_link_storage.h) ---
+
+// Prepares the checks for a file just opened read-only: `owner` is that open's name pointer,
+// `memory_size` the size of the file image it was opened from (0 for a file on disk).
+void prepare_storage_checks(hid_t file, const std::shared_ptr<const std::string>& owner, uint64_t memory_size);
+// Throws IOError "<file>: <path>: damaged link or attribute storage: ..." when the header of
+// the open object `obj` names link or attribute storage that is not there, before libhdf5
+// follows it. Each header is checked once per open file; files not prepared (open for
+// writing: their storage is libhdf5's own work) are not checked.
+void check_storage(hid_t obj, const std::shared_ptr<const std::string>& file, const std::string& path);
+// The same for the object `rel` seen from `loc`, whose own storage must already have passed
+// (finding `rel` traverses `loc` and the groups on the way).
+void check_storage_at(hid_t loc, const std::string& rel, const std::shared_ptr<const std::string>& file,
+                      const std::string& path);
 
 }  // namespace minidl::h5::detail

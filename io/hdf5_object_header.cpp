@@ -1,5 +1,6 @@
-// io/hdf5_object_header.cpp — reading attribute messages out of HDF5 object headers (see
-// io/hdf5_object_header.h). Plain byte parsing: no HDF5 calls here.
+// io/hdf5_object_header.cpp — walking the messages of HDF5 object headers and finding
+// attribute messages among them (see io/hdf5_object_header.h). Plain byte parsing: no HDF5
+// calls here.
 #include "io/hdf5_object_header.h"
 
 #include <cstring>
@@ -51,17 +52,17 @@ struct Chunk {
 // Parses object headers of one version: the prefix, then every chunk's messages.
 class HeaderReader {
  public:
-  HeaderReader(const FileBytes& bytes, const FileLayout& layout, const std::string& name)
-      : bytes_(bytes), layout_(layout), name_(name), budget_(bytes.size()) {}
+  HeaderReader(const FileBytes& bytes, const FileLayout& layout, const std::function<void(const HeaderMessage&)>& visit)
+      : bytes_(bytes), layout_(layout), visit_(visit), budget_(bytes.size()) {}
 
-  std::vector<AttributeData> run(uint64_t header) {
-    if (header > bytes_.size() - std::min<uint64_t>(bytes_.size(), layout_.base)) return {};
+  void run(uint64_t header) {
+    if (header > bytes_.size() - std::min<uint64_t>(bytes_.size(), layout_.base)) return;
     const uint64_t at = header + layout_.base;
     uint8_t prefix[48] = {};
     const size_t want = static_cast<size_t>(std::min<uint64_t>(sizeof prefix, bytes_.size() - at));
-    if (want < 16 || !bytes_.read(at, want, prefix)) return {};
+    if (want < 16 || !bytes_.read(at, want, prefix)) return;
     if (std::memcmp(prefix, "OHDR", 4) == 0) {
-      if (prefix[4] != 2) return {};
+      if (prefix[4] != 2) return;
       version_ = 2;
       const uint8_t flags = prefix[5];
       track_order_ = (flags & 0x04) != 0;
@@ -69,16 +70,15 @@ class HeaderReader {
       if (flags & 0x20) p += 16;  // access, modification, change and birth times
       if (flags & 0x10) p += 4;   // maximum compact and minimum dense attribute counts
       const unsigned width = 1u << (flags & 0x03);
-      if (p + width > want) return {};
+      if (p + width > want) return;
       chunks_.push_back({at + p + width, le(prefix + p, width)});
     } else {
-      if (prefix[0] != 1) return {};
+      if (prefix[0] != 1) return;
       version_ = 1;
       chunks_.push_back({at + 16, le(prefix + 8, 4)});
     }
     for (size_t i = 0; i < chunks_.size() && i < kMaxChunks; ++i)
       if (!read_chunk(chunks_[i])) break;
-    return std::move(found_);
   }
 
  private:
@@ -99,12 +99,8 @@ class HeaderReader {
       const uint64_t body = p + header_size;
       if (size > buf_.size() - body) return true;  // a message past its chunk: libhdf5 refuses such headers
       if (!(flags & kSharedMessageFlag)) {
-        if (type == kAttributeMessage) {
-          if (auto data = attribute_data(buf_.data() + body, size, c.offset + body, name_))
-            found_.push_back(std::move(*data));
-        } else if (type == kContinuationMessage) {
-          continuation(buf_.data() + body, size);
-        }
+        if (type == kContinuationMessage) continuation(buf_.data() + body, size);
+        visit_(HeaderMessage{type, buf_.data() + body, size, c.offset + body});
       }
       p = body + size;
     }
@@ -130,21 +126,30 @@ class HeaderReader {
 
   const FileBytes& bytes_;
   const FileLayout& layout_;
-  const std::string& name_;
+  const std::function<void(const HeaderMessage&)>& visit_;
   uint64_t budget_;
   int version_ = 0;
   bool track_order_ = false;
   std::deque<Chunk> chunks_;
   std::set<uint64_t> seen_;
   std::vector<uint8_t> buf_;
-  std::vector<AttributeData> found_;
 };
 
 }  // namespace
 
+void for_each_message(const FileBytes& bytes, const FileLayout& layout, uint64_t header,
+                      const std::function<void(const HeaderMessage&)>& visit) {
+  HeaderReader(bytes, layout, visit).run(header);
+}
+
 std::vector<AttributeData> find_attribute_data(const FileBytes& bytes, const FileLayout& layout, uint64_t header,
                                                const std::string& name) {
-  return HeaderReader(bytes, layout, name).run(header);
+  std::vector<AttributeData> found;
+  for_each_message(bytes, layout, header, [&](const HeaderMessage& m) {
+    if (m.type != kAttributeMessage) return;
+    if (auto data = attribute_data(m.body, m.size, m.offset, name)) found.push_back(std::move(*data));
+  });
+  return found;
 }
 
 }  // namespace minidl::h5::detail
