@@ -118,19 +118,6 @@ json keras_tensor(const FunctionalImpl& m, const json& ref) {
           {"config", {{"shape", shape}, {"dtype", "float32"}, {"keras_history", json::array({ref[0], ref[1], ref[2]})}}}};
 }
 
-// An operation's call {"args": [...], "kwargs": {}} with each __keras_tensor__'s node index
-// counted as Keras 3 counts it: a nested Functional model's own node 0 included, a Sequential's not
-// (as shift_nested_model_refs does for the other layers' nodes).
-json keras3_call_indices(const FunctionalImpl& m, json call) {
-  for (auto& a : call["args"]) {
-    if (!a.is_object() || a.value("class_name", json()) != "__keras_tensor__") continue;
-    json& history = a["config"]["keras_history"];
-    const std::string cls = m.get_layer(history[0].get<std::string>())->class_name();
-    if (cls == "Functional" || cls == "Model") history[1] = history[1].get<int>() + 1;
-  }
-  return call;
-}
-
 json model_config(const FunctionalImpl& m) {
   json out = {{"name", m.name()}, {"trainable", m.trainable()}};
   json layers = json::array();
@@ -148,8 +135,8 @@ json model_config(const FunctionalImpl& m) {
   for (const auto& e : base["layers"]) {
     json nodes = json::array();
     for (const auto& node : e["inbound_nodes"]) {
-      if (node.is_object()) {  // an operation's call, already in Keras 3's form (minidl's node indices)
-        nodes.push_back(keras3_call_indices(m, node));
+      if (node.is_object()) {  // an operation's call, already in Keras 3's form
+        nodes.push_back(node);
         continue;
       }
       json tensors = json::array();
@@ -158,7 +145,13 @@ json model_config(const FunctionalImpl& m) {
     }
     node_args.push_back(nodes);
   }
-  shift_nested_model_refs(base, +1, /*keras3=*/true);
+  // Keras 3 names a nested Functional model's calls as they are in inbound nodes (minidl's indices),
+  // and counts its own node in input_layers/output_layers (models/functional.py get_config).
+  for (const char* k : {"input_layers", "output_layers"})
+    for (auto& r : base[k]) {
+      const std::string cls = m.get_layer(r[0].get<std::string>())->class_name();
+      if (cls == "Functional" || cls == "Model") r[1] = r[1].get<int>() + 1;
+    }
   size_t i = 0;
   for (const auto& e : base["layers"]) {
     json entry = serialize(*m.get_layer(e["name"].get<std::string>()));
@@ -169,9 +162,7 @@ json model_config(const FunctionalImpl& m) {
         nodes.push_back(node_args[i][n]);
         continue;
       }
-      json tensors = node_args[i][n];
-      for (size_t t = 0; t < tensors.size(); ++t)
-        tensors[t]["config"]["keras_history"][1] = e["inbound_nodes"][n][t][1];  // shifted index
+      const json& tensors = node_args[i][n];
       nodes.push_back({{"args", tensors.size() == 1 ? json::array({tensors[0]}) : json::array({tensors})},
                        {"kwargs", json::object()}});
     }

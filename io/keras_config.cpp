@@ -387,7 +387,10 @@ void shift_nested_model_refs(json& cfg, int delta, bool keras3) {
     if (counts_own_node) models.insert(e["name"].get<std::string>());
   }
   if (models.empty()) return;
-  // Every reference, wherever it sits.
+  // Every reference, wherever it sits: the layers' inbound nodes, then input_layers/output_layers.
+  // Keras 3 counts a nested Functional model's own node in input_layers/output_layers only: its
+  // inbound nodes name the calls as they are (models/functional.py serialize_node), so there they
+  // are shifted only as the files minidl wrote before did, with no reference at index 0.
   std::vector<json*> refs;
   for (auto& e : cfg["layers"]) {
     if (!e.is_object() || !e.contains("inbound_nodes") || !e["inbound_nodes"].is_array()) continue;
@@ -403,19 +406,24 @@ void shift_nested_model_refs(json& cfg, int delta, bool keras3) {
       }
     }
   }
+  const size_t node_refs = refs.size();
   for (const char* k : {"input_layers", "output_layers"})
     if (cfg.contains(k) && cfg[k].is_array())
       for (auto& r : cfg[k]) refs.push_back(&r);
+  auto well_formed = [](const json* r) {
+    return r->is_array() && r->size() >= 3 && (*r)[0].is_string() && (*r)[1].is_number_integer();
+  };
   // Going down, a model referenced at index 0 already counts from 0: leave it alone.
   std::set<std::string> skip;
-  for (const json* r : refs)
-    if (r->is_array() && r->size() >= 3 && (*r)[0].is_string() && (*r)[1].is_number_integer() &&
-        (*r)[1].get<int64_t>() + delta < 0)
-      skip.insert((*r)[0].get<std::string>());
-  for (json* r : refs) {
-    if (!r->is_array() || r->size() < 3 || !(*r)[0].is_string() || !(*r)[1].is_number_integer()) continue;
-    const std::string n = (*r)[0].get<std::string>();
-    if (models.count(n) && !skip.count(n)) (*r)[1] = (*r)[1].get<int64_t>() + delta;
+  for (size_t i = 0; i < refs.size(); ++i)
+    if ((!keras3 || i < node_refs) && well_formed(refs[i]) && (*refs[i])[1].get<int64_t>() + delta < 0)
+      skip.insert((*refs[i])[0].get<std::string>());
+  for (size_t i = 0; i < refs.size(); ++i) {
+    json& r = *refs[i];
+    if (!well_formed(&r) || !models.count(r[0].get<std::string>())) continue;
+    const bool model_ref = keras3 && i >= node_refs;
+    if ((model_ref || !skip.count(r[0].get<std::string>())) && r[1].get<int64_t>() + delta >= 0)
+      r[1] = r[1].get<int64_t>() + delta;
   }
 }
 

@@ -253,5 +253,64 @@ TEST(NestedSequentialIo, SavedFilesKeepKeras3NestedLayout) {
   EXPECT_TRUE(AllClose(load_model(hpath)->predict(x), want_y, 1e-7, 1e-6));
 }
 
+// A nested Functional model in a Keras 3 config: inbound nodes name its first call 0, output_layers
+// count its own node first (["inner", 1, 0]), as models/functional.py get_config writes them.
+json nested_functional_config() {
+  const Writer w{true};
+  auto input = [&](const std::string& name) {
+    json e = w.entry("keras.layers", "InputLayer", input_layer(name, shape_of({4})), nullptr);
+    e["name"] = name;
+    e["inbound_nodes"] = json::array();
+    return e;
+  };
+  auto dense_entry = [&](const std::string& name, int64_t units, const std::string& from) {
+    json e = w.layer("Dense", dense(name, units, "linear"), shape_of({4}));
+    e["name"] = name;
+    e["inbound_nodes"] = {call({keras_tensor(from, shape_of({4}))})};
+    return e;
+  };
+  json inner_cfg = {{"name", "inner"}, {"trainable", true}, {"layers", {input("inner_in"), dense_entry("inner_dense", 4, "inner_in")}},
+                    {"input_layers", {"inner_in", 0, 0}}, {"output_layers", {"inner_dense", 0, 0}}};
+  json inner = {{"module", "keras.src.models.functional"}, {"class_name", "Functional"}, {"config", inner_cfg},
+                {"registered_name", "Functional"}, {"name", "inner"}, {"inbound_nodes", {call({keras_tensor("x", shape_of({4}))})}}};
+  json cfg = {{"name", "outer"}, {"trainable", true}, {"layers", {input("x"), inner, dense_entry("head", 2, "inner")}},
+              {"input_layers", {"x", 0, 0}}, {"output_layers", {{"head", 0, 0}, {"inner", 1, 0}}}};
+  return {{"module", "keras.src.models.functional"}, {"class_name", "Functional"}, {"config", cfg},
+          {"registered_name", "Functional"}};
+}
+
+TEST(NestedSequentialIo, Keras3NestedFunctionalNodeIndices) {
+  auto m = model_from_json(nested_functional_config().dump());
+  const Tensor x = random_tensor({3, 4}, 5);
+  m->set_weights({random_tensor({4, 4}, 1), random_tensor({4}, 2), random_tensor({4, 2}, 3), random_tensor({2}, 4)});
+  const auto ws = m->get_weights();
+  const auto y = m->predict(std::vector<Tensor>{x});
+  ASSERT_EQ(y.size(), 2u);
+  for (int64_t n = 0; n < 3; ++n) {
+    std::vector<double> h(4);
+    for (int64_t j = 0; j < 4; ++j) {
+      h[j] = ws[1][j];
+      for (int64_t i = 0; i < 4; ++i) h[j] += double(x[n * 4 + i]) * ws[0][i * 4 + j];
+      EXPECT_NEAR(y[1][n * 4 + j], h[j], 1e-5);
+    }
+    for (int64_t o = 0; o < 2; ++o) {
+      double v = ws[3][o];
+      for (int64_t j = 0; j < 4; ++j) v += h[j] * ws[2][j * 2 + o];
+      EXPECT_NEAR(y[0][n * 2 + o], v, 1e-5);
+    }
+  }
+  // minidl's .keras names them the same way, and reads itself back.
+  const std::string path = fresh_path("nested_functional.keras");
+  m->save(path);
+  const Bytes text = ZipReader(path).read("config.json", int64_t{1} << 26);
+  const json cfg = json::parse(std::string(text.begin(), text.end()))["config"];
+  EXPECT_EQ(cfg["output_layers"][1], json({"inner", 1, 0}));
+  for (const auto& e : cfg["layers"])
+    if (e["name"] == "head") EXPECT_EQ(e["inbound_nodes"][0]["args"][0]["config"]["keras_history"], json({"inner", 0, 0}));
+  const auto back = load_model(path)->predict(std::vector<Tensor>{x});
+  EXPECT_TRUE(AllClose(back[0], y[0], 1e-7, 1e-6));
+  EXPECT_TRUE(AllClose(back[1], y[1], 1e-7, 1e-6));
+}
+
 }  // namespace
 }  // namespace minidl
