@@ -130,7 +130,7 @@ json model_config(const FunctionalImpl& m) {
     return out;
   }
   json base = m.get_config();
-  // Shapes are looked up with minidl's node indices, before the Keras 3 shift.
+  // Shapes are looked up with minidl's node indices, before output_layers are shifted.
   std::vector<json> node_args;
   for (const auto& e : base["layers"]) {
     json nodes = json::array();
