@@ -18,6 +18,16 @@ json wrapped(const char* module, const json& class_name, const json& config) {
 
 json dtype_policy(const json& name) { return wrapped("keras", "DTypePolicy", {{"name", name}}); }
 
+// A model entry. Keras 3 exports Sequential as keras.Sequential, but not Functional: its files
+// name that class by its source module and register it by name, and Keras's reader finds it
+// only so.
+json wrapped_model(const json& class_name, const json& config) {
+  if (class_name != "Functional") return wrapped("keras", class_name, config);
+  json out = wrapped("keras.src.models.functional", class_name, config);
+  out["registered_name"] = class_name;
+  return out;
+}
+
 json wrap_part(const json& v, const char* module) {
   if (v.is_object() && v.contains("class_name") && !v.contains("module"))
     return wrapped(module, v["class_name"], v.contains("config") ? v["config"] : json::object());
@@ -82,7 +92,7 @@ json model_config(const FunctionalImpl& m);
 json serialize(const Layer& l) {
   json out;
   if (const auto* f = dynamic_cast<const FunctionalImpl*>(&l)) {
-    out = wrapped("keras", l.class_name(), model_config(*f));
+    out = wrapped_model(l.class_name(), model_config(*f));
   } else if (dynamic_cast<const PositionalArgsLayer*>(&l)) {
     // An operation (x + 3): Keras writes its module, its class as registered_name, no build_config.
     out = wrapped(kKerasNumpyOpsModule, l.class_name(), l.get_config());
@@ -197,7 +207,7 @@ json compile_config(const ModelImpl& m) {
 }  // namespace
 
 json keras3_model_config(const ModelImpl& model) {
-  json out = wrapped("keras", model.class_name(), model_config(model));
+  json out = wrapped_model(model.class_name(), model_config(model));
   if (!model.inputs().empty() && model.inputs().size() == 1)
     out["build_config"] = {{"input_shape", shape_to_json(model.inputs()[0].shape())}};
   if (model.compiled()) out["compile_config"] = compile_config(model);

@@ -67,7 +67,9 @@ bool is_model_class(const std::string& class_name);
 // Node indices in a Keras config count a nested Functional model's own node 0 (and, in
 // Keras 2, a nested Sequential's); minidl's configs do not. Adds `delta` to every
 // reference to such a layer inside a Functional config (layers' inbound_nodes in Keras 2
-// list form, input_layers, output_layers). keras3: Sequential references stay as they are.
+// list form, input_layers, output_layers). keras3: Sequential references stay as they are,
+// and a nested Functional's references are shifted in input_layers/output_layers only (Keras 3
+// numbers its calls from 0 in inbound nodes), in inbound nodes only when none is at index 0.
 void shift_nested_model_refs(json& functional_config, int delta, bool keras3);
 
 // --- guard (keras_guard.cpp) ------------------------------------------------------------

@@ -86,8 +86,26 @@ void write_legacy_weights(const ModelImpl& model, const h5::Group& group) {
   }
 }
 
+namespace {
+
+// tf.keras 2.x has no name for Keras 3's hard sigmoid (relu6(x + 3) / 6): a layer using it
+// cannot be written in that layout. ValueError naming the layer.
+void refuse_keras3_only_activations(const json& model_config) {
+  for (const auto& l : model_config.value("layers", json::array())) {
+    const json& c = l.value("config", json::object());
+    if (c.is_object() && c.value("activation", json()) == "keras3_hard_sigmoid")
+      raise<ValueError>("{} '{}': activation keras3_hard_sigmoid (Keras 3's hard_sigmoid, relu6(x + 3) / 6) has no "
+                        "tf.keras 2 name; save the model as .keras instead",
+                        l.value("class_name", std::string("?")), l.value("name", std::string("?")));
+    if (c.is_object() && c.contains("layers")) refuse_keras3_only_activations(c);  // a nested model
+  }
+}
+
+}  // namespace
+
 json keras2_model_config(const ModelImpl& model) {
   json config = model.get_config();
+  refuse_keras3_only_activations(config);
   if (model.class_name() == "Functional") shift_nested_model_refs(config, +1, /*keras3=*/false);
   return {{"class_name", model.class_name()}, {"config", config}};
 }

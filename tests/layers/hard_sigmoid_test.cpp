@@ -179,5 +179,16 @@ TEST(HardSigmoidFiles, KerasArchiveRefusesTheTfKeras2Form) {
                                               {"layer 'gate'", "hard_sigmoid", "keras3_hard_sigmoid", ".h5"}));
 }
 
+// The other way round: tf.keras 2's layout has no name for Keras 3's hard sigmoid.
+TEST(HardSigmoidFiles, LegacyH5RefusesTheKeras3Form) {
+  reset_layer_names();
+  KerasTensor x = Input({41}, {.name = "x"});
+  auto m = Model(x, ActivationLayer("keras3_hard_sigmoid", {.name = "gate"})(x), "m").ptr();
+  const std::string path = testing::fresh_path("k3.h5");
+  EXPECT_TRUE(testing::ThrowsWith<ValueError>([&] { m->save(path); },
+                                              {"Activation 'gate'", "keras3_hard_sigmoid", ".keras"}));
+  EXPECT_FALSE(std::filesystem::exists(path));  // nothing half-written is left
+}
+
 }  // namespace
 }  // namespace minidl
