@@ -12,6 +12,7 @@
 #include "io/keras_internal.h"
 #include "io/keras_model.h"
 #include "io/zip.h"
+#include "layers/base/positional_args.h"
 #include "layers/base/registry.h"
 
 namespace minidl {
@@ -28,7 +29,8 @@ void check_classes(const json& cc, const std::string& where) {
     for (const auto& e : layers.is_array() ? layers : json::array()) check_classes(e, where);
     return;
   }
-  if (LayerRegistry::instance().contains(cls)) return;
+  // An operation (x / 2) is rebuilt, or refused by name, by the functional reader.
+  if (LayerRegistry::instance().contains(cls) || is_operation_entry(cc)) return;
   std::string name = "?";
   if (cc.contains("name") && cc["name"].is_string()) {
     name = cc["name"].get<std::string>();

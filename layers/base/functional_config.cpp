@@ -30,18 +30,6 @@ bool is_operation_call(const json& node) {
   return node.is_object() && node.contains("args") && node["args"].is_array() && node["args"].size() != 1;
 }
 
-// True when a layer entry is a Keras 3 operation rather than the layer of the same class name: its
-// module (a `.keras` config) or its calls (a legacy `.h5` config, where Keras 3 writes no module) say so.
-bool is_operation_entry(const json& entry) {
-  if (entry.contains("module") && entry["module"] == kKerasNumpyOpsModule) return true;
-  if (!entry["class_name"].is_string()) return false;
-  if (entry["class_name"].get<std::string>().rfind(std::string(kKerasNumpyOpsModule) + ".", 0) == 0) return true;
-  if (entry.contains("inbound_nodes") && entry["inbound_nodes"].is_array())
-    for (const auto& node : entry["inbound_nodes"])
-      if (is_operation_call(node)) return true;
-  return false;
-}
-
 // The operation layer of an entry, from the registry's "keras.src.ops.numpy.<Class>" factories;
 // ValueError naming the class and the layer when minidl has no such operation.
 LayerPtr operation_from_config(const json& entry) {
@@ -138,6 +126,16 @@ std::vector<Ref> node_refs(const json& node, size_t index, Layer& layer, std::ve
   return refs;
 }
 }  // namespace
+
+bool is_operation_entry(const json& entry) {
+  if (entry.contains("module") && entry["module"] == kKerasNumpyOpsModule) return true;
+  if (!entry.is_object() || !entry.contains("class_name") || !entry["class_name"].is_string()) return false;
+  if (entry["class_name"].get<std::string>().rfind(std::string(kKerasNumpyOpsModule) + ".", 0) == 0) return true;
+  if (entry.contains("inbound_nodes") && entry["inbound_nodes"].is_array())
+    for (const auto& node : entry["inbound_nodes"])
+      if (is_operation_call(node)) return true;
+  return false;
+}
 
 ModelNestingGuard::ModelNestingGuard(const std::string& model_name) {
   const size_t level = t_model_nesting.size() + 1;

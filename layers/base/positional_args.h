@@ -22,6 +22,12 @@ namespace minidl {
 // from the merge layer "Add" whose class name they share.
 inline constexpr const char* kKerasNumpyOpsModule = "keras.src.ops.numpy";
 
+// True when a layer entry of a functional config is a Keras 3 operation rather than the layer of
+// the same class name: its module (a `.keras` config), its class "keras.src.ops.numpy.<Class>", or
+// a call with other than one positional argument (a legacy `.h5` config, where Keras 3 writes no
+// module) says so.
+bool is_operation_entry(const json& entry);
+
 class PositionalArgsLayer {
  public:
   virtual ~PositionalArgsLayer() = default;

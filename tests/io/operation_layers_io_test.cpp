@@ -192,6 +192,21 @@ TEST(OperationLayersIo, OperationOnAConstantArrayRoundTrips) {
   }
 }
 
+// Operations whose class no merge layer shares (TrueDivide, Power, ...) load from both layouts.
+TEST(OperationLayersIo, DivisionAndPowerRoundTripInBothLayouts) {
+  reset_layer_names();
+  KerasTensor x = Input({3});
+  KerasTensor y = keras_ops::power(keras_ops::true_divide(x, 2.0), 2.0);
+  auto model = Model(x, keras_ops::divide(y, x)).ptr();
+  for (const char* name : {"div.h5", "div.keras"}) {
+    const std::string path = (temp_dir() / name).string();
+    save_model(*model, path);
+    auto loaded = load_model(path);
+    const Tensor in = Tensor::from_data({1, 3}, {1, 2, 4});
+    EXPECT_TRUE(AllClose(loaded->predict(in), Tensor::from_data({1, 3}, {0.25f, 0.5f, 1.0f}))) << name;
+  }
+}
+
 TEST(OperationLayersIo, UnknownOperationNamesTheClassTheLayerAndTheFile) {
   auto model = operations_model();
   const std::string path = fresh_path("ops.json");
