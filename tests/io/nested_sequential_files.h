@@ -1,10 +1,11 @@
 // tests/io/nested_sequential_files.h — test data for tests/io/nested_sequential_io_test.cpp: a small ConvNeXt-like
 // model written as Keras 3.15 writes it, in `.keras` and legacy `.h5`, with minidl's HDF5 and zip writers. The
-// configs and weight paths follow Keras 3.15: models/sequential.py get_config (the InputLayer Keras prepends
-// when the Sequential is first called, then build_input_shape), models/functional.py (nodes {"args", "kwargs"},
-// an operation keeps only its name), saving_lib (layers/sequential/layers/conv2d/vars/0: keys are snake-cased
-// class names made unique per list, operations are not layers) and legacy_h5_format (one group per top-level
-// layer, a nested model's weights listed by their scoped paths, trainable first, top_level_model_weights).
+// configs and weight paths follow Keras 3.15: models/sequential.py get_config (the InputLayer Keras prepends when
+// the Sequential is first called, then build_input_shape), models/functional.py (nodes {"args", "kwargs"}, an
+// operation keeps only its name), saving_lib (weights at /layers/sequential/layers/conv2d/vars/0 of
+// model.weights.h5: keys are snake-cased class names made unique per list, operations are not layers) and
+// legacy_h5_format (one group per top-level layer, a nested model's weights listed by their scoped paths, trainable
+// first, top_level_model_weights).
 #pragma once
 
 #include <nlohmann/json.hpp>
