@@ -221,6 +221,19 @@ std::optional<std::string> check_heap_ids(const HeapScan& scan, const FileLayout
   return std::nullopt;
 }
 
+std::optional<std::string> check_string_datatype(std::span<const uint8_t> datatype) {
+  constexpr unsigned kVariableLength = 9, kString = 1;
+  if (datatype.size() < 8 || (datatype[0] & 0x0f) != kVariableLength || (datatype[1] & 0x0f) != kString)
+    return std::nullopt;
+  if (datatype.size() < 16)
+    return fmt::format("its variable-length string datatype of {} bytes has no room for its base type",
+                       datatype.size());
+  const uint64_t base = *decode(datatype.data() + 12, 4);
+  if (base != 1)
+    return fmt::format("its variable-length string datatype has characters of {} bytes, not 1", base);
+  return std::nullopt;
+}
+
 std::shared_ptr<const void> per_file_cached(const std::shared_ptr<const void>& owner, const void* kind,
                                             const std::function<std::shared_ptr<const void>()>& make) {
   struct Entry {

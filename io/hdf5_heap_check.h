@@ -129,6 +129,14 @@ struct FileLayout {
 std::optional<std::string> check_heap_ids(const HeapScan& scan, const FileLayout& layout, std::span<const uint8_t> raw,
                                           uint64_t raw_offset, uint64_t count);
 
+// Checks an attribute's datatype (`datatype`, its encoding in the file: AttributeData) the
+// way libhdf5 will use it to read variable-length strings: when it is a variable-length
+// string (class 9, type 1), its base type (the characters) must be 1 byte, as every writer
+// makes it. libhdf5 sizes its conversion buffer as the string's length times that size, so
+// a damaged size makes it allocate and fill gigabytes. nullopt when it passes or is not a
+// variable-length string.
+std::optional<std::string> check_string_datatype(std::span<const uint8_t> datatype);
+
 // What io/hdf5_attribute.cpp remembers of one open file: its layout, its scan, and, for a
 // file held in memory (no descriptor to read), a copy of its bytes.
 struct FileScan {

@@ -38,10 +38,12 @@ std::optional<AttributeData> attribute_data(const uint8_t* m, uint64_t size, uin
   if (std::memcmp(m + p, name.data(), name.size()) != 0 || m[p + name.size()] != 0) return std::nullopt;
   const bool padded = version == 1;
   p += padded ? align8(name_size) : name_size;
+  const uint64_t type_at = p;
   p += padded ? align8(type_size) : type_size;
   p += padded ? align8(space_size) : space_size;
   if (p > size) return std::nullopt;
-  return AttributeData{at + p, std::vector<uint8_t>(m + p, m + size)};
+  return AttributeData{at + p, std::vector<uint8_t>(m + p, m + size),
+                       std::vector<uint8_t>(m + type_at, m + type_at + type_size)};
 }
 
 struct Chunk {

@@ -45,10 +45,12 @@ void for_each_message(const FileBytes& bytes, const FileLayout& layout, uint64_t
                       const std::function<void(const HeaderMessage&)>& visit);
 
 // The raw data of one attribute message: its file offset and its bytes to the end of the
-// message (the data proper is at the start; what follows is padding).
+// message (the data proper is at the start; what follows is padding); and the message's
+// datatype, as encoded in the file.
 struct AttributeData {
   uint64_t offset = 0;
   std::vector<uint8_t> bytes;
+  std::vector<uint8_t> datatype;
 };
 
 // Every attribute message named `name` in the object header at address `header` (relative

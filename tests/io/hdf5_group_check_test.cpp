@@ -4,7 +4,8 @@
 // the object, the message and the address before libhdf5 follows it (without the check,
 // libhdf5 1.10 opens a v2 B-tree at the undefined address and crashes). Dense groups written
 // by minidl, version 2 headers with dense links and attributes
-// (tests/io/data/v2_header_strings.h5) and old-style groups still read.
+// (tests/io/data/v2_header_strings.h5) and old-style groups still read. Also the check of a
+// variable-length string attribute's character size (io/hdf5_heap_check.h).
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -33,6 +34,7 @@ using h5::detail::MemoryBytes;
 using namespace testing;
 
 constexpr uint64_t kUndefined = ~uint64_t{0};
+const fs::path kData = fs::path(MINIDL_SOURCE_DIR) / "tests" / "io" / "data";
 
 std::string le(uint64_t v, unsigned n) {
   std::string s(n, '\0');
@@ -152,9 +154,32 @@ TEST(H5LinkStorage, AddressesAreRelativeToTheBaseAndSizedAsTheSuperblockSays) {
   expect_damage(damage(image({link_info(kHeap, kBtree2)}), FileLayout{16, 8, 0}), {"unsupported size of offsets 16"});
 }
 
-// --- whole files ---------------------------------------------------------------------------
+// --- the characters of variable-length strings ----------------------------------------------
 
-const fs::path kData = fs::path(MINIDL_SOURCE_DIR) / "tests" / "io" / "data";
+TEST(H5StringDatatype, VariableLengthStringsHaveOneByteCharacters) {
+  using h5::detail::check_string_datatype;
+  auto check = [](const std::string& t) {
+    return check_string_datatype({reinterpret_cast<const uint8_t*>(t.data()), t.size()});
+  };
+  // h5py's str: variable-length (class 9, version 1) string (type 1), UTF-8, 16 bytes; base
+  // type an unsigned 8-bit integer (class 0) of 1 byte, bit offset 0, precision 8.
+  const std::string base = le(0x10, 1) + le(0, 3) + le(1, 4) + le(0, 2) + le(8, 2);
+  EXPECT_EQ(check(le(0x19, 1) + le(0x0101, 3) + le(16, 4) + base), std::nullopt);
+  // A fuzzer's file: the base type's size became 0x4f434701 ("GCOL" written over it), and
+  // libhdf5 1.10.8 allocates the string's length times that size (6.6 GB for 5 characters)
+  // in H5T__conv_vlen under H5Aread.
+  const std::string bytes = read_file(kData / "fuzz_vlen_char_size.h5");
+  ASSERT_GE(bytes.size(), 0x1928u + 20);
+  expect_damage(check(bytes.substr(0x1928, 20)), {"characters of 1329809153 bytes, not 1"});
+  const std::string big = le(0x10, 1) + le(0, 3) + le(1329809153, 4) + le(0, 2) + le(8, 2);
+  expect_damage(check(le(0x19, 1) + le(0x0101, 3) + le(16, 4) + big), {"characters of 1329809153 bytes"});
+  expect_damage(check(le(0x19, 1) + le(0x0101, 3) + le(16, 4)), {"no room for its base type"});
+  // Other types are not its concern: a fixed-length string, a variable-length sequence.
+  EXPECT_EQ(check(le(0x13, 1) + le(0, 3) + le(15, 4)), std::nullopt);
+  EXPECT_EQ(check(le(0x19, 1) + le(0, 3) + le(16, 4) + big), std::nullopt);
+}
+
+// --- whole files ---------------------------------------------------------------------------
 
 TEST(H5GroupCheck, FuzzInputIsAnIOErrorThroughLoadModelAndH5) {
   // A fuzzer's file: /model_weights/conv2d/conv2d's Link Info names a fractal heap at
