@@ -1,3 +1,4 @@
+// layers/normalization/batch_normalization.cpp — BatchNormalization: axes, weights, the call, moving averages, config.
 #include "layers/normalization/batch_normalization.h"
 
 #include <algorithm>
@@ -28,31 +29,14 @@ BatchNormAxis BatchNormAxis::from_json(const json& j, const std::string& owner) 
                     json_preview(j));
 }
 
-namespace {
-
-template <class T>
-std::shared_ptr<T> or_default(std::shared_ptr<T> p, std::shared_ptr<T> fallback) {
-  return p ? p : fallback;
-}
-
-}  // namespace
-
 BatchNormalizationImpl::BatchNormalizationImpl(BatchNormalizationOptions o)
     : Layer(common_options(o), "batch_normalization"),
       axis_given_(o.axis),
       momentum_(o.momentum),
       epsilon_(o.epsilon),
-      center_(o.center),
-      scale_(o.scale),
-      // A null initializer (e.g. from a config) means the Keras default.
-      beta_init_(or_default(o.beta_initializer.resolve(), get_initializer("zeros"))),
-      gamma_init_(or_default(o.gamma_initializer.resolve(), get_initializer("ones"))),
-      moving_mean_init_(or_default(o.moving_mean_initializer.resolve(), get_initializer("zeros"))),
-      moving_variance_init_(or_default(o.moving_variance_initializer.resolve(), get_initializer("ones"))),
-      beta_reg_(o.beta_regularizer.resolve()),
-      gamma_reg_(o.gamma_regularizer.resolve()),
-      beta_constraint_(o.beta_constraint.resolve()),
-      gamma_constraint_(o.gamma_constraint.resolve()) {
+      gamma_beta_(o),
+      moving_mean_init_(detail::initializer_or_default(o.moving_mean_initializer, "zeros")),
+      moving_variance_init_(detail::initializer_or_default(o.moving_variance_initializer, "ones")) {
   if (axis_given_.axes().empty()) fail("`axis` must be an integer or a non-empty list of integers, received []");
   if (!std::isfinite(momentum_)) fail("`momentum` must be a finite number, received {}", momentum_);
   if (!(std::isfinite(epsilon_) && epsilon_ >= 0)) fail("`epsilon` must be >= 0, received {}", epsilon_);
@@ -106,8 +90,8 @@ void BatchNormalizationImpl::build(const std::vector<Shape>& input_shapes) {
     param.assign(s.size(), 1);
     for (int a : axes_) param[a] = s[a];
   }
-  if (scale_) gamma_ = add_weight("gamma", param, gamma_init_, gamma_reg_, true, gamma_constraint_);
-  if (center_) beta_ = add_weight("beta", param, beta_init_, beta_reg_, true, beta_constraint_);
+  if (gamma_beta_.scale()) gamma_ = gamma_beta_.add_gamma(*this, param);
+  if (gamma_beta_.center()) beta_ = gamma_beta_.add_beta(*this, param);
   moving_mean_ = add_weight("moving_mean", param, moving_mean_init_, {}, false);
   moving_variance_ = add_weight("moving_variance", param, moving_variance_init_, {}, false);
   // add_weight marks trainable weights as needing gradients even when the
@@ -201,16 +185,9 @@ json BatchNormalizationImpl::get_config() const {
   c["axis"] = built() ? json(axes_) : axis_given_.to_json();
   c["momentum"] = momentum_;
   c["epsilon"] = epsilon_;
-  c["center"] = center_;
-  c["scale"] = scale_;
-  c["beta_initializer"] = serialize_initializer(beta_init_);
-  c["gamma_initializer"] = serialize_initializer(gamma_init_);
+  gamma_beta_.write_config(c);
   c["moving_mean_initializer"] = serialize_initializer(moving_mean_init_);
   c["moving_variance_initializer"] = serialize_initializer(moving_variance_init_);
-  c["beta_regularizer"] = serialize_regularizer(beta_reg_);
-  c["gamma_regularizer"] = serialize_regularizer(gamma_reg_);
-  c["beta_constraint"] = serialize_constraint(beta_constraint_);
-  c["gamma_constraint"] = serialize_constraint(gamma_constraint_);
   return c;
 }
 
@@ -230,21 +207,12 @@ std::shared_ptr<BatchNormalizationImpl> BatchNormalizationImpl::from_config(cons
   if (r.has("axis")) o.axis = BatchNormAxis::from_json(r.raw("axis"), owner);
   o.momentum = r.number("momentum", 0.99);
   o.epsilon = r.number("epsilon", 1e-3);
-  o.center = r.boolean("center", true);
-  o.scale = r.boolean("scale", true);
   // The parts' own errors do not say which layer asked; naming_owner prefixes them.
   return detail::naming_owner(owner, [&] {
-    auto init = [&](const char* key, const char* fallback) -> InitializerArg {
-      return c.contains(key) ? InitializerArg(get_initializer(c[key])) : InitializerArg(fallback);
-    };
-    o.beta_initializer = init("beta_initializer", "zeros");
-    o.gamma_initializer = init("gamma_initializer", "ones");
-    o.moving_mean_initializer = init("moving_mean_initializer", "zeros");
-    o.moving_variance_initializer = init("moving_variance_initializer", "ones");
-    if (r.has("beta_regularizer")) o.beta_regularizer = get_regularizer(r.raw("beta_regularizer"));
-    if (r.has("gamma_regularizer")) o.gamma_regularizer = get_regularizer(r.raw("gamma_regularizer"));
-    if (r.has("beta_constraint")) o.beta_constraint = get_constraint(r.raw("beta_constraint"));
-    if (r.has("gamma_constraint")) o.gamma_constraint = get_constraint(r.raw("gamma_constraint"));
+    detail::GammaBeta::read_config(r, o);
+    if (r.has("moving_mean_initializer")) o.moving_mean_initializer = get_initializer(r.raw("moving_mean_initializer"));
+    if (r.has("moving_variance_initializer"))
+      o.moving_variance_initializer = get_initializer(r.raw("moving_variance_initializer"));
     return std::make_shared<BatchNormalizationImpl>(std::move(o));
   });
 }

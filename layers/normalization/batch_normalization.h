@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "layers/base/layer.h"
+#include "layers/normalization/gamma_beta.h"
 
 namespace minidl {
 
@@ -61,16 +62,11 @@ struct BatchNormalizationOptions {
   BatchNormAxis axis = -1;
   double momentum = 0.99;
   double epsilon = 1e-3;
-  bool center = true;
-  bool scale = true;
-  InitializerArg beta_initializer = "zeros";
-  InitializerArg gamma_initializer = "ones";
+  MINIDL_GAMMA_BETA_OPTIONS;
+  // Keras lists these two between gamma_initializer and beta_regularizer; designated
+  // initializers name them after any of the gamma/beta fields.
   InitializerArg moving_mean_initializer = "zeros";
   InitializerArg moving_variance_initializer = "ones";
-  RegularizerArg beta_regularizer = {};
-  RegularizerArg gamma_regularizer = {};
-  ConstraintArg beta_constraint = {};
-  ConstraintArg gamma_constraint = {};
   MINIDL_COMMON_LAYER_OPTIONS;
 };
 
@@ -86,8 +82,8 @@ class BatchNormalizationImpl : public Layer {
   std::vector<int> axis() const;
   double momentum() const { return momentum_; }
   double epsilon() const { return epsilon_; }
-  bool center() const { return center_; }
-  bool scale() const { return scale_; }
+  bool center() const { return gamma_beta_.center(); }
+  bool scale() const { return gamma_beta_.scale(); }
 
   json get_config() const override;
   // ValueError for unknown keys, wrong value types, renorm = true or a virtual_batch_size.
@@ -124,10 +120,8 @@ class BatchNormalizationImpl : public Layer {
   std::vector<int> axes_;  // normalized, in the given order; set by build
   int built_rank_ = -1;
   double momentum_, epsilon_;
-  bool center_, scale_;
-  std::shared_ptr<Initializer> beta_init_, gamma_init_, moving_mean_init_, moving_variance_init_;
-  std::shared_ptr<Regularizer> beta_reg_, gamma_reg_;
-  std::shared_ptr<Constraint> beta_constraint_, gamma_constraint_;
+  detail::GammaBeta gamma_beta_;
+  std::shared_ptr<Initializer> moving_mean_init_, moving_variance_init_;
   Variable gamma_, beta_, moving_mean_, moving_variance_;
 };
 

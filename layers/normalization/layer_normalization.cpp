@@ -13,29 +13,12 @@
 
 namespace minidl {
 
-namespace {
-
-template <class T>
-std::shared_ptr<T> or_default(std::shared_ptr<T> p, std::shared_ptr<T> fallback) {
-  return p ? p : fallback;
-}
-
-}  // namespace
-
 LayerNormalizationImpl::LayerNormalizationImpl(LayerNormalizationOptions o)
     : Layer(common_options(o), "layer_normalization"),
       axis_given_(o.axis),
       epsilon_(o.epsilon),
-      center_(o.center),
-      scale_(o.scale),
       rms_scaling_(o.rms_scaling),
-      // A null initializer (e.g. from a config) means the Keras default.
-      beta_init_(or_default(o.beta_initializer.resolve(), get_initializer("zeros"))),
-      gamma_init_(or_default(o.gamma_initializer.resolve(), get_initializer("ones"))),
-      beta_reg_(o.beta_regularizer.resolve()),
-      gamma_reg_(o.gamma_regularizer.resolve()),
-      beta_constraint_(o.beta_constraint.resolve()),
-      gamma_constraint_(o.gamma_constraint.resolve()) {
+      gamma_beta_(o) {
   if (axis_given_.axes().empty()) fail("`axis` must be an integer or a non-empty list of integers, received []");
   if (!(std::isfinite(epsilon_) && epsilon_ >= 0)) fail("`epsilon` must be >= 0, received {}", epsilon_);
   set_supports_masking(true);  // Keras: the mask passes through unchanged
@@ -90,10 +73,8 @@ void LayerNormalizationImpl::build(const std::vector<Shape>& input_shapes) {
   param_shape_.clear();
   for (int a : axes_) param_shape_.push_back(s[a]);  // Keras: (d_a for a in the sorted axes)
   built_rank_ = static_cast<int>(s.size());
-  if (scale_ || rms_scaling_)
-    gamma_ = add_weight("gamma", param_shape_, gamma_init_, gamma_reg_, true, gamma_constraint_);
-  if (center_ && !rms_scaling_)
-    beta_ = add_weight("beta", param_shape_, beta_init_, beta_reg_, true, beta_constraint_);
+  if (gamma_beta_.scale() || rms_scaling_) gamma_ = gamma_beta_.add_gamma(*this, param_shape_);
+  if (gamma_beta_.center() && !rms_scaling_) beta_ = gamma_beta_.add_beta(*this, param_shape_);
   // add_weight marks trainable weights as needing gradients even when the
   // layer was constructed frozen; make the variables agree with the layer.
   if (!trainable()) set_trainable(false);
@@ -131,16 +112,9 @@ json LayerNormalizationImpl::get_config() const {
   json c = base_config();
   c["axis"] = built() ? json(axis()) : axis_given_.to_json();
   c["epsilon"] = epsilon_;
-  c["center"] = center_;
-  c["scale"] = scale_;
   // tf.keras 2 rejects the keyword it does not know, and Keras 3 reads its absence as false.
   if (rms_scaling_) c["rms_scaling"] = true;
-  c["beta_initializer"] = serialize_initializer(beta_init_);
-  c["gamma_initializer"] = serialize_initializer(gamma_init_);
-  c["beta_regularizer"] = serialize_regularizer(beta_reg_);
-  c["gamma_regularizer"] = serialize_regularizer(gamma_reg_);
-  c["beta_constraint"] = serialize_constraint(beta_constraint_);
-  c["gamma_constraint"] = serialize_constraint(gamma_constraint_);
+  gamma_beta_.write_config(c);
   return c;
 }
 
@@ -154,18 +128,8 @@ std::shared_ptr<LayerNormalizationImpl> LayerNormalizationImpl::from_config(cons
   detail::set_common_options(o, common);
   if (r.has("axis")) o.axis = LayerNormAxis::from_json(r.raw("axis"), owner);
   o.epsilon = r.number("epsilon", 1e-3);
-  o.center = r.boolean("center", true);
-  o.scale = r.boolean("scale", true);
   o.rms_scaling = r.boolean("rms_scaling", false);
-  auto init = [&](const char* key, const char* fallback) -> InitializerArg {
-    return c.contains(key) ? InitializerArg(get_initializer(c[key])) : InitializerArg(fallback);
-  };
-  o.beta_initializer = init("beta_initializer", "zeros");
-  o.gamma_initializer = init("gamma_initializer", "ones");
-  if (r.has("beta_regularizer")) o.beta_regularizer = get_regularizer(r.raw("beta_regularizer"));
-  if (r.has("gamma_regularizer")) o.gamma_regularizer = get_regularizer(r.raw("gamma_regularizer"));
-  if (r.has("beta_constraint")) o.beta_constraint = get_constraint(r.raw("beta_constraint"));
-  if (r.has("gamma_constraint")) o.gamma_constraint = get_constraint(r.raw("gamma_constraint"));
+  detail::GammaBeta::read_config(r, o);
   return detail::with_activity_regularizer(std::make_shared<LayerNormalizationImpl>(std::move(o)), common);
 }
 

@@ -30,6 +30,7 @@
 
 #include "layers/base/layer.h"
 #include "layers/normalization/batch_normalization.h"
+#include "layers/normalization/gamma_beta.h"
 
 namespace minidl {
 
@@ -40,14 +41,7 @@ using LayerNormAxis = BatchNormAxis;
 struct LayerNormalizationOptions {
   LayerNormAxis axis = -1;
   double epsilon = 1e-3;
-  bool center = true;
-  bool scale = true;
-  InitializerArg beta_initializer = "zeros";
-  InitializerArg gamma_initializer = "ones";
-  RegularizerArg beta_regularizer = {};
-  RegularizerArg gamma_regularizer = {};
-  ConstraintArg beta_constraint = {};
-  ConstraintArg gamma_constraint = {};
+  MINIDL_GAMMA_BETA_OPTIONS;
   bool rms_scaling = false;  // a Keras keyword argument (deprecated there)
   MINIDL_COMMON_LAYER_OPTIONS;
 };
@@ -62,8 +56,8 @@ class LayerNormalizationImpl : public Layer {
   // The axes as given before build; non-negative and sorted after.
   std::vector<int> axis() const;
   double epsilon() const { return epsilon_; }
-  bool center() const { return center_; }
-  bool scale() const { return scale_; }
+  bool center() const { return gamma_beta_.center(); }
+  bool scale() const { return gamma_beta_.scale(); }
   bool rms_scaling() const { return rms_scaling_; }
 
   json get_config() const override;
@@ -90,10 +84,8 @@ class LayerNormalizationImpl : public Layer {
   Shape param_shape_;      // gamma's and beta's shape; set by build
   int built_rank_ = -1;
   double epsilon_;
-  bool center_, scale_, rms_scaling_;
-  std::shared_ptr<Initializer> beta_init_, gamma_init_;
-  std::shared_ptr<Regularizer> beta_reg_, gamma_reg_;
-  std::shared_ptr<Constraint> beta_constraint_, gamma_constraint_;
+  bool rms_scaling_;
+  detail::GammaBeta gamma_beta_;
   Variable gamma_, beta_;
 };
 
