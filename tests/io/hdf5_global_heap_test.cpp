@@ -16,6 +16,7 @@
 #include "layers/core/dense.h"
 #include "support/assertions.h"
 #include "support/files.h"
+#include "support/hdf5_bytes.h"
 #include "train/model.h"
 
 namespace minidl {
@@ -28,10 +29,6 @@ using h5::detail::MemoryBytes;
 using namespace testing;
 
 // --- synthetic collections ---------------------------------------------------------------
-
-void put_le(std::string& s, size_t at, uint64_t v, unsigned n) {
-  for (unsigned i = 0; i < n; ++i) s[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
-}
 
 struct Obj {
   uint16_t index;
@@ -167,13 +164,6 @@ TEST(H5GlobalHeap, SecondCollectionIsChecked) {
 TEST(H5GlobalHeap, UnsupportedLengthSize) { EXPECT_TRUE(scan(collection(kObjects), 1).has_value()); }
 
 // --- real files ---------------------------------------------------------------------------
-
-// Offset of the first object's size field of the file's first collection.
-size_t first_collection(const std::string& bytes) {
-  const size_t at = bytes.find(std::string("GCOL\x01", 5));
-  EXPECT_NE(at, std::string::npos) << "no global heap collection in the file";
-  return at;
-}
 
 std::string saved_model(const fs::path& dir) {
   reset_layer_names();

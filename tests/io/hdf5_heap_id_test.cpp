@@ -22,6 +22,7 @@
 #include "layers/core/dense.h"
 #include "support/assertions.h"
 #include "support/files.h"
+#include "support/hdf5_bytes.h"
 #include "train/model.h"
 
 namespace minidl {
@@ -39,12 +40,6 @@ std::optional<uint32_t> decode_le(const std::string& b, size_t at) {
   uint32_t v = 0;
   for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(b[at + i]);
   return v;
-}
-
-std::string le(uint64_t v, unsigned n) {
-  std::string s(n, '\0');
-  for (unsigned i = 0; i < n; ++i) s[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-  return s;
 }
 
 // --- check_heap_ids on synthetic raw data ------------------------------------------------
@@ -126,12 +121,6 @@ size_t find_heap_id(const std::string& bytes, uint64_t length, uint64_t collecti
   const size_t at = bytes.find(key);
   EXPECT_NE(at, std::string::npos) << "no heap ID of length " << length;
   EXPECT_EQ(bytes.find(key, at + 1), std::string::npos) << "heap ID of length " << length << " is not unique";
-  return at;
-}
-
-size_t first_collection(const std::string& bytes) {
-  const size_t at = bytes.find(std::string("GCOL\x01", 5));
-  EXPECT_NE(at, std::string::npos);
   return at;
 }
 
