@@ -23,6 +23,7 @@
 #include "io/keras_model.h"
 #include "support/assertions.h"
 #include "support/files.h"
+#include "support/hdf5_bytes.h"
 
 namespace minidl {
 namespace {
@@ -35,12 +36,6 @@ using namespace testing;
 
 constexpr uint64_t kUndefined = ~uint64_t{0};
 const fs::path kData = fs::path(MINIDL_SOURCE_DIR) / "tests" / "io" / "data";
-
-std::string le(uint64_t v, unsigned n) {
-  std::string s(n, '\0');
-  for (unsigned i = 0; i < n; ++i) s[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-  return s;
-}
 
 // --- find_storage_damage on synthetic images ---------------------------------------------
 
