@@ -14,6 +14,7 @@ namespace minidl::h5::detail {
 namespace {
 
 constexpr unsigned kLinkInfoMessage = 0x0002;
+constexpr unsigned kLinkMessage = 0x0006;
 constexpr unsigned kSymbolTableMessage = 0x0011;
 constexpr unsigned kAttributeInfoMessage = 0x0015;
 constexpr uint8_t kTrackCreationOrder = 0x01;  // Link/Attribute Info flags: the maximum creation index is stored
@@ -62,6 +63,7 @@ class StorageChecker {
       if (m.type == kLinkInfoMessage) what = info_message(m, "Link Info", 8);
       if (m.type == kAttributeInfoMessage) what = info_message(m, "Attribute Info", 2);
       if (m.type == kSymbolTableMessage) what = symbol_table(m);
+      if (m.type == kLinkMessage) what = link(m);
       if (what) found.push_back(std::move(*what));
     });
     if (found.empty()) return std::nullopt;
@@ -146,6 +148,45 @@ class StorageChecker {
       return fmt::format("{}: the local heap at address {} has a data segment of {} bytes at address {}, which does "
                          "not fit inside the file ({} bytes)",
                          where("Symbol Table", m), heap, data_size, data, size);
+    return std::nullopt;
+  }
+
+  // A Link message (compact link storage) decodes as libhdf5 decodes it: version 1, known
+  // flags, a known link type and character set, a nonempty name, and every field inside the
+  // body. libhdf5 1.10 lists a group by decoding all its Link messages into a table; one that
+  // fails leaves later entries unset, and releasing the table then frees garbage pointers.
+  std::optional<std::string> link(const HeaderMessage& m) const {
+    const std::string at = where("Link", m);
+    auto past = [&](const char* field) {
+      return fmt::format("{}: its {} passes the end of its {}-byte body", at, field, m.size);
+    };
+    if (m.size < 2) return past("flags");
+    if (m.body[0] != 1) return fmt::format("{}: version {}, not 1", at, m.body[0]);
+    const uint8_t flags = m.body[1];
+    if (flags & 0xe0) return fmt::format("{}: unknown flags 0x{:02x}", at, flags);
+    uint64_t p = 2;
+    unsigned type = 0;
+    if (flags & 0x08) {
+      if (p + 1 > m.size) return past("link type");
+      type = m.body[p++];
+      if (type > 1 && type < 64) return fmt::format("{}: unknown link type {}", at, type);
+    }
+    if (flags & 0x04) p += 8;  // creation order
+    if (flags & 0x10) {
+      if (p + 1 > m.size) return past("character set");
+      if (m.body[p] > 1) return fmt::format("{}: unknown character set {}", at, m.body[p]);
+      ++p;
+    }
+    const unsigned width = 1u << (flags & 0x03);
+    if (p + width > m.size) return past("name length");
+    const uint64_t name = le(m.body + p, width);
+    p += width;
+    if (name == 0) return fmt::format("{}: its name is empty", at);
+    if (name > m.size - p) return past("name");
+    p += name;
+    if (type == 0) return p + o_ > m.size ? std::optional(past("object address")) : std::nullopt;
+    if (p + 2 > m.size) return past("link value length");
+    if (le(m.body + p, 2) > m.size - p - 2) return past("link value");
     return std::nullopt;
   }
 

@@ -20,6 +20,9 @@
 //   - Symbol Table (0x0011, old-style groups): the v1 B-tree address ("TREE" node header)
 //     and the local heap address ("HEAP" header) lie inside the file with their signatures,
 //     and the local heap's data segment (its address and size) lies inside the file too.
+//   - Link (0x0006, a new-style group's links in compact storage): each decodes as libhdf5
+//     decodes it (version 1, known flags, link type and character set, a nonempty name, all
+//     fields inside the body); libhdf5 1.10 frees unset pointers when one fails.
 // A field wider than 8 bytes (size of offsets or lengths) is not supported and is reported.
 // Checksums and the structures' further contents are left to libhdf5, which verifies the
 // checksums of fractal heap and v2 B-tree headers when it reads them.

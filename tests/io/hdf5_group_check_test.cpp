@@ -137,6 +137,31 @@ TEST(H5LinkStorage, SymbolTableAddressesAreChecked) {
                 {"data segment of 1048576 bytes at address 2080, which does not fit inside the file (4096 bytes)"});
 }
 
+TEST(H5LinkStorage, LinkMessagesDecode) {
+  // Version 1; flags: 1-byte name length, creation order (0x04), link type (0x08),
+  // character set (0x10); then the name and the link's information.
+  auto link_message = [](uint8_t flags, const std::string& fields, const std::string& name, const std::string& info) {
+    return std::pair<unsigned, std::string>{0x0006, le(1, 1) + le(flags, 1) + fields + le(name.size(), 1) + name + info};
+  };
+  EXPECT_EQ(damage(image({link_message(0x04, le(3, 8), "dense", le(kHeap, 8))})), std::nullopt);  // hard
+  EXPECT_EQ(damage(image({link_message(0x08, le(1, 1), "soft", le(4, 2) + "/a/b")})), std::nullopt);
+  EXPECT_EQ(damage(image({link_message(0x18, le(64, 1) + le(1, 1), "ext", le(3, 2) + "f\0o")})), std::nullopt);
+  // The fuzzer's damage: version and flags overwritten.
+  std::pair<unsigned, std::string> bad = link_message(0x04, le(3, 8), "dense", le(kHeap, 8));
+  bad.second[0] = static_cast<char>(0xfb);
+  expect_damage(damage(image({bad})), {"Link message at file offset 24: version 251, not 1"});
+  expect_damage(damage(image({link_message(0x24, le(3, 8), "dense", le(kHeap, 8))})), {"unknown flags 0x24"});
+  expect_damage(damage(image({link_message(0x08, le(7, 1), "x", le(0, 2))})), {"unknown link type 7"});
+  expect_damage(damage(image({link_message(0x10, le(2, 1), "x", le(kHeap, 8))})), {"unknown character set 2"});
+  expect_damage(damage(image({link_message(0x00, "", "", le(kHeap, 8))})), {"its name is empty"});
+  expect_damage(damage(image({link_message(0x08, le(1, 1), "soft", le(200, 2) + "/a/b")})),
+                {"its link value passes the end of its 16-byte body"});
+  // A name length past the body (the body is padded to 8 bytes with zeros).
+  std::pair<unsigned, std::string> long_name = link_message(0x00, "", "abc", "");
+  long_name.second[2] = 100;
+  expect_damage(damage(image({long_name})), {"its name passes the end"});
+}
+
 TEST(H5LinkStorage, AddressesAreRelativeToTheBaseAndSizedAsTheSuperblockSays) {
   // A 512-byte user block before the header: every address is 512 less than its offset.
   const std::string shifted = std::string(512, '\0') + image({link_info(kHeap, kBtree2)});
@@ -207,6 +232,17 @@ TEST(H5GroupCheck, FuzzInputIsAnIOErrorThroughLoadModelAndH5) {
   EXPECT_EQ(f.root().open_group("model_weights").children().size(), 4u);
   EXPECT_EQ(f.root().open_group("model_weights/conv2d").children(), std::vector<std::string>{"conv2d"});
   EXPECT_TRUE(f.root().exists("model_weights/conv2d/conv2d"));
+}
+
+TEST(H5GroupCheck, FuzzInputWithADamagedLinkMessageIsAnIOError) {
+  // A fuzzer's Keras 3 weights file: the version and flags of the Link message naming
+  // "dense" in /layers became 0xfb; libhdf5 1.10.8 then frees unset pointers in
+  // H5G__link_release_table under H5Literate.
+  const std::string crash = (kData / "fuzz_link_message.h5").string();
+  ASSERT_TRUE(fs::exists(crash));
+  EXPECT_TRUE(ThrowsQuietly<IOError>(
+      [&] { h5::H5File::open_read(crash).root().open_group("layers").children(); },
+      {crash + ": /layers: damaged link or attribute storage: Link message at file offset 792: version 251, not 1"}));
 }
 
 // A file minidl writes with /a holding 20 children (dense link storage: a fractal heap, a
