@@ -189,8 +189,11 @@ std::optional<std::string> heap_id_damage(hid_t attr, const std::string& name, u
   }
   const MemoryBytes memory(scan.image);
   const FileBytes& bytes = disk ? static_cast<const FileBytes&>(*disk) : memory;
-  for (const AttributeData& data : find_attribute_data(bytes, scan.layout, info.addr, name))
+  for (const AttributeData& data : find_attribute_data(bytes, scan.layout, info.addr, name)) {
+    // libhdf5 allocates length x character size for each string: a damaged size asks for gigabytes.
+    if (auto what = check_string_datatype(data.datatype)) return what;
     if (auto what = check_heap_ids(scan.heaps, scan.layout, data.bytes, data.offset, count)) return what;
+  }
   return std::nullopt;
 }
 }  // namespace

@@ -201,6 +201,13 @@ TEST(H5StringDatatype, VariableLengthStringsHaveOneByteCharacters) {
 
 // --- whole files ---------------------------------------------------------------------------
 
+// The whole file: the damaged character size is refused before H5Aread allocates for it.
+TEST(H5GroupCheck, FuzzVlenCharacterSizeIsAnIOErrorThroughLoadModel) {
+  const std::string path = (kData / "fuzz_vlen_char_size.h5").string();
+  ASSERT_TRUE(fs::exists(path));
+  EXPECT_TRUE(ThrowsQuietly<IOError>([&] { load_model(path); }, {path, "characters of 1329809153 bytes, not 1"}));
+}
+
 TEST(H5GroupCheck, FuzzInputIsAnIOErrorThroughLoadModelAndH5) {
   // A fuzzer's file: /model_weights/conv2d/conv2d's Link Info names a fractal heap at
   // 0xffffffff08000001 (compact storage writes the undefined address there), and its name
