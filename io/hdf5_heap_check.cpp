@@ -18,7 +18,7 @@ namespace minidl::h5::detail {
 
 bool MemoryBytes::read(uint64_t offset, size_t n, uint8_t* out) const {
   if (offset > bytes_.size() || n > bytes_.size() - offset) return false;
-  std::memcpy(out, bytes_.data() + offset, n);
+  if (n > 0) std::memcpy(out, bytes_.data() + offset, n);  // an empty read may come with a null buffer
   return true;
 }
 
