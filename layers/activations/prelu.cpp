@@ -179,7 +179,7 @@ std::shared_ptr<PReLUImpl> PReLUImpl::from_config(const json& c) {
   const std::string who = detail::config_owner(c, "PReLU");
   ConfigReader r(c, who);
   r.check_keys({"alpha_initializer", "alpha_regularizer", "alpha_constraint", "shared_axes"});
-  const LayerOptions lo = detail::with_owner(who, [&] { return common_options_from_config(r); });
+  const LayerOptions lo = detail::naming_owner(who, [&] { return common_options_from_config(r); });
   PReLUOptions o;
   detail::set_common_options(o, lo);
   detail::read_initializer(r, c, "alpha_initializer", o.alpha_initializer);

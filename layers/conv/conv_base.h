@@ -114,7 +114,7 @@ class ConvBase : public Layer {
   // (missing keys keep Keras's defaults). ValueError naming r.owner().
   template <class O>
   static void read_shared_options(const ConfigReader& r, const json& config, O& o) {
-    const LayerOptions common = detail::with_owner(r.owner(), [&] { return common_options_from_config(r); });
+    const LayerOptions common = detail::naming_owner(r.owner(), [&] { return common_options_from_config(r); });
     detail::set_common_options(o, common);
     o.activity_regularizer = common.activity_regularizer;
     o.strides = r.int_pair("strides", std::pair<int64_t, int64_t>{1, 1});

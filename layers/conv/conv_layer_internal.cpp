@@ -12,41 +12,41 @@ std::string config_owner(const json& c, const std::string& class_name) {
 }
 
 std::shared_ptr<Initializer> resolve_initializer(const InitializerArg& arg, const std::string& owner) {
-  auto init = with_owner(owner, [&] { return arg.resolve(); });
+  auto init = naming_owner(owner, [&] { return arg.resolve(); });
   return init ? init : get_initializer("glorot_uniform");
 }
 
 std::shared_ptr<Activation> resolve_activation(const ActivationArg& arg, const std::string& owner) {
-  auto act = with_owner(owner, [&] { return arg.resolve(); });
+  auto act = naming_owner(owner, [&] { return arg.resolve(); });
   return act ? act : get_activation(nullptr);
 }
 
 std::shared_ptr<Regularizer> resolve_regularizer(const RegularizerArg& arg, const std::string& owner) {
-  return with_owner(owner, [&] { return arg.resolve(); });
+  return naming_owner(owner, [&] { return arg.resolve(); });
 }
 
 std::shared_ptr<Constraint> resolve_constraint(const ConstraintArg& arg, const std::string& owner) {
-  return with_owner(owner, [&] { return arg.resolve(); });
+  return naming_owner(owner, [&] { return arg.resolve(); });
 }
 
 void read_initializer(const ConfigReader& r, const json& c, const char* key, InitializerArg& out) {
   // A present null is Keras's None (glorot_uniform once resolved), so it is
   // read from the raw config rather than through r.has(), which skips nulls.
   if (!c.contains(key)) return;
-  auto init = with_owner(r.owner(), [&] { return get_initializer(c.at(key)); });
+  auto init = naming_owner(r.owner(), [&] { return get_initializer(c.at(key)); });
   out = init ? InitializerArg(init) : InitializerArg(nullptr);
 }
 
 void read_activation(const ConfigReader& r, const char* key, ActivationArg& out) {
-  if (r.has(key)) out = with_owner(r.owner(), [&] { return get_activation(r.raw(key)); });
+  if (r.has(key)) out = naming_owner(r.owner(), [&] { return get_activation(r.raw(key)); });
 }
 
 void read_regularizer(const ConfigReader& r, const char* key, RegularizerArg& out) {
-  if (r.has(key)) out = with_owner(r.owner(), [&] { return get_regularizer(r.raw(key)); });
+  if (r.has(key)) out = naming_owner(r.owner(), [&] { return get_regularizer(r.raw(key)); });
 }
 
 void read_constraint(const ConfigReader& r, const char* key, ConstraintArg& out) {
-  if (r.has(key)) out = with_owner(r.owner(), [&] { return get_constraint(r.raw(key)); });
+  if (r.has(key)) out = naming_owner(r.owner(), [&] { return get_constraint(r.raw(key)); });
 }
 
 WeightParts resolve_parts(const InitializerArg& initializer, const RegularizerArg& regularizer,

@@ -11,23 +11,13 @@
 
 #include "core/errors.h"
 #include "layers/base/config_utils.h"
+#include "layers/base/core_layers_internal.h"
 #include "layers/parts/activations.h"
 #include "layers/parts/constraints.h"
 #include "layers/parts/initializers.h"
 #include "layers/parts/regularizers.h"
 
 namespace minidl::detail {
-
-// Runs f, prefixing the message of a ValueError it throws with `owner`: the
-// part headers (get_activation, get_initializer, ...) do not know which layer asked.
-template <class F>
-auto with_owner(const std::string& owner, F&& f) {
-  try {
-    return f();
-  } catch (const ValueError& e) {
-    throw ValueError(owner + ": " + e.what());
-  }
-}
 
 // "<class_name> '<name>'" when the config has a string name, else class_name.
 std::string config_owner(const json& config, const std::string& class_name);

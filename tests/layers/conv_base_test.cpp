@@ -117,5 +117,20 @@ TEST(ConvBase, SeparableReadsAndDropsTheUnusedKernelParts) {
                ValueError);
 }
 
+// A config error names the layer once, whichever reader raised it.
+TEST(ConvBase, ConfigErrorsNameTheLayerOnce) {
+  for (const char* cfg : {R"({"name": "c", "filters": 2, "kernel_size": 3, "trainable": "yes"})",
+                          R"({"name": "c", "filters": 2, "kernel_size": 3, "kernel_initializer": "no_such"})"}) {
+    try {
+      Conv2DImpl::from_config(json::parse(cfg));
+      ADD_FAILURE() << "no error for " << cfg;
+    } catch (const ValueError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("Conv2D 'c'"), std::string::npos) << what;
+      EXPECT_EQ(what.find("Conv2D 'c'"), what.rfind("Conv2D 'c'")) << what;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace minidl
