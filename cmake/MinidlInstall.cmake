@@ -13,7 +13,7 @@ install(TARGETS ${_minidl_libs} minidl
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-foreach(dir core ops autograd layers train io)
+foreach(dir core ops autograd layers train applications io)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/minidl/${dir}
           FILES_MATCHING PATTERN "*.h")
 endforeach()

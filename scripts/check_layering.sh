@@ -3,9 +3,10 @@
 #
 # The library folders are floors, each allowed to include only its own floor and
 # those below it (docs/DESIGN.md has the map):
-#   core(0) <- ops(1) <- autograd(2) <- layers(3) <- train(4) <- io(5)
+#   core(0) <- ops(1) <- autograd(2) <- layers(3) <- train(4) <- applications(5) <- io(6)
 # so ops never sees the tape, autograd never sees a Layer, layers never sees train
-# or io. tests/, tools/, examples/, bench/ and fuzz/ sit above every floor and may
+# or io. applications/ (the keras.applications architectures) builds Models from
+# layers and never sees io; io sits on top because it saves and loads Models. tests/, tools/, examples/, bench/ and fuzz/ sit above every floor and may
 # include anything. Inside layers/, base/ and parts/ never include the concrete
 # layers' rooms (core/, conv/, pooling/, ...). Also checked, because each keeps a
 # third-party C library private to one place:
@@ -20,8 +21,8 @@ set -euo pipefail
 root="${1:-$(cd "$(dirname "$0")/.." && pwd)}"
 cd "$root"
 
-declare -A floor=([core]=0 [ops]=1 [autograd]=2 [layers]=3 [train]=4 [io]=5)
-order=(core ops autograd layers train io)
+declare -A floor=([core]=0 [ops]=1 [autograd]=2 [layers]=3 [train]=4 [applications]=5 [io]=6)
+order=(core ops autograd layers train applications io)
 cblas_owner="ops/blas.cpp"
 hdf5_owner="io/hdf5_internal.h"
 violations=0
@@ -61,7 +62,7 @@ for dir in "${order[@]}"; do
     fi
     [ -z "${floor[$top]+set}" ] && continue  # not a library folder (e.g. a third-party path)
     if [ "${floor[$top]}" -gt "${floor[$dir]}" ]; then
-      report "$file:$line" "$dir/ includes \"$target\": $top is a higher floor than $dir (core <- ops <- autograd <- layers <- train <- io)"
+      report "$file:$line" "$dir/ includes \"$target\": $top is a higher floor than $dir (core <- ops <- autograd <- layers <- train <- applications <- io)"
     fi
   done < <(include_lines "${files[@]}")
 done
