@@ -2,10 +2,13 @@
 #include "autograd/variable.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
 #include "autograd/variable_impl.h"
+#include "autograd/variable_version.h"
 #include "core/errors.h"
 #include "core/scratch.h"
 
@@ -22,8 +25,16 @@ thread_local bool t_grad_enabled = true;
 // Variable state and tape entries come from the small-object pool (core/memory.h):
 // a training step creates hundreds of each.
 namespace {
+// Versions for autograd/variable_version.h: one counter for all Variables, so
+// a version identifies a value across Variables too. Relaxed order suffices:
+// a version only has to differ from every earlier one.
+std::atomic<uint64_t> g_last_version{0};
+uint64_t next_version() { return g_last_version.fetch_add(1, std::memory_order_relaxed) + 1; }
+
 std::shared_ptr<Variable::Impl> new_impl() {
-  return std::allocate_shared<Variable::Impl>(PoolAllocator<Variable::Impl>());
+  auto impl = std::allocate_shared<Variable::Impl>(PoolAllocator<Variable::Impl>());
+  impl->version = next_version();
+  return impl;
 }
 }  // namespace
 
@@ -39,13 +50,23 @@ Variable::Impl& Variable::checked_impl() const {
 }
 
 const Tensor& Variable::value() const { return checked_impl().value; }
-Tensor& Variable::mutable_value() { return checked_impl().value; }
+Tensor& Variable::mutable_value() {
+  Impl& impl = checked_impl();
+  impl.version = next_version();
+  return impl.value;
+}
+
+uint64_t weight_version(const Variable& v) {
+  MINIDL_CHECK(v.defined(), RuntimeError, "weight_version: use of an undefined Variable (default-constructed handle)");
+  return v.impl()->version;
+}
 
 void Variable::assign(const Tensor& value) {
   Impl& impl = checked_impl();
   MINIDL_CHECK(value.shape() == impl.value.shape(), ValueError,
                "Variable '{}'.assign: value of shape {} does not match the variable's shape {}", impl.name,
                shape_str(value.shape()), shape_str(impl.value.shape()));
+  impl.version = next_version();
   if (!impl.value.defined()) {
     impl.value = value.clone();
     return;

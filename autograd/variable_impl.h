@@ -4,6 +4,7 @@
 // accessors in autograd/variable.h.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,8 @@ struct Variable::Impl {
   bool requires_grad = false;
   std::shared_ptr<GradFn> grad_fn;  // null for a leaf
   std::string name;
+  // Changes on every write path (autograd/variable_version.h); set at creation.
+  uint64_t version = 0;
   // Internal to the engine: this leaf's gradient summed during one backward
   // sweep, and whether the sweep has listed it (autograd/engine.cpp).
   GradSum sweep_grad;
