@@ -1,4 +1,5 @@
-// tools/cmd_bench.cpp — `minidl bench conv2d ...`: forward and backward speed of the Conv2D layer.
+// tools/cmd_bench.cpp — `minidl bench conv2d ...`: forward and backward speed of the Conv2D layer; registers
+// `minidl bench` and its subcommands (`bench predict`: tools/cmd_bench_predict.cpp).
 //
 // Timing goes through the layer (layers/conv/conv2d.h), as a model would run it: the
 // forward under NoGradGuard; the backward as one Variable::backward with a ones
@@ -33,6 +34,7 @@
 #include "core/threads.h"
 #include "layers/conv/conv2d.h"
 #include "ops/conv2d_algorithm.h"
+#include "tools/bench_timing.h"
 #include "tools/commands.h"
 #include "tools/number_arg.h"
 
@@ -81,25 +83,6 @@ std::vector<int64_t> parse_ints(const std::string& text, const std::string& opti
   return values;
 }
 
-// Warm-up calls for at least kWarmupMs (at least one, at most 1000), then the
-// median of `repeat` timed calls; `run` returns the milliseconds it measured.
-constexpr double kWarmupMs = 250;
-double median_ms(int repeat, const std::function<double()>& run) {
-  const auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < 1000; ++i) {
-    run();
-    if (std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() >= kWarmupMs) break;
-  }
-  std::vector<double> ms;
-  for (int r = 0; r < repeat; ++r) ms.push_back(run());
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
-}
-
-double elapsed_ms(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
-
 json bench_shape(const ConvShape& s, const std::string& data_format, int repeat) {
   const bool channels_first = data_format == "channels_first";
   Conv2D conv(s.filters, {s.kh, s.kw},
@@ -112,17 +95,17 @@ json bench_shape(const ConvShape& s, const std::string& data_format, int repeat)
   const Tensor x = Tensor::uniform(x_shape, -1.f, 1.f);
 
   Shape y_shape;
-  const double fwd_ms = median_ms(repeat, [&] {
+  const double fwd_ms = bench_median_ms(repeat, [&] {
     NoGradGuard no_grad;
     const auto t0 = std::chrono::steady_clock::now();
     const Variable y = conv(Variable(x));
-    const double ms = elapsed_ms(t0);
+    const double ms = bench_elapsed_ms(t0);
     y_shape = y.shape();
     return ms;
   });
 
   Variable xv(x, /*requires_grad=*/true);
-  const double bwd_ms = median_ms(repeat, [&] {
+  const double bwd_ms = bench_median_ms(repeat, [&] {
     // Fresh gradients each run, as a training step starts: no accumulation into old ones.
     xv.zero_grad();
     for (Variable& w : conv->trainable_weights()) w.zero_grad();
@@ -130,7 +113,7 @@ json bench_shape(const ConvShape& s, const std::string& data_format, int repeat)
     const Tensor seed = Tensor::ones(y.shape());
     const auto t0 = std::chrono::steady_clock::now();
     y.backward(seed);
-    return elapsed_ms(t0);
+    return bench_elapsed_ms(t0);
   });
 
   const int64_t oh = y_shape[channels_first ? 2 : 1], ow = y_shape[channels_first ? 3 : 2];
@@ -185,9 +168,25 @@ ConvShape shape_from_args(const BenchArgs& a) {
 
 }  // namespace
 
+double bench_median_ms(int repeat, const std::function<double()>& run, double warmup_ms) {
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 1000; ++i) {
+    run();
+    if (bench_elapsed_ms(t0) >= warmup_ms) break;
+  }
+  std::vector<double> ms;
+  for (int r = 0; r < repeat; ++r) ms.push_back(run());
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+
+double bench_elapsed_ms(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
 Command add_bench_command(CLI::App& app) {
   auto args = std::make_shared<BenchArgs>();
-  CLI::App* bench = app.add_subcommand("bench", "time library kernels");
+  CLI::App* bench = app.add_subcommand("bench", "time library kernels and models");
   bench->require_subcommand(1);
   CLI::App* sub = bench->add_subcommand(
       "conv2d", "time the Conv2D layer forward and backward; prints one JSON object per line");
@@ -211,7 +210,9 @@ Command add_bench_command(CLI::App& app) {
                   "convolution algorithm: auto, im2col, winograd, direct or reference (default: "
                   "MINIDL_CONV_ALGORITHM, else auto)")
       ->check(CLI::IsMember({"auto", "im2col", "winograd", "direct", "reference"}));
-  return {sub, [args] {
+  std::function<void()> run_predict = add_bench_predict_subcommand(*bench);
+  return {bench, [args, sub, run_predict] {
+            if (!sub->parsed()) return run_predict();
             std::vector<ConvShape> shapes = args->all ? standard_shapes() : std::vector{shape_from_args(*args)};
             if (args->threads) set_num_threads(*args->threads);
             if (args->algorithm) set_conv_algorithm(*args->algorithm);
