@@ -1,5 +1,5 @@
 // ops/conv2d.cpp — grouped 2-D convolution by im2col + GEMM in cache-sized tiles, and the
-// dispatch to the Winograd, direct and reference methods.
+// dispatch to the Winograd, direct, depthwise and reference methods.
 #include "ops/conv2d.h"
 
 #include <algorithm>
@@ -11,6 +11,7 @@
 #include "ops/conv2d_algorithm.h"
 #include "ops/conv2d_direct.h"
 #include "ops/conv2d_reference.h"
+#include "ops/depthwise_conv2d.h"
 #include "ops/winograd.h"
 
 namespace minidl::ops {
@@ -180,6 +181,12 @@ ConvAlgorithm choose(const char* fn, bool forward, const Conv2DWorkspace& ws, co
   return ConvAlgorithm::kIm2col;
 }
 
+// "auto" computes a convolution with one input channel per group by the
+// direct depthwise kernels (ops/depthwise_conv2d.h), forward and backward.
+bool auto_depthwise(const Conv2DWorkspace& ws, const Conv2DGeometry& g, int64_t groups, int64_t OC) {
+  return effective_conv_algorithm(ws) == ConvAlgorithm::kAuto && depthwise_applicable(g, groups, OC);
+}
+
 // ConvAlgorithm::kReference: ops/conv2d_reference.h's loops in double, rounded to float.
 void forward_reference(const float* x, const float* kernel, const float* bias, const Conv2DGeometry& g,
                        const Plan& p, int64_t OC, float* y, Conv2DWorkspace& ws, bool relu) {
@@ -217,6 +224,10 @@ void conv2d_forward(const float* x, const float* kernel, const float* bias, cons
   const Plan p = make_plan("conv2d_forward", g, groups, OC, ws);
   if (p.M == 0) return;
   MINIDL_CHECK(x && kernel && y, ValueError, "conv2d_forward: x, kernel and y must not be null");
+  if (auto_depthwise(ws, g, groups, OC)) {
+    depthwise_conv2d_forward(x, kernel, bias, g, OC / g.C, y, ws, relu);
+    return;
+  }
   switch (choose("conv2d_forward", /*forward=*/true, ws, g, groups, OC)) {
     case ConvAlgorithm::kWinograd: winograd_conv3x3_forward(x, kernel, bias, g, groups, OC, y, ws, relu); return;
     case ConvAlgorithm::kDirect: conv2d_direct_forward(x, kernel, bias, g, groups, OC, y, relu); return;
@@ -270,6 +281,10 @@ void conv2d_backward(const float* x, const float* kernel, const float* dy, const
     return;
   }
 
+  if (auto_depthwise(ws, g, groups, OC)) {
+    depthwise_conv2d_backward(x, kernel, dy, g, OC / g.C, dx, dkernel, dbias, ws, relu_y);
+    return;
+  }
   const ConvAlgorithm method = choose("conv2d_backward", /*forward=*/false, ws, g, groups, OC);
   if (method == ConvAlgorithm::kReference) {
     backward_reference(x, kernel, dy, g, p, OC, dx, dkernel, dbias, ws, relu_y);

@@ -5,7 +5,9 @@
 // four methods. The names, as set_conv_algorithm, MINIDL_CONV_ALGORITHM,
 // `minidl bench conv2d --algorithm` and bench_conv2d take them:
 //   "auto"       the fastest method for each convolution (the default; see
-//                ConvAlgorithm in ops/conv2d_workspace.h for the rule)
+//                ConvAlgorithm in ops/conv2d_workspace.h for the rule), and
+//                for depthwise ones (one input channel per group) the direct
+//                depthwise kernels of ops/depthwise_conv2d.h, forward and backward
 //   "im2col"     unfold + one sgemm per tile (ops/im2col.h, ops/blas.h): the
 //                path a reader follows from fit() to cblas_sgemm
 //   "winograd"   F(4x4, 3x3) (ops/winograd.h): 3x3 kernels, stride 1, at least
@@ -21,6 +23,7 @@
 // and DepthwiseConv2D, SeparableConv2D and Conv2DTranspose as well, which are
 // computed by the same two functions (a depthwise convolution is a grouped one,
 // one channel per group; a transposed one is the input gradient of a Conv2D).
+// Forcing "im2col" or "reference" computes depthwise convolutions that way too.
 // A workspace set to another algorithm (Conv2DWorkspace::set_algorithm) keeps it.
 //
 // A forced method that cannot compute a convolution ("winograd" on a stride-2,

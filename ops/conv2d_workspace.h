@@ -16,8 +16,9 @@ namespace minidl::ops {
 // (ops/winograd.h) for 3x3 stride-1 convolutions with at least 8 channels and
 // filters per group (forward, input and kernel gradients), the direct loop of
 // ops/conv2d_direct.h for the forward of one-group convolutions with at most
-// 32 taps per output (KH*KW*C: first layers), and im2col + GEMM for everything
-// else. The others force one method: kIm2col, kWinograd, kDirect (the forward
+// 32 taps per output (KH*KW*C: first layers), the direct depthwise kernels of
+// ops/depthwise_conv2d.h for one input channel per group (forward and
+// backward), and im2col + GEMM for everything else. The others force one method: kIm2col, kWinograd, kDirect (the forward
 // only; its backward is im2col's) and kReference (the double-precision loops
 // of ops/conv2d_reference.h, forward and backward). kWinograd and kDirect raise
 // ValueError on a convolution they cannot compute. A workspace left at kAuto
