@@ -41,6 +41,8 @@ Command add_predict_command(CLI::App& app);
 Command add_convert_command(CLI::App& app);
 Command add_fit_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
+Command add_plot_command(CLI::App& app);
+Command add_plot_history_command(CLI::App& app);
 
 // Where a model comes from: a full-model file (.h5 or .keras), or a Keras
 // to_json() architecture file plus a weights file (legacy .h5 or .weights.h5).

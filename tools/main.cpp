@@ -7,6 +7,10 @@
 //   minidl fit MODEL --x F.h5:D --y F.h5:D --loss NAME --optimizer NAME --lr F
 //              [--epochs N] [--batch-size N] [--no-shuffle] [--verbose] --save OUT.h5
 //   minidl bench conv2d (--all | --batch N --input H,W,C --filters F --kernel KH,KW ...)
+//   minidl plot MODEL --output OUT.svg|OUT.png|OUT.pdf|OUT.dot [--show-shapes] [--show-dtype]
+//              [--show-layer-names] [--rankdir TB|LR] [--expand-nested] [--show-layer-activations]
+//              [--show-trainable] [--dpi N]
+//   minidl plot-history HISTORY.csv --output OUT.png|OUT.svg
 //
 // MODEL is a full-model file (.h5 or .keras), or `--architecture ARCH.json
 // --weights WEIGHTS.h5`. Exit status: 0 success, 2 usage error, 1 any other
@@ -68,7 +72,8 @@ int main(int argc, char** argv) {
   app.option_defaults()->always_capture_default();  // --help shows every default
   const std::vector<Command> commands = {add_summary_command(app), add_inspect_command(app),
                                          add_predict_command(app), add_convert_command(app),
-                                         add_fit_command(app),     add_bench_command(app)};
+                                         add_fit_command(app),     add_bench_command(app),
+                                         add_plot_command(app),    add_plot_history_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help
