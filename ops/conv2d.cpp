@@ -220,7 +220,7 @@ void backward_reference(const float* x, const float* kernel, const float* dy, co
 }  // namespace
 
 void conv2d_forward(const float* x, const float* kernel, const float* bias, const Conv2DGeometry& g, int64_t groups,
-                    int64_t OC, float* y, Conv2DWorkspace& ws, bool relu) {
+                    int64_t OC, float* y, Conv2DWorkspace& ws, bool relu, uint64_t kernel_version) {
   const Plan p = make_plan("conv2d_forward", g, groups, OC, ws);
   if (p.M == 0) return;
   MINIDL_CHECK(x && kernel && y, ValueError, "conv2d_forward: x, kernel and y must not be null");
@@ -229,7 +229,9 @@ void conv2d_forward(const float* x, const float* kernel, const float* bias, cons
     return;
   }
   switch (choose("conv2d_forward", /*forward=*/true, ws, g, groups, OC)) {
-    case ConvAlgorithm::kWinograd: winograd_conv3x3_forward(x, kernel, bias, g, groups, OC, y, ws, relu); return;
+    case ConvAlgorithm::kWinograd:
+      winograd_conv3x3_forward(x, kernel, bias, g, groups, OC, y, ws, relu, kernel_version);
+      return;
     case ConvAlgorithm::kDirect: conv2d_direct_forward(x, kernel, bias, g, groups, OC, y, relu); return;
     case ConvAlgorithm::kReference: forward_reference(x, kernel, bias, g, p, OC, y, ws, relu); return;
     default: break;  // im2col, below

@@ -50,10 +50,14 @@ namespace minidl::ops {
 // fully overwritten. bias may be null (no bias). x, kernel, y must not overlap.
 // Requires g from make_conv_geometry (or an equivalent hand-made geometry in
 // which every output window lies inside the padded input).
+// kernel_version, when not 0, identifies the kernel's values (autograd's
+// weight_version): a method that transforms the kernel first (Winograd) keeps
+// the transform in ws and reuses it while the version stays the same. Pass 0
+// (the default) when the values may change without a new version.
 // Throws ValueError when groups < 1, OC < 1, C or OC is not divisible by groups,
 // the geometry is inconsistent, or a required pointer is null.
 void conv2d_forward(const float* x, const float* kernel, const float* bias, const Conv2DGeometry& g, int64_t groups,
-                    int64_t OC, float* y, Conv2DWorkspace& ws, bool relu = false);
+                    int64_t OC, float* y, Conv2DWorkspace& ws, bool relu = false, uint64_t kernel_version = 0);
 
 // Gradients of conv2d_forward given dy = dL/dy [N, OH, OW, OC]. Each of
 //   dx       [N, H, W, C]          dL/dx

@@ -40,6 +40,20 @@ double* Conv2DWorkspace::doubles(int64_t n) {
   return sums_.data();
 }
 
+float* Conv2DWorkspace::kernel_transform(const KernelKey& key, int64_t n, bool& valid) {
+  if (n > transform_capacity_) {
+    transform_ = aligned_floats(n);
+    transform_capacity_ = n;
+    transform_key_ = KernelKey{};
+  }
+  valid = key.version != 0 && key == transform_key_;
+  // Until the caller has filled it, the buffer holds no kernel's transform.
+  transform_key_ = valid ? key : KernelKey{};
+  return transform_.get();
+}
+
+void Conv2DWorkspace::mark_kernel_transform(const KernelKey& key) { transform_key_ = key; }
+
 void sum_chunk_bias(const double* sums, int64_t chunks, int64_t OC, float* dbias) {
   for (int64_t o = 0; o < OC; ++o) {
     double s = 0;

@@ -70,6 +70,23 @@ class Conv2DWorkspace {
   // Floats currently allocated for the column buffer (for tests and diagnostics).
   int64_t capacity() const { return capacity_; }
 
+  // A transformed kernel kept across calls (the Winograd forward's U,
+  // ops/winograd.h), identified by the kernel's version (autograd's
+  // weight_version: it changes whenever the weight may have changed), its
+  // address and its group sizes. kernel_transform(key, n, valid) returns a
+  // buffer of at least n floats: the one filled for the same key by an earlier
+  // call (valid = true), or one the caller must fill now (valid = false) and
+  // then mark as holding key's transform with mark_kernel_transform(key). A
+  // version of 0 means "unknown": such a key never matches.
+  struct KernelKey {
+    uint64_t version = 0;
+    const float* kernel = nullptr;
+    int64_t groups = 0, CG = 0, OCG = 0;
+    bool operator==(const KernelKey&) const = default;
+  };
+  float* kernel_transform(const KernelKey& key, int64_t n, bool& valid);
+  void mark_kernel_transform(const KernelKey& key);
+
   // Buffers of at least n floats (64-byte aligned) / n doubles; contents are
   // unspecified and a later call may return the same memory.
   float* floats(int64_t n);
@@ -86,6 +103,9 @@ class Conv2DWorkspace {
   std::shared_ptr<float[]> buffer_;
   int64_t capacity_ = 0;
   std::vector<double> sums_;
+  std::shared_ptr<float[]> transform_;  // kernel_transform's buffer and the key it holds
+  int64_t transform_capacity_ = 0;
+  KernelKey transform_key_;
 };
 
 // The chunked reductions of the backward passes end here, in chunk order, so

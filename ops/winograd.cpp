@@ -47,10 +47,12 @@ struct WinoConv {
 };
 
 // Runs the convolution w with F(M, 3); fill_U(U) writes the transformed
-// kernel [G, E, CG, OCG]. The transforms run once per tile over all
-// channels; only the products are per group, on the group's column blocks.
+// kernel [G, E, CG, OCG], unless the workspace still holds it for `key`
+// (Conv2DWorkspace::kernel_transform; a key of version 0 is never held).
+// The transforms run once per tile over all channels; only the products are
+// per group, on the group's column blocks.
 template <int M, class FillU>
-void run(const WinoConv& w, Conv2DWorkspace& ws, FillU fill_U) {
+void run(const WinoConv& w, Conv2DWorkspace& ws, const Conv2DWorkspace::KernelKey& key, FillU fill_U) {
   constexpr int A = F<M>::A, E = A * A;
   constexpr auto lines = &Conv2DWorkspace::lines;
   const Tiling grid(M, w.N, w.OH, w.OW, w.DH, w.DW);
@@ -70,9 +72,23 @@ void run(const WinoConv& w, Conv2DWorkspace& ws, FillU fill_U) {
   const int64_t mask_floats = w.mask ? lines(E * IC) : 0, sink_floats = lines(OC);
   const int64_t per_thread = v_floats + m_floats + mask_floats + sink_floats;
   const int64_t u_floats = lines(w.G * E * w.CG * w.OCG);
-  float* U = ws.floats(u_floats + lines(IC) + per_thread * T);
-  fill_U(U);
-  float* zeros = U + u_floats;
+  const float* U = nullptr;
+  float* zeros = nullptr;
+  if (key.version != 0) {  // kept across calls while the kernel is unchanged
+    bool valid = false;
+    float* kept = ws.kernel_transform(key, u_floats, valid);
+    if (!valid) {
+      fill_U(kept);
+      ws.mark_kernel_transform(key);
+    }
+    U = kept;
+    zeros = ws.floats(lines(IC) + per_thread * T);
+  } else {
+    float* fresh = ws.floats(u_floats + lines(IC) + per_thread * T);
+    fill_U(fresh);
+    U = fresh;
+    zeros = fresh + u_floats;
+  }
   std::fill_n(zeros, IC, 0.f);
   float* scratch = zeros + lines(IC);
 
@@ -124,14 +140,16 @@ void run(const WinoConv& w, Conv2DWorkspace& ws, FillU fill_U) {
 }  // namespace winograd
 
 void winograd_conv3x3_forward(const float* x, const float* kernel, const float* bias, const Conv2DGeometry& g,
-                              int64_t groups, int64_t OC, float* y, Conv2DWorkspace& ws, bool relu) {
+                              int64_t groups, int64_t OC, float* y, Conv2DWorkspace& ws, bool relu,
+                              uint64_t kernel_version) {
   using namespace winograd;
   require_applicable("winograd_conv3x3_forward", g, groups, OC);
   constexpr int M = kTile;
   const int64_t CG = g.C / groups, OCG = OC / groups;
   const WinoConv w{x, nullptr, g.N, g.H, g.W, g.C, g.OH, g.OW, OC, g.DH, g.DW, g.pad_top, g.pad_left,
                    groups, CG, OCG, bias, relu, y};
-  run<M>(w, ws, [&](float* U) {
+  const Conv2DWorkspace::KernelKey key{kernel_version, kernel, groups, CG, OCG};
+  run<M>(w, ws, key, [&](float* U) {
     // kernel [3, 3, CG, OC]: input channel i, filter gi*OCG + o
     transform_kernel<M>(groups, CG, OCG, [&](int64_t gi, int kh, int kw, int64_t i, int64_t o) {
       return kernel[((kh * 3 + kw) * CG + i) * OC + gi * OCG + o];
@@ -149,7 +167,7 @@ void winograd_conv3x3_backward_input(const float* kernel, const float* dy, const
   // convolution of dy whose tap kh' = 2 - kh reads dy(iy - (2*DH - pad_top) + DH*kh').
   const WinoConv w{dy, relu_y, g.N, g.OH, g.OW, OC, g.H, g.W, g.C, g.DH, g.DW, 2 * g.DH - g.pad_top,
                    2 * g.DW - g.pad_left, groups, OCG, CG, nullptr, false, dx};
-  run<M>(w, ws, [&](float* U) {
+  run<M>(w, ws, Conv2DWorkspace::KernelKey{}, [&](float* U) {
     // flipped in space, input channel o (a filter of the forward), output channel i
     transform_kernel<M>(groups, OCG, CG, [&](int64_t gi, int kh, int kw, int64_t o, int64_t i) {
       return kernel[(((2 - kh) * 3 + (2 - kw)) * CG + i) * OC + gi * OCG + o];

@@ -32,7 +32,8 @@
 // processed in blocks (one block of V and M is about 1/4 MiB, so it stays in the
 // core's L2 between the transform that writes it and the GEMM that reads it):
 //   V [block, 36, C]    transformed inputs
-//   U [G, 36, CG, OCG]  transformed kernel, computed once per call
+//   U [G, 36, CG, OCG]  transformed kernel, computed once per call, or once per
+//                       kernel version when the caller passes one (forward only)
 //   M [block, 36, OC]   products, turned into 4x4 outputs by A^T M A
 // Groups share the transforms and use their own column blocks of V, U and M.
 // Dilation d is handled by tiling the output in a dilated pattern: a tile holds
@@ -60,9 +61,14 @@ constexpr int64_t kWinogradMinChannels = 8;
 bool winograd_applicable(const Conv2DGeometry& g, int64_t groups, int64_t OC);
 
 // Same contract as conv2d_forward (ops/conv2d.h); requires winograd_applicable.
-// y [N, OH, OW, OC] is fully overwritten.
+// y [N, OH, OW, OC] is fully overwritten. kernel_version, when not 0, is the
+// kernel's version (autograd's weight_version): the transformed kernel U is
+// then kept in ws and reused by later calls with the same kernel, version and
+// groups instead of being recomputed (batch-1 inference spends most of its
+// time there otherwise). 0 recomputes U on every call.
 void winograd_conv3x3_forward(const float* x, const float* kernel, const float* bias, const Conv2DGeometry& g,
-                              int64_t groups, int64_t OC, float* y, Conv2DWorkspace& ws, bool relu);
+                              int64_t groups, int64_t OC, float* y, Conv2DWorkspace& ws, bool relu,
+                              uint64_t kernel_version = 0);
 
 // dx [N, H, W, C] = dL/dx of conv2d_forward given dy [N, OH, OW, OC], fully
 // overwritten. relu_y as in conv2d_backward (dy taken as 0 where relu_y <= 0),

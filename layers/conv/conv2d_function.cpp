@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "autograd/variable_version.h"
 #include "core/errors.h"
 #include "core/threads.h"
 #include "ops/im2col.h"
@@ -39,8 +40,10 @@ Variable conv2d_variable(const Variable& x, const Variable& kernel, const Variab
   Tensor y({N, g.OH, g.OW, OC});  // [N, OH, OW, OC]
   {
     std::lock_guard lk(scratch->mu);
+    // The kernel's version lets a Winograd forward reuse its kernel transform
+    // while the weights are unchanged (autograd/variable_version.h).
     ops::conv2d_forward(xn.data(), kv.data(), bias ? bias->value().data() : nullptr, g, G, OC, y.data(),
-                        scratch->workspace, call.fuse_relu);
+                        scratch->workspace, call.fuse_relu, weight_version(kernel));
   }
   Tensor out = cf ? ops::nhwc_to_nchw(y) : y;  // the caller's layout
 
