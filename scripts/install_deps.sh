@@ -3,6 +3,7 @@
 # Idempotent: on a machine that has everything it prints one line and exits 0.
 #   bash scripts/install_deps.sh          # what building, the main job and the tests need
 #   bash scripts/install_deps.sh --fuzz   # that, plus clang for the fuzz targets
+#   bash scripts/install_deps.sh --bench  # that, plus PyTorch for bench/'s comparisons
 set -euo pipefail
 
 PACKAGES=(
@@ -11,11 +12,21 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev zlib1g-dev libzip-dev dataset-fashion-mnist
   # libzip-dev's CMake package file insists that these three tools exist:
   zipcmp zipmerge ziptool
+  # image files (stb_image / stb_image_write; giflib writes GIF)
+  libstb-dev libgif-dev
+  # plot_model (Graphviz) and training curves (PLplot; its PNG device is the cairo driver)
+  libgraphviz-dev libplplot-dev plplot-driver-cairo
+  # data-parallel training over MPI
+  libopenmpi-dev openmpi-bin
 )
 
 # --fuzz: also clang and its sanitizer/libFuzzer runtimes (fuzz/, CI only).
 if [ "${1:-}" = "--fuzz" ]; then
   PACKAGES+=(clang libclang-rt-dev)
+fi
+# --bench: also PyTorch 1.13 and h5py, the peer the comparisons in bench/ run against.
+if [ "${1:-}" = "--bench" ]; then
+  PACKAGES+=(python3-torch python3-numpy python3-h5py)
 fi
 
 missing=()
