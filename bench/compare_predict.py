@@ -15,6 +15,8 @@ Timing, alternating in each round (minidl, then torch, per setting):
   torch   this process: torch.set_num_threads(T), torch.inference_mode(), the
           same method: one first call, warm-up calls for at least 0.25 s (at
           least one), then the median of --repeat calls.
+PyTorch's OpenMP workers sleep between parallel regions (OMP_WAIT_POLICY=PASSIVE
+unless set): spinning ones collapse when another process holds a core.
 Settings: batch 1 and 32 at --threads (default 2), and batch 1 at 1 thread
 with --one-thread. Reported per setting: the median over --rounds of each
 round's median. Writes the raw numbers (every round, the machine: CPU model,
@@ -32,7 +34,13 @@ import sys
 import time
 
 import numpy as np
-import torch
+
+# PyTorch's OpenMP workers spin-wait between parallel regions by default; when a
+# build or another process holds one of the cores, every barrier waits for a
+# descheduled spinner and a 35 ms network took 1.5-2 s. Sleeping workers
+# (PASSIVE) keep PyTorch's times sane on a shared machine; set before torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import keras_to_torch  # noqa: E402
@@ -180,6 +188,7 @@ def main():
     if args.json:
         report = {
             "machine": {"cpu": cpu_model(), "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
+                        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "load_average": os.getloadavg(),
                         "torch": torch.__version__, "numpy": np.__version__, "minidl_commit": git_commit()},
             "method": {"rounds": args.rounds, "warmup_seconds": args.warmup_seconds, "repeat": args.repeat,
                        "repeat_large": args.repeat_large, "input": "U[0, 1), NHWC float32",

@@ -11,6 +11,15 @@
 // bench/keras_to_torch.py reads. An architecture whose default input leaves
 // height and width open (MobileNetV3's (None, None, 3)) is built at 224x224x3,
 // the size its ImageNet weights use, so the file has a shape to time.
+//
+// BatchNormalization moving statistics come from a calibration pass, as in
+// ../shared/keras-apps: with the initializers' weights and moving variance 1,
+// activations shrink block after block into float32 denormals (1e-20 logits),
+// whose arithmetic runs tens of times slower on x86 and would make any timing
+// meaningless. A copy of the model with every BatchNormalization's momentum at 0
+// takes one training step at learning rate 0 on 4 U[0, 1) images, so its moving
+// statistics become the batch's; they are copied back. Other weights are
+// unchanged.
 // Prints one line per file: name, parameter count, input shape, seconds to
 // build and save. Used by bench/compare_predict.py.
 #include <chrono>
@@ -24,6 +33,7 @@
 #include "applications/application_options.h"
 #include "core/random.h"
 #include "io/keras_model.h"
+#include "train/optimizers.h"
 
 namespace {
 
@@ -40,6 +50,32 @@ bool has_open_dimension(const minidl::ModelImpl& model) {
       if (shape[d] == minidl::kNone) return true;
   }
   return false;
+}
+
+// Sets every "BatchNormalization" config's momentum to 0, in nested models too.
+void zero_batch_norm_momentum(minidl::json& config) {
+  if (config.is_object()) {
+    if (config.value("class_name", "") == "BatchNormalization" && config.contains("config"))
+      config["config"]["momentum"] = 0.0;
+    for (auto& [key, value] : config.items()) zero_batch_norm_momentum(value);
+  } else if (config.is_array()) {
+    for (auto& value : config) zero_batch_norm_momentum(value);
+  }
+}
+
+// See the header: BatchNormalization moving statistics from one calibration batch.
+void calibrate_batch_norm(minidl::ModelImpl& model) {
+  minidl::json config = model.get_config();
+  zero_batch_norm_momentum(config);
+  std::shared_ptr<minidl::ModelImpl> twin = minidl::ModelImpl::from_config(config);
+  twin->set_weights(model.get_weights());
+  twin->compile(std::make_shared<minidl::SGD>(0.0), "mse");
+  minidl::Shape x_shape = model.inputs().at(0).shape(), y_shape = model.outputs().at(0).shape();
+  x_shape[0] = y_shape[0] = 4;
+  twin->train_on_batch(minidl::Tensor::uniform(x_shape, 0.f, 1.f), minidl::Tensor::zeros(y_shape));
+  for (const minidl::LayerPtr& layer : model.layers())
+    if (layer->class_name() == "BatchNormalization")
+      layer->set_weights(twin->get_layer(layer->name())->get_weights());
 }
 
 }  // namespace
@@ -81,6 +117,7 @@ int main(int argc, char** argv) {
         minidl::set_random_seed(seed);
         model = minidl::applications::build(name, {.input_shape = minidl::Shape{224, 224, 3}});
       }
+      calibrate_batch_norm(*model.ptr());
       minidl::save_model(*model.ptr(), path);
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::printf("%s: %lld parameters, input %s, %.1f s -> %s\n", name.c_str(),
