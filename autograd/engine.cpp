@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "autograd/backward_observer.h"
 #include "autograd/variable.h"
 #include "autograd/variable_impl.h"
 #include "core/errors.h"
@@ -28,6 +29,8 @@ void GradSum::add(const Tensor& g) {
 }
 
 namespace {
+
+thread_local BackwardObserver* t_observer = nullptr;
 
 Tensor checked_seed(const Variable& root, const Tensor& seed) {
   const Variable::Impl& impl = *root.impl();
@@ -111,20 +114,45 @@ class Sweep {
     leaf->sweep_grad.add(g);
   }
 
+  // Records on each leaf the position of the last entry in the order that
+  // consumes it: after that entry is applied the leaf's sum is complete.
+  void mark_last_consumers() {
+    const auto& order = ws_->order;
+    for (size_t i = 0; i < order.size(); ++i)
+      for (const Variable& in : order[i]->inputs()) {
+        Variable::Impl* impl = in.impl().get();
+        if (!impl->grad_fn && impl->requires_grad) impl->sweep_last = static_cast<int64_t>(i);
+      }
+  }
+
+  // Tells the observer about the leaves whose last consumer is entry `i`.
+  void report_ready(BackwardObserver& observer, const GradFn& fn, int64_t i) {
+    for (const Variable& in : fn.inputs()) {
+      Variable::Impl* impl = in.impl().get();
+      if (impl->grad_fn || impl->sweep_last != i) continue;
+      impl->sweep_last = -1;  // once, even when the entry takes the leaf twice
+      if (impl->in_sweep && impl->sweep_grad.sum.defined()) observer.leaf_ready(impl, impl->sweep_grad.sum);
+    }
+  }
+
   // Runs the reverse sweep from `root` seeded with `seed`. Gradients of
   // intermediates are dropped as soon as they are used unless their GradFn is
-  // marked keep; leaves' sums are left in leaves() for the caller.
-  void run(const Variable& root, const Tensor& seed, bool retain_graph) {
+  // marked keep; leaves' sums are left in leaves() for the caller. With an
+  // observer, each leaf is reported as soon as its sum is complete.
+  void run(const Variable& root, const Tensor& seed, bool retain_graph, BackwardObserver* observer = nullptr) {
     GradFn* root_fn = root.impl()->grad_fn.get();
     if (!root_fn) {
       add_to_leaf(root.impl().get(), seed);
       return;
     }
     if (!root_fn->sweep_state().visited) sort(root_fn);
+    if (observer) mark_last_consumers();
     root_fn->sweep_state().grad.add(seed);
-    for (GradFn* fn : ws_->order) {
+    for (size_t pos = 0; pos < ws_->order.size(); ++pos) {
+      GradFn* fn = ws_->order[pos];
       GradFn::SweepState& st = fn->sweep_state();
       if (!st.grad.sum.defined()) {  // every path into it carried no gradient
+        if (observer) report_ready(*observer, *fn, static_cast<int64_t>(pos));
         if (!retain_graph) fn->release();
         continue;
       }
@@ -142,6 +170,7 @@ class Sweep {
           add_to_leaf(impl.get(), grads[i]);
         }
       }
+      if (observer) report_ready(*observer, *fn, static_cast<int64_t>(pos));
     }
   }
 
@@ -153,11 +182,14 @@ class Sweep {
 
 }  // namespace
 
+void set_backward_observer(BackwardObserver* observer) { t_observer = observer; }
+BackwardObserver* backward_observer() { return t_observer; }
+
 void Variable::backward(const Tensor& seed, bool retain_graph) const {
   checked_impl();
   const Tensor s = checked_seed(*this, seed);
   Sweep sweep;
-  sweep.run(*this, s, retain_graph);
+  sweep.run(*this, s, retain_graph, t_observer);
   // Leaves are updated only after the whole sweep succeeded.
   for (Impl* leaf : sweep.leaves()) {
     const GradSum& acc = leaf->sweep_grad;

@@ -25,6 +25,9 @@ struct Variable::Impl {
   // sweep, and whether the sweep has listed it (autograd/engine.cpp).
   GradSum sweep_grad;
   bool in_sweep = false;
+  // Internal to the engine: the sweep position of the last tape entry that
+  // consumes this leaf, while a BackwardObserver is set (-1 once reported).
+  int64_t sweep_last = -1;
 };
 
 }  // namespace minidl

@@ -12,7 +12,8 @@
 # third-party C library private to one place:
 #   - exactly one file includes <cblas.h>: ops/blas.cpp;
 #   - exactly one file includes <hdf5.h> (or any <H5*.h>): io/hdf5_internal.h, and
-#     only io/hdf5*.cpp include that header.
+#     only io/hdf5*.cpp include that header;
+#   - exactly one file includes <mpi.h>: train/distributed_mpi.cpp.
 # Plain bash + grep, so a fresh Debian machine needs nothing else.
 #
 #   bash scripts/check_layering.sh [ROOT]   # ROOT defaults to the repository root
@@ -25,6 +26,7 @@ declare -A floor=([core]=0 [ops]=1 [autograd]=2 [layers]=3 [train]=4 [applicatio
 order=(core ops autograd layers train applications io)
 cblas_owner="ops/blas.cpp"
 hdf5_owner="io/hdf5_internal.h"
+mpi_owner="train/distributed_mpi.cpp"
 violations=0
 
 report() {  # file:line: message
@@ -96,6 +98,7 @@ check_owner() {  # regex, owner file, what
 }
 check_owner 'cblas\.h' "$cblas_owner" "<cblas.h>"
 check_owner 'hdf5\.h|H5[A-Za-z0-9_]*\.h' "$hdf5_owner" "<hdf5.h>"
+check_owner 'mpi\.h' "$mpi_owner" "<mpi.h>"
 
 # io/hdf5_internal.h carries <hdf5.h>: only the io/hdf5*.cpp files may include it.
 while IFS= read -r hit; do

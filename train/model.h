@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "layers/base/functional.h"
+#include "train/batch_source.h"
 #include "train/callbacks.h"
 #include "train/losses.h"
 #include "train/metrics.h"
@@ -38,6 +39,9 @@ struct FitOptions {
   std::vector<CallbackPtr> callbacks{};
   double validation_split = 0.0;  // last fraction of x/y, taken before shuffling (Keras)
   std::optional<std::pair<Tensor, Tensor>> validation_data{};
+  // Validation read from a source instead (not owned; used when validation_data
+  // and validation_split give none).
+  BatchSource* validation_source = nullptr;
   bool shuffle = true;
   int initial_epoch = 0;
   Tensor sample_weight{};                  // [N], optional
@@ -78,10 +82,19 @@ class ModelImpl : public FunctionalImpl {
 
   // x: [N, ...] matching the (single) model input; y: targets for the (single) output.
   History fit(const Tensor& x, const Tensor& y, FitOptions options = {});
+  // Keras's fit(dataset): batches (x, y) read from `train`, pass by pass. The
+  // source batches and shuffles itself, so options.batch_size and .shuffle do
+  // not apply to it; validation_split and sample_weight are ValueErrors (as
+  // in Keras for a dataset); class_weight applies.
+  History fit(BatchSource& train, FitOptions options = {});
   // {"loss": ..., "<metric>": ...}
   std::map<std::string, double> evaluate(const Tensor& x, const Tensor& y, EvaluateOptions options = {});
+  // One pass over the source; options.batch_size does not apply.
+  std::map<std::string, double> evaluate(BatchSource& source, EvaluateOptions options = {});
   // Inference (training = false, no tape) in batches; output for the single output.
   Tensor predict(const Tensor& x, int64_t batch_size = 32, int verbose = 0);
+  // One pass over the source (its y, if any, is ignored): [num_samples, ...].
+  Tensor predict(BatchSource& source);
   std::vector<Tensor> predict(const std::vector<Tensor>& xs, int64_t batch_size = 32);
   // One step on one batch; returns {"loss", metrics...} for that batch. The
   // logs live in the model and the next call of the same function overwrites
@@ -108,6 +121,7 @@ class ModelImpl : public FunctionalImpl {
 
  private:
   friend struct FitLoop;
+  friend struct PredictLoop;
   // The trainable weights of the current step, refilled each step without
   // reallocating (FitLoop::train_step).
   std::vector<Variable> step_params_;

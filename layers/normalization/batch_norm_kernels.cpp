@@ -9,6 +9,7 @@
 
 #include "core/errors.h"
 #include "core/scratch.h"
+#include "layers/normalization/cross_replica.h"
 
 namespace minidl::detail {
 
@@ -87,20 +88,26 @@ Tensor param_grad(const double* g, int64_t P, const Shape& shape) {
   return t;
 }
 
+CrossReplicaSum* g_cross_replica = nullptr;
+
 }  // namespace
 
 Variable batch_norm_training(const Variable& x, const Variable& gamma, const Variable& beta,
                              const BatchNormLayout& l, float epsilon, BatchMoments* moments) {
   check_layout(x, l);
   const int64_t P = l.P;
-  const double n = static_cast<double>(l.A * l.B);
+  CrossReplicaSum* const replicas = g_cross_replica;
   const float* xs = x.value().data();
 
   // Two passes (mean, then squared deviations) keep the variance accurate when |mean| >> std.
-  const DoubleScratch scratch(2 * P);
+  // sum[P] holds the local count, summed with the feature sums across replicas.
+  const DoubleScratch scratch(2 * P + 1);
   double* sum = scratch.data();
-  double* sq = sum + P;
+  double* sq = sum + P + 1;
   sweep(l, [&](int64_t i, int64_t p) { sum[p] += xs[i]; });
+  sum[P] = static_cast<double>(l.A * l.B);
+  if (replicas) replicas->sum(sum, P + 1);
+  const double n = sum[P];
   // The [P] statistics are tensors (from the cache), shared with the backward closure.
   Tensor mean_t({P}), var_t({P}), inv_t({P}), k_t({P});
   float* mean = mean_t.data();
@@ -110,12 +117,13 @@ Variable batch_norm_training(const Variable& x, const Variable& gamma, const Var
     const double d = double(xs[i]) - double(mean[p]);
     sq[p] += d * d;
   });
+  if (replicas) replicas->sum(sq, P);
   for (int64_t p = 0; p < P; ++p) {
     const double var = n > 0 ? sq[p] / n : 0.0;
     inv[p] = static_cast<float>(1.0 / std::sqrt(var + double(epsilon)));
     var_t[p] = static_cast<float>(var);
   }
-  if (moments) *moments = {mean_t, var_t};
+  if (moments) *moments = {mean_t, var_t, static_cast<int64_t>(n)};
 
   const Tensor g_t = param_values(gamma, P, 1.f), bt_t = param_values(beta, P, 0.f);
   const float* g = g_t.data();
@@ -133,8 +141,8 @@ Variable batch_norm_training(const Variable& x, const Variable& gamma, const Var
   const int gi = t.gamma, bi = t.beta;
   return make_result(
       y, t.list(), "BatchNormalization",
-      [xv, l, n, mean_t, inv_t, k_t, gi, bi, gamma_shape, beta_shape](const Tensor& dy,
-                                                                      const std::vector<bool>& needs) {
+      [xv, l, n, replicas, mean_t, inv_t, k_t, gi, bi, gamma_shape, beta_shape](const Tensor& dy,
+                                                                                const std::vector<bool>& needs) {
         const int64_t P = l.P;
         const float* xs = xv.data();
         const float* gs = dy.data();
@@ -152,12 +160,28 @@ Variable batch_norm_training(const Variable& x, const Variable& gamma, const Var
         Grads grads(needs.size());
         if (needs[0]) {
           // dx = k * (dy - mean(dy) - xhat * mean(dy * xhat)), k = gamma / sqrt(var + eps).
+          // Across replicas the means are over the global batch, each replica's
+          // dy weighted by its share of the loss, and the result is brought back
+          // to the units of this replica's dy.
+          const DoubleScratch global(replicas ? 2 * P : 0);
+          const double* gb = dbeta;
+          const double* gg = dgamma;
+          double scale = 1.0 / n;
+          if (replicas) {
+            const double share = replicas->share();
+            double* g = global.data();
+            for (int64_t p = 0; p < 2 * P; ++p) g[p] = dbeta[p] * share;  // dbeta and dgamma are adjacent
+            replicas->sum(g, 2 * P);
+            gb = g;
+            gg = g + P;
+            scale = 1.0 / (n * share);
+          }
           Tensor mb_t({P}), mg_t({P});
           float* mb = mb_t.data();
           float* mg = mg_t.data();
           for (int64_t p = 0; p < P; ++p) {
-            mb[p] = static_cast<float>(dbeta[p] / n);
-            mg[p] = static_cast<float>(dgamma[p] / n);
+            mb[p] = static_cast<float>(gb[p] * scale);
+            mg[p] = static_cast<float>(gg[p] * scale);
           }
           Tensor dx(xv.shape());
           float* d = dx.data();
@@ -229,3 +253,10 @@ Variable batch_norm_inference(const Variable& x, const Variable& gamma, const Va
 }
 
 }  // namespace minidl::detail
+
+namespace minidl {
+
+void set_cross_replica_sum(CrossReplicaSum* reducer) { detail::g_cross_replica = reducer; }
+CrossReplicaSum* cross_replica_sum() { return detail::g_cross_replica; }
+
+}  // namespace minidl

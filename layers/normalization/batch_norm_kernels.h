@@ -24,9 +24,11 @@ struct BatchNormLayout {
   int64_t A = 1, P = 1, B = 1;
 };
 
-// Per-feature batch statistics: mean and biased variance (divided by n = A*B), [P] each.
+// Per-feature batch statistics: mean and biased variance (divided by n = A*B), [P] each,
+// and n itself (over all replicas when a CrossReplicaSum is set).
 struct BatchMoments {
   Tensor mean, variance;
+  int64_t count = 0;
 };
 
 // Training mode: y = gamma * (x - mean) / sqrt(var + epsilon) + beta with the
@@ -34,7 +36,9 @@ struct BatchMoments {
 // null). Backward is the standard batch-norm gradient through the statistics:
 //   dbeta = sum(dy), dgamma = sum(dy * xhat),
 //   dx = gamma / (n * sqrt(var + eps)) * (n * dy - dbeta - xhat * dgamma).
-// Requires x.numel() == A * P * B and P-element gamma/beta.
+// Requires x.numel() == A * P * B and P-element gamma/beta. With a
+// CrossReplicaSum set (layers/normalization/cross_replica.h) the statistics,
+// and the sums in dx, are those of the global batch over all replicas.
 Variable batch_norm_training(const Variable& x, const Variable& gamma, const Variable& beta,
                              const BatchNormLayout& layout, float epsilon, BatchMoments* moments);
 

@@ -146,7 +146,7 @@ VariableList BatchNormalizationImpl::call(const std::vector<Variable>& inputs, c
   if (args.training && trainable()) {
     detail::BatchMoments m;
     y = detail::batch_norm_training(xin, gamma_, beta_, layout, eps, &m);
-    const int64_t n = layout.A * layout.B;
+    const int64_t n = m.count;  // over every replica's rows in data-parallel training
     if (n > 0) {
       Tensor var = m.variance;
       if (fused) {
