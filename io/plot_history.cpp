@@ -4,7 +4,6 @@
 
 #include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -13,7 +12,6 @@
 #include <sstream>
 
 #include "core/errors.h"
-#include "io/atomic_file.h"
 #include "io/plot_internal.h"
 
 namespace minidl {
@@ -26,16 +24,6 @@ std::string format_for(const std::string& path) {
   if (suffix == ".png") return "png";
   if (suffix == ".svg") return "svg";
   raise<ValueError>("plot_history: unsupported file suffix '{}' in '{}' (expected .png or .svg)", suffix, path);
-}
-
-void check_output_folder(const std::string& path) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::error_code ec;
-  MINIDL_CHECK(fs::is_directory(folder, ec), IOError, "plot_history: cannot write '{}': folder '{}' does not exist",
-               path, folder.string());
-  MINIDL_CHECK(!fs::is_directory(target, ec), IOError, "plot_history: cannot write '{}': it is a directory", path);
 }
 
 // "loss" first, then the other quantities in key order; "val_x" joins x's panel.
@@ -75,15 +63,10 @@ void draw(const std::map<std::string, std::vector<double>>& history, const std::
                "plot_history: nothing to draw for '{}': the history has no epochs", path);
   MINIDL_CHECK(plot_history_available(), RuntimeError,
                "plot_history: minidl was built without PLplot (install libplplot-dev and rebuild)");
-  check_output_folder(path);
   std::vector<double> epochs;
   for (int e : epoch_numbers) epochs.push_back(e + 1.0);  // Keras logs 0-based epochs, prints them 1-based
   const std::vector<CurvePanel> panels = panels_of(history, epochs.size());
-  atomic_write(path, [&](const std::string& tmp) {
-    // PLplot ends the process when it cannot open its file: open it here first, for an IOError.
-    std::FILE* probe = std::fopen(tmp.c_str(), "wb");
-    if (!probe) raise<IOError>("plot_history: cannot write '{}': {}", path, std::strerror(errno));
-    std::fclose(probe);
+  plot_detail::write_picture("plot_history", path, [&](const std::string& tmp) {
     plot_detail::render_curves(panels, epochs, format, tmp, o.panel_width, o.panel_height);
   });
 }
@@ -192,7 +175,12 @@ PlotHistoryImpl::PlotHistoryImpl(std::string path, PlotHistoryOptions options)
 }
 
 void PlotHistoryImpl::on_train_begin(const Logs& logs) {
-  check_output_folder(path_);
+  // An output folder that does not exist fails before the first (maybe long) epoch.
+  namespace fs = std::filesystem;
+  const fs::path folder = fs::path(path_).has_parent_path() ? fs::path(path_).parent_path() : fs::path(".");
+  std::error_code ec;
+  MINIDL_CHECK(fs::is_directory(folder, ec), IOError, "PlotHistory: cannot write '{}': folder '{}' does not exist",
+               path_, folder.string());
   history_.on_train_begin(logs);
 }
 

@@ -43,17 +43,15 @@ void collect_message(const char* message) {
 }
 
 bool has_device(const std::string& name) {
-  const char** menu = nullptr;
-  const char** names = nullptr;
-  int count = 0;
-  plgDevs(&menu, &names, &count);
-  bool found = false;
+  // plgDevs fills arrays the caller provides; *count is their size on the way in.
+  std::vector<const char*> menu(256, nullptr), names(256, nullptr);
+  const char** menu_data = menu.data();
+  const char** names_data = names.data();
+  int count = static_cast<int>(names.size());
+  plgDevs(&menu_data, &names_data, &count);
   for (int i = 0; i < count; ++i)
-    if (names[i] && name == names[i]) found = true;
-  // plgDevs hands out arrays it allocated; the strings stay PLplot's.
-  std::free(menu);
-  std::free(names);
-  return found;
+    if (names[i] && name == names[i]) return true;
+  return false;
 }
 
 // Colour map 0 entries used here.
@@ -105,7 +103,24 @@ void draw_series(plstream& pls, const std::vector<double>& epochs, const std::ve
   pls.width(1.0);
 }
 
-void draw_legend(plstream& pls, const CurvePanel& panel) {
+// The legend goes in the right-hand corner (top or bottom) that covers fewer points: the
+// points in the right 45% of the epochs and the top (or bottom) 35% of the values.
+PLINT legend_corner(const CurvePanel& panel, const std::vector<double>& epochs, std::pair<double, double> y_range) {
+  const double x_from = epochs.front() + 0.55 * (epochs.back() - epochs.front());
+  const double top = y_range.first + 0.65 * (y_range.second - y_range.first);
+  const double bottom = y_range.first + 0.35 * (y_range.second - y_range.first);
+  int in_top = 0, in_bottom = 0;
+  for (const auto* series : {&panel.train, &panel.validation})
+    for (size_t i = 0; i < series->size() && i < epochs.size(); ++i) {
+      const double v = (*series)[i];
+      if (!std::isfinite(v) || epochs[i] < x_from) continue;
+      in_top += v >= top;
+      in_bottom += v <= bottom;
+    }
+  return (in_top > in_bottom ? PL_POSITION_BOTTOM : PL_POSITION_TOP) | PL_POSITION_RIGHT | PL_POSITION_INSIDE;
+}
+
+void draw_legend(plstream& pls, const CurvePanel& panel, PLINT corner) {
   std::vector<std::string> labels;
   std::vector<PLINT> colours, styles;
   if (!panel.train.empty()) labels.push_back(panel.name), colours.push_back(kTrain), styles.push_back(1);
@@ -120,7 +135,7 @@ void draw_legend(plstream& pls, const CurvePanel& panel) {
   std::vector<const char*> unused_symbols(n, "");
   PLFLT legend_width = 0, legend_height = 0;
   pls.legend(&legend_width, &legend_height, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX,
-             PL_POSITION_TOP | PL_POSITION_RIGHT | PL_POSITION_INSIDE, 0.02, 0.02, 0.12, kBackground, kInk, 1, 0, 0, n,
+             corner, 0.02, 0.02, 0.12, kBackground, kInk, 1, 0, 0, n,
              options.data(), 1.0, 0.9, 2.0, 0.0, text_colours.data(), text.data(), unused_int.data(), unused_int.data(),
              unused_float.data(), unused_float.data(), colours.data(), styles.data(), widths.data(), unused_int.data(),
              unused_float.data(), unused_int.data(), unused_symbols.data());
@@ -176,7 +191,7 @@ void render_curves(const std::vector<CurvePanel>& panels, const std::vector<doub
       pls.lab("epoch", panel.name.c_str(), panel.name.c_str());
       if (!panel.train.empty()) draw_series(pls, epochs, panel.train, kTrain, 1);
       if (!panel.validation.empty()) draw_series(pls, epochs, panel.validation, kValidation, 2);
-      draw_legend(pls, panel);
+      draw_legend(pls, panel, legend_corner(panel, epochs, {y_lo, y_hi}));
     }
   }
   plsabort(nullptr);

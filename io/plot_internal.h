@@ -3,12 +3,19 @@
 // Private to io/plot_*.cpp: the library-neutral description of a picture and the renderers.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace minidl::plot_detail {
+
+// Writes `path` atomically through render(tmp), a renderer that writes the file it is given.
+// The target's folder is checked and the temporary file opened first, so an unwritable path
+// is an IOError naming it (`who`: the function, for the message) rather than a drawing
+// library's failure (PLplot's would end the process).
+void write_picture(const char* who, const std::string& path, const std::function<void(const std::string&)>& render);
 
 // --- plot_model -------------------------------------------------------------------------
 

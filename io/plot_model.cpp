@@ -295,20 +295,28 @@ void plot_model(const std::shared_ptr<Layer>& model, const std::string& path, co
   MINIDL_CHECK(plot_model_available(), RuntimeError,
                "plot_model: minidl was built without Graphviz (install libgraphviz-dev and rebuild)");
   const auto [graph, attributes] = build_graph(model, options);
+  plot_detail::write_picture("plot_model", path,
+                [&](const std::string& tmp) { plot_detail::render_graph(graph, attributes, format, tmp); });
+}
+
+namespace plot_detail {
+
+void write_picture(const char* who, const std::string& path, const std::function<void(const std::string&)>& render) {
   namespace fs = std::filesystem;
   const fs::path target(path);
   const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::error_code ec;
-  MINIDL_CHECK(fs::is_directory(folder, ec), IOError, "plot_model: cannot write '{}': folder '{}' does not exist",
-               path, folder.string());
-  MINIDL_CHECK(!fs::is_directory(target, ec), IOError, "plot_model: cannot write '{}': it is a directory", path);
+  MINIDL_CHECK(fs::is_directory(folder, ec), IOError, "{}: cannot write '{}': folder '{}' does not exist", who, path,
+               folder.string());
+  MINIDL_CHECK(!fs::is_directory(target, ec), IOError, "{}: cannot write '{}': it is a directory", who, path);
   atomic_write(path, [&](const std::string& tmp) {
-    // Graphviz reports a file it cannot open only as a message: try it first, for an IOError.
     std::FILE* probe = std::fopen(tmp.c_str(), "wb");
-    if (!probe) raise<IOError>("plot_model: cannot write '{}': {}", path, std::strerror(errno));
+    if (!probe) raise<IOError>("{}: cannot write '{}': {}", who, path, std::strerror(errno));
     std::fclose(probe);
-    plot_detail::render_graph(graph, attributes, format, tmp);
+    render(tmp);
   });
 }
+
+}  // namespace plot_detail
 
 }  // namespace minidl
