@@ -164,7 +164,9 @@ ConvAlgorithm choose(const char* fn, bool forward, const Conv2DWorkspace& ws, co
   switch (const ConvAlgorithm a = effective_conv_algorithm(ws)) {
     case ConvAlgorithm::kAuto:
       if (winograd_applicable(g, groups, OC)) return ConvAlgorithm::kWinograd;
-      if (forward && direct_applicable(g, groups)) return ConvAlgorithm::kDirect;
+      // A 1x1 kernel is a plain GEMM over the pixels (no unfolding at stride 1),
+      // 2-4x faster than the direct loop even with few channels.
+      if (forward && direct_applicable(g, groups) && g.KH * g.KW > 1) return ConvAlgorithm::kDirect;
       return ConvAlgorithm::kIm2col;
     case ConvAlgorithm::kWinograd:
       if (!winograd_applicable(g, groups, OC))

@@ -14,16 +14,19 @@ namespace minidl::ops {
 
 // Which method conv2d_forward/backward use. kAuto picks Winograd F(4x4, 3x3)
 // (ops/winograd.h) for 3x3 stride-1 convolutions with at least 8 channels and
-// filters per group (forward, input and kernel gradients), the direct loop of
+// filters per group (forward, input and kernel gradients); the direct loop of
 // ops/conv2d_direct.h for the forward of one-group convolutions with at most
-// 32 taps per output (KH*KW*C: first layers), the direct depthwise kernels of
-// ops/depthwise_conv2d.h for one input channel per group (forward and
-// backward), and im2col + GEMM for everything else. The others force one method: kIm2col, kWinograd, kDirect (the forward
-// only; its backward is im2col's) and kReference (the double-precision loops
-// of ops/conv2d_reference.h, forward and backward). kWinograd and kDirect raise
-// ValueError on a convolution they cannot compute. A workspace left at kAuto
-// follows the process-wide choice of ops/conv2d_algorithm.h
-// (set_conv_algorithm, MINIDL_CONV_ALGORITHM), itself kAuto by default.
+// 32 taps per output (KH*KW*C: first layers) and a kernel larger than 1x1;
+// the direct depthwise kernels of ops/depthwise_conv2d.h for one input
+// channel per group (forward and backward); and im2col + GEMM for everything
+// else (a 1x1 stride-1 kernel without padding needs no unfolding: one GEMM on
+// the NHWC input). The others force one method: kIm2col, kWinograd, kDirect
+// (the forward only; its backward is im2col's) and kReference (the
+// double-precision loops of ops/conv2d_reference.h, forward and backward).
+// kWinograd and kDirect raise ValueError on a convolution they cannot
+// compute. A workspace left at kAuto follows the process-wide choice of
+// ops/conv2d_algorithm.h (set_conv_algorithm, MINIDL_CONV_ALGORITHM), itself
+// kAuto by default.
 enum class ConvAlgorithm { kAuto, kIm2col, kWinograd, kDirect, kReference };
 
 // Reusable scratch memory for conv2d_forward/backward. It grows to the largest
