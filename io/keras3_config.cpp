@@ -181,8 +181,11 @@ json model_config(const FunctionalImpl& m) {
     ++i;
   }
   out["layers"] = layers;
-  out["input_layers"] = base["input_layers"];
-  out["output_layers"] = base["output_layers"];
+  // Keras 3 writes the structure the model was called with: Model(inputs=x, outputs=y) gives a
+  // bare ["name", 0, 0], a list of tensors a list of them. A single input or output is written bare,
+  // so Keras's model of a minidl file returns an array from predict, not a one-element list.
+  for (const char* k : {"input_layers", "output_layers"})
+    out[k] = base[k].size() == 1 ? base[k][0] : base[k];
   return out;
 }
 
