@@ -38,8 +38,8 @@ LayerNormalization layer_norm(const std::string& name) { return LayerNormalizati
 
 // ConvNeXtBlock with drop_path_rate 0 (every variant's): the residual branch ends in a linear Activation.
 KerasTensor convnext_block(const KerasTensor& inputs, int64_t projection_dim, const std::string& name) {
-  KerasTensor x =
-      Conv2D(projection_dim, 7, {.padding = "same", .groups = projection_dim, .name = name + "_depthwise_conv"})(inputs);
+  KerasTensor x = Conv2D(projection_dim, 7,
+                         {.padding = "same", .groups = projection_dim, .name = name + "_depthwise_conv"})(inputs);
   x = layer_norm(name + "_layernorm")(x);
   x = Dense(4 * projection_dim, {.name = name + "_pointwise_conv_1"})(x);
   x = ActivationLayer("gelu", {.name = name + "_gelu"})(x);
@@ -64,9 +64,9 @@ Model build_convnext(const Variant& v, const ApplicationOptions& options, const 
   }
   const auto& dims = v.projection_dims;
   std::vector<Sequential> downsample_layers;
-  downsample_layers.push_back(Sequential({Conv2D(dims[0], 4, {.strides = 4, .name = name + "_stem_conv"}),
-                                          layer_norm(name + "_stem_layernorm")},
-                                         name + "_stem"));
+  downsample_layers.push_back(Sequential(
+      {Conv2D(dims[0], 4, {.strides = 4, .name = name + "_stem_conv"}), layer_norm(name + "_stem_layernorm")},
+      name + "_stem"));
   for (int i = 0; i < 3; ++i) {
     const std::string id = std::to_string(i);
     downsample_layers.push_back(
@@ -90,10 +90,12 @@ Model build_convnext(const Variant& v, const ApplicationOptions& options, const 
   return Model(inputs, x, name);
 }
 
-const ApplicationRegistrar kRegisterTiny(kTiny.architecture, [](const ApplicationOptions& o) { return ConvNeXtTiny(o); });
+const ApplicationRegistrar kRegisterTiny(kTiny.architecture,
+                                         [](const ApplicationOptions& o) { return ConvNeXtTiny(o); });
 const ApplicationRegistrar kRegisterSmall(kSmall.architecture,
                                           [](const ApplicationOptions& o) { return ConvNeXtSmall(o); });
-const ApplicationRegistrar kRegisterBase(kBase.architecture, [](const ApplicationOptions& o) { return ConvNeXtBase(o); });
+const ApplicationRegistrar kRegisterBase(kBase.architecture,
+                                         [](const ApplicationOptions& o) { return ConvNeXtBase(o); });
 const ApplicationRegistrar kRegisterLarge(kLarge.architecture,
                                           [](const ApplicationOptions& o) { return ConvNeXtLarge(o); });
 const ApplicationRegistrar kRegisterXLarge(kXLarge.architecture,

@@ -38,8 +38,8 @@ struct BlockArgs {
 };
 
 const std::vector<BlockArgs> kDefaultBlocksArgs = {
-    {3, 1, 32, 16, 1, true, 1, 0.25},  {3, 2, 16, 24, 6, true, 2, 0.25},  {5, 2, 24, 40, 6, true, 2, 0.25},
-    {3, 3, 40, 80, 6, true, 2, 0.25},  {5, 3, 80, 112, 6, true, 1, 0.25}, {5, 4, 112, 192, 6, true, 2, 0.25},
+    {3, 1, 32, 16, 1, true, 1, 0.25},   {3, 2, 16, 24, 6, true, 2, 0.25},  {5, 2, 24, 40, 6, true, 2, 0.25},
+    {3, 3, 40, 80, 6, true, 2, 0.25},   {5, 3, 80, 112, 6, true, 1, 0.25}, {5, 4, 112, 192, 6, true, 2, 0.25},
     {3, 1, 192, 320, 6, true, 1, 0.25},
 };
 
@@ -59,8 +59,8 @@ constexpr int64_t kDepthDivisor = 8;
 
 int64_t round_filters(double filters, double width_coefficient) {
   filters *= width_coefficient;
-  int64_t new_filters =
-      std::max<int64_t>(kDepthDivisor, static_cast<int64_t>(filters + kDepthDivisor / 2.0) / kDepthDivisor * kDepthDivisor);
+  int64_t new_filters = std::max<int64_t>(
+      kDepthDivisor, static_cast<int64_t>(filters + kDepthDivisor / 2.0) / kDepthDivisor * kDepthDivisor);
   if (static_cast<double>(new_filters) < 0.9 * filters) new_filters += kDepthDivisor;
   return new_filters;
 }
@@ -80,8 +80,11 @@ KerasTensor block(const KerasTensor& inputs, double drop_rate, const std::string
   const int64_t filters = args.filters_in * args.expand_ratio;
   KerasTensor x = inputs;
   if (args.expand_ratio != 1) {
-    x = Conv2D(filters, 1, {.padding = "same", .use_bias = false, .kernel_initializer = conv_kernel_initializer(),
-                            .name = name + "expand_conv"})(inputs);
+    x = Conv2D(filters, 1,
+               {.padding = "same",
+                .use_bias = false,
+                .kernel_initializer = conv_kernel_initializer(),
+                .name = name + "expand_conv"})(inputs);
     x = batch_norm(x, name + "expand_bn");
     x = ActivationLayer(activation, {.name = name + "expand_activation"})(x);
   }
@@ -101,14 +104,23 @@ KerasTensor block(const KerasTensor& inputs, double drop_rate, const std::string
     const int64_t filters_se = std::max<int64_t>(1, static_cast<int64_t>(args.filters_in * args.se_ratio));
     KerasTensor se = GlobalAveragePooling2D({.name = name + "se_squeeze"})(x);
     se = Reshape(Shape{1, 1, filters}, {.name = name + "se_reshape"})(se);
-    se = Conv2D(filters_se, 1, {.padding = "same", .activation = activation,
-                                .kernel_initializer = conv_kernel_initializer(), .name = name + "se_reduce"})(se);
-    se = Conv2D(filters, 1, {.padding = "same", .activation = "sigmoid",
-                             .kernel_initializer = conv_kernel_initializer(), .name = name + "se_expand"})(se);
+    se = Conv2D(filters_se, 1,
+                {.padding = "same",
+                 .activation = activation,
+                 .kernel_initializer = conv_kernel_initializer(),
+                 .name = name + "se_reduce"})(se);
+    se = Conv2D(filters, 1,
+                {.padding = "same",
+                 .activation = "sigmoid",
+                 .kernel_initializer = conv_kernel_initializer(),
+                 .name = name + "se_expand"})(se);
     x = Multiply({.name = name + "se_excite"})({x, se});
   }
-  x = Conv2D(args.filters_out, 1, {.padding = "same", .use_bias = false,
-                                   .kernel_initializer = conv_kernel_initializer(), .name = name + "project_conv"})(x);
+  x = Conv2D(args.filters_out, 1,
+             {.padding = "same",
+              .use_bias = false,
+              .kernel_initializer = conv_kernel_initializer(),
+              .name = name + "project_conv"})(x);
   x = batch_norm(x, name + "project_bn");
   if (args.id_skip && args.strides == 1 && args.filters_in == args.filters_out) {
     if (drop_rate > 0) x = Dropout(drop_rate, {.noise_shape = Shape{kNone, 1, 1, 1}, .name = name + "drop"})(x);
@@ -118,16 +130,19 @@ KerasTensor block(const KerasTensor& inputs, double drop_rate, const std::string
 }
 
 Model build_efficientnet(const Variant& v, const std::string& architecture, const std::string& default_name,
-                   const ApplicationOptions& options) {
+                         const ApplicationOptions& options) {
   imagenet_utils::check_arguments(options, architecture);
-  const Shape input_shape = imagenet_utils::obtain_input_shape(options.input_shape, v.default_size, 32,
-                                                               options.include_top);
+  const Shape input_shape =
+      imagenet_utils::obtain_input_shape(options.input_shape, v.default_size, 32, options.include_top);
   KerasTensor img_input = imagenet_utils::image_input(input_shape);
   KerasTensor x = Rescaling(1.0 / 255.0)(img_input);
   x = Normalization({.axis = 3})(x);
   x = ZeroPadding2D(imagenet_utils::correct_pad(x, 3), {.name = "stem_conv_pad"})(x);
   x = Conv2D(round_filters(32, v.width_coefficient), 3,
-             {.strides = 2, .padding = "valid", .use_bias = false, .kernel_initializer = conv_kernel_initializer(),
+             {.strides = 2,
+              .padding = "valid",
+              .use_bias = false,
+              .kernel_initializer = conv_kernel_initializer(),
               .name = "stem_conv"})(x);
   x = batch_norm(x, "stem_bn");
   x = ActivationLayer("silu", {.name = "stem_activation"})(x);
@@ -152,9 +167,9 @@ Model build_efficientnet(const Variant& v, const std::string& architecture, cons
     }
   }
 
-  x = Conv2D(round_filters(1280, v.width_coefficient), 1,
-             {.padding = "same", .use_bias = false, .kernel_initializer = conv_kernel_initializer(),
-              .name = "top_conv"})(x);
+  x = Conv2D(
+      round_filters(1280, v.width_coefficient), 1,
+      {.padding = "same", .use_bias = false, .kernel_initializer = conv_kernel_initializer(), .name = "top_conv"})(x);
   x = batch_norm(x, "top_bn");
   x = ActivationLayer("silu", {.name = "top_activation"})(x);
   if (options.include_top) {

@@ -37,21 +37,21 @@ struct BlockArgs {
 };
 
 const std::vector<BlockArgs> kBlocksB = {
-    {3, 1, 32, 16, 1, 0, 1, 1},      {3, 2, 16, 32, 4, 0, 2, 1},       {3, 2, 32, 48, 4, 0, 2, 1},
-    {3, 3, 48, 96, 4, 0.25, 2, 0},   {3, 5, 96, 112, 6, 0.25, 1, 0},   {3, 8, 112, 192, 6, 0.25, 2, 0},
+    {3, 1, 32, 16, 1, 0, 1, 1},    {3, 2, 16, 32, 4, 0, 2, 1},     {3, 2, 32, 48, 4, 0, 2, 1},
+    {3, 3, 48, 96, 4, 0.25, 2, 0}, {3, 5, 96, 112, 6, 0.25, 1, 0}, {3, 8, 112, 192, 6, 0.25, 2, 0},
 };
 const std::vector<BlockArgs> kBlocksS = {
-    {3, 2, 24, 24, 1, 0, 1, 1},      {3, 4, 24, 48, 4, 0, 2, 1},       {3, 4, 48, 64, 4, 0, 2, 1},
-    {3, 6, 64, 128, 4, 0.25, 2, 0},  {3, 9, 128, 160, 6, 0.25, 1, 0},  {3, 15, 160, 256, 6, 0.25, 2, 0},
+    {3, 2, 24, 24, 1, 0, 1, 1},     {3, 4, 24, 48, 4, 0, 2, 1},      {3, 4, 48, 64, 4, 0, 2, 1},
+    {3, 6, 64, 128, 4, 0.25, 2, 0}, {3, 9, 128, 160, 6, 0.25, 1, 0}, {3, 15, 160, 256, 6, 0.25, 2, 0},
 };
 const std::vector<BlockArgs> kBlocksM = {
-    {3, 3, 24, 24, 1, 0, 1, 1},       {3, 5, 24, 48, 4, 0, 2, 1},       {3, 5, 48, 80, 4, 0, 2, 1},
-    {3, 7, 80, 160, 4, 0.25, 2, 0},   {3, 14, 160, 176, 6, 0.25, 1, 0}, {3, 18, 176, 304, 6, 0.25, 2, 0},
+    {3, 3, 24, 24, 1, 0, 1, 1},      {3, 5, 24, 48, 4, 0, 2, 1},       {3, 5, 48, 80, 4, 0, 2, 1},
+    {3, 7, 80, 160, 4, 0.25, 2, 0},  {3, 14, 160, 176, 6, 0.25, 1, 0}, {3, 18, 176, 304, 6, 0.25, 2, 0},
     {3, 5, 304, 512, 6, 0.25, 1, 0},
 };
 const std::vector<BlockArgs> kBlocksL = {
-    {3, 4, 32, 32, 1, 0, 1, 1},       {3, 7, 32, 64, 4, 0, 2, 1},       {3, 7, 64, 96, 4, 0, 2, 1},
-    {3, 10, 96, 192, 4, 0.25, 2, 0},  {3, 19, 192, 224, 6, 0.25, 1, 0}, {3, 25, 224, 384, 6, 0.25, 2, 0},
+    {3, 4, 32, 32, 1, 0, 1, 1},      {3, 7, 32, 64, 4, 0, 2, 1},       {3, 7, 64, 96, 4, 0, 2, 1},
+    {3, 10, 96, 192, 4, 0.25, 2, 0}, {3, 19, 192, 224, 6, 0.25, 1, 0}, {3, 25, 224, 384, 6, 0.25, 2, 0},
     {3, 7, 384, 640, 6, 0.25, 1, 0},
 };
 
@@ -90,8 +90,12 @@ KerasTensor batch_norm(const KerasTensor& x, const std::string& name) {
 }
 
 KerasTensor conv(const KerasTensor& x, int64_t filters, int64_t kernel_size, int64_t strides, const std::string& name) {
-  return Conv2D(filters, kernel_size, {.strides = strides, .padding = "same", .use_bias = false,
-                                       .kernel_initializer = conv_kernel_initializer(), .name = name})(x);
+  return Conv2D(filters, kernel_size,
+                {.strides = strides,
+                 .padding = "same",
+                 .use_bias = false,
+                 .kernel_initializer = conv_kernel_initializer(),
+                 .name = name})(x);
 }
 
 KerasTensor squeeze_excite(const KerasTensor& x, int64_t input_filters, int64_t filters, double se_ratio,
@@ -99,10 +103,16 @@ KerasTensor squeeze_excite(const KerasTensor& x, int64_t input_filters, int64_t 
   const int64_t filters_se = std::max<int64_t>(1, static_cast<int64_t>(input_filters * se_ratio));
   KerasTensor se = GlobalAveragePooling2D({.name = name + "se_squeeze"})(x);
   se = Reshape(Shape{1, 1, filters}, {.name = name + "se_reshape"})(se);
-  se = Conv2D(filters_se, 1, {.padding = "same", .activation = kActivation,
-                              .kernel_initializer = conv_kernel_initializer(), .name = name + "se_reduce"})(se);
-  se = Conv2D(filters, 1, {.padding = "same", .activation = "sigmoid",
-                           .kernel_initializer = conv_kernel_initializer(), .name = name + "se_expand"})(se);
+  se = Conv2D(filters_se, 1,
+              {.padding = "same",
+               .activation = kActivation,
+               .kernel_initializer = conv_kernel_initializer(),
+               .name = name + "se_reduce"})(se);
+  se = Conv2D(filters, 1,
+              {.padding = "same",
+               .activation = "sigmoid",
+               .kernel_initializer = conv_kernel_initializer(),
+               .name = name + "se_expand"})(se);
   return Multiply({.name = name + "se_excite"})({x, se});
 }
 
@@ -174,8 +184,7 @@ Model build_efficientnet_v2(const Variant& v, const ApplicationOptions& options,
       x = Rescaling(1.0 / 128.0, {.offset = -1})(x);
     }
   }
-  x = conv(x, round_filters(static_cast<double>(blocks_args[0].input_filters), v.width_coefficient), 3, 2,
-           "stem_conv");
+  x = conv(x, round_filters(static_cast<double>(blocks_args[0].input_filters), v.width_coefficient), 3, 2, "stem_conv");
   x = batch_norm(x, "stem_bn");
   x = ActivationLayer(kActivation, {.name = "stem_activation"})(x);
 
@@ -224,10 +233,14 @@ const Variant kS{1.0, 1.0, 384, &kBlocksS, "EfficientNetV2S", "efficientnetv2-s"
 const Variant kM{1.0, 1.0, 480, &kBlocksM, "EfficientNetV2M", "efficientnetv2-m"};
 const Variant kL{1.0, 1.0, 480, &kBlocksL, "EfficientNetV2L", "efficientnetv2-l"};
 
-const ApplicationRegistrar kRegisterB0(kB0.architecture, [](const ApplicationOptions& o) { return EfficientNetV2B0(o); });
-const ApplicationRegistrar kRegisterB1(kB1.architecture, [](const ApplicationOptions& o) { return EfficientNetV2B1(o); });
-const ApplicationRegistrar kRegisterB2(kB2.architecture, [](const ApplicationOptions& o) { return EfficientNetV2B2(o); });
-const ApplicationRegistrar kRegisterB3(kB3.architecture, [](const ApplicationOptions& o) { return EfficientNetV2B3(o); });
+const ApplicationRegistrar kRegisterB0(kB0.architecture,
+                                       [](const ApplicationOptions& o) { return EfficientNetV2B0(o); });
+const ApplicationRegistrar kRegisterB1(kB1.architecture,
+                                       [](const ApplicationOptions& o) { return EfficientNetV2B1(o); });
+const ApplicationRegistrar kRegisterB2(kB2.architecture,
+                                       [](const ApplicationOptions& o) { return EfficientNetV2B2(o); });
+const ApplicationRegistrar kRegisterB3(kB3.architecture,
+                                       [](const ApplicationOptions& o) { return EfficientNetV2B3(o); });
 const ApplicationRegistrar kRegisterS(kS.architecture, [](const ApplicationOptions& o) { return EfficientNetV2S(o); });
 const ApplicationRegistrar kRegisterM(kM.architecture, [](const ApplicationOptions& o) { return EfficientNetV2M(o); });
 const ApplicationRegistrar kRegisterL(kL.architecture, [](const ApplicationOptions& o) { return EfficientNetV2L(o); });

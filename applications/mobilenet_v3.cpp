@@ -38,18 +38,18 @@ constexpr auto kRelu = BlockActivation::kRelu;
 constexpr auto kModel = BlockActivation::kModel;
 
 const std::vector<BlockSpec> kSmallBlocks = {
-    {1, 16, 3, 2, true, kRelu},         {72.0 / 16, 24, 3, 2, false, kRelu}, {88.0 / 24, 24, 3, 1, false, kRelu},
-    {4, 40, 0, 2, true, kModel},        {6, 40, 0, 1, true, kModel},         {6, 40, 0, 1, true, kModel},
-    {3, 48, 0, 1, true, kModel},        {3, 48, 0, 1, true, kModel},         {6, 96, 0, 2, true, kModel},
-    {6, 96, 0, 1, true, kModel},        {6, 96, 0, 1, true, kModel},
+    {1, 16, 3, 2, true, kRelu},  {72.0 / 16, 24, 3, 2, false, kRelu}, {88.0 / 24, 24, 3, 1, false, kRelu},
+    {4, 40, 0, 2, true, kModel}, {6, 40, 0, 1, true, kModel},         {6, 40, 0, 1, true, kModel},
+    {3, 48, 0, 1, true, kModel}, {3, 48, 0, 1, true, kModel},         {6, 96, 0, 2, true, kModel},
+    {6, 96, 0, 1, true, kModel}, {6, 96, 0, 1, true, kModel},
 };
 
 const std::vector<BlockSpec> kLargeBlocks = {
-    {1, 16, 3, 1, false, kRelu},    {4, 24, 3, 2, false, kRelu},     {3, 24, 3, 1, false, kRelu},
-    {3, 40, 0, 2, true, kRelu},     {3, 40, 0, 1, true, kRelu},      {3, 40, 0, 1, true, kRelu},
-    {6, 80, 3, 2, false, kModel},   {2.5, 80, 3, 1, false, kModel},  {2.3, 80, 3, 1, false, kModel},
-    {2.3, 80, 3, 1, false, kModel}, {6, 112, 3, 1, true, kModel},    {6, 112, 3, 1, true, kModel},
-    {6, 160, 0, 2, true, kModel},   {6, 160, 0, 1, true, kModel},    {6, 160, 0, 1, true, kModel},
+    {1, 16, 3, 1, false, kRelu},    {4, 24, 3, 2, false, kRelu},    {3, 24, 3, 1, false, kRelu},
+    {3, 40, 0, 2, true, kRelu},     {3, 40, 0, 1, true, kRelu},     {3, 40, 0, 1, true, kRelu},
+    {6, 80, 3, 2, false, kModel},   {2.5, 80, 3, 1, false, kModel}, {2.3, 80, 3, 1, false, kModel},
+    {2.3, 80, 3, 1, false, kModel}, {6, 112, 3, 1, true, kModel},   {6, 112, 3, 1, true, kModel},
+    {6, 160, 0, 2, true, kModel},   {6, 160, 0, 1, true, kModel},   {6, 160, 0, 1, true, kModel},
 };
 
 // Keras's _depth: v rounded to the nearest multiple of 8 (at least 8), never more than 10% below v.
@@ -99,7 +99,8 @@ KerasTensor inverted_res_block(const KerasTensor& in, const BlockSpec& spec, int
   KerasTensor x = in;
   if (block_id != 0) {
     prefix = "expanded_conv_" + std::to_string(block_id) + "_";
-    x = Conv2D(depth(infilters * spec.expansion), 1, {.padding = "same", .use_bias = false, .name = prefix + "expand"})(x);
+    x = Conv2D(depth(infilters * spec.expansion), 1,
+               {.padding = "same", .use_bias = false, .name = prefix + "expand"})(x);
     x = batch_norm(x, prefix + "expand_bn");
     x = activation(x);
   }

@@ -22,10 +22,10 @@ namespace minidl::applications {
 
 // The arguments MobileNetV3Small and MobileNetV3Large add, Keras's names and defaults.
 struct MobileNetV3Options {
-  double alpha = 1.0;                  // width multiplier of the blocks' filters
-  bool minimalistic = false;           // 3x3 kernels, ReLU, no squeeze-excite
-  double dropout_rate = 0.2;           // of the Dropout before "logits"; 0 leaves it out
-  bool include_preprocessing = true;   // the Rescaling layer first
+  double alpha = 1.0;                 // width multiplier of the blocks' filters
+  bool minimalistic = false;          // 3x3 kernels, ReLU, no squeeze-excite
+  double dropout_rate = 0.2;          // of the Dropout before "logits"; 0 leaves it out
+  bool include_preprocessing = true;  // the Rescaling layer first
 };
 using MobileNetV3SmallOptions = MobileNetV3Options;
 using MobileNetV3LargeOptions = MobileNetV3Options;

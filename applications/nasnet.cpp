@@ -40,8 +40,9 @@ KerasTensor batch_norm(const KerasTensor& x, const std::string& name) {
 }
 
 KerasTensor conv1x1(const KerasTensor& x, int64_t filters, const std::string& name) {
-  return Conv2D(filters, 1, {.strides = 1, .padding = "same", .use_bias = false, .kernel_initializer = "he_normal",
-                             .name = name})(x);
+  return Conv2D(
+      filters, 1,
+      {.strides = 1, .padding = "same", .use_bias = false, .kernel_initializer = "he_normal", .name = name})(x);
 }
 
 KerasTensor add(const KerasTensor& a, const KerasTensor& b, const std::string& name = "") {
@@ -56,12 +57,13 @@ KerasTensor separable_conv_block(const KerasTensor& ip, int64_t filters, int64_t
     x = ZeroPadding2D(imagenet_utils::correct_pad(x, kernel_size), {.name = "separable_conv_1_pad_" + block_id})(x);
     conv_pad = "valid";
   }
-  x = SeparableConv2D(filters, kernel_size, {.strides = strides, .padding = conv_pad, .use_bias = false,
-                                             .name = "separable_conv_1_" + block_id})(x);
+  x = SeparableConv2D(
+      filters, kernel_size,
+      {.strides = strides, .padding = conv_pad, .use_bias = false, .name = "separable_conv_1_" + block_id})(x);
   x = batch_norm(x, "separable_conv_1_bn_" + block_id);
   x = relu(x);
-  x = SeparableConv2D(filters, kernel_size, {.padding = "same", .use_bias = false,
-                                             .name = "separable_conv_2_" + block_id})(x);
+  x = SeparableConv2D(filters, kernel_size,
+                      {.padding = "same", .use_bias = false, .name = "separable_conv_2_" + block_id})(x);
   return batch_norm(x, "separable_conv_2_bn_" + block_id);
 }
 
@@ -100,8 +102,12 @@ std::pair<KerasTensor, KerasTensor> normal_a_cell(const KerasTensor& ip, const s
                                                   int64_t filters, const std::string& block_id) {
   const KerasTensor p = adjust_block(previous, ip, filters, block_id);
   KerasTensor h = relu(ip);
-  h = Conv2D(filters, 1, {.strides = 1, .padding = "same", .use_bias = false, .kernel_initializer = "he_normal",
-                          .name = "normal_conv_1_" + block_id})(h);
+  h = Conv2D(filters, 1,
+             {.strides = 1,
+              .padding = "same",
+              .use_bias = false,
+              .kernel_initializer = "he_normal",
+              .name = "normal_conv_1_" + block_id})(h);
   h = batch_norm(h, "normal_bn_1_" + block_id);
 
   const KerasTensor x1_1 = separable_conv_block(h, filters, 5, 1, "normal_left1_" + block_id);
@@ -130,8 +136,12 @@ std::pair<KerasTensor, KerasTensor> reduction_a_cell(const KerasTensor& ip, cons
                                                      int64_t filters, const std::string& block_id) {
   const KerasTensor p = adjust_block(previous, ip, filters, block_id);
   KerasTensor h = relu(ip);
-  h = Conv2D(filters, 1, {.strides = 1, .padding = "same", .use_bias = false, .kernel_initializer = "he_normal",
-                          .name = "reduction_conv_1_" + block_id})(h);
+  h = Conv2D(filters, 1,
+             {.strides = 1,
+              .padding = "same",
+              .use_bias = false,
+              .kernel_initializer = "he_normal",
+              .name = "reduction_conv_1_" + block_id})(h);
   h = batch_norm(h, "reduction_bn_1_" + block_id);
   const KerasTensor h3 = ZeroPadding2D(imagenet_utils::correct_pad(h, 3), {.name = "reduction_pad_1_" + block_id})(h);
 
@@ -165,8 +175,7 @@ Model build_nasnet(const Variant& v, const ApplicationOptions& options) {
   std::optional<Shape> requested = options.input_shape;
   // NASNetMobile without the top and without an input shape takes its 224x224 default anyway.
   if (v.default_size == 224 && !options.include_top && !requested) requested = Shape{224, 224, 3};
-  const Shape input_shape =
-      imagenet_utils::obtain_input_shape(requested, v.default_size, 32, options.include_top);
+  const Shape input_shape = imagenet_utils::obtain_input_shape(requested, v.default_size, 32, options.include_top);
   const int64_t fm = v.filter_multiplier;
   if (v.penultimate_filters % (24 * fm * fm) != 0)
     raise<ValueError>(
@@ -176,8 +185,10 @@ Model build_nasnet(const Variant& v, const ApplicationOptions& options) {
   const int64_t filters = v.penultimate_filters / 24;
 
   KerasTensor img_input = imagenet_utils::image_input(input_shape);
-  KerasTensor x = Conv2D(v.stem_block_filters, 3, {.strides = 2, .padding = "valid", .use_bias = false,
-                                                   .kernel_initializer = "he_normal", .name = "stem_conv1"})(img_input);
+  KerasTensor x = Conv2D(
+      v.stem_block_filters, 3,
+      {.strides = 2, .padding = "valid", .use_bias = false, .kernel_initializer = "he_normal", .name = "stem_conv1"})(
+      img_input);
   x = batch_norm(x, "stem_bn1");
 
   std::optional<KerasTensor> p;
@@ -196,8 +207,7 @@ Model build_nasnet(const Variant& v, const ApplicationOptions& options) {
     p = v.skip_reduction ? before : std::optional<KerasTensor>(p0);
   };
   reduce(filters * fm, "reduce_" + std::to_string(v.num_blocks));
-  for (int i = 0; i < v.num_blocks; ++i)
-    step(normal_a_cell(x, p, filters * fm, std::to_string(v.num_blocks + i + 1)));
+  for (int i = 0; i < v.num_blocks; ++i) step(normal_a_cell(x, p, filters * fm, std::to_string(v.num_blocks + i + 1)));
   reduce(filters * fm * fm, "reduce_" + std::to_string(2 * v.num_blocks));
   for (int i = 0; i < v.num_blocks; ++i)
     step(normal_a_cell(x, p, filters * fm * fm, std::to_string(2 * v.num_blocks + i + 1)));
@@ -214,7 +224,8 @@ Model build_nasnet(const Variant& v, const ApplicationOptions& options) {
 
 const ApplicationRegistrar kRegisterMobile(kMobile.architecture,
                                            [](const ApplicationOptions& o) { return NASNetMobile(o); });
-const ApplicationRegistrar kRegisterLarge(kLarge.architecture, [](const ApplicationOptions& o) { return NASNetLarge(o); });
+const ApplicationRegistrar kRegisterLarge(kLarge.architecture,
+                                          [](const ApplicationOptions& o) { return NASNetLarge(o); });
 
 }  // namespace
 

@@ -4,10 +4,10 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -72,8 +72,8 @@ inline void expect_same_layers(const std::vector<nlohmann::json>& got, const std
     for (const char* key : {"class_name", "name", "config", "inbound_nodes"}) {
       const nlohmann::json g = got[i].value(key, nlohmann::json()), w = want[i].value(key, nlohmann::json());
       if (g != w) {
-        ADD_FAILURE() << "layer " << i << " (" << want[i].value("name", "?") << ") " << key << ":\n  minidl: "
-                      << g.dump() << "\n  Keras:  " << w.dump();
+        ADD_FAILURE() << "layer " << i << " (" << want[i].value("name", "?") << ") " << key
+                      << ":\n  minidl: " << g.dump() << "\n  Keras:  " << w.dump();
         ++reported;
       }
     }

@@ -2,10 +2,11 @@
 // count, the layers Keras's code creates (nested Sequential stem and downsampling blocks, grouped
 // convolutions, LayerScale, the residual operation), a small input that predicts and survives a save and
 // reload, and Keras's errors for bad arguments.
+#include "applications/convnext.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "applications/convnext.h"
 #include "built_model_checks.h"
 #include "core/errors.h"
 #include "layers/conv/conv2d.h"
@@ -14,9 +15,9 @@ namespace minidl {
 namespace {
 
 using namespace testing;
+using applications::ConvNeXtTiny;
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
-using applications::ConvNeXtTiny;
 
 // Keras's documented size of ConvNeXtTiny (keras.io/api/applications: 28.6M), 1000 classes. The
 // prestem Normalization is given its mean and variance, so it holds no weights.
@@ -27,7 +28,8 @@ TEST(ConvNeXtTiny, DefaultHasKerasParameterCount) {
   EXPECT_EQ(model->get_layer("convnext_tiny_stem")->class_name(), "Sequential");
   EXPECT_EQ(model->get_layer("convnext_tiny_downsampling_block_2")->class_name(), "Sequential");
   EXPECT_EQ(model->get_layer("convnext_tiny_stage_3_block_2_layer_scale")->class_name(), "LayerScale");
-  const auto dw = std::dynamic_pointer_cast<Conv2DImpl>(model->get_layer("convnext_tiny_stage_1_block_0_depthwise_conv"));
+  const auto dw =
+      std::dynamic_pointer_cast<Conv2DImpl>(model->get_layer("convnext_tiny_stage_1_block_0_depthwise_conv"));
   ASSERT_TRUE(dw);
   EXPECT_EQ(dw->groups(), 192);
   EXPECT_EQ(model->get_layer("convnext_tiny_head_dense")->output().shape(), Shape({kNone, 1000}));
@@ -52,8 +54,11 @@ TEST(ConvNeXtTiny, WithoutTopEndsInLayerNormalization) {
 }
 
 TEST(ConvNeXtTiny, BadArgumentsRaiseKerasErrors) {
-  EXPECT_THAT([] { ConvNeXtTiny({.include_top = false, .input_shape = Shape{31, 64, 3}}); },
-              ThrowsMessage<ValueError>(HasSubstr("Input size must be at least 32x32; Received: input_shape=(31, 64, 3)")));
+  EXPECT_THAT(
+      [] {
+        ConvNeXtTiny({.include_top = false, .input_shape = Shape{31, 64, 3}});
+      },
+      ThrowsMessage<ValueError>(HasSubstr("Input size must be at least 32x32; Received: input_shape=(31, 64, 3)")));
   EXPECT_THAT([] { ConvNeXtTiny({.weights = "imagenet"}); }, ThrowsMessage<ValueError>(HasSubstr("weights=imagenet")));
 }
 

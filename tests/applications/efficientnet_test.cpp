@@ -1,10 +1,11 @@
 // tests/applications/efficientnet_test.cpp — EfficientNetB0 ... B7 built in C++: Keras's parameter
 // count, the layers Keras's code creates, a small input that predicts and survives a save and reload,
 // and Keras's errors for bad arguments.
+#include "applications/efficientnet.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "applications/efficientnet.h"
 #include "built_model_checks.h"
 #include "core/errors.h"
 
@@ -12,9 +13,9 @@ namespace minidl {
 namespace {
 
 using namespace testing;
+using applications::EfficientNetB0;
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
-using applications::EfficientNetB0;
 
 // Keras's documented size of EfficientNetB0 (keras.io/api/applications: 5.3M), 1000 classes; the
 // unadapted Normalization's mean, variance and count are 7 of them.
@@ -53,14 +54,24 @@ TEST(EfficientNet, WiderVariantsScaleFiltersAndRepeats) {
 }
 
 TEST(EfficientNetB0, BadArgumentsRaiseKerasErrors) {
-  EXPECT_THAT([] { EfficientNetB0({.include_top = false, .input_shape = Shape{16, 16, 3}}); },
-              ThrowsMessage<ValueError>(HasSubstr("Input size must be at least 32x32; Received: input_shape=(16, 16, 3)")));
-  EXPECT_THAT([] { EfficientNetB0({.input_shape = Shape{kNone, kNone, 3}}); },
-              ThrowsMessage<ValueError>(HasSubstr("If `include_top` is True, you should specify a static `input_shape`. "
-                                                  "Received: input_shape=(None, None, 3)")));
-  EXPECT_THAT([] { EfficientNetB0({.input_shape = Shape{64, 64}}); },
-              ThrowsMessage<ValueError>(HasSubstr("`input_shape` must be a tuple of three integers.")));
-  EXPECT_THAT([] { EfficientNetB0({.weights = "imagenet"}); }, ThrowsMessage<ValueError>(HasSubstr("weights=imagenet")));
+  EXPECT_THAT(
+      [] {
+        EfficientNetB0({.include_top = false, .input_shape = Shape{16, 16, 3}});
+      },
+      ThrowsMessage<ValueError>(HasSubstr("Input size must be at least 32x32; Received: input_shape=(16, 16, 3)")));
+  EXPECT_THAT(
+      [] {
+        EfficientNetB0({.input_shape = Shape{kNone, kNone, 3}});
+      },
+      ThrowsMessage<ValueError>(HasSubstr("If `include_top` is True, you should specify a static `input_shape`. "
+                                          "Received: input_shape=(None, None, 3)")));
+  EXPECT_THAT(
+      [] {
+        EfficientNetB0({.input_shape = Shape{64, 64}});
+      },
+      ThrowsMessage<ValueError>(HasSubstr("`input_shape` must be a tuple of three integers.")));
+  EXPECT_THAT([] { EfficientNetB0({.weights = "imagenet"}); },
+              ThrowsMessage<ValueError>(HasSubstr("weights=imagenet")));
 }
 
 TEST(EfficientNet, RegisteredByKerasNames) {

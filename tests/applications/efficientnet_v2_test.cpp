@@ -1,10 +1,11 @@
 // tests/applications/efficientnet_v2_test.cpp — EfficientNetV2B0 (and the family) built in C++: Keras's
 // parameter count, the layers Keras's code creates, a small input that predicts and survives a save and
 // reload, and Keras's errors for bad arguments.
+#include "applications/efficientnet_v2.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "applications/efficientnet_v2.h"
 #include "built_model_checks.h"
 #include "core/errors.h"
 #include "layers/preprocessing/rescaling.h"
@@ -13,9 +14,9 @@ namespace minidl {
 namespace {
 
 using namespace testing;
+using applications::EfficientNetV2B0;
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
-using applications::EfficientNetV2B0;
 
 // Keras's documented size of EfficientNetV2B0 (keras.io/api/applications: 7.2M), 1000 classes. The
 // Normalization is given its mean and variance, so it holds no weights.
@@ -59,11 +60,18 @@ TEST(EfficientNetV2B0, WithoutPreprocessingStartsAtTheStem) {
 }
 
 TEST(EfficientNetV2B0, BadArgumentsRaiseKerasErrors) {
-  EXPECT_THAT([] { EfficientNetV2B0({.include_top = false, .input_shape = Shape{32, 8, 3}}); },
-              ThrowsMessage<ValueError>(HasSubstr("Input size must be at least 32x32; Received: input_shape=(32, 8, 3)")));
-  EXPECT_THAT([] { EfficientNetV2B0({.input_shape = Shape{kNone, 64, 3}}); },
-              ThrowsMessage<ValueError>(HasSubstr("you should specify a static `input_shape`")));
-  EXPECT_THAT([] { EfficientNetV2B0({.weights = "imagenet"}); }, ThrowsMessage<ValueError>(HasSubstr("weights=imagenet")));
+  EXPECT_THAT(
+      [] {
+        EfficientNetV2B0({.include_top = false, .input_shape = Shape{32, 8, 3}});
+      },
+      ThrowsMessage<ValueError>(HasSubstr("Input size must be at least 32x32; Received: input_shape=(32, 8, 3)")));
+  EXPECT_THAT(
+      [] {
+        EfficientNetV2B0({.input_shape = Shape{kNone, 64, 3}});
+      },
+      ThrowsMessage<ValueError>(HasSubstr("you should specify a static `input_shape`")));
+  EXPECT_THAT([] { EfficientNetV2B0({.weights = "imagenet"}); },
+              ThrowsMessage<ValueError>(HasSubstr("weights=imagenet")));
 }
 
 TEST(EfficientNetV2, RegisteredByKerasNames) {

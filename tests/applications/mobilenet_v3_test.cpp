@@ -2,10 +2,11 @@
 // the config Keras 3.15 writes for the same call (../shared/keras-apps/MobileNetV3Small.h5, layer by
 // layer), Keras's output once its weights are loaded, Keras's parameter counts, small-input
 // predictions that survive a save and reload, and Keras's errors for bad arguments.
+#include "applications/mobilenet_v3.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "applications/mobilenet_v3.h"
 #include "built_model_checks.h"
 #include "core/errors.h"
 #include "io/hdf5.h"
@@ -17,10 +18,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace testing;
-using ::testing::HasSubstr;
-using ::testing::ThrowsMessage;
 using applications::MobileNetV3Large;
 using applications::MobileNetV3Small;
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
 
 fs::path apps_dir() { return shared_dir() / "keras-apps"; }
 
@@ -136,9 +137,8 @@ TEST(MobileNetV3Small, SmallInputPredictsAndSurvivesSaveAndLoad) {
 }
 
 TEST(MobileNetV3Large, MinimalisticWithoutTopPoolsAndSurvivesSaveAndLoad) {
-  const Model model =
-      MobileNetV3Large({.include_top = false, .input_shape = Shape{32, 40, 3}, .pooling = "avg"},
-                       {.alpha = 0.75, .minimalistic = true});
+  const Model model = MobileNetV3Large({.include_top = false, .input_shape = Shape{32, 40, 3}, .pooling = "avg"},
+                                       {.alpha = 0.75, .minimalistic = true});
   const Tensor x = images({2, 32, 40, 3}, 2);
   const Tensor y = model->predict(x, 2);
   // Last convolution: _depth(_depth(160 * 0.75) * 6) = 720 channels, averaged.
@@ -153,8 +153,11 @@ TEST(MobileNetV3Small, WithoutTopAndPoolingKeepsTheFeatureMap) {
 }
 
 TEST(MobileNetV3Small, BadArgumentsRaiseKerasErrors) {
-  EXPECT_THAT([] { MobileNetV3Small({.input_shape = Shape{16, 64, 3}}); },
-              ThrowsMessage<ValueError>(HasSubstr("Input size must be at least 32x32; Received `input_shape=(16, 64, 3)`")));
+  EXPECT_THAT(
+      [] {
+        MobileNetV3Small({.input_shape = Shape{16, 64, 3}});
+      },
+      ThrowsMessage<ValueError>(HasSubstr("Input size must be at least 32x32; Received `input_shape=(16, 64, 3)`")));
   EXPECT_THAT([] { MobileNetV3Large({.weights = "imagenet"}); },
               ThrowsMessage<ValueError>(HasSubstr("Received: weights=imagenet")));
 }

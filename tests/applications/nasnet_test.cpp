@@ -1,10 +1,11 @@
 // tests/applications/nasnet_test.cpp — NASNetMobile built in C++: Keras's parameter count, the cells
 // Keras's code creates, a small input that predicts and survives a save and reload, and Keras's errors
 // for bad arguments.
+#include "applications/nasnet.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "applications/nasnet.h"
 #include "built_model_checks.h"
 #include "core/errors.h"
 
@@ -12,9 +13,9 @@ namespace minidl {
 namespace {
 
 using namespace testing;
+using applications::NASNetMobile;
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
-using applications::NASNetMobile;
 
 // Keras's documented size of NASNetMobile (keras.io/api/applications: 5,326,716), 1000 classes.
 TEST(NASNetMobile, DefaultHasKerasParameterCount) {
@@ -43,10 +44,16 @@ TEST(NASNetMobile, WithoutTopDefaultsTo224) {
 }
 
 TEST(NASNetMobile, BadArgumentsRaiseKerasErrors) {
-  EXPECT_THAT([] { NASNetMobile({.input_shape = Shape{24, 24, 3}}); },
-              ThrowsMessage<ValueError>(HasSubstr("Input size must be at least 32x32; Received: input_shape=(24, 24, 3)")));
-  EXPECT_THAT([] { NASNetMobile({.input_shape = Shape{kNone, kNone, 3}}); },
-              ThrowsMessage<ValueError>(HasSubstr("you should specify a static `input_shape`")));
+  EXPECT_THAT(
+      [] {
+        NASNetMobile({.input_shape = Shape{24, 24, 3}});
+      },
+      ThrowsMessage<ValueError>(HasSubstr("Input size must be at least 32x32; Received: input_shape=(24, 24, 3)")));
+  EXPECT_THAT(
+      [] {
+        NASNetMobile({.input_shape = Shape{kNone, kNone, 3}});
+      },
+      ThrowsMessage<ValueError>(HasSubstr("you should specify a static `input_shape`")));
   EXPECT_THAT([] { NASNetMobile({.weights = "imagenet"}); }, ThrowsMessage<ValueError>(HasSubstr("weights=imagenet")));
 }
 
