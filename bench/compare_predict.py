@@ -183,22 +183,28 @@ def main():
                 "torch_first_ms": statistics.median(r["torch"]["first_ms"] for r in rounds),
                 "rounds": rounds})
             rows[-1]["ratio"] = rows[-1]["minidl_median_ms"] / rows[-1]["torch_median_ms"]
-    table = markdown(rows)
-    print(table)
+        if args.json:
+            write_json(args, rows)
+    print(markdown(rows))
     if args.json:
-        report = {
-            "machine": {"cpu": cpu_model(), "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
-                        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "load_average": os.getloadavg(),
-                        "torch": torch.__version__, "numpy": np.__version__, "minidl_commit": git_commit()},
-            "method": {"rounds": args.rounds, "warmup_seconds": args.warmup_seconds, "repeat": args.repeat,
-                       "repeat_large": args.repeat_large, "input": "U[0, 1), NHWC float32",
-                       "command": " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:])},
-            "results": rows}
-        tmp = args.json + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(report, f, indent=1)
-            f.write("\n")
-        os.replace(tmp, args.json)
+        write_json(args, rows)
+
+
+def write_json(args, rows):
+    """The raw report, rewritten after each model so an interrupted run keeps what it measured."""
+    report = {
+        "machine": {"cpu": cpu_model(), "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
+                    "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "load_average": os.getloadavg(),
+                    "torch": torch.__version__, "numpy": np.__version__, "minidl_commit": git_commit()},
+        "method": {"rounds": args.rounds, "warmup_seconds": args.warmup_seconds, "repeat": args.repeat,
+                   "repeat_large": args.repeat_large, "input": "U[0, 1), NHWC float32",
+                   "command": " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:])},
+        "results": rows}
+    tmp = args.json + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(report, f, indent=1)
+        f.write("\n")
+    os.replace(tmp, args.json)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ class Graph(torch.nn.Module):
         cfg = model_cfg["config"]
         self.layers = torch.nn.ModuleDict()
         self.plan = []  # (module key, node key, args template, kwargs) in execution order
+        self.release = None  # per plan step, the tensors to free after it (_release_plan)
         if kind == "Sequential":
             self._build_sequential(cfg, weights_of)
         elif kind in ("Functional", "Model"):
@@ -140,6 +141,27 @@ class Graph(torch.nn.Module):
         arg = entries[0] if len(entries) == 1 else ("list", entries)
         return [arg] + extra, {}, needed
 
+    def _release_plan(self):
+        """For each plan step, the tensors no later step reads (and no output): freed after it,
+        so a forward holds only live activations, as an eager PyTorch model does."""
+        last = {}
+
+        def mark(t, step):
+            if t[0] == "t":
+                last[t[1]] = step
+            elif t[0] == "list":
+                for e in t[1]:
+                    mark(e, step)
+
+        for step, (_, _, args, _) in enumerate(self.plan):
+            for a in args:
+                mark(a, step)
+        release = [[] for _ in self.plan]
+        for ref, step in last.items():
+            if ref not in self.output_refs:
+                release[step].append(ref)
+        return release
+
     def forward(self, *inputs):
         values = {((name, 0), 0): x for name, x in zip(self.input_names, inputs)}
 
@@ -150,13 +172,17 @@ class Graph(torch.nn.Module):
                 return [fill(e) for e in t[1]]
             return t[1]
 
-        for key, node, args, _ in self.plan:
+        if self.release is None:
+            self.release = self._release_plan()
+        for (key, node, args, _), done in zip(self.plan, self.release):
             out = self.layers[key](*[fill(a) for a in args])
             if isinstance(out, (list, tuple)):
                 for i, o in enumerate(out):
                     values[(node, i)] = o
             else:
                 values[(node, 0)] = out
+            for ref in done:
+                values.pop(ref, None)
         outs = [values[r] for r in self.output_refs]
         return outs[0] if len(outs) == 1 else outs
 
