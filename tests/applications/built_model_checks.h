@@ -58,6 +58,18 @@ inline void expect_save_load_predicts_same(const Model& model, const Tensor& x, 
   }
 }
 
+// One training step on a batch of x with labels 0, 1, ...: the loss is finite and the first trainable
+// weight moves (gradients reach the stem through every block).
+inline void expect_training_step_moves_stem(const Model& model, const Tensor& x) {
+  model->compile("adam", "sparse_categorical_crossentropy");
+  Tensor labels({x.dim(0)});
+  for (int64_t i = 0; i < x.dim(0); ++i) labels[i] = static_cast<float>(i % model->output().shape().back());
+  const Tensor before = model->trainable_weights().front().value().clone();
+  const auto logs = model->train_on_batch(x, labels);
+  EXPECT_TRUE(std::isfinite(logs.at("loss")));
+  EXPECT_GT(rel_to_peak(model->trainable_weights().front().value(), before), 0.0);
+}
+
 // The layer entries of a functional config ({"class_name", "config", "name", "inbound_nodes"}).
 inline std::vector<nlohmann::json> config_layers(const nlohmann::json& model_config) {
   return model_config.at("config").at("layers").get<std::vector<nlohmann::json>>();

@@ -44,6 +44,11 @@ TEST(ConvNeXtTiny, SmallInputPredictsAndSurvivesSaveAndLoad) {
   expect_save_load_predicts_same(model, x, "convnext_tiny");
 }
 
+TEST(ConvNeXtTiny, TrainsOneStep) {
+  const Model model = ConvNeXtTiny({.input_shape = Shape{32, 32, 3}, .classes = 2});
+  expect_training_step_moves_stem(model, images({2, 32, 32, 3}, 13));
+}
+
 TEST(ConvNeXtTiny, WithoutTopEndsInLayerNormalization) {
   const Model model = ConvNeXtTiny({.include_top = false, .input_shape = Shape{32, 32, 3}, .pooling = "avg"},
                                    {.include_preprocessing = false});

@@ -38,6 +38,11 @@ TEST(EfficientNetB0, SmallInputPredictsAndSurvivesSaveAndLoad) {
   expect_save_load_predicts_same(model, x, "efficientnetb0");
 }
 
+TEST(EfficientNetB0, TrainsOneStep) {
+  const Model model = EfficientNetB0({.input_shape = Shape{32, 32, 3}, .classes = 2});
+  expect_training_step_moves_stem(model, images({2, 32, 32, 3}, 13));
+}
+
 TEST(EfficientNetB0, WithoutTopPoolsTheLastConvolution) {
   const Model model = EfficientNetB0({.include_top = false, .input_shape = Shape{32, 48, 3}, .pooling = "max"});
   EXPECT_EQ(model->predict(images({1, 32, 48, 3}, 12), 1).shape(), Shape({1, 1280}));

@@ -162,6 +162,11 @@ TEST(MobileNetV3Small, BadArgumentsRaiseKerasErrors) {
               ThrowsMessage<ValueError>(HasSubstr("Received: weights=imagenet")));
 }
 
+TEST(MobileNetV3Small, NoClassifierActivationGivesLogits) {
+  const Model model = MobileNetV3Small({.input_shape = Shape{32, 32, 3}, .classes = 4, .classifier_activation = ""});
+  EXPECT_EQ(model->get_layer("predictions")->get_config().at("activation"), "linear");
+}
+
 TEST(MobileNetV3, RegisteredByKerasNames) {
   EXPECT_EQ(applications::build("MobileNetV3Small", {.include_top = false, .input_shape = Shape{32, 32, 3}})->name(),
             "MobileNetV3Small");
