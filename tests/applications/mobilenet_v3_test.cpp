@@ -7,6 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <iostream>
+
 #include "built_model_checks.h"
 #include "core/errors.h"
 #include "io/hdf5.h"
@@ -108,6 +110,8 @@ TEST(MobileNetV3Small, PredictsKerasOutputWithKerasWeights) {
     peak = std::max(peak, std::fabs(double(y[i])));
   }
   EXPECT_LE(err, 1e-4 + 1e-3 * peak);
+  std::cout << "[applications] MobileNetV3Small built in C++, Keras 3.15 weights: max abs error " << err
+            << " (max |y| " << peak << ")\n";
 }
 
 // Keras's documented sizes (keras.io/api/applications): the default call, 1000 classes.
