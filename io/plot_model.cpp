@@ -294,9 +294,10 @@ void plot_model(const std::shared_ptr<Layer>& model, const std::string& path, co
   const std::string format = format_for(path);
   MINIDL_CHECK(plot_model_available(), RuntimeError,
                "plot_model: minidl was built without Graphviz (install libgraphviz-dev and rebuild)");
-  const auto [graph, attributes] = build_graph(model, options);
-  plot_detail::write_picture("plot_model", path,
-                [&](const std::string& tmp) { plot_detail::render_graph(graph, attributes, format, tmp); });
+  const auto built = build_graph(model, options);
+  plot_detail::write_picture("plot_model", path, [&](const std::string& tmp) {
+    plot_detail::render_graph(built.first, built.second, format, tmp);
+  });
 }
 
 namespace plot_detail {
