@@ -11,6 +11,7 @@
 
 #include "autograd/functions.h"
 #include "core/errors.h"
+#include "core/random.h"
 #include "layers/preprocessing/random_affine.h"
 #include "layers/preprocessing/random_color.h"
 #include "support/assertions.h"
@@ -126,6 +127,32 @@ TEST(RandomAffineLayers, TrainingOutputRefusesAGradient) {
   auto layer = RandomRotation(0.1, {.seed = 1});
   Variable y = layer(x, training_args());
   EXPECT_TRUE(ThrowsWith<RuntimeError>([&] { autograd::sum(y).backward(); }, {"RandomRotation", "no gradient"}));
+}
+
+TEST(RandomAffineLayers, UnseededLayersFollowTheGlobalSeed) {
+  const Tensor x = images({2, 5, 5, 1}, 10);
+  set_random_seed(77);
+  auto a = RandomRotation(0.3);
+  const Tensor ya = train(*a, x);
+  set_random_seed(77);
+  auto b = RandomRotation(0.3);
+  EXPECT_TRUE(testing::AllClose(ya, train(*b, x), 0, 0));
+}
+
+TEST(RandomAffineLayers, ChannelsFirstTransformsEachChannelAlike) {
+  // Same seed, same draws: the channels_first output is the channels_last output transposed.
+  const Tensor x = images({2, 4, 5, 3}, 11);
+  Tensor xf({2, 3, 4, 5});
+  for (int64_t b = 0; b < 2; ++b)
+    for (int64_t y = 0; y < 4; ++y)
+      for (int64_t c = 0; c < 5; ++c)
+        for (int64_t k = 0; k < 3; ++k) xf.data()[((b * 3 + k) * 4 + y) * 5 + c] = at(x, b, y, c, k);
+  const Tensor yl = train(*RandomZoom(0.4, 0.2, {.seed = 3}), x);
+  const Tensor yf = train(*RandomZoom(0.4, 0.2, {.seed = 3, .data_format = "channels_first"}), xf);
+  for (int64_t b = 0; b < 2; ++b)
+    for (int64_t y = 0; y < 4; ++y)
+      for (int64_t c = 0; c < 5; ++c)
+        for (int64_t k = 0; k < 3; ++k) ASSERT_EQ(yf.data()[((b * 3 + k) * 4 + y) * 5 + c], at(yl, b, y, c, k));
 }
 
 // --- colour -------------------------------------------------------------------------------
