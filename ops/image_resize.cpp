@@ -198,24 +198,43 @@ void resize_image(const float* src, int64_t H, int64_t W, int64_t C, float* dst,
   }
   // Rows first: each output row is the weighted sum of its source rows (all W
   // columns), then each output pixel the weighted sum of that row's columns.
+  // The first tap assigns and the others add, so the loops run straight over
+  // contiguous floats and vectorize.
   std::vector<float> row(static_cast<size_t>(W * C));
+  const int64_t WC = W * C;
   for (int64_t oy = 0; oy < OH; ++oy) {
     const Taps ty = rows.out[oy];
-    std::fill(row.begin(), row.end(), 0.0f);
-    for (int64_t t = ty.first; t < ty.first + ty.count; ++t) {
+    float* r = row.data();
+    {
+      const float w = rows.weight[ty.first];
+      const float* s = src + rows.index[ty.first] * WC;
+      for (int64_t i = 0; i < WC; ++i) r[i] = w * s[i];
+    }
+    for (int64_t t = ty.first + 1; t < ty.first + ty.count; ++t) {
       const float w = rows.weight[t];
       if (w == 0.0f) continue;
-      const float* s = src + rows.index[t] * W * C;
-      for (int64_t i = 0; i < W * C; ++i) row[i] += w * s[i];
+      const float* s = src + rows.index[t] * WC;
+      for (int64_t i = 0; i < WC; ++i) r[i] += w * s[i];
     }
     float* drow = dst + oy * OW * C;
+    if (C == 1) {
+      for (int64_t ox = 0; ox < OW; ++ox) {
+        const Taps tx = cols.out[ox];
+        float v = 0.0f;
+        for (int64_t t = tx.first; t < tx.first + tx.count; ++t) v += cols.weight[t] * r[cols.index[t]];
+        drow[ox] = v;
+      }
+      continue;
+    }
     for (int64_t ox = 0; ox < OW; ++ox) {
       const Taps tx = cols.out[ox];
       float* d = drow + ox * C;
-      std::fill(d, d + C, 0.0f);
-      for (int64_t t = tx.first; t < tx.first + tx.count; ++t) {
+      const float w0 = cols.weight[tx.first];
+      const float* p0 = r + cols.index[tx.first] * C;
+      for (int64_t c = 0; c < C; ++c) d[c] = w0 * p0[c];
+      for (int64_t t = tx.first + 1; t < tx.first + tx.count; ++t) {
         const float w = cols.weight[t];
-        const float* p = row.data() + cols.index[t] * C;
+        const float* p = r + cols.index[t] * C;
         for (int64_t c = 0; c < C; ++c) d[c] += w * p[c];
       }
     }
