@@ -67,23 +67,26 @@ GradcheckResult gradcheck(const std::function<Variable(const std::vector<Variabl
   NoGradGuard no_grad;
   for (size_t k = 0; k < checked.size(); ++k) {
     Variable x = checked[k];
-    Tensor& xv = x.mutable_value();
-    for (int64_t i = 0; i < xv.numel(); ++i) {
-      const float orig = xv[i];
+    // Every write goes through mutable_value(), which gives the weight a new version
+    // (autograd/variable_version.h): caches keyed by it, such as the Winograd kernel
+    // transform, then see each perturbed value.
+    const int64_t n = x.value().numel();
+    for (int64_t i = 0; i < n; ++i) {
+      const float orig = x.value()[i];
       double up = 0, down = 0, f_up = 0, f_down = 0;
       try {
         // The float steps actually taken, which are not exactly eps.
-        xv[i] = static_cast<float>(orig + opts.eps);
-        up = static_cast<double>(xv[i]) - orig;
+        x.mutable_value()[i] = static_cast<float>(orig + opts.eps);
+        up = static_cast<double>(x.value()[i]) - orig;
         f_up = project(f(inputs).value(), r);
-        xv[i] = static_cast<float>(orig - opts.eps);
-        down = orig - static_cast<double>(xv[i]);
+        x.mutable_value()[i] = static_cast<float>(orig - opts.eps);
+        down = orig - static_cast<double>(x.value()[i]);
         f_down = project(f(inputs).value(), r);
       } catch (...) {
-        xv[i] = orig;  // leave the caller's inputs as they were
+        x.mutable_value()[i] = orig;  // leave the caller's inputs as they were
         throw;
       }
-      xv[i] = orig;
+      x.mutable_value()[i] = orig;
 
       const double numeric = (f_up - f_down) / (up + down);
       const double a = analytic[k].defined() ? analytic[k][i] : 0.0;
@@ -98,7 +101,7 @@ GradcheckResult gradcheck(const std::function<Variable(const std::vector<Variabl
         result.message = fmt::format(
             "gradcheck: input {} ('{}', shape {}) element {}: analytic {:.6g} vs numeric {:.6g}, abs error {:.3g} > "
             "atol {} + rtol {} * |numeric|",
-            checked_index[k], x.name(), shape_str(xv.shape()), index_str(i, xv.shape()), a, numeric, err, opts.atol,
+            checked_index[k], x.name(), shape_str(x.shape()), index_str(i, x.shape()), a, numeric, err, opts.atol,
             opts.rtol);
       }
     }

@@ -8,9 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "autograd/gradcheck.h"
 #include "autograd/variable.h"
 #include "autograd/variable_version.h"
 #include "layers/conv/conv2d.h"
+#include "layers/conv/conv2d_function.h"
 #include "ops/winograd.h"
 #include "support/assertions.h"
 #include "support/conv_cases.h"
@@ -132,6 +134,22 @@ TEST(WinogradKernelCache, LoadWeightsIsSeenByTheNextCall) {
   ASSERT_FALSE(same_values(model->predict(x), saved_output));  // the transform of the other weights is kept now
   model->load_weights(path);
   EXPECT_TRUE(same_values(model->predict(x), saved_output));
+}
+
+// A finite-difference check of the kernel gradient perturbs the kernel between
+// calls: each perturbation must reach the Winograd path as a new kernel, or the
+// numeric gradient is taken from the kept transform of the unperturbed kernel.
+TEST(WinogradKernelCache, GradcheckOfTheKernelSeesEachPerturbation) {
+  ConvAlgorithmGuard guard("auto");
+  std::mt19937 rng(5);
+  Variable x(random_tensor({1, 5, 5, 8}, rng));
+  Variable kernel(random_tensor({3, 3, 8, 8}, rng), /*requires_grad=*/true);
+  auto scratch = std::make_shared<ConvScratch>();
+  auto f = [&](const std::vector<Variable>& in) {
+    return conv2d_variable(in[0], in[1], nullptr, {.same_padding = true}, scratch);
+  };
+  const autograd::GradcheckResult r = autograd::gradcheck(f, {x, kernel});
+  EXPECT_TRUE(r.ok) << r.message;
 }
 
 }  // namespace
