@@ -8,8 +8,15 @@
 //
 // Data: the Debian package dataset-fashion-mnist (/usr/share/datasets/fashion-mnist),
 // or --data DIR / $MINIDL_FASHION_MNIST_DIR.
+//
+// Data-parallel over MPI (docs/DISTRIBUTED.md): `mpirun -np 2 train_fashion_mnist`
+// trains one model on two processes, each taking half of every batch of 128;
+// rank 0 prints and saves. The cores are divided between the ranks unless
+// --threads says otherwise.
 #include <CLI/CLI.hpp>
 #include <minidl/minidl.h>
+
+#include "train/distributed.h"
 
 #include <algorithm>
 #include <chrono>
@@ -42,6 +49,8 @@ class EpochTimer : public Callback {
 }  // namespace
 
 int main(int argc, char** argv) {
+  auto mpi = distributed::init(argc, argv);
+  const bool chief = distributed::rank() == 0;
   CLI::App app{"Train the Keras mnist_cnn on Fashion-MNIST with minidl"};
   int epochs = 3, threads = 0, verbose = 1;
   int64_t limit = -1, batch_size = 128;
@@ -59,11 +68,14 @@ int main(int argc, char** argv) {
 
   try {
     set_random_seed(seed);
+    if (threads == 0 && distributed::size() > 1) threads = std::max(1, num_threads() / distributed::size());
     if (threads > 0) set_num_threads(threads);
 
     FashionMnist data = load_fashion_mnist(data_dir, limit);
-    std::printf("train: %ld images, test: %ld images, %d thread(s)\n", static_cast<long>(data.x_train.dim(0)),
-                static_cast<long>(data.x_test.dim(0)), num_threads());
+    if (chief)
+      std::printf("train: %ld images, test: %ld images, %d rank(s) x %d thread(s)\n",
+                  static_cast<long>(data.x_train.dim(0)), static_cast<long>(data.x_test.dim(0)), distributed::size(),
+                  num_threads());
 
     Sequential model({
         Conv2D(32, 3, {.activation = "relu", .input_shape = Shape{28, 28, 1}}),
@@ -75,7 +87,7 @@ int main(int argc, char** argv) {
         Dropout(0.5),
         Dense(10, {.activation = "softmax"}),
     });
-    std::printf("%s", model->summary().c_str());
+    if (chief) std::printf("%s", model->summary().c_str());
 
     model->compile(std::make_shared<Adam>(1e-3), "sparse_categorical_crossentropy", {"accuracy"});
     auto timer = std::make_shared<EpochTimer>();
@@ -84,12 +96,15 @@ int main(int argc, char** argv) {
 
     // Batches of 256 keep the evaluation's activations (and so peak memory) near the training step's.
     auto scores = model->evaluate(data.x_test, data.y_test, {.batch_size = 256, .verbose = 0});
-    model->save(output);
-    std::printf("test_loss=%.4f\n", scores["loss"]);
-    std::printf("saved=%s\n", output.c_str());
-    std::printf("epoch_seconds=%.2f\n", timer->median());
-    std::printf("test_accuracy=%.4f\n", scores["accuracy"]);
+    model->save(output);  // rank 0 writes; the others return
+    if (chief) {
+      std::printf("test_loss=%.4f\n", scores["loss"]);
+      std::printf("saved=%s\n", output.c_str());
+      std::printf("epoch_seconds=%.2f\n", timer->median());
+      std::printf("test_accuracy=%.4f\n", scores["accuracy"]);
+    }
   } catch (const std::exception& e) {
+    if (distributed::size() > 1) distributed::abort_job(e.what());  // the other ranks would wait for this one
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
   }

@@ -24,6 +24,7 @@
 // without init(), everything here still exists and describes one process.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace minidl::distributed {
@@ -62,5 +63,16 @@ bool built_with_mpi();
 // Prints "rank R: <message>" to stderr and ends every process of the job with
 // exit status 1 (MPI_Abort); without a job, std::exit(1).
 [[noreturn]] void abort_job(const std::string& message);
+
+// What the last fit on this rank spent on averaging gradients (benchmarks,
+// docs/DISTRIBUTED.md). All zero until a fit has run on several ranks.
+struct GradientSyncStats {
+  int64_t steps = 0;           // train steps
+  int64_t bytes_per_step = 0;  // gradient bytes each rank sums per step
+  int buckets = 0;             // fused buffers per step
+  double backward_seconds = 0; // over all steps: end of forward to end of backward
+  double wait_seconds = 0;     // over all steps: after backward, waiting for the sums
+};
+GradientSyncStats last_fit_stats();
 
 }  // namespace minidl::distributed

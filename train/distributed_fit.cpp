@@ -37,7 +37,14 @@ Shard shard_of(int64_t rows, int r, int p) {
 
 Replicas::Replicas(ModelImpl& model) : model_(model), rank_(distributed::rank()), size_(distributed::size()) {}
 
-Replicas::~Replicas() { sums_.wait(); }
+namespace {
+GradientSyncStats g_last_fit_stats;
+}  // namespace
+
+Replicas::~Replicas() {
+  sums_.wait();
+  if (stats_.steps > 0) g_last_fit_stats = stats_;
+}
 
 void Replicas::broadcast_state() {
   for (Variable w : model_.weights()) {
@@ -192,3 +199,9 @@ void Replicas::gather_rows(const std::vector<float>& local, const std::vector<in
 }
 
 }  // namespace minidl::distributed::detail
+
+namespace minidl::distributed {
+
+GradientSyncStats last_fit_stats() { return detail::g_last_fit_stats; }
+
+}  // namespace minidl::distributed

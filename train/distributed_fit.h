@@ -41,14 +41,6 @@ struct Shard {
 };
 Shard shard_of(int64_t rows, int r, int p);
 
-// Communication counters of the train steps since construction (bench).
-struct StepStats {
-  int64_t steps = 0;
-  int64_t bytes_per_step = 0;      // gradient bytes summed per step
-  int buckets = 0;
-  double backward_seconds = 0;     // forward end to backward end (compute, overlapped sums in flight)
-  double wait_seconds = 0;         // after backward, waiting for the sums to complete
-};
 
 // Runs f(). On several ranks an exception from f ends the whole job with its
 // message (abort_job) instead of leaving the other ranks waiting for this one.
@@ -107,7 +99,7 @@ class Replicas : public BackwardObserver, public CrossReplicaSum {
   // `row` floats each, gathered from all ranks into `out` in global order.
   void gather_rows(const std::vector<float>& local, const std::vector<int64_t>& batch_rows, int64_t row, float* out);
 
-  const StepStats& stats() const { return stats_; }
+  const GradientSyncStats& stats() const { return stats_; }
 
  private:
   struct Bucket {
@@ -133,7 +125,7 @@ class Replicas : public BackwardObserver, public CrossReplicaSum {
   std::vector<Slot> slots_;
   size_t next_bucket_ = 0;  // buckets start in index order on every rank
   AsyncSums sums_;
-  StepStats stats_;
+  GradientSyncStats stats_;
   std::chrono::steady_clock::time_point backward_start_{};
 };
 

@@ -8,6 +8,7 @@
 #include "layers/base/input_layer.h"
 #include "layers/base/json_text.h"
 #include "layers/base/registry.h"
+#include "train/distributed.h"
 
 namespace minidl {
 
@@ -104,14 +105,16 @@ json ModelImpl::training_config() const {
   return c;
 }
 
+// In data-parallel training every rank holds the same model; rank 0 alone
+// writes it (Keras's chief), so ranks never race on one file.
 void ModelImpl::save(const std::string& path) const {
   MINIDL_CHECK(g_saver != nullptr, RuntimeError, "model.save needs minidl_io linked (link minidl::minidl)");
-  g_saver(*this, path, false);
+  if (distributed::rank() == 0) g_saver(*this, path, false);
 }
 
 void ModelImpl::save_weights(const std::string& path) const {
   MINIDL_CHECK(g_saver != nullptr, RuntimeError, "model.save_weights needs minidl_io linked (link minidl::minidl)");
-  g_saver(*this, path, true);
+  if (distributed::rank() == 0) g_saver(*this, path, true);
 }
 
 void ModelImpl::load_weights(const std::string& path, bool by_name, bool skip_mismatch) {

@@ -108,7 +108,8 @@ class ModelImpl : public FunctionalImpl {
   bool stop_training = false;
 
   // --- saving (implemented by io/, which registers itself: see set_model_saver) ---
-  // Keras 2 legacy full-model .h5 (or .keras by extension); atomic.
+  // Keras 2 legacy full-model .h5 (or .keras by extension); atomic. In a
+  // data-parallel job (train/distributed.h) only rank 0 writes; the others return.
   void save(const std::string& path) const;
   void save_weights(const std::string& path) const;
   void load_weights(const std::string& path, bool by_name = false, bool skip_mismatch = false);
