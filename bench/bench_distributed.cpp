@@ -1,0 +1,133 @@
+// bench/bench_distributed.cpp — data-parallel training: epoch time and the cost of averaging gradients.
+//
+// Trains the main job's model (the Keras mnist_cnn, examples/train_fashion_mnist.cpp)
+// for a few epochs on Fashion-MNIST (synthetic images of the same shape when
+// the dataset is absent) and prints the median epoch time. Run it twice to
+// compare one process with two threads against two ranks with one thread each:
+//
+//   bench_distributed --threads 2
+//   mpirun -np 2 bench_distributed --threads 1
+//
+// On several ranks it also prints, per train step, the gradient bytes each
+// rank sums, the time those sums take on their own (blocking allreduces of
+// the same buckets, measured after training), the time fit waited for them
+// after the backward pass, and so the fraction hidden behind the backward.
+#include <minidl/minidl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "train/distributed.h"
+#include "train/distributed_comm.h"
+
+using namespace minidl;
+
+namespace {
+
+double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+class EpochTimer : public Callback {
+ public:
+  void on_epoch_begin(int, const Logs&) override { start_ = now(); }
+  void on_epoch_end(int, const Logs&) override { seconds.push_back(now() - start_); }
+  std::vector<double> seconds;
+
+ private:
+  double start_ = 0;
+};
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+FashionMnist data_or_synthetic(int64_t limit) {
+  try {
+    return load_fashion_mnist("", limit);
+  } catch (const std::exception& e) {
+    if (distributed::rank() == 0) std::printf("Fashion-MNIST not found (%s): synthetic images\n", e.what());
+    FashionMnist d;
+    d.x_train = Tensor::uniform({limit, 28, 28, 1}, 0.f, 1.f);
+    d.y_train = Tensor({limit});
+    for (int64_t i = 0; i < limit; ++i) d.y_train[i] = static_cast<float>(i % 10);
+    return d;
+  }
+}
+
+// Seconds one step's gradient sums take with nothing else running: the same
+// bucket sizes, blocking, `repeats` times.
+double allreduce_seconds(int64_t bytes, int buckets, int repeats) {
+  const int64_t floats = bytes / 4;
+  std::vector<float> data(static_cast<size_t>(floats), 1.f);
+  const int64_t per = (floats + buckets - 1) / std::max(buckets, 1);
+  distributed::detail::barrier();
+  const double t0 = now();
+  for (int r = 0; r < repeats; ++r)
+    for (int64_t at = 0; at < floats; at += per)
+      distributed::detail::allreduce_sum(data.data() + at, std::min(per, floats - at));
+  double t = (now() - t0) / repeats;
+  distributed::detail::allreduce_sum(&t, 1);  // the ranks' mean
+  return t / distributed::size();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto mpi = distributed::init(argc, argv);
+  int threads = 0, epochs = 3;
+  int64_t limit = 12800, batch = 128;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i];
+    if (a == "--threads") threads = std::atoi(argv[i + 1]);
+    else if (a == "--epochs") epochs = std::atoi(argv[i + 1]);
+    else if (a == "--limit") limit = std::atoll(argv[i + 1]);
+    else if (a == "--batch-size") batch = std::atoll(argv[i + 1]);
+    else {
+      std::fprintf(stderr, "usage: %s [--threads N] [--epochs N] [--limit N] [--batch-size N]\n", argv[0]);
+      return 2;
+    }
+  }
+  if (threads > 0) set_num_threads(threads);
+  const bool chief = distributed::rank() == 0;
+  set_random_seed(42);
+  FashionMnist data = data_or_synthetic(limit);
+  Sequential model({
+      Conv2D(32, 3, {.activation = "relu", .input_shape = Shape{28, 28, 1}}),
+      Conv2D(64, 3, {.activation = "relu"}),
+      MaxPooling2D(2),
+      Dropout(0.25),
+      Flatten(),
+      Dense(128, {.activation = "relu"}),
+      Dropout(0.5),
+      Dense(10, {.activation = "softmax"}),
+  });
+  model->compile(std::make_shared<Adam>(1e-3), "sparse_categorical_crossentropy", {"accuracy"});
+  auto timer = std::make_shared<EpochTimer>();
+  model->fit(data.x_train, data.y_train,
+             {.batch_size = batch, .epochs = epochs, .verbose = 0, .callbacks = {timer}});
+  // The first epoch warms caches and the thread pool; the median of the rest.
+  std::vector<double> steady(timer->seconds.begin() + (timer->seconds.size() > 1 ? 1 : 0), timer->seconds.end());
+  const double epoch = median(steady);
+  if (chief)
+    std::printf("ranks=%d threads_per_rank=%d images=%ld batch=%ld epoch_seconds=%.3f\n", distributed::size(),
+                num_threads(), static_cast<long>(data.x_train.dim(0)), static_cast<long>(batch), epoch);
+  if (distributed::size() > 1) {
+    const auto s = distributed::last_fit_stats();
+    const double steps = static_cast<double>(std::max<int64_t>(s.steps, 1));
+    const double alone = allreduce_seconds(s.bytes_per_step, s.buckets, 20);
+    const double wait = s.wait_seconds / steps, backward = s.backward_seconds / steps;
+    const double hidden = alone > 0 ? std::clamp(1.0 - wait / alone, 0.0, 1.0) : 1.0;
+    if (chief)
+      std::printf("allreduce_bytes_per_step=%ld buckets=%d allreduce_ms_per_step=%.3f backward_ms_per_step=%.3f "
+                  "wait_ms_per_step=%.3f hidden_fraction=%.2f step_ms=%.3f\n",
+                  static_cast<long>(s.bytes_per_step), s.buckets, alone * 1e3, backward * 1e3, wait * 1e3, hidden,
+                  epoch / std::ceil(static_cast<double>(data.x_train.dim(0)) / static_cast<double>(batch)) * 1e3);
+  }
+  return 0;
+}
