@@ -87,7 +87,12 @@ VariableList ReLUImpl::call(const std::vector<Variable>& inputs, const CallArgs&
   if (!max_value_ && negative_slope_ == 0.f && threshold_ == 0.f) return {autograd::relu(x)};
   const float hi = max_value_.value_or(std::numeric_limits<float>::infinity());
   const float slope = negative_slope_, t = threshold_;
-  Tensor y = ops::map_elements(x.value(), [=](float v) { return v > t ? std::min(v, hi) : slope * (v - t); });
+  // relu6 and friends (no slope, no threshold) as a clamp: min/max compile to
+  // vector instructions, where the general select below stays a branch per
+  // element. Both keep NaN (max(NaN, 0) is NaN as std::max is written).
+  Tensor y = slope == 0.f && t == 0.f
+                 ? ops::map_elements(x.value(), [=](float v) { return std::min(std::max(v, 0.f), hi); })
+                 : ops::map_elements(x.value(), [=](float v) { return v > t ? std::min(v, hi) : slope * (v - t); });
   return {
       make_result(std::move(y), {x}, "ReLU", [xv = x.value(), hi, slope, t](const Tensor& g, const std::vector<bool>&) {
         return Grads{ops::map_elements(xv, g, [=](float xi, float gi) {

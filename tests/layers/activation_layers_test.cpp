@@ -2,6 +2,7 @@
 #include "layers/activations/activation_layers.h"
 
 #include <cmath>
+#include <limits>
 
 #include "layers/base/input_layer.h"
 #include "support/assertions.h"
@@ -74,6 +75,21 @@ TEST(ReLU, MatchesKerasFormulaWithAllArguments) {
   for (float& v : x.span()) v *= 3.f;  // [-3, 3): every branch
   const Tensor y = layer(x);
   for (int64_t i = 0; i < x.numel(); ++i) EXPECT_NEAR(y[i], naive_relu(x[i], 1.5, 0.1, 0.5), 1e-6);
+}
+
+// The clamp form (max_value only, as relu6) on many elements (the vectorised loop and its tail),
+// against the formula; NaN stays NaN and -0 stays -0 as in the general form.
+TEST(ReLU, MaxValueAloneMatchesKerasFormula) {
+  auto layer = ReLU({.max_value = 6.0});
+  Tensor x = random_tensor({3, 37}, 5);
+  for (float& v : x.span()) v *= 9.f;  // below 0, between, above 6
+  x[0] = std::numeric_limits<float>::quiet_NaN();
+  x[1] = -0.f;
+  const Tensor y = layer(x);
+  EXPECT_TRUE(std::isnan(y[0]));
+  EXPECT_EQ(y[1], 0.f);
+  EXPECT_TRUE(std::signbit(y[1]));
+  for (int64_t i = 2; i < x.numel(); ++i) EXPECT_NEAR(y[i], naive_relu(x[i], 6.0, 0.0, 0.0), 1e-6);
 }
 
 TEST(ReLU, KerasDocExamples) {
