@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/models.h"
 #include "train/distributed.h"
 #include "train/distributed_comm.h"
 
@@ -97,16 +98,7 @@ int main(int argc, char** argv) {
   const bool chief = distributed::rank() == 0;
   set_random_seed(42);
   FashionMnist data = data_or_synthetic(limit);
-  Sequential model({
-      Conv2D(32, 3, {.activation = "relu", .input_shape = Shape{28, 28, 1}}),
-      Conv2D(64, 3, {.activation = "relu"}),
-      MaxPooling2D(2),
-      Dropout(0.25),
-      Flatten(),
-      Dense(128, {.activation = "relu"}),
-      Dropout(0.5),
-      Dense(10, {.activation = "softmax"}),
-  });
+  Sequential model = testing::mnist_cnn();  // the main job's model, Dropout included
   model->compile(std::make_shared<Adam>(1e-3), "sparse_categorical_crossentropy", {"accuracy"});
   auto timer = std::make_shared<EpochTimer>();
   model->fit(data.x_train, data.y_train,
