@@ -143,6 +143,7 @@ def main():
     p.add_argument("--repeat-large", type=int, default=3, help="timed calls at batch > 1")
     p.add_argument("--warmup-seconds", type=float, default=0.25)
     p.add_argument("--json", help="write the raw results here")
+    p.add_argument("--note", default="", help="recorded in the JSON (e.g. which build --minidl is)")
     args = p.parse_args()
 
     settings = [(int(b), args.threads) for b in args.batches.split(",")]
@@ -195,7 +196,9 @@ def write_json(args, rows):
     report = {
         "machine": {"cpu": cpu_model(), "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
                     "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "load_average": os.getloadavg(),
-                    "torch": torch.__version__, "numpy": np.__version__, "minidl_commit": git_commit()},
+                    "torch": torch.__version__, "numpy": np.__version__, "minidl_commit": git_commit(),
+                    "minidl_binary": os.path.abspath(args.minidl)},
+        "note": args.note,
         "method": {"rounds": args.rounds, "warmup_seconds": args.warmup_seconds, "repeat": args.repeat,
                    "repeat_large": args.repeat_large, "input": "U[0, 1), NHWC float32",
                    "command": " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:])},
