@@ -52,14 +52,14 @@ namespace minidl {
 struct ImageDatasetOptions {
   std::string labels = "inferred";        // "inferred", or "" for None (images only)
   std::string label_mode = "int";         // "int" | "categorical" | "binary" | "" (None)
-  std::vector<std::string> class_names;   // empty: every sub-folder, alphanumeric order
+  std::vector<std::string> class_names{}; // empty: every sub-folder, alphanumeric order
   std::string color_mode = "rgb";         // "grayscale" | "rgb" | "rgba"
   int64_t batch_size = 32;
   std::array<int64_t, 2> image_size = {256, 256};  // (height, width)
   bool shuffle = true;
-  std::optional<uint32_t> seed;           // none: drawn at random, as Keras does
+  std::optional<uint32_t> seed{};         // none: drawn at random, as Keras does
   double validation_split = 0;            // 0: None
-  std::string subset;                     // "training" | "validation" | "both" | "" (None)
+  std::string subset{};                   // "training" | "validation" | "both" | "" (None)
   std::string interpolation = "bilinear"; // "bilinear" | "nearest" | "bicubic" | "area"
   bool follow_links = false;
   bool crop_to_aspect_ratio = false;

@@ -13,6 +13,7 @@
 
 #include "core/errors.h"
 #include "io/plot_internal.h"
+#include "train/distributed.h"
 
 namespace minidl {
 namespace {
@@ -186,7 +187,8 @@ void PlotHistoryImpl::on_train_begin(const Logs& logs) {
 
 void PlotHistoryImpl::on_epoch_end(int epoch, const Logs& logs) {
   history_.on_epoch_end(epoch, logs);
-  plot_history(history_, path_, options_);
+  // In data-parallel training every rank sees the same averaged logs; rank 0 alone draws them.
+  if (distributed::rank() == 0) plot_history(history_, path_, options_);
 }
 
 std::shared_ptr<PlotHistoryImpl> PlotHistory(std::string path, PlotHistoryOptions options) {

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "tools/commands.h"
+#include "train/distributed.h"
 
 namespace {
 
@@ -67,6 +68,8 @@ int report(const std::string& message, int status) {
 
 int main(int argc, char** argv) {
   using namespace minidl::cli;
+  // Under mpirun, `minidl fit` trains data-parallel (docs/DISTRIBUTED.md); otherwise a no-op.
+  auto mpi = minidl::distributed::init(argc, argv);
   CLI::App app{"minidl: Keras model files and kernel benchmarks from the command line", "minidl"};
   app.require_subcommand(1);
   app.option_defaults()->always_capture_default();  // --help shows every default
@@ -87,6 +90,8 @@ int main(int argc, char** argv) {
   } catch (const UsageError& e) {
     return report(std::string(e.what()) + " (run 'minidl --help' for usage)", kExitUsage);
   } catch (const std::exception& e) {
+    // The other ranks would wait for this one in their next collective call.
+    if (minidl::distributed::size() > 1) minidl::distributed::abort_job(e.what());
     return report(e.what(), kExitFailure);
   }
   return 0;

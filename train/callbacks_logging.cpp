@@ -5,6 +5,7 @@
 
 #include "core/errors.h"
 #include "train/callbacks.h"
+#include "train/distributed.h"
 #include "train/model.h"
 #include "train/py_format.h"
 
@@ -27,6 +28,9 @@ CSVLoggerImpl::~CSVLoggerImpl() {
 
 void CSVLoggerImpl::on_train_begin(const Logs&) {
   if (file_) std::fclose(file_);
+  file_ = nullptr;
+  // In data-parallel training every rank sees the same averaged logs; rank 0 alone writes them.
+  if (distributed::rank() != 0) return;
   write_header_ = true;
   if (o_.append) {
     // Keras keeps the existing header when the file already has a first line.
@@ -60,6 +64,7 @@ void CSVLoggerImpl::write_row(const std::vector<std::string>& fields) {
 }
 
 void CSVLoggerImpl::on_epoch_end(int epoch, const Logs& logs) {
+  if (distributed::rank() != 0) return;
   MINIDL_CHECK(file_ != nullptr, RuntimeError, "CSVLogger '{}': on_epoch_end before on_train_begin", filename_);
   if (!keys_) {
     keys_.emplace();

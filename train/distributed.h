@@ -20,8 +20,9 @@
 // files (Model::save, checkpoints). evaluate and predict are collective then:
 // every rank must call them.
 //
-// Without MPI in the build (MINIDL_MPI=OFF, or AUTO without OpenMPI), and
-// without init(), everything here still exists and describes one process.
+// Without MPI in the build (MINIDL_MPI=OFF, or AUTO without OpenMPI), without
+// init(), and in a process no MPI launcher started (init() then leaves MPI
+// alone), everything here still exists and describes one process.
 #pragma once
 
 #include <cstdint>

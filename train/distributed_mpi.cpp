@@ -34,6 +34,16 @@ bool mpi_running() {
   return initialized && !finalized;
 }
 
+// True when a launcher (mpirun/mpiexec of Open MPI or MPICH, srun with PMI/PMIx)
+// started this process as part of a job. Any other process stays one process
+// without MPI_Init: a singleton init would start Open MPI's runtime for a
+// program that trains alone (the main job, every CLI command).
+bool launched_by_mpi() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE", "MPI_LOCALNRANKS"})
+    if (std::getenv(v) != nullptr) return true;
+  return false;
+}
+
 int checked_count(int64_t n) {
   MINIDL_CHECK(n >= 0 && n <= 0x7fffffff, ValueError, "distributed: {} values in one MPI call; at most 2^31 - 1", n);
   return static_cast<int>(n);
@@ -59,7 +69,7 @@ int checked_count(int64_t n) {
 
 Session init(int& argc, char**& argv) {
   Session s;
-  if (mpi_running()) return s;
+  if (mpi_running() || !launched_by_mpi()) return s;
   int provided = 0;
   MINIDL_CHECK(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) == MPI_SUCCESS, RuntimeError,
                "distributed::init: MPI_Init_thread failed");

@@ -126,8 +126,11 @@ TEST(Keras3LayerArguments, EveryWrittenKeyIsAnArgumentOfTheKeras315Class) {
 
 TEST(Keras3LayerArguments, GlobalAveragePoolingKeepsKeepdims) {
   for (const char* file : {"applications_layers.h5", "applications_layers.keras"})
-    for (const json& entry : saved_layer_entries(*applications_layers_model(), file))
-      if (entry["class_name"] == "GlobalAveragePooling2D") EXPECT_EQ(entry["config"]["keepdims"], true) << file;
+    for (const json& entry : saved_layer_entries(*applications_layers_model(), file)) {
+      if (entry["class_name"] == "GlobalAveragePooling2D") {
+        EXPECT_EQ(entry["config"]["keepdims"], true) << file;
+      }
+    }
 }
 
 }  // namespace
