@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "applications/efficientnet_blocks.h"
 #include "applications/imagenet_utils.h"
 #include "core/errors.h"
 #include "layers/activations/activation_layers.h"
@@ -43,9 +44,8 @@ const std::vector<BlockArgs> kDefaultBlocksArgs = {
     {3, 1, 192, 320, 6, true, 1, 0.25},
 };
 
-// CONV_KERNEL_INITIALIZER and DENSE_KERNEL_INITIALIZER.
-VarianceScaling conv_kernel_initializer() { return VarianceScaling(2.0, "fan_out", "truncated_normal"); }
-VarianceScaling dense_kernel_initializer() { return VarianceScaling(1.0 / 3.0, "fan_out", "uniform"); }
+using efficientnet_blocks::conv_kernel_initializer;
+using efficientnet_blocks::dense_kernel_initializer;
 
 struct Variant {
   double width_coefficient;
@@ -101,20 +101,7 @@ KerasTensor block(const KerasTensor& inputs, double drop_rate, const std::string
   x = batch_norm(x, name + "bn");
   x = ActivationLayer(activation, {.name = name + "activation"})(x);
   if (args.se_ratio > 0 && args.se_ratio <= 1) {
-    const int64_t filters_se = std::max<int64_t>(1, static_cast<int64_t>(args.filters_in * args.se_ratio));
-    KerasTensor se = GlobalAveragePooling2D({.name = name + "se_squeeze"})(x);
-    se = Reshape(Shape{1, 1, filters}, {.name = name + "se_reshape"})(se);
-    se = Conv2D(filters_se, 1,
-                {.padding = "same",
-                 .activation = activation,
-                 .kernel_initializer = conv_kernel_initializer(),
-                 .name = name + "se_reduce"})(se);
-    se = Conv2D(filters, 1,
-                {.padding = "same",
-                 .activation = "sigmoid",
-                 .kernel_initializer = conv_kernel_initializer(),
-                 .name = name + "se_expand"})(se);
-    x = Multiply({.name = name + "se_excite"})({x, se});
+    x = efficientnet_blocks::squeeze_excite(x, args.filters_in, filters, args.se_ratio, activation, name);
   }
   x = Conv2D(args.filters_out, 1,
              {.padding = "same",
@@ -223,5 +210,30 @@ Model EfficientNetB7(const ApplicationOptions& o) {
 namespace efficientnet {
 Tensor preprocess_input(const Tensor& x, const std::string& /*data_format*/) { return x; }
 }  // namespace efficientnet
+
+namespace efficientnet_blocks {
+
+VarianceScaling conv_kernel_initializer() { return VarianceScaling(2.0, "fan_out", "truncated_normal"); }
+VarianceScaling dense_kernel_initializer() { return VarianceScaling(1.0 / 3.0, "fan_out", "uniform"); }
+
+KerasTensor squeeze_excite(const KerasTensor& x, int64_t filters_in, int64_t filters, double se_ratio,
+                           const std::string& activation, const std::string& name) {
+  const int64_t filters_se = std::max<int64_t>(1, static_cast<int64_t>(filters_in * se_ratio));
+  KerasTensor se = GlobalAveragePooling2D({.name = name + "se_squeeze"})(x);
+  se = Reshape(Shape{1, 1, filters}, {.name = name + "se_reshape"})(se);
+  se = Conv2D(filters_se, 1,
+              {.padding = "same",
+               .activation = activation,
+               .kernel_initializer = conv_kernel_initializer(),
+               .name = name + "se_reduce"})(se);
+  se = Conv2D(filters, 1,
+              {.padding = "same",
+               .activation = "sigmoid",
+               .kernel_initializer = conv_kernel_initializer(),
+               .name = name + "se_expand"})(se);
+  return Multiply({.name = name + "se_excite"})({x, se});
+}
+
+}  // namespace efficientnet_blocks
 
 }  // namespace minidl::applications

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "applications/efficientnet_blocks.h"
 #include "applications/imagenet_utils.h"
 #include "core/errors.h"
 #include "layers/activations/activation_layers.h"
@@ -72,8 +73,8 @@ constexpr double kBnMomentum = 0.9;
 // Keras passes "swish", which Keras 3 resolves to silu and saves as "silu".
 const char* const kActivation = "silu";
 
-VarianceScaling conv_kernel_initializer() { return VarianceScaling(2.0, "fan_out", "truncated_normal"); }
-VarianceScaling dense_kernel_initializer() { return VarianceScaling(1.0 / 3.0, "fan_out", "uniform"); }
+using efficientnet_blocks::conv_kernel_initializer;
+using efficientnet_blocks::dense_kernel_initializer;
 
 int64_t round_filters(double filters, double width_coefficient) {
   filters *= width_coefficient;
@@ -96,24 +97,6 @@ KerasTensor conv(const KerasTensor& x, int64_t filters, int64_t kernel_size, int
                  .use_bias = false,
                  .kernel_initializer = conv_kernel_initializer(),
                  .name = name})(x);
-}
-
-KerasTensor squeeze_excite(const KerasTensor& x, int64_t input_filters, int64_t filters, double se_ratio,
-                           const std::string& name) {
-  const int64_t filters_se = std::max<int64_t>(1, static_cast<int64_t>(input_filters * se_ratio));
-  KerasTensor se = GlobalAveragePooling2D({.name = name + "se_squeeze"})(x);
-  se = Reshape(Shape{1, 1, filters}, {.name = name + "se_reshape"})(se);
-  se = Conv2D(filters_se, 1,
-              {.padding = "same",
-               .activation = kActivation,
-               .kernel_initializer = conv_kernel_initializer(),
-               .name = name + "se_reduce"})(se);
-  se = Conv2D(filters, 1,
-              {.padding = "same",
-               .activation = "sigmoid",
-               .kernel_initializer = conv_kernel_initializer(),
-               .name = name + "se_expand"})(se);
-  return Multiply({.name = name + "se_excite"})({x, se});
 }
 
 KerasTensor residual(KerasTensor x, const KerasTensor& inputs, const BlockArgs& a, double survival_probability,
@@ -142,7 +125,7 @@ KerasTensor mb_conv_block(const KerasTensor& inputs, const BlockArgs& a, double 
                                       .name = name + "dwconv2"})(x);
   x = batch_norm(x, name + "bn");
   x = ActivationLayer(kActivation, {.name = name + "activation"})(x);
-  if (a.se_ratio > 0 && a.se_ratio <= 1) x = squeeze_excite(x, a.input_filters, filters, a.se_ratio, name);
+  if (a.se_ratio > 0 && a.se_ratio <= 1) x = efficientnet_blocks::squeeze_excite(x, a.input_filters, filters, a.se_ratio, kActivation, name);
   x = conv(x, a.output_filters, 1, 1, name + "project_conv");
   x = batch_norm(x, name + "project_bn");
   return residual(x, inputs, a, survival_probability, name);
@@ -158,7 +141,7 @@ KerasTensor fused_mb_conv_block(const KerasTensor& inputs, const BlockArgs& a, d
     x = batch_norm(x, name + "expand_bn");
     x = ActivationLayer(kActivation, {.name = name + "expand_activation"})(x);
   }
-  if (a.se_ratio > 0 && a.se_ratio <= 1) x = squeeze_excite(x, a.input_filters, filters, a.se_ratio, name);
+  if (a.se_ratio > 0 && a.se_ratio <= 1) x = efficientnet_blocks::squeeze_excite(x, a.input_filters, filters, a.se_ratio, kActivation, name);
   x = conv(x, a.output_filters, expands ? 1 : a.kernel_size, expands ? 1 : a.strides, name + "project_conv");
   x = batch_norm(x, name + "project_bn");
   if (!expands) x = ActivationLayer(kActivation, {.name = name + "project_activation"})(x);
