@@ -51,6 +51,15 @@ char* chars(const std::string& s) { return const_cast<char*>(s.c_str()); }
 // while it lives.
 class GraphvizGraph {
  public:
+  // One Graphviz context for the whole process, never freed: Graphviz 2.42's pango text
+  // plugin keeps the last font it measured in a static cache that outlives its context,
+  // so a second context reads the freed font name (AddressSanitizer: heap-use-after-free
+  // in textspan_size). Used under graphviz_mutex only.
+  static GVC_t* process_context() {
+    static GVC_t* const context = gvContext();
+    return context;
+  }
+
   GraphvizGraph() : lock_(graphviz_mutex) {
     graphviz_messages = &messages_;
     agseterr(AGWARN);
@@ -59,10 +68,7 @@ class GraphvizGraph {
     if (!graph_) raise<RuntimeError>("plot_model: Graphviz could not create a graph: {}", messages_);
   }
   ~GraphvizGraph() {
-    if (context_) {
-      if (laid_out_) gvFreeLayout(context_, graph_);
-      gvFreeContext(context_);
-    }
+    if (context_ && laid_out_) gvFreeLayout(context_, graph_);
     if (graph_) agclose(graph_);
     agseterrf(previous_handler_);
     graphviz_messages = nullptr;
@@ -84,7 +90,7 @@ class GraphvizGraph {
   }
 
   void layout() {
-    context_ = gvContext();
+    context_ = process_context();
     if (!context_) raise<RuntimeError>("plot_model: Graphviz could not start: {}", messages_);
     if (gvLayout(context_, graph_, "dot") != 0)
       raise<RuntimeError>("plot_model: Graphviz could not lay out the graph: {}", messages_);
