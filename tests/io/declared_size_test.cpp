@@ -20,6 +20,7 @@
 #include "io/npy.h"
 #include "support/assertions.h"
 #include "support/files.h"
+#include "support/scoped_env.h"
 
 namespace minidl {
 namespace {
@@ -29,25 +30,6 @@ using namespace testing;
 using namespace std::string_view_literals;
 
 constexpr int64_t kOneGiB = int64_t{1} << 30;
-
-// Sets an environment variable for the scope, restoring the previous value.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() {
-    if (old_)
-      setenv(name_, old_->c_str(), 1);
-    else
-      unsetenv(name_);
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 std::string le64(uint64_t v) {
   std::string s(8, '\0');

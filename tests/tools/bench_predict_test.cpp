@@ -13,6 +13,7 @@
 #include "layers/conv/conv2d.h"
 #include "layers/pooling/global_pooling2d.h"
 #include "support/cli.h"
+#include "support/scoped_env.h"
 
 namespace minidl::testing {
 namespace {
@@ -33,28 +34,6 @@ void expect_positive(const json& j, const char* key) {
   EXPECT_GT(j[key].get<double>(), 0) << key << " in " << j.dump();
 }
 
-// Sets an environment variable for the scope of a test, restoring it afterwards.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value)
-      setenv(name, value, 1);
-    else
-      unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (old_)
-      setenv(name_, old_->c_str(), 1);
-    else
-      unsetenv(name_);
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
-
 // A 4-D input model (Conv2D, global pooling) saved as .keras.
 fs::path saved_conv_model(const fs::path& dir) {
   KerasTensor x = Input({6, 5, 2});
@@ -70,7 +49,7 @@ class CliBenchPredict : public CliModelTest {};
 TEST_F(CliBenchPredict, PrintsOneJsonLineWithEveryField) {
   const fs::path path = dir / "model.h5";
   save_model(*model.ptr(), path.string());
-  ScopedEnv coretype("OPENBLAS_CORETYPE", nullptr);
+  testing::ScopedEnv coretype("OPENBLAS_CORETYPE", nullptr);
   const CliResult r = run_cli({"bench", "predict", path.string(), "--batch", "4", "--threads", "1", "--repeat", "3",
                                "--warmup-seconds", "0.01"});
   ASSERT_EQ(r.status, 0) << describe(r);
@@ -89,7 +68,7 @@ TEST_F(CliBenchPredict, PrintsOneJsonLineWithEveryField) {
 }
 
 TEST_F(CliBenchPredict, ReportsOpenblasCoretypeAndTakesKerasZip) {
-  ScopedEnv coretype("OPENBLAS_CORETYPE", "Haswell");
+  testing::ScopedEnv coretype("OPENBLAS_CORETYPE", "Haswell");
   const fs::path path = saved_conv_model(dir);
   const CliResult r = run_cli({"bench", "predict", path.string(), "--batch", "2", "--threads", "2", "--repeat", "1",
                                "--warmup-seconds", "0.01"});
