@@ -12,6 +12,7 @@
 #include "ops/conv2d_direct.h"
 #include "ops/conv2d_reference.h"
 #include "ops/depthwise_conv2d.h"
+#include "ops/panel_gemm.h"
 #include "ops/winograd.h"
 
 namespace minidl::ops {
@@ -241,9 +242,17 @@ void conv2d_forward(const float* x, const float* kernel, const float* bias, cons
   const Chunks chunks = split_images(g, p, OC);
   const int64_t slots = parallel_slots(chunks.count);
   // Each thread unfolds its own tiles into its own column block and multiplies
-  // it at once, while the block is still in its core's cache.
+  // it at once, while the block is still in its core's cache. With several
+  // chunks each tile's product is serial, and the packed-panel kernel
+  // (ops/panel_gemm.h) does it with the kernel packed once for all tiles.
+  const bool panels = chunks.count > 1 && panel_gemm_applicable(p.OCG);
   const int64_t col_floats = p.pointwise ? 0 : Conv2DWorkspace::lines(p.tile * p.KG);
-  float* cols = p.pointwise ? nullptr : ws.floats(col_floats * slots);
+  const int64_t packed_floats = panels ? Conv2DWorkspace::lines(panel_gemm_packed_floats(p.KG, p.OCG)) : 0;
+  float* cols = ws.floats(std::max<int64_t>(1, col_floats * slots + packed_floats * p.G));
+  float* packed = cols + col_floats * slots;  // [G][KG, OCG] in panels
+  if (panels)
+    for (int64_t gi = 0; gi < p.G; ++gi)
+      panel_gemm_pack(p.KG, p.OCG, kernel + gi * p.OCG, OC, /*trans_b=*/false, packed + gi * packed_floats);
   parallel_chunks(chunks.count, slots, [&](int64_t slot, int64_t c) {
     float* col = p.pointwise ? nullptr : cols + col_floats * slot;  // [tile, KG]
     for (int64_t m0 = chunks.m0(c); m0 < chunks.m1(c); m0 += p.tile) {
@@ -262,8 +271,11 @@ void conv2d_forward(const float* x, const float* kernel, const float* bias, cons
           a = col, lda = p.KG;
         }
         // [rows, OCG] = [rows, KG] * [KG, OCG], the group's blocks of kernel and y.
-        tile_gemm(chunks, false, false, rows, p.OCG, p.KG, a, lda, kernel + gi * p.OCG, OC, bias ? 1.f : 0.f,
-                  yt + gi * p.OCG, OC);
+        if (panels)
+          panel_gemm(rows, p.OCG, p.KG, a, lda, packed + gi * packed_floats, bias != nullptr, yt + gi * p.OCG, OC);
+        else
+          tile_gemm(chunks, false, false, rows, p.OCG, p.KG, a, lda, kernel + gi * p.OCG, OC, bias ? 1.f : 0.f,
+                    yt + gi * p.OCG, OC);
       }
       // The fused activation, while the tile is still in cache.
       if (relu)
@@ -319,8 +331,17 @@ void backward_im2col(const float* x, const float* kernel, const float* dy, const
   const int64_t dy_floats = relu_y ? Conv2DWorkspace::lines(p.tile * OC) : 0;
   const int64_t dk_floats = dkernel ? Conv2DWorkspace::lines(p.KG * OC) : 0;
   const int64_t per_slot = col_floats + dy_floats;
-  float* scratch = ws.floats(std::max<int64_t>(1, per_slot * slots + dk_floats * (R - 1)));
+  // A 1x1 kernel's dx_g = dy_g * kernel_g^T by the packed-panel kernel when
+  // each chunk's products are serial: kernel_g^T packed once per group.
+  const bool panels = p.pointwise && dx && R > 1 && panel_gemm_applicable(p.CG);
+  const int64_t packed_floats = panels ? Conv2DWorkspace::lines(panel_gemm_packed_floats(p.OCG, p.CG)) : 0;
+  float* scratch =
+      ws.floats(std::max<int64_t>(1, per_slot * slots + dk_floats * (R - 1) + packed_floats * p.G));
   float* dk_parts = scratch + per_slot * slots;  // [R-1][KG, OC]
+  float* packed = dk_parts + dk_floats * (R - 1);  // [G][OCG, CG] in panels
+  if (panels)
+    for (int64_t gi = 0; gi < p.G; ++gi)
+      panel_gemm_pack(p.OCG, p.CG, kernel + gi * p.OCG, OC, /*trans_b=*/true, packed + gi * packed_floats);
   double* bias_sums = dbias ? ws.doubles(OC * R) : nullptr;  // [R, OC]
 
   parallel_chunks(R, slots, [&](int64_t slot, int64_t c) {
@@ -353,8 +374,11 @@ void backward_im2col(const float* x, const float* kernel, const float* dy, const
           if (dk) tile_gemm(chunks, true, false, p.CG, p.OCG, rows, x + m0 * g.C + gi * p.CG, g.C, dyg, OC, 1.f,
                             dk + gi * p.OCG, OC);
           // dx_g [rows, CG] = dy_g [rows, OCG] * kernel_g^T [OCG, CG]
-          if (dx) tile_gemm(chunks, false, true, rows, p.CG, p.OCG, dyg, OC, kernel + gi * p.OCG, OC, 0.f,
-                            dx + m0 * g.C + gi * p.CG, g.C);
+          if (dx && panels)
+            panel_gemm(rows, p.CG, p.OCG, dyg, OC, packed + gi * packed_floats, false, dx + m0 * g.C + gi * p.CG, g.C);
+          else if (dx)
+            tile_gemm(chunks, false, true, rows, p.CG, p.OCG, dyg, OC, kernel + gi * p.OCG, OC, 0.f,
+                      dx + m0 * g.C + gi * p.CG, g.C);
           continue;
         }
         if (dk) {
