@@ -141,6 +141,7 @@ void FunctionalImpl::init_graph(std::vector<KerasTensor> inputs, std::vector<Ker
   output_slots_.clear();
   for (const auto& o : outputs_) output_slots_.push_back(slot_of(o.id()));
   num_slots_ = static_cast<int>(slots.size());
+  inference_plan_.reset();
 
   set_self_node();
   set_built(true);
@@ -187,6 +188,7 @@ bool FunctionalImpl::append_to_chain(const KerasTensor& output) {
   node_slots_.push_back(NodeSlots{{in_slot}, {out_slot}});
   output_slots_.assign(1, out_slot);
   num_slots_ = out_slot + 1;
+  inference_plan_.reset();
   outputs_.assign(1, output);
   set_self_node();
   set_built(true);
@@ -203,6 +205,7 @@ void FunctionalImpl::clear_graph() {
   input_slots_.clear();
   output_slots_.clear();
   num_slots_ = 0;
+  inference_plan_.reset();
   if (has_self_node_) node_history().erase_front();
   has_self_node_ = false;
   set_built(false);

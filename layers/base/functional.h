@@ -16,6 +16,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -23,6 +24,8 @@
 #include "layers/base/layer.h"
 
 namespace minidl {
+
+class InferencePlan;
 
 class FunctionalImpl : public Layer {
  public:
@@ -52,6 +55,10 @@ class FunctionalImpl : public Layer {
   // The Keras summary table. line_length 0 picks Keras's default (65 for a
   // sequential-like graph, 98 otherwise).
   virtual std::string summary(int line_length = 0) const;
+
+  // The number of layer chains inference runs compute as one fused step
+  // (layers/base/inference_plan.h); 0 until the first inference run has made the plan.
+  size_t fused_inference_steps() const;
 
   // Runs the graph on concrete inputs (what call() does), also returning output masks.
   VariableList run(const std::vector<Variable>& inputs, const CallArgs& args,
@@ -98,6 +105,11 @@ class FunctionalImpl : public Layer {
   std::unordered_map<std::string, LayerPtr> layer_by_name_;
   std::vector<int> input_slots_, output_slots_;
   int num_slots_ = 0;
+  // The fused inference steps (layers/base/inference_plan.h), made by the first
+  // inference run once every layer is built; dropped whenever the graph changes.
+  std::shared_ptr<InferencePlan> inference_plan_;
+  // The plan for the current graph, made if needed; null while it cannot be made.
+  const InferencePlan* inference_plan();
 
   // Makes inbound_nodes()[0] the node connecting inputs_ to outputs_.
   void set_self_node();

@@ -5,6 +5,7 @@
 #include "core/errors.h"
 #include "core/scratch.h"
 #include "layers/base/functional.h"
+#include "layers/base/inference_plan.h"
 
 namespace minidl {
 
@@ -61,9 +62,21 @@ VariableList FunctionalImpl::run(const std::vector<Variable>& xs, const CallArgs
   CallArgs& a = lease->args;
   a.training = args.training;
   std::vector<Tensor>& node_masks = lease->node_masks;
+  // Inference without a tape may compute chains of nodes as fused steps
+  // (layers/base/inference_plan.h). A step runs only while no mask is about,
+  // since it bypasses the layers' mask handling; its absorbed nodes are skipped
+  // exactly when it ran, which is when their input was never computed.
+  const InferencePlan* plan = !args.training && !grad_enabled() && inference_folding() ? inference_plan() : nullptr;
   for (size_t k = 0; k < nodes_in_order_.size(); ++k) {
     const Node* node = nodes_in_order_[k];
     const NodeSlots& ns = node_slots_[k];
+    if (plan) {
+      if (plan->absorbed(k) && !values[static_cast<size_t>(ns.in[0])].defined()) continue;
+      if (FusedInference* step = plan->step_at(k); step && masks.empty()) {
+        values[static_cast<size_t>(plan->step_output(k))] = step->run(values[static_cast<size_t>(ns.in[0])]);
+        continue;
+      }
+    }
     // One mask entry per input, undefined for "no mask" (CallArgs's contract),
     // so call_with_masks can hand the list on without copying it.
     in.clear();
@@ -89,6 +102,22 @@ VariableList FunctionalImpl::run(const std::vector<Variable>& xs, const CallArgs
     for (int slot : output_slots_) out_masks->push_back(masks.empty() ? Tensor() : masks[static_cast<size_t>(slot)]);
   }
   return result;
+}
+
+const InferencePlan* FunctionalImpl::inference_plan() {
+  if (!inference_plan_) {
+    std::vector<std::vector<int>> in, out;
+    for (const NodeSlots& ns : node_slots_) {
+      in.push_back(ns.in);
+      out.push_back(ns.out);
+    }
+    inference_plan_ = InferencePlan::make(nodes_in_order_, in, out, output_slots_, num_slots_);
+  }
+  return inference_plan_.get();
+}
+
+size_t FunctionalImpl::fused_inference_steps() const {
+  return inference_plan_ ? inference_plan_->num_steps() : 0;
 }
 
 VariableList FunctionalImpl::call(const std::vector<Variable>& inputs, const CallArgs& args) {

@@ -92,6 +92,11 @@ CrossReplicaSum* g_cross_replica = nullptr;
 
 }  // namespace
 
+float batch_norm_epsilon(double epsilon, int rank, const std::vector<int>& axes) {
+  const bool fused = rank == 4 && axes.size() == 1 && (axes[0] == 1 || axes[0] == 3);
+  return static_cast<float>(fused ? std::max(epsilon, 1.001e-5) : epsilon);
+}
+
 Variable batch_norm_training(const Variable& x, const Variable& gamma, const Variable& beta,
                              const BatchNormLayout& l, float epsilon, BatchMoments* moments) {
   check_layout(x, l);

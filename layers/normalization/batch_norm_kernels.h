@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "autograd/variable.h"
 #include "core/tensor.h"
@@ -30,6 +31,11 @@ struct BatchMoments {
   Tensor mean, variance;
   int64_t count = 0;
 };
+
+// The epsilon BatchNormalization computes with for an input of `rank` normalized
+// on `axes`: tf.keras 2 runs TensorFlow's fused kernel for a 4-D input
+// normalized on axis 1 or 3, which raises epsilon to cuDNN's minimum 1.001e-5.
+float batch_norm_epsilon(double epsilon, int rank, const std::vector<int>& axes);
 
 // Training mode: y = gamma * (x - mean) / sqrt(var + epsilon) + beta with the
 // batch mean and biased variance, which are also returned in *moments (if not

@@ -140,7 +140,7 @@ VariableList BatchNormalizationImpl::call(const std::vector<Variable>& inputs, c
   // tf.keras 2 runs TensorFlow's fused kernel for 4-D input normalized on axis
   // 1 or 3: it clamps epsilon to cuDNN's minimum and returns the unbiased variance.
   const bool fused = rank == 4 && axes.size() == 1 && (axes[0] == 1 || axes[0] == 3);
-  const float eps = static_cast<float>(fused ? std::max(epsilon_, 1.001e-5) : epsilon_);
+  const float eps = detail::batch_norm_epsilon(epsilon_, rank, axes);
 
   Variable y;
   if (args.training && trainable()) {
