@@ -1,7 +1,8 @@
 // fuzz/fuzz_seeds.cpp — `fuzz_seeds DIR [SHARED_DIR]` writes the seed corpus of every fuzz target
 // into DIR/<target>/: files saved by minidl itself (a small model with
 // Conv2D, BatchNormalization and Dense, compiled, as .h5, .keras, legacy and
-// Keras 3 weights, architecture JSON, .npy, IDX plain and gzip) and, when
+// Keras 3 weights, architecture JSON, .npy, IDX plain and gzip, small PNG,
+// JPEG, BMP and GIF images) and, when
 // SHARED_DIR is given and exists, the real Keras files of SHARED_DIR/keras-h5.
 #include <zlib.h>
 
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "io/keras_model.h"
+#include "io/image_dataset_files.h"
 #include "io/npy.h"
 #include "layers/normalization/batch_normalization.h"
 #include "layers/conv/conv2d.h"
@@ -64,7 +66,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const fs::path out = argv[1];
-  for (const char* t : {"fuzz_h5_model", "fuzz_weights", "fuzz_keras", "fuzz_arch_json", "fuzz_npy", "fuzz_idx"})
+  for (const char* t : {"fuzz_h5_model", "fuzz_weights", "fuzz_keras", "fuzz_arch_json", "fuzz_npy", "fuzz_idx", "fuzz_image"})
     fs::create_directories(out / t);
   try {
     Sequential model({
@@ -85,6 +87,17 @@ int main(int argc, char** argv) {
     write_bytes(out / "fuzz_idx" / "images-idx3-ubyte", idx_bytes({3, 4, 5}));
     write_bytes(out / "fuzz_idx" / "labels-idx1-ubyte", idx_bytes({7}));
     write_bytes(out / "fuzz_idx" / "images-idx3-ubyte.gz", gzip(idx_bytes({3, 4, 5})));
+    // Small images in every format and channel count the decoder reads.
+    for (int64_t channels : {1, 2, 3, 4}) {
+      const Tensor px = Tensor::uniform({5, 7, channels}, 0.f, 255.f);
+      const std::string stem = "c" + std::to_string(channels);
+      save_image((out / "fuzz_image" / (stem + ".png")).string(), px.data(), 5, 7, channels);
+      if (channels != 2) {
+        save_image((out / "fuzz_image" / (stem + ".bmp")).string(), px.data(), 5, 7, channels);
+        save_image((out / "fuzz_image" / (stem + ".jpg")).string(), px.data(), 5, 7, channels);
+        save_image((out / "fuzz_image" / (stem + ".gif")).string(), px.data(), 5, 7, channels);
+      }
+    }
   } catch (const std::exception& e) {
     std::cerr << "fuzz_seeds: " << e.what() << "\n";
     return 1;

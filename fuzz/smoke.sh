@@ -23,7 +23,7 @@ export LSAN_OPTIONS="suppressions=$(pwd)/fuzz/lsan_suppressions.txt"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 rm -rf "$corpus"
 "$build/fuzz/fuzz_seeds" "$corpus" "$(pwd)/../shared"
-for t in fuzz_h5_model fuzz_weights fuzz_keras fuzz_arch_json fuzz_npy fuzz_idx; do
+for t in fuzz_h5_model fuzz_weights fuzz_keras fuzz_arch_json fuzz_npy fuzz_idx fuzz_image; do
   new=$(mktemp -d)  # inputs found during the run; the seeds stay as they are
   start=$SECONDS
   "$build/fuzz/$t" -seed=1 -runs="$runs" -timeout=20 -rss_limit_mb=4096 -malloc_limit_mb=65536 -max_total_time=120 \
