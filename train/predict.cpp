@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/errors.h"
+#include "core/scratch.h"
 #include "train/array_source.h"
 #include "train/distributed.h"
 #include "train/distributed_fit.h"
@@ -38,16 +39,22 @@ struct PredictLoop {
     return row == n ? out : out.slice_rows(0, row);
   }
 
-  // The model's single output for a batch x (inference, no tape).
-  Tensor predict_batch(const Tensor& x) {
+  // The model's single output for a batch x (inference, no tape). The input list
+  // is this thread's scratch and the outputs a pooled VariableList, so a
+  // steady-state call allocates nothing (tests/alloc).
+  static Tensor one_batch(ModelImpl& m, const Tensor& x) {
     MINIDL_CHECK(x.defined() && x.rank() >= 1, ValueError, "model '{}': predict received a batch without a batch axis",
                  m.name());
     m.ensure_graph(x.shape());
-    auto outs = m(std::vector<Variable>{Variable(x)}, CallArgs{});
+    NoGradGuard no_grad;
+    const ScratchLease<std::vector<Variable>> in;
+    in->assign(1, Variable(x));
+    const VariableList outs = m.call_with_masks(*in, CallArgs{}, nullptr);
     MINIDL_CHECK(outs.size() == 1, ValueError, "model '{}' has {} outputs; use the vector form of predict", m.name(),
                  outs.size());
     return outs[0].value();
   }
+  Tensor predict_batch(const Tensor& x) { return one_batch(m, x); }
 
   // The output shape for `rows` inputs shaped like *x (like the graph's own input when x is null).
   Shape output_shape(const Shape* x, int64_t rows) {
@@ -102,11 +109,12 @@ std::vector<Tensor> ModelImpl::predict(const std::vector<Tensor>& xs, int64_t ba
   ensure_graph(xs[0].shape());
   NoGradGuard no_grad;
   std::vector<Tensor> outputs;
+  const ScratchLease<std::vector<Variable>> in;
   for (int64_t b = 0; b < n; b += batch_size) {
     const int64_t e = std::min(n, b + batch_size);
-    std::vector<Variable> in;
-    for (const auto& x : xs) in.emplace_back(x.slice_rows(b, e));
-    auto out = (*this)(in, CallArgs{});
+    in->clear();
+    for (const auto& x : xs) in->emplace_back(x.slice_rows(b, e));
+    const VariableList out = call_with_masks(*in, CallArgs{}, nullptr);
     if (outputs.empty())
       for (const auto& o : out) outputs.emplace_back(with_rows(o.shape(), n));
     for (size_t i = 0; i < out.size(); ++i) outputs[i].slice_rows(b, e).copy_from(out[i].value());
@@ -131,10 +139,12 @@ Tensor ModelImpl::predict(BatchSource& source) {
 }
 
 Tensor ModelImpl::predict_on_batch(const Tensor& x) {
-  auto out = predict(std::vector<Tensor>{x}, std::max<int64_t>(1, x.dim(0)));
-  MINIDL_CHECK(out.size() == 1, ValueError, "model '{}' has {} outputs; use the vector form of predict", name(),
-               out.size());
-  return out[0];
+  if (x.defined() && x.rank() >= 1 && x.dim(0) == 0) return predict(std::vector<Tensor>{x}, 1).at(0);  // shapes only
+  const Tensor o = PredictLoop::one_batch(*this, x);
+  // A copy: the graph's output may be a view of the input (an identity model).
+  Tensor out(o.shape());
+  out.copy_from(o);
+  return out;
 }
 
 }  // namespace minidl

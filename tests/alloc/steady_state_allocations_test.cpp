@@ -22,6 +22,7 @@
 #include "layers/activations/activation_layers.h"
 #include "layers/base/input_layer.h"
 #include "layers/conv/conv2d.h"
+#include "layers/conv/depthwise_conv2d.h"
 #include "layers/core/dense.h"
 #include "layers/merge/merge.h"
 #include "layers/normalization/batch_normalization.h"
@@ -64,6 +65,33 @@ int64_t steady_state_allocations(ModelImpl& model, const Tensor& x, const Tensor
   EXPECT_EQ(after.system_allocations, before.system_allocations) << what;
   EXPECT_EQ(after.pool_allocations, before.pool_allocations) << what;
   return n;
+}
+
+// Operator new calls in `calls` rounds of inference on batch x (predict,
+// predict_on_batch, the model called on a Tensor, and on a Variable under
+// NoGradGuard) after two warm-up rounds, with the same pool checks as training.
+// (The call on a std::vector of Variables returns a std::vector: that one allocates.)
+int64_t steady_state_predict_allocations(ModelImpl& model, const Tensor& x, int calls, const std::string& what) {
+  const int64_t n = x.dim(0);
+  const Variable xv(x);
+  const auto round = [&] {
+    model.predict(x, n);
+    model.predict_on_batch(x);
+    model(x);
+    NoGradGuard no_grad;
+    model(xv, CallArgs{});
+  };
+  for (int i = 0; i < 2; ++i) round();
+  const MemoryStats before = memory_stats();
+  const int64_t count = count_allocations([&] {
+    for (int i = 0; i < calls; ++i) round();
+  });
+  const MemoryStats after = memory_stats();
+  std::printf("%s: %lld operator new calls in %d steady-state inference rounds\n", what.c_str(),
+              static_cast<long long>(count), calls);
+  EXPECT_EQ(after.system_allocations, before.system_allocations) << what;
+  EXPECT_EQ(after.pool_allocations, before.pool_allocations) << what;
+  return count;
 }
 
 }  // namespace
@@ -150,4 +178,39 @@ TEST(SteadyStateAllocations, FitAllocatesNothingPerStep) {
               static_cast<long long>(per_epoch));
   EXPECT_EQ(epoch8, epoch4) << "allocations per step";
   EXPECT_LE(per_epoch, 29) << "per-epoch bookkeeping grew (it was 29 when this test was written)";
+}
+
+// Inference of the main job's model, one image and a batch of 32.
+TEST(SteadyStateAllocations, MainJobPredictAllocatesNothing) {
+  set_num_threads(2);
+  set_random_seed(7);
+  Sequential model = mnist_cnn();
+  for (int64_t n : {1, 32}) {
+    const Tensor x = batch(n).first;
+    EXPECT_EQ(steady_state_predict_allocations(*model, x, 3, "mnist_cnn predict, batch " + std::to_string(n)), 0);
+  }
+}
+
+// A MobileNet-like functional model whose conv -> BatchNormalization -> ReLU6
+// chains run folded (layers/base/inference_plan.h), with global pooling and Dense.
+TEST(SteadyStateAllocations, MobileNetLikePredictAllocatesNothing) {
+  set_num_threads(2);
+  set_random_seed(8);
+  KerasTensor in = Input({16, 16, 3});
+  KerasTensor h = Conv2D(8, 3, {.strides = 2, .padding = "same", .use_bias = false})(in);
+  h = BatchNormalization()(h);
+  h = ReLU({.max_value = 6.0})(h);
+  h = DepthwiseConv2D(3, {.padding = "same", .use_bias = false})(h);
+  h = BatchNormalization()(h);
+  h = ReLU({.max_value = 6.0})(h);
+  h = Conv2D(16, 1, {.use_bias = false})(h);
+  h = BatchNormalization()(h);
+  h = ReLU({.max_value = 6.0})(h);
+  h = GlobalAveragePooling2D()(h);
+  Model model(in, Dense(5, {.activation = "softmax"})(h));
+  for (int64_t n : {1, 32}) {
+    const Tensor x = Tensor::uniform({n, 16, 16, 3});
+    EXPECT_EQ(steady_state_predict_allocations(*model, x, 3, "MobileNet-like predict, batch " + std::to_string(n)), 0);
+  }
+  EXPECT_EQ(model->fused_inference_steps(), 3u);
 }
