@@ -20,6 +20,10 @@ class BackwardObserver {
   // leaf's .grad once the sweep has succeeded. Called once per leaf that
   // received a gradient, in sweep order, from the thread running backward().
   virtual void leaf_ready(const void* leaf_id, const Tensor& grad) = 0;
+  // One entry of the tape has been applied (after its leaf_ready calls). A
+  // point between kernels, frequent and regular, where the observer may let
+  // work of its own advance (MPI moves a started sum only inside MPI calls).
+  virtual void entry_done() {}
 };
 
 // The observer Variable::backward() on this thread reports to (null: none,

@@ -138,7 +138,8 @@ class Sweep {
   // Runs the reverse sweep from `root` seeded with `seed`. Gradients of
   // intermediates are dropped as soon as they are used unless their GradFn is
   // marked keep; leaves' sums are left in leaves() for the caller. With an
-  // observer, each leaf is reported as soon as its sum is complete.
+  // observer, each leaf is reported as soon as its sum is complete, and the
+  // observer hears of the end of every entry.
   void run(const Variable& root, const Tensor& seed, bool retain_graph, BackwardObserver* observer = nullptr) {
     GradFn* root_fn = root.impl()->grad_fn.get();
     if (!root_fn) {
@@ -152,7 +153,10 @@ class Sweep {
       GradFn* fn = ws_->order[pos];
       GradFn::SweepState& st = fn->sweep_state();
       if (!st.grad.sum.defined()) {  // every path into it carried no gradient
-        if (observer) report_ready(*observer, *fn, static_cast<int64_t>(pos));
+        if (observer) {
+          report_ready(*observer, *fn, static_cast<int64_t>(pos));
+          observer->entry_done();
+        }
         if (!retain_graph) fn->release();
         continue;
       }
@@ -170,7 +174,10 @@ class Sweep {
           add_to_leaf(impl.get(), grads[i]);
         }
       }
-      if (observer) report_ready(*observer, *fn, static_cast<int64_t>(pos));
+      if (observer) {
+        report_ready(*observer, *fn, static_cast<int64_t>(pos));
+        observer->entry_done();
+      }
     }
   }
 

@@ -33,8 +33,9 @@ class AsyncSums {
   AsyncSums& operator=(const AsyncSums&) = delete;
   // Starts summing data[0..n) over ranks; data must stay untouched until wait().
   void start(float* data, int64_t n);
-  // Lets started sums advance (MPI progresses them only inside MPI calls).
-  void progress();
+  // Lets started sums advance (MPI progresses them only inside MPI calls);
+  // true when every started sum is complete. One MPI_Testall: microseconds.
+  bool progress();
   // Completes every started sum.
   void wait();
 

@@ -2,12 +2,17 @@
 //
 // Gradient buckets: the trainable weights are laid out in reverse order (the
 // last layers' gradients are complete first in the backward sweep) into
-// buckets of about kBucketBytes, each one contiguous float buffer. As the
-// sweep reports a weight complete (BackwardObserver), its gradient, scaled by
-// this rank's share of the global batch, is copied into its bucket; a bucket
-// whose weights are all in starts its sum (MPI_Iallreduce) while the sweep
-// goes on to the layers below. Buckets start in index order on every rank, as
-// MPI requires collectives to be issued in the same order everywhere.
+// buckets of GradientSyncOptions::bucket_bytes, each one contiguous float
+// buffer; a weight larger than the room left is split over several buckets.
+// As the sweep reports a weight complete (BackwardObserver), its gradient,
+// scaled by this rank's share of the global batch, is copied into its
+// buckets; a bucket whose pieces are all in starts its sum (MPI_Iallreduce)
+// while the sweep goes on to the layers below. Buckets start in index order on
+// every rank, as MPI requires collectives to be issued in the same order
+// everywhere. Open MPI advances a started sum only inside an MPI call, so
+// after every tape entry of the sweep one MPI_Testall lets the sums move on
+// (a progress thread would need MPI_THREAD_MULTIPLE and a core of its own,
+// which the ranks of a full machine do not have; docs/DISTRIBUTED.md).
 #include "train/distributed_fit.h"
 
 #include <algorithm>
@@ -22,12 +27,19 @@ namespace minidl::distributed::detail {
 
 namespace {
 
-// Horovod fuses up to 64 MB and PyTorch DDP buckets 25 MB for large models;
-// a small CNN (the mnist_cnn has 4.8 MB of gradients) needs smaller buckets
-// to have more than one, so that the first can travel during the backward.
-constexpr int64_t kBucketBytes = int64_t{1} << 20;
+GradientSyncOptions g_options;
+GradientSyncStats g_last_fit_stats;
+std::vector<double> g_last_fit_step_waits;
 
 }  // namespace
+
+void set_gradient_sync_options(const GradientSyncOptions& options) {
+  MINIDL_CHECK(options.bucket_bytes >= 4, ValueError, "distributed: bucket_bytes must be at least 4, received {}",
+               options.bucket_bytes);
+  g_options = options;
+}
+GradientSyncOptions gradient_sync_options() { return g_options; }
+std::vector<double> last_fit_step_waits() { return g_last_fit_step_waits; }
 
 Shard shard_of(int64_t rows, int r, int p) {
   const int64_t base = rows / p, extra = rows % p;
@@ -35,15 +47,15 @@ Shard shard_of(int64_t rows, int r, int p) {
   return {begin, begin + base + (r < extra ? 1 : 0)};
 }
 
-Replicas::Replicas(ModelImpl& model) : model_(model), rank_(distributed::rank()), size_(distributed::size()) {}
-
-namespace {
-GradientSyncStats g_last_fit_stats;
-}  // namespace
+Replicas::Replicas(ModelImpl& model)
+    : model_(model), rank_(distributed::rank()), size_(distributed::size()), options_(g_options) {}
 
 Replicas::~Replicas() {
   sums_.wait();
-  if (stats_.steps > 0) g_last_fit_stats = stats_;
+  if (stats_.steps > 0) {
+    g_last_fit_stats = stats_;
+    g_last_fit_step_waits = std::move(step_waits_);
+  }
 }
 
 void Replicas::broadcast_state() {
@@ -71,21 +83,34 @@ void Replicas::layout(const std::vector<Variable>& params) {
   for (size_t i = 0; same && i < params.size(); ++i) same = layout_ids_[i] == params[i].id();
   if (same) return;
   sums_.wait();
+  in_flight_ = false;
   layout_ids_.clear();
   slot_of_.clear();
   slots_.assign(params.size(), Slot());
+  pieces_.clear();
   buckets_.clear();
-  int64_t fill = 0;
+  const int64_t room = std::max<int64_t>(1, options_.bucket_bytes / static_cast<int64_t>(sizeof(float)));
+  int64_t fill = room;  // the first piece opens a bucket
   for (size_t k = params.size(); k-- > 0;) {
-    const int64_t numel = params[k].value().numel();
-    if (buckets_.empty() || (fill > 0 && (fill + numel) * 4 > kBucketBytes)) {
-      buckets_.emplace_back();
-      fill = 0;
+    Slot& s = slots_[k];
+    s.numel = params[k].value().numel();
+    s.first_piece = pieces_.size();
+    for (int64_t at = 0; at < s.numel;) {
+      if (fill == room) {
+        buckets_.emplace_back();
+        fill = 0;
+      }
+      const int64_t n = std::min(s.numel - at, room - fill);
+      pieces_.push_back({static_cast<int>(buckets_.size() - 1), fill, at, n});
+      buckets_.back().pieces += 1;
+      fill += n;
+      at += n;
     }
-    slots_[k] = {static_cast<int>(buckets_.size() - 1), fill, numel, false};
-    fill += numel;
-    buckets_.back().params += 1;
-    buckets_.back().data.resize(static_cast<size_t>(fill));
+    s.pieces = pieces_.size() - s.first_piece;
+  }
+  for (const Piece& p : pieces_) {
+    auto& data = buckets_[static_cast<size_t>(p.bucket)].data;
+    data.resize(std::max(data.size(), static_cast<size_t>(p.bucket_offset + p.numel)));
   }
   for (size_t k = 0; k < params.size(); ++k) {
     layout_ids_.push_back(params[k].id());
@@ -93,7 +118,7 @@ void Replicas::layout(const std::vector<Variable>& params) {
   }
   stats_.buckets = static_cast<int>(buckets_.size());
   stats_.bytes_per_step = 0;
-  for (const auto& b : buckets_) stats_.bytes_per_step += static_cast<int64_t>(b.data.size()) * 4;
+  for (const auto& b : buckets_) stats_.bytes_per_step += static_cast<int64_t>(b.data.size() * sizeof(float));
 }
 
 Replicas::StepScope::StepScope(Replicas& r, const std::vector<Variable>& params, double share)
@@ -101,10 +126,7 @@ Replicas::StepScope::StepScope(Replicas& r, const std::vector<Variable>& params,
   r.layout(params);
   r.share_ = share;
   r.next_bucket_ = 0;
-  for (auto& b : r.buckets_) {
-    b.remaining = b.params;
-    b.started = false;
-  }
+  for (auto& b : r.buckets_) b.remaining = b.pieces;
   for (auto& s : r.slots_) s.reported = false;
   set_backward_observer(&r);
   set_cross_replica_sum(&r);
@@ -117,6 +139,25 @@ Replicas::StepScope::~StepScope() {
 
 void Replicas::sum(double* values, int64_t n) { allreduce_sum(values, n); }
 
+// Copies a weight's gradient (null: zeros) times this rank's share into its
+// pieces; counts the pieces in.
+void Replicas::write_pieces(Slot& s, const float* grad) {
+  const float share = static_cast<float>(share_);
+  for (size_t i = s.first_piece; i < s.first_piece + s.pieces; ++i) {
+    const Piece& p = pieces_[i];
+    Bucket& b = buckets_[static_cast<size_t>(p.bucket)];
+    float* dst = b.data.data() + p.bucket_offset;
+    if (grad) {
+      const float* src = grad + p.weight_offset;
+      for (int64_t j = 0; j < p.numel; ++j) dst[j] = src[j] * share;
+    } else {
+      std::fill_n(dst, p.numel, 0.f);
+    }
+    --b.remaining;
+  }
+  s.reported = true;
+}
+
 void Replicas::leaf_ready(const void* leaf_id, const Tensor& grad) {
   auto it = slot_of_.find(leaf_id);
   if (it == slot_of_.end()) return;  // a leaf that is not a trainable weight
@@ -124,21 +165,19 @@ void Replicas::leaf_ready(const void* leaf_id, const Tensor& grad) {
   if (s.reported) return;
   MINIDL_CHECK(grad.numel() == s.numel, ValueError, "distributed fit: a gradient of {} values for a weight of {}",
                grad.numel(), s.numel);
-  Bucket& b = buckets_[static_cast<size_t>(s.bucket)];
-  float* dst = b.data.data() + s.offset;
-  const float* src = grad.data();
-  const float share = static_cast<float>(share_);
-  for (int64_t i = 0; i < s.numel; ++i) dst[i] = src[i] * share;
-  s.reported = true;
-  if (--b.remaining == 0) start_ready_buckets();
-  sums_.progress();
+  write_pieces(s, grad.data());
+  if (options_.overlap) start_ready_buckets();
+}
+
+void Replicas::entry_done() {
+  if (in_flight_) in_flight_ = !sums_.progress();
 }
 
 void Replicas::start_ready_buckets() {
   while (next_bucket_ < buckets_.size() && buckets_[next_bucket_].remaining == 0) {
     Bucket& b = buckets_[next_bucket_++];
-    b.started = true;
     sums_.start(b.data.data(), static_cast<int64_t>(b.data.size()));
+    in_flight_ = true;
   }
 }
 
@@ -149,30 +188,34 @@ void Replicas::finish_gradients(const std::vector<Variable>& params) {
   for (size_t k = 0; k < params.size(); ++k) {
     Slot& s = slots_[k];
     if (s.reported) continue;
-    Bucket& b = buckets_[static_cast<size_t>(s.bucket)];
-    float* dst = b.data.data() + s.offset;
     const Tensor& g = params[k].grad();
-    if (g.defined()) {
-      for (int64_t i = 0; i < s.numel; ++i) dst[i] = g.data()[i] * static_cast<float>(share_);
-    } else {
-      std::fill_n(dst, s.numel, 0.f);
-    }
-    s.reported = true;
-    --b.remaining;
+    write_pieces(s, g.defined() ? g.data() : nullptr);
   }
-  start_ready_buckets();
-  sums_.wait();
+  if (options_.overlap) {
+    start_ready_buckets();
+    sums_.wait();
+    in_flight_ = false;
+  } else {
+    for (auto& b : buckets_) allreduce_sum(b.data.data(), static_cast<int64_t>(b.data.size()));
+  }
   for (size_t k = 0; k < params.size(); ++k) {
     Variable p = params[k];
     if (!p.grad().defined()) continue;
     const Slot& s = slots_[k];
-    std::memcpy(p.mutable_grad().data(), buckets_[static_cast<size_t>(s.bucket)].data.data() + s.offset,
-                static_cast<size_t>(s.numel) * sizeof(float));
+    float* grad = p.mutable_grad().data();
+    for (size_t i = s.first_piece; i < s.first_piece + s.pieces; ++i) {
+      const Piece& piece = pieces_[i];
+      std::memcpy(grad + piece.weight_offset,
+                  buckets_[static_cast<size_t>(piece.bucket)].data.data() + piece.bucket_offset,
+                  static_cast<size_t>(piece.numel) * sizeof(float));
+    }
   }
   const auto done = std::chrono::steady_clock::now();
   ++stats_.steps;
   stats_.backward_seconds += std::chrono::duration<double>(backward_end - backward_start_).count();
-  stats_.wait_seconds += std::chrono::duration<double>(done - backward_end).count();
+  const double wait = std::chrono::duration<double>(done - backward_end).count();
+  stats_.wait_seconds += wait;
+  step_waits_.push_back(wait);
 }
 
 void Replicas::gather_rows(const std::vector<float>& local, const std::vector<int64_t>& batch_rows, int64_t row,

@@ -7,7 +7,8 @@
 //               shared_seed(): one shuffle for all ranks
 //   each batch  shard(): this rank's rows of the global batch
 //   train step  StepScope: gradients averaged in buckets during backward
-//               (a BackwardObserver), BatchNormalization statistics summed
+//               (a BackwardObserver, which also lets MPI advance the started
+//               sums after every tape entry), BatchNormalization statistics summed
 //               across replicas (a CrossReplicaSum); finish_gradients()
 //               before the optimizer
 //   logs        sum(): the loss and metrics of all ranks, weighted by rows
@@ -54,6 +55,23 @@ decltype(auto) collective(F&& f) {
   }
 }
 
+// How gradients are summed across ranks (benchmarks and tests; the defaults
+// are what training uses). Read when a fit starts.
+struct GradientSyncOptions {
+  // Size of a fused buffer; a weight larger than that is split over several.
+  int64_t bucket_bytes = int64_t{1} << 20;
+  // true: each bucket's sum starts (MPI_Iallreduce) as soon as its gradients
+  // are complete in the backward sweep; false: the same buckets are summed one
+  // after the other (MPI_Allreduce) after the backward. Both add the same
+  // floats in the same order: the results are identical.
+  bool overlap = true;
+};
+void set_gradient_sync_options(const GradientSyncOptions& options);
+GradientSyncOptions gradient_sync_options();
+// The seconds the last fit on several ranks waited for the sums after each
+// train step's backward on this rank, one value per step.
+std::vector<double> last_fit_step_waits();
+
 class Replicas : public BackwardObserver, public CrossReplicaSum {
  public:
   explicit Replicas(ModelImpl& model);
@@ -94,6 +112,7 @@ class Replicas : public BackwardObserver, public CrossReplicaSum {
   double share() const override { return share_; }
 
   void leaf_ready(const void* leaf_id, const Tensor& grad) override;
+  void entry_done() override;
 
   // Local rows of every batch (`batch_rows` = each global batch's rows),
   // `row` floats each, gathered from all ranks into `out` in global order.
@@ -104,15 +123,20 @@ class Replicas : public BackwardObserver, public CrossReplicaSum {
  private:
   struct Bucket {
     std::vector<float> data;
-    int params = 0;     // parameters in it
-    int remaining = 0;  // not yet reported this step
-    bool started = false;
+    int pieces = 0;     // parts of weights in it
+    int remaining = 0;  // pieces not yet reported this step
+  };
+  // A run of one weight's gradient inside one bucket.
+  struct Piece {
+    int bucket = 0;
+    int64_t bucket_offset = 0, weight_offset = 0, numel = 0;
   };
   struct Slot {
-    int bucket = 0;
-    int64_t offset = 0, numel = 0;
+    size_t first_piece = 0, pieces = 0;  // its pieces: pieces_[first_piece, first_piece + pieces)
+    int64_t numel = 0;
     bool reported = false;
   };
+  void write_pieces(Slot& s, const float* grad);
   void layout(const std::vector<Variable>& params);
   void start_ready_buckets();
 
@@ -123,9 +147,13 @@ class Replicas : public BackwardObserver, public CrossReplicaSum {
   std::vector<const void*> layout_ids_;                // the parameters the layout was made for
   std::unordered_map<const void*, size_t> slot_of_;  // parameter id -> index in slots_
   std::vector<Slot> slots_;
+  std::vector<Piece> pieces_;
+  GradientSyncOptions options_;
   size_t next_bucket_ = 0;  // buckets start in index order on every rank
+  bool in_flight_ = false;  // started sums not yet seen complete
   AsyncSums sums_;
   GradientSyncStats stats_;
+  std::vector<double> step_waits_;
   std::chrono::steady_clock::time_point backward_start_{};
 };
 

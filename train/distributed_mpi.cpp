@@ -164,11 +164,13 @@ void AsyncSums::start(float* data, int64_t n) {
   requests_->pending.push_back(r);
 }
 
-void AsyncSums::progress() {
+bool AsyncSums::progress() {
   auto& p = requests_->pending;
-  if (p.empty()) return;
+  if (p.empty()) return true;
   int done = 0;
   MPI_Testall(static_cast<int>(p.size()), p.data(), &done, MPI_STATUSES_IGNORE);
+  if (done) p.clear();  // MPI_Testall freed them all
+  return done != 0;
 }
 
 void AsyncSums::wait() {
@@ -211,7 +213,7 @@ struct AsyncSums::Requests {};
 AsyncSums::AsyncSums() = default;
 AsyncSums::~AsyncSums() = default;
 void AsyncSums::start(float*, int64_t) {}
-void AsyncSums::progress() {}
+bool AsyncSums::progress() { return true; }
 void AsyncSums::wait() {}
 
 }  // namespace detail
