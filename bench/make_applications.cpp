@@ -2,6 +2,19 @@
 //
 //   make_applications OUTDIR [NAME ...] [--seed S]
 //
+// Besides the registered architectures, two small networks of the predict
+// benchmark (docs/PERFORMANCE.md, "Real networks at batch 1 and 32") are built
+// when named, never by default:
+//   mnist_cnn  the classic Keras mnist_cnn (28x28x1: Conv2D 32 and 64 3x3 ReLU,
+//              MaxPooling2D 2, Dropout, Flatten, Dense 128 ReLU, Dropout, Dense
+//              10 softmax), as the main job builds it (tests/support/models.h);
+//   ResNet8    ResNet v1 of depth 8 from Keras's CIFAR-10 example (32x32x3: Conv2D
+//              16 3x3 + BN + ReLU; three stages of one residual block of 16, 32
+//              (stride 2) and 64 (stride 2) filters, each conv-BN-ReLU, conv-BN,
+//              a 1x1 stride-2 convolution on the shortcut where the shape
+//              changes, Add, ReLU; GlobalAveragePooling2D; Dense 10 softmax;
+//              he_normal kernels, L2(1e-4)): 78,666 parameters.
+//
 // For every architecture applications::names() lists (or only the NAMEs given),
 // builds it with Keras's default arguments (default input size, include_top,
 // 1000 classes, softmax) after set_random_seed(S) (default 1), so each file's
@@ -33,6 +46,12 @@
 #include "applications/application_options.h"
 #include "core/random.h"
 #include "io/keras_model.h"
+#include "layers/activations/activation_layers.h"
+#include "layers/merge/merge.h"
+#include "layers/normalization/batch_normalization.h"
+#include "layers/parts/regularizers.h"
+#include "layers/pooling/global_pooling2d.h"
+#include "tests/support/models.h"
 #include "train/optimizers.h"
 
 namespace {
@@ -52,6 +71,45 @@ bool has_open_dimension(const minidl::ModelImpl& model) {
   return false;
 }
 
+// One convolution of Keras's CIFAR ResNet (resnet_layer): Conv2D, then
+// BatchNormalization and the activation where asked.
+minidl::KerasTensor resnet_layer(const minidl::KerasTensor& x, int64_t filters, int64_t kernel, int64_t strides,
+                                 bool relu, bool batch_norm = true) {
+  minidl::KerasTensor y = minidl::Conv2D(filters, kernel,
+                                         {.strides = strides,
+                                          .padding = "same",
+                                          .kernel_initializer = "he_normal",
+                                          .kernel_regularizer = std::make_shared<minidl::L2>(1e-4)})(x);
+  if (batch_norm) y = minidl::BatchNormalization()(y);
+  if (relu) y = minidl::ActivationLayer("relu")(y);
+  return y;
+}
+
+// ResNet v1, depth 8, for 32x32x3 images and 10 classes (see the header).
+minidl::Model resnet8() {
+  const minidl::KerasTensor inputs = minidl::Input({32, 32, 3});
+  minidl::KerasTensor x = resnet_layer(inputs, 16, 3, 1, true);
+  int64_t filters = 16;
+  for (int stage = 0; stage < 3; ++stage, filters *= 2) {
+    const int64_t strides = stage == 0 ? 1 : 2;
+    minidl::KerasTensor y = resnet_layer(x, filters, 3, strides, true);
+    y = resnet_layer(y, filters, 3, 1, false);
+    if (stage > 0) x = resnet_layer(x, filters, 1, strides, false, false);
+    x = minidl::ActivationLayer("relu")(minidl::Add()({x, y}));
+  }
+  x = minidl::GlobalAveragePooling2D()(x);
+  const minidl::KerasTensor outputs =
+      minidl::Dense(10, {.activation = "softmax", .kernel_initializer = "he_normal"})(x);
+  return minidl::Model(inputs, outputs, "resnet8");
+}
+
+// The benchmark networks named in the header, or an application.
+minidl::Model build(const std::string& name, const minidl::applications::ApplicationOptions& options = {}) {
+  if (name == "mnist_cnn") return minidl::testing::mnist_cnn();
+  if (name == "ResNet8") return resnet8();
+  return minidl::applications::build(name, options);
+}
+
 // Sets every "BatchNormalization" config's momentum to 0, in nested models too.
 void zero_batch_norm_momentum(minidl::json& config) {
   if (config.is_object()) {
@@ -65,6 +123,9 @@ void zero_batch_norm_momentum(minidl::json& config) {
 
 // See the header: BatchNormalization moving statistics from one calibration batch.
 void calibrate_batch_norm(minidl::ModelImpl& model) {
+  bool any = false;
+  for (const minidl::LayerPtr& layer : model.layers()) any = any || layer->class_name() == "BatchNormalization";
+  if (!any) return;
   minidl::json config = model.get_config();
   zero_batch_norm_momentum(config);
   std::shared_ptr<minidl::ModelImpl> twin = minidl::ModelImpl::from_config(config);
@@ -112,10 +173,10 @@ int main(int argc, char** argv) {
     const std::string path = (std::filesystem::path(outdir) / (name + ".h5")).string();
     try {
       minidl::set_random_seed(seed);
-      minidl::Model model = minidl::applications::build(name);
+      minidl::Model model = build(name);
       if (has_open_dimension(*model.ptr())) {
         minidl::set_random_seed(seed);
-        model = minidl::applications::build(name, {.input_shape = minidl::Shape{224, 224, 3}});
+        model = build(name, {.input_shape = minidl::Shape{224, 224, 3}});
       }
       calibrate_batch_norm(*model.ptr());
       minidl::save_model(*model.ptr(), path);

@@ -3,6 +3,8 @@
 #include "ops/depthwise_conv2d.h"
 
 #include <algorithm>
+#include <limits>
+#include <vector>
 
 #include "core/errors.h"
 #include "core/threads.h"
@@ -97,6 +99,67 @@ void for_row_blocks(int64_t rows, int64_t CM, int64_t pixels, int64_t taps, F&& 
       grain(Cost::kMemory, pixels * std::min(kBlock, CM) * taps));
 }
 
+// Output pixels [ow0, ow0 + P) of one output row, channels [cb, cb + B), when
+// every tap of these pixels lies inside the image: the P*B accumulators are
+// independent chains of multiply-adds (P is chosen so that P*B >= 64 floats
+// where the row allows, enough chains to keep the FMA units busy when the
+// channel block is narrow), and the taps need no bounds checks. KW3 fixes
+// KW = 3 at compile time. xrows/krows: the nkh in-image input rows (at
+// column 0, channel cb) and their kernel rows (at kw = 0, channel cb).
+// b0: the B biases (zeros without a bias); lo: 0 with relu, else -inf, so the
+// output is max(acc, lo) without a branch (a NaN stays NaN either way).
+template <int B, int P, bool KW3>
+void interior_pixels(const float* const* xrows, const float* const* krows, int nkh, int64_t ow0, const Conv2DGeometry& g,
+                     const float* b0, float lo, float* out) {
+  const int64_t C = g.C, KW = KW3 ? 3 : g.KW;
+  float acc[P][B];
+  for (int p = 0; p < P; ++p)
+    for (int j = 0; j < B; ++j) acc[p][j] = b0[j];
+  for (int t = 0; t < nkh; ++t) {
+    const float* xr = xrows[t] + (ow0 * g.SW - g.pad_left) * C;
+    const float* kr = krows[t];
+    for (int64_t kw = 0; kw < KW; ++kw) {
+      const float* __restrict kp = kr + kw * C;
+      const float* xk = xr + kw * g.DW * C;
+      for (int p = 0; p < P; ++p) {
+        const float* __restrict xp = xk + p * g.SW * C;
+        for (int j = 0; j < B; ++j) acc[p][j] += xp[j] * kp[j];
+      }
+    }
+  }
+  for (int p = 0; p < P; ++p) {
+    float* __restrict o = out + (ow0 + p) * C;
+    for (int j = 0; j < B; ++j) o[j] = std::max(acc[p][j], lo);
+  }
+}
+
+// One output pixel ow, channels [cb, cb + B), checking each tap's column.
+template <int B>
+void edge_pixel(const float* const* xrows, const float* const* krows, int nkh, int64_t ow, const Conv2DGeometry& g,
+                const float* b0, float lo, float* out) {
+  const int64_t C = g.C;
+  float acc[B];
+  for (int j = 0; j < B; ++j) acc[j] = b0[j];
+  for (int t = 0; t < nkh; ++t)
+    for (int64_t kw = 0; kw < g.KW; ++kw) {
+      const int64_t iw = ow * g.SW - g.pad_left + kw * g.DW;
+      if (iw < 0 || iw >= g.W) continue;
+      const float* __restrict xp = xrows[t] + iw * C;
+      const float* __restrict kp = krows[t] + kw * C;
+      for (int j = 0; j < B; ++j) acc[j] += xp[j] * kp[j];
+    }
+  float* __restrict o = out + ow * C;
+  for (int j = 0; j < B; ++j) o[j] = std::max(acc[j], lo);
+}
+
+// Outputs [ow_lo, ow_hi) have every tap's column inside the image.
+void interior_columns(const Conv2DGeometry& g, int64_t& ow_lo, int64_t& ow_hi) {
+  ow_lo = std::min(g.OW, (g.pad_left + g.SW - 1) / g.SW);
+  const int64_t last = g.W - 1 - (g.KW - 1) * g.DW + g.pad_left;  // ow * SW <= last
+  ow_hi = last < 0 ? 0 : std::min(g.OW, last / g.SW + 1);
+  if (ow_hi < ow_lo) ow_hi = ow_lo;
+}
+
 // Forward, M = 1 form (g.C is the widened channel count): output row r = (n, oh),
 // channels [c0, c0 + width).
 void forward_row(const float* x, const float* k, const float* bias, const Conv2DGeometry& g, int64_t r, int64_t c0,
@@ -104,27 +167,51 @@ void forward_row(const float* x, const float* k, const float* bias, const Conv2D
   const int64_t C = g.C, n = r / g.OH, oh = r % g.OH;
   const float* ximg = x + n * g.H * g.W * C;
   float* yrow = y + r * g.OW * C;  // [OW, C]
+  constexpr int kMaxRows = 16;     // kernel heights up to this keep their row pointers on the stack
+  const float* xbuf[kMaxRows];
+  const float* kbuf[kMaxRows];
+  std::vector<const float*> xv, kv;  // taller kernels only
+  const float** xrows = xbuf;
+  const float** krows = kbuf;
+  if (g.KH > kMaxRows) {
+    xv.resize(g.KH);
+    kv.resize(g.KH);
+    xrows = xv.data();
+    krows = kv.data();
+  }
+  int64_t ow_lo = 0, ow_hi = 0;
+  interior_columns(g, ow_lo, ow_hi);
+  const float lo = relu ? 0.f : -std::numeric_limits<float>::infinity();
   for_pieces(width, [&]<int B>(int64_t off) {
     const int64_t cb = c0 + off;
-    for (int64_t ow = 0; ow < g.OW; ++ow) {
-      float acc[B];
-      for (int j = 0; j < B; ++j) acc[j] = bias ? bias[cb + j] : 0.f;
-      for (int64_t kh = 0; kh < g.KH; ++kh) {
-        const int64_t ih = oh * g.SH - g.pad_top + kh * g.DH;
-        if (ih < 0 || ih >= g.H) continue;
-        const float* xr = ximg + ih * g.W * C + cb;
-        const float* kr = k + kh * g.KW * C + cb;
-        for (int64_t kw = 0; kw < g.KW; ++kw) {
-          const int64_t iw = ow * g.SW - g.pad_left + kw * g.DW;
-          if (iw < 0 || iw >= g.W) continue;
-          const float* __restrict xp = xr + iw * C;
-          const float* __restrict kp = kr + kw * C;
-          for (int j = 0; j < B; ++j) acc[j] += xp[j] * kp[j];
-        }
-      }
-      float* __restrict out = yrow + ow * C + cb;
-      for (int j = 0; j < B; ++j) out[j] = relu ? std::max(acc[j], 0.f) : acc[j];
+    int nkh = 0;
+    for (int64_t kh = 0; kh < g.KH; ++kh) {
+      const int64_t ih = oh * g.SH - g.pad_top + kh * g.DH;
+      if (ih < 0 || ih >= g.H) continue;
+      xrows[nkh] = ximg + ih * g.W * C + cb;
+      krows[nkh] = k + kh * g.KW * C + cb;
+      ++nkh;
     }
+    float b[B];
+    for (int j = 0; j < B; ++j) b[j] = bias ? bias[cb + j] : 0.f;
+    float* out = yrow + cb;
+    constexpr int P = B >= 64 ? 1 : 64 / B > 8 ? 8 : 64 / B;
+    int64_t ow = 0;
+    for (; ow < ow_lo; ++ow) edge_pixel<B>(xrows, krows, nkh, ow, g, b, lo, out);
+    const bool kw3 = g.KW == 3;
+    for (; ow + P <= ow_hi; ow += P) {
+      if (kw3)
+        interior_pixels<B, P, true>(xrows, krows, nkh, ow, g, b, lo, out);
+      else
+        interior_pixels<B, P, false>(xrows, krows, nkh, ow, g, b, lo, out);
+    }
+    for (; ow < ow_hi; ++ow) {
+      if (kw3)
+        interior_pixels<B, 1, true>(xrows, krows, nkh, ow, g, b, lo, out);
+      else
+        interior_pixels<B, 1, false>(xrows, krows, nkh, ow, g, b, lo, out);
+    }
+    for (; ow < g.OW; ++ow) edge_pixel<B>(xrows, krows, nkh, ow, g, b, lo, out);
   });
 }
 

@@ -84,6 +84,32 @@ TEST(DepthwiseConv2DOp, FusedReluMatchesReferenceThenRelu) {
   }
 }
 
+// Rows wide enough for the forward's multi-pixel interior blocks at every
+// channel piece (120 = 64 + 32 + 16 + 8, 7 = 4 + 2 + 1) with remainders and
+// edge pixels on both sides; 3-wide and other kernel widths, strides, dilation,
+// and a kernel taller than the row pointers kept on the stack.
+TEST(DepthwiseConv2DOp, WideRowsMatchReferenceWithAndWithoutRelu) {
+  std::mt19937 rng(11);
+  std::vector<Config> cases;
+  // {N, H, W, C, KH, KW, SH, SW, DH, DW, G, OC, same, bias, cap}
+  for (int64_t C : {120, 7})
+    for (bool same : {false, true}) {
+      cases.push_back({2, 4, 29, C, 3, 3, 1, 1, 1, 1, C, C, same, true, 0});
+      cases.push_back({1, 5, 37, C, 3, 3, 2, 2, 1, 1, C, C, same, true, 0});
+      cases.push_back({1, 6, 31, C, 3, 5, 1, 1, 1, 2, C, C, same, false, 0});
+      cases.push_back({1, 3, 26, C, 1, 3, 1, 3, 1, 1, C, 2 * C, same, true, 0});
+    }
+  cases.push_back({1, 20, 21, 3, 17, 3, 1, 1, 1, 1, 3, 3, true, true, 0});
+  for (const Config& c : cases)
+    for (bool relu : {false, true}) {
+      const ConvData d = random_conv_data(c, rng);
+      const DepthwiseRun o = run_depthwise(c, d, relu);
+      std::vector<double> want = reference_forward(c, d.x, d.k, c.bias_of(d.b));
+      if (relu) want = with_relu(want, d.dy).y;
+      EXPECT_TRUE(close(o.y, want, 1e-5)) << c.str() << (relu ? " relu" : "");
+    }
+}
+
 // ops::conv2d_forward/backward under "auto" take the depthwise kernels for
 // groups == C; each gradient asked for alone equals the reference too.
 TEST(DepthwiseConv2DOp, Conv2DAutoDispatchMatchesReference) {
