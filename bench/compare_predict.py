@@ -20,9 +20,15 @@ unless set): spinning ones collapse when another process holds a core.
 Settings: batch 1 and 32 at --threads (default 2), and batch 1 at 1 thread
 with --one-thread. Reported per setting: the median over --rounds of each
 round's median. Writes the raw numbers (every round, the machine: CPU model,
-OPENBLAS_CORETYPE, torch version) as JSON and prints a Markdown table.
+OPENBLAS_CORETYPE, torch version) as JSON and prints a Markdown table: per
+setting the medians, their ratio and images/s, then per model the batching gain
+(time per image at the smallest batch over time per image at the largest, each
+at its own thread count); --table also writes that Markdown to a file.
 
   /usr/bin/python3 bench/compare_predict.py --apps-dir /tmp/apps --rounds 3 --json docs/predict_vs_pytorch.json
+  /usr/bin/python3 bench/compare_predict.py --batches 32 --one-thread --rounds 5 \
+      ../shared/keras-apps/MobileNet.h5 ../shared/keras-apps/MobileNetV2.h5 /tmp/real/mnist_cnn.h5 \
+      /tmp/real/ResNet8.h5 --json docs/predict_real_networks.json --table /tmp/real/table.md
 """
 import argparse
 import glob
@@ -125,7 +131,35 @@ def markdown(rows):
         m, t = r["minidl_median_ms"], r["torch_median_ms"]
         lines.append(f"| {r['model']} | {r['batch']} | {r['threads']} | {m:.2f} | {t:.2f} | {m / t:.2f} | "
                      f"{r['batch'] * 1000 / m:.1f} | {r['batch'] * 1000 / t:.1f} |")
+    gains = batching_gains(rows)
+    if gains:
+        lines += ["", "| model | minidl ms per image: batch, threads | minidl batching gain | "
+                      "torch batching gain |", "|---|---|---|---|"]
+        for g in gains:
+            lines.append(f"| {g['model']} | {g['small']} -> {g['large']} | {g['minidl']:.2f}x | {g['torch']:.2f}x |")
     return "\n".join(lines)
+
+
+def batching_gains(rows):
+    """Per model timed at two or more batch sizes: ms per image at the smallest batch over ms per image at the
+    largest (each at the thread count it ran with), for minidl and torch."""
+    out = []
+    for model in dict.fromkeys(r["model"] for r in rows if "skipped" not in r):
+        timed = [r for r in rows if r["model"] == model and "skipped" not in r]
+        small = min(timed, key=lambda r: (r["batch"], r["threads"]))
+        large = max(timed, key=lambda r: (r["batch"], r["threads"]))
+        if small["batch"] == large["batch"]:
+            continue
+
+        def per_image(r, key):
+            return r[key] / r["batch"]
+
+        out.append({"model": model,
+                    "small": f"{per_image(small, 'minidl_median_ms'):.3f} ({small['batch']}, {small['threads']})",
+                    "large": f"{per_image(large, 'minidl_median_ms'):.3f} ({large['batch']}, {large['threads']})",
+                    "minidl": per_image(small, "minidl_median_ms") / per_image(large, "minidl_median_ms"),
+                    "torch": per_image(small, "torch_median_ms") / per_image(large, "torch_median_ms")})
+    return out
 
 
 def main():
@@ -144,6 +178,7 @@ def main():
     p.add_argument("--warmup-seconds", type=float, default=0.25)
     p.add_argument("--json", help="write the raw results here")
     p.add_argument("--note", default="", help="recorded in the JSON (e.g. which build --minidl is)")
+    p.add_argument("--table", help="also write the Markdown tables here")
     args = p.parse_args()
 
     settings = [(int(b), args.threads) for b in args.batches.split(",")]
@@ -186,9 +221,12 @@ def main():
             rows[-1]["ratio"] = rows[-1]["minidl_median_ms"] / rows[-1]["torch_median_ms"]
         if args.json:
             write_json(args, rows)
-    print(markdown(rows))
+    table = markdown(rows)
+    print(table)
     if args.json:
         write_json(args, rows)
+    if args.table:
+        write_atomically(args.table, table + "\n")
 
 
 def write_json(args, rows):
@@ -202,12 +240,16 @@ def write_json(args, rows):
         "method": {"rounds": args.rounds, "warmup_seconds": args.warmup_seconds, "repeat": args.repeat,
                    "repeat_large": args.repeat_large, "input": "U[0, 1), NHWC float32",
                    "command": " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:])},
-        "results": rows}
-    tmp = args.json + ".tmp"
+        "results": rows, "batching_gains": batching_gains(rows)}
+    write_atomically(args.json, json.dumps(report, indent=1) + "\n")
+
+
+def write_atomically(path, text):
+    """text into path through a file beside it and a rename, so a reader never sees half of it."""
+    tmp = path + ".tmp"
     with open(tmp, "w") as f:
-        json.dump(report, f, indent=1)
-        f.write("\n")
-    os.replace(tmp, args.json)
+        f.write(text)
+    os.replace(tmp, path)
 
 
 if __name__ == "__main__":
