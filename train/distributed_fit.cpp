@@ -2,8 +2,9 @@
 //
 // Gradient buckets: the trainable weights are laid out in reverse order (the
 // last layers' gradients are complete first in the backward sweep) into
-// buckets of GradientSyncOptions::bucket_bytes, each one contiguous float
-// buffer; a weight larger than the room left is split over several buckets.
+// buckets of at most GradientSyncOptions::bucket_bytes, each one contiguous
+// float buffer; a weight that does not fit in the room left opens the next
+// bucket, and a weight larger than a bucket is split into equal buckets of its own.
 // As the sweep reports a weight complete (BackwardObserver), its gradient,
 // scaled by this rank's share of the global batch, is copied into its
 // buckets; a bucket whose pieces are all in starts its sum (MPI_Iallreduce)
@@ -90,21 +91,34 @@ void Replicas::layout(const std::vector<Variable>& params) {
   pieces_.clear();
   buckets_.clear();
   const int64_t room = std::max<int64_t>(1, options_.bucket_bytes / static_cast<int64_t>(sizeof(float)));
-  int64_t fill = room;  // the first piece opens a bucket
+  int64_t fill = 0;
+  bool open = false;  // whether the last bucket takes more weights
+  auto add_piece = [&](int64_t at, int64_t n) {
+    pieces_.push_back({static_cast<int>(buckets_.size() - 1), fill, at, n});
+    buckets_.back().pieces += 1;
+    fill += n;
+  };
   for (size_t k = params.size(); k-- > 0;) {
     Slot& s = slots_[k];
     s.numel = params[k].value().numel();
     s.first_piece = pieces_.size();
-    for (int64_t at = 0; at < s.numel;) {
-      if (fill == room) {
+    if (open && fill + s.numel > room) open = false;
+    if (s.numel > room) {
+      // Equal parts, each a bucket of its own: all start together when the weight is complete.
+      const int64_t parts = (s.numel + room - 1) / room;
+      for (int64_t c = 0; c < parts; ++c) {
         buckets_.emplace_back();
         fill = 0;
+        add_piece(s.numel * c / parts, s.numel * (c + 1) / parts - s.numel * c / parts);
       }
-      const int64_t n = std::min(s.numel - at, room - fill);
-      pieces_.push_back({static_cast<int>(buckets_.size() - 1), fill, at, n});
-      buckets_.back().pieces += 1;
-      fill += n;
-      at += n;
+      open = false;
+    } else if (s.numel > 0) {
+      if (!open) {
+        buckets_.emplace_back();
+        fill = 0;
+        open = true;
+      }
+      add_piece(0, s.numel);
     }
     s.pieces = pieces_.size() - s.first_piece;
   }

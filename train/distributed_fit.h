@@ -58,7 +58,7 @@ decltype(auto) collective(F&& f) {
 // How gradients are summed across ranks (benchmarks and tests; the defaults
 // are what training uses). Read when a fit starts.
 struct GradientSyncOptions {
-  // Size of a fused buffer; a weight larger than that is split over several.
+  // Largest fused buffer; a weight larger than that is split into equal buckets.
   int64_t bucket_bytes = int64_t{1} << 20;
   // true: each bucket's sum starts (MPI_Iallreduce) as soon as its gradients
   // are complete in the backward sweep; false: the same buckets are summed one
