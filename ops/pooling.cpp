@@ -71,12 +71,20 @@ void max_image(const float* x, const Pool2DGeometry& g, float* y, int64_t* arg, 
           const int64_t off = (h * g.W + w) * C;
           if (off == first) continue;
           const float* xp = x + off;
-          for (int64_t c = 0; c < C; ++c) {
-            const float v = xp[c];
-            if (v > yo[c] || (v != v && yo[c] == yo[c])) {
-              yo[c] = v;
-              if constexpr (kArg) ao[c] = base + off + c;
+          if constexpr (kArg) {
+            for (int64_t c = 0; c < C; ++c) {
+              const float v = xp[c];
+              if (v > yo[c] || (v != v && yo[c] == yo[c])) {
+                yo[c] = v;
+                ao[c] = base + off + c;
+              }
             }
+          } else {
+            // The same choice as a select on every lane (a NaN wins; once taken it stays, as no
+            // comparison with it is true), so the loop vectorises.
+            const float* __restrict xr = xp;
+            float* __restrict yr = yo;
+            for (int64_t c = 0; c < C; ++c) yr[c] = xr[c] > yr[c] || xr[c] != xr[c] ? xr[c] : yr[c];
           }
         }
     }

@@ -187,6 +187,40 @@ TEST(MaxPool2D, PaddingNeverWinsOverNegativeValues) {
   for (int64_t i = 0; i < y.numel(); ++i) EXPECT_EQ(y[i], -5.f);
 }
 
+TEST(MaxPool2D, ANaNInTheWindowGivesNaNWithAndWithoutArgmax) {
+  // 20 channels: full vector lanes and a remainder; the NaN first, last and in the middle of a window.
+  const auto g = ops::make_pool_geometry(1, 4, 4, 20, 2, 2, 2, 2, false);
+  Tensor x({1, 4, 4, 20});
+  for (int64_t i = 0; i < x.numel(); ++i) x[i] = static_cast<float>((i * 7) % 13) - 6.f;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const int64_t at[] = {(0 * 4 + 0) * 20 + 3, (1 * 4 + 3) * 20 + 17, (2 * 4 + 1) * 20 + 9};  // (h, w, c)
+  for (int64_t i : at) x[i] = nan;
+  Tensor y({1, 2, 2, 20}), ya({1, 2, 2, 20});
+  std::vector<int64_t> arg(ya.numel());
+  ops::max_pool2d(x.data(), g, y.data());
+  ops::max_pool2d(x.data(), g, ya.data(), arg.data());
+  for (int64_t oh = 0; oh < 2; ++oh)
+    for (int64_t ow = 0; ow < 2; ++ow)
+      for (int64_t c = 0; c < 20; ++c) {
+        bool has_nan = false;
+        float want = -std::numeric_limits<float>::infinity();
+        for (int64_t h = 2 * oh; h < 2 * oh + 2; ++h)
+          for (int64_t w = 2 * ow; w < 2 * ow + 2; ++w) {
+            const float v = x[(h * 4 + w) * 20 + c];
+            has_nan = has_nan || std::isnan(v);
+            want = std::max(want, v);
+          }
+        const int64_t o = (oh * 2 + ow) * 20 + c;
+        if (has_nan) {
+          EXPECT_TRUE(std::isnan(y[o])) << o;
+          EXPECT_TRUE(std::isnan(ya[o])) << o;
+        } else {
+          EXPECT_EQ(y[o], want) << o;
+          EXPECT_EQ(ya[o], want) << o;
+        }
+      }
+}
+
 TEST(MaxPool2D, ArgmaxPointsAtTheMaximumAndTiesPickFirst) {
   const Tensor x = Tensor::from_data({1, 2, 2, 1}, {7.f, 7.f, 1.f, 7.f});
   const auto g = ops::make_pool_geometry(1, 2, 2, 1, 2, 2, 2, 2, false);
