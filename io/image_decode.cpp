@@ -87,11 +87,14 @@ void check_bmp_complete(std::span<const uint8_t> b, const std::string& name) {
   const uint32_t compression = le32(b, 30);
   if (compression != 0 && compression != 3) return;  // run-length encoded: stb checks those itself
   if (width <= 0 || height == 0 || bpp == 0) return;  // stb reports the bad header
-  const int64_t row = (static_cast<int64_t>(bpp) * width + 31) / 32 * 4;
-  const int64_t need = static_cast<int64_t>(offset) + row * std::abs(static_cast<int64_t>(height));
-  if (need > static_cast<int64_t>(b.size()))
-    throw IOError(fmt::format("{}: truncated BMP: the pixel data needs {} bytes, the file has {}", name, need,
-                              b.size()));
+  const int64_t row = (static_cast<int64_t>(bpp) * width + 31) / 32 * 4;  // < 2^48: no overflow
+  const int64_t rows = std::abs(static_cast<int64_t>(height));
+  const auto size = static_cast<int64_t>(b.size());
+  // row * rows can pass 2^63 for header values no real file has: compare by division first.
+  if (rows > (size - static_cast<int64_t>(offset)) / row || static_cast<int64_t>(offset) + row * rows > size)
+    throw IOError(fmt::format("{}: truncated BMP: the pixel data needs {} rows of {} bytes from offset {}, the file "
+                              "has {} bytes",
+                              name, rows, row, offset, size));
 }
 
 struct StbFree {

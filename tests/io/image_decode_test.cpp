@@ -253,3 +253,22 @@ TEST(ImageDecode, SaveImageRefusesUnknownSuffixAndUnwritablePath) {
 }
 
 }  // namespace
+
+// A 46-byte BMP whose header claims width 1229406720, height -50330368 and
+// 6399 bits per pixel: rows x row bytes passes 2^63, and the answer is a
+// truncated file, not an integer overflow (an input fuzz_image found).
+TEST(ImageDecode, BmpHeaderWithHugeSizesIsTruncated) {
+  const std::vector<uint8_t> bytes = {0x42, 0x4d, 0x2c, 0x00, 0x00, 0x00, 0xfd, 0xff, 0x00, 0x00, 0x36, 0xc1,
+                                      0x00, 0x00, 0x28, 0x00, 0x00, 0x00, 0x00, 0x42, 0x47, 0x49, 0x00, 0x05,
+                                      0x00, 0xfd, 0xff, 0xfe, 0xff, 0x18, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+  for (ColorMode mode : {ColorMode::Grayscale, ColorMode::RGB, ColorMode::RGBA}) {
+    DecodedImage image;
+    try {
+      decode_image(bytes, mode, "huge.bmp", image);
+      ADD_FAILURE() << "decoded a 46-byte BMP that claims gigapixels";
+    } catch (const IOError& e) {
+      EXPECT_NE(std::string(e.what()).find("huge.bmp"), std::string::npos) << e.what();
+    }
+  }
+}
