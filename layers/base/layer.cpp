@@ -10,6 +10,8 @@
 #include "autograd/functions.h"
 #include "core/errors.h"
 #include "core/scratch.h"
+#include "layers/base/dtype_policy.h"
+#include "ops/gemm_bf16.h"
 
 namespace minidl {
 
@@ -63,12 +65,16 @@ void set_learning_phase(bool training) { t_learning_phase = training; }
 
 Layer::Layer(LayerOptions o, const std::string& default_name_prefix)
     : name_(o.name.empty() ? unique_layer_name(default_name_prefix) : o.name),
-      dtype_(o.dtype.empty() ? "float32" : o.dtype),
       trainable_(o.trainable),
       initial_weights_(std::move(o.weights)),
       activity_regularizer_(o.activity_regularizer.resolve()) {
-  MINIDL_CHECK(dtype_ == "float32", ValueError,
-               "layer '{}': dtype '{}' is not supported (minidl computes in float32)", name_, dtype_);
+  try {
+    const DTypePolicy policy = o.dtype.empty() ? global_policy() : DTypePolicy(o.dtype);
+    dtype_ = policy.name();
+    compute_bfloat16_ = policy.computes_in_bfloat16();
+  } catch (const ValueError& e) {
+    raise<ValueError>("layer '{}': {}", name_, e.what());
+  }
   if (o.batch_input_shape) {
     batch_input_shape_ = *o.batch_input_shape;
   } else if (o.input_shape) {
@@ -83,6 +89,20 @@ Layer::Layer(LayerOptions o, const std::string& default_name_prefix)
 }
 
 Layer::~Layer() = default;
+
+DTypePolicy Layer::dtype_policy() const { return DTypePolicy(dtype_); }
+
+const std::string& Layer::compute_dtype() const {
+  static const std::string f32 = "float32", bf16 = "bfloat16";
+  return compute_bfloat16_ ? bf16 : f32;
+}
+
+const std::string& Layer::variable_dtype() const {
+  static const std::string f32 = "float32";
+  return f32;
+}
+
+Variable Layer::compute_weight(const Variable& w) const { return compute_bfloat16_ ? cast_to_bfloat16(w) : w; }
 
 std::shared_ptr<Layer> Layer::self_or_throw() {
   try {
@@ -126,7 +146,7 @@ std::vector<KerasTensor> Layer::operator()(const std::vector<KerasTensor>& xs) {
   std::vector<std::shared_ptr<const TensorSpec>> specs, mask_specs;
   for (size_t i = 0; i < out_shapes.size(); ++i) {
     const std::string nm = out_shapes.size() == 1 ? name_ : fmt::format("{}_{}", name_, i);
-    specs.push_back(std::make_shared<TensorSpec>(TensorSpec{out_shapes[i], dtype_, nm}));
+    specs.push_back(std::make_shared<TensorSpec>(TensorSpec{out_shapes[i], compute_dtype(), nm}));
     std::shared_ptr<const TensorSpec> ms;
     if (i < out_mask_shapes.size() && out_mask_shapes[i])
       ms = std::make_shared<TensorSpec>(TensorSpec{*out_mask_shapes[i], "bool", nm + "_mask"});
@@ -200,7 +220,19 @@ VariableList Layer::call_with_masks(const std::vector<Variable>& xs, const CallA
     maybe_build(shapes);
   }
   node_history_.mark_called_concretely();
-  VariableList outs = call(xs, args);
+  // mixed_bfloat16 (Keras's autocast): a layer's inputs are cast to bfloat16
+  // and its outputs are bfloat16. A model's layers do this each for itself.
+  const bool cast = compute_bfloat16_ && sublayer_list().empty();
+  VariableList outs;
+  if (cast) {
+    ops::warn_bf16_fallback_once();
+    const ScratchLease<std::vector<Variable>> cast_in;
+    for (const auto& x : xs) cast_in->push_back(cast_to_bfloat16(x));
+    outs = call(*cast_in, args);
+    for (auto& y : outs) y = cast_to_bfloat16(y);
+  } else {
+    outs = call(xs, args);
+  }
 
   if (activity_regularizer_) {
     // tf.keras 2: the activity loss is divided by the batch size.

@@ -93,13 +93,15 @@ using json = nlohmann::json;
 // lists them). Layer option structs repeat these fields at their end through
 // MINIDL_COMMON_LAYER_OPTIONS so designated initializers can name them:
 //   Dense(10, {.activation = "softmax", .name = "out"})
+class DTypePolicy;  // layers/base/dtype_policy.h
+
 struct LayerOptions {
   // Every field has a default member initializer so that designated
   // initializers naming only some fields stay -Wextra clean.
   std::optional<Shape> input_shape{};        // without the batch axis, e.g. {28, 28, 1}
   std::optional<Shape> batch_input_shape{};  // with it, e.g. {kNone, 28, 28, 1}
   std::optional<int64_t> batch_size{};       // combined with input_shape
-  std::string dtype = "float32";             // only float32 computes; others are a ValueError
+  std::string dtype{};                       // a DTypePolicy name ("float32", "mixed_bfloat16"); "" = global_policy()
   std::string name{};                        // "" = unique default ("conv2d", "conv2d_1", ...)
   bool trainable = true;
   std::vector<Tensor> weights{};             // initial weights, applied by set_weights at build
@@ -110,7 +112,7 @@ struct LayerOptions {
   std::optional<::minidl::Shape> input_shape{};        \
   std::optional<::minidl::Shape> batch_input_shape{};  \
   std::optional<int64_t> batch_size{};                 \
-  std::string dtype = "float32";                       \
+  std::string dtype{};                                 \
   std::string name{};                                  \
   bool trainable = true;                               \
   std::vector<::minidl::Tensor> weights {}
@@ -248,7 +250,15 @@ class Layer : public std::enable_shared_from_this<Layer> {
 
   // --- state -----------------------------------------------------------------------
   const std::string& name() const { return name_; }
-  const std::string& dtype() const { return dtype_; }
+  // Keras's dtype: the variable dtype, "float32" under every policy minidl computes with.
+  const std::string& dtype() const { return variable_dtype(); }
+  // The layer's policy (layers/base/dtype_policy.h): the `dtype` it was given, else the global
+  // policy when it was constructed.
+  DTypePolicy dtype_policy() const;
+  // "float32", or "bfloat16" under mixed_bfloat16.
+  const std::string& compute_dtype() const;
+  const std::string& variable_dtype() const;
+  bool computes_in_bfloat16() const { return compute_bfloat16_; }
   bool trainable() const { return trainable_; }
   // Freezes or unfreezes the layer and its sublayers (a frozen weight needs no gradient).
   virtual void set_trainable(bool trainable);
@@ -269,6 +279,9 @@ class Layer : public std::enable_shared_from_this<Layer> {
                         RegularizerArg regularizer = {}, bool trainable = true, ConstraintArg constraint = {}) {
     return add_weight(name, shape, std::move(initializer), std::move(regularizer), trainable, std::move(constraint));
   }
+  // A weight as the layer computes with it: w itself, or under mixed_bfloat16 w
+  // rounded to bfloat16 (Keras's variables read inside call in the compute dtype).
+  Variable compute_weight(const Variable& w) const;
 
   // Keras's order: the layer's own trainable weights, its own non-trainable
   // weights, then each sublayer's weights() in turn (TF 1.x Layer.weights is
@@ -374,7 +387,8 @@ class Layer : public std::enable_shared_from_this<Layer> {
   void clear_activity_losses_recursive();
 
   std::string name_;
-  std::string dtype_;
+  std::string dtype_;           // the policy name
+  bool compute_bfloat16_ = false;  // the policy computes in bfloat16
   bool trainable_ = true;
   bool built_ = false;
   bool supports_masking_ = false;

@@ -202,7 +202,11 @@ json Layer::base_config() const {
     for (int64_t d : *batch_input_shape_) s.push_back(d == kNone ? json(nullptr) : json(d));
     c["batch_input_shape"] = s;
   }
-  c["dtype"] = dtype_;
+  // tf.keras 2.x writes a policy that is a single dtype as its name and a mixed one as the Policy object.
+  if (compute_bfloat16_)
+    c["dtype"] = {{"class_name", "Policy"}, {"config", {{"name", dtype_}}}};
+  else
+    c["dtype"] = dtype_;
   return c;
 }
 

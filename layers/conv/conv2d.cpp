@@ -16,7 +16,7 @@ void Conv2DImpl::build_kernels(int64_t channels) { kernel_ = add_weight_with("ke
 
 Variable Conv2DImpl::convolve(const Variable& x, const Shape&) {
   const Conv2DCall c{strides(), dilation_rate(), same_padding(), channels_first(), groups(), fuse_relu()};
-  return conv2d_variable(x, kernel_, bias_or_null(), c, scratch());
+  return conv2d_variable(x, compute_weight(kernel_), bias_or_null(), c, scratch());
 }
 
 std::shared_ptr<Conv2DImpl> Conv2DImpl::from_config(const json& c) {

@@ -1,3 +1,4 @@
+// layers/core/dense.cpp — Dense: one GEMM forward, two backward; bfloat16 products under mixed_bfloat16.
 #include "layers/core/dense.h"
 
 #include <algorithm>
@@ -6,6 +7,7 @@
 #include "layers/base/core_layers_internal.h"
 #include "layers/base/registry.h"
 #include "ops/blas.h"
+#include "ops/gemm_bf16.h"
 #include "ops/reduce.h"
 
 namespace minidl {
@@ -63,29 +65,34 @@ VariableList DenseImpl::call(const std::vector<Variable>& inputs, const CallArgs
   Shape out_shape = x.shape();
   out_shape.back() = units;
   Tensor y(out_shape);  // [rows, units]
+  // Under mixed_bfloat16 every product multiplies bfloat16 operands (the kernel and the
+  // gradient rounded, x already is) with float32 accumulation, and the bias is bfloat16.
+  const bool bf16 = computes_in_bfloat16();
+  const auto gemm = bf16 ? &ops::gemm_bf16 : &ops::gemm;
   float beta = 0.f;
   if (use_bias_) {
     // Pre-filling y with the bias lets the one sgemm add it (beta = 1) instead of a second pass.
     const float* b = bias_.value().data();
     for (int64_t r = 0; r < rows; ++r) std::memcpy(y.data() + r * units, b, sizeof(float) * units);
+    if (bf16) ops::round_to_bfloat16(y.data(), y.data(), rows * units);
     beta = 1.f;
   }
   const Tensor xv = x.value(), wv = kernel_.value();
-  ops::gemm(false, false, rows, units, in, 1.f, xv.data(), in, wv.data(), units, beta, y.data(), units);
+  gemm(false, false, rows, units, in, 1.f, xv.data(), in, wv.data(), units, beta, y.data(), units);
 
   const Variable parents[] = {x, kernel_, use_bias_ ? bias_ : Variable()};
   const bool has_bias = use_bias_;
   Variable z = make_result(
       std::move(y), std::span<const Variable>(parents, has_bias ? 3 : 2), "Dense",
-      [xv, wv, rows, in, units, has_bias](const Tensor& g, const std::vector<bool>& need) {
+      [xv, wv, rows, in, units, has_bias, gemm](const Tensor& g, const std::vector<bool>& need) {
         Grads grads(has_bias ? 3 : 2);
         if (need[0]) {  // dx = g * W^T: [rows, units] x [units, in]
           grads[0] = Tensor(xv.shape());
-          ops::gemm(false, true, rows, in, units, 1.f, g.data(), units, wv.data(), units, 0.f, grads[0].data(), in);
+          gemm(false, true, rows, in, units, 1.f, g.data(), units, wv.data(), units, 0.f, grads[0].data(), in);
         }
         if (need[1]) {  // dW = x^T * g: [in, rows] x [rows, units]
           grads[1] = Tensor({in, units});
-          ops::gemm(true, false, in, units, rows, 1.f, xv.data(), in, g.data(), units, 0.f, grads[1].data(), units);
+          gemm(true, false, in, units, rows, 1.f, xv.data(), in, g.data(), units, 0.f, grads[1].data(), units);
         }
         static const std::vector<int> kRows{0};  // one list for every call, not one per call
         if (has_bias && need[2]) grads[2] = ops::sum(g.reshape({rows, units}), kRows);  // [units]
