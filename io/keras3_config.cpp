@@ -58,7 +58,11 @@ json keras3_layer_config(const std::string& cls, json c) {
   // Keras 3 layers take no batch_input_shape; a Sequential/Functional lists its InputLayer.
   c.erase("batch_input_shape");
   if (c.contains("activation")) c["activation"] = keras3_activation_name(c["activation"], c);
+  // minidl's configs hold the tf.keras 2 form: a dtype name, or {"class_name": "Policy", "config": {"name"}}
+  // for a mixed policy; Keras 3 writes every policy as a DTypePolicy.
   if (c.contains("dtype") && c["dtype"].is_string()) c["dtype"] = dtype_policy(c["dtype"]);
+  if (c.contains("dtype") && c["dtype"].is_object() && c["dtype"].value("class_name", "") == "Policy")
+    c["dtype"] = dtype_policy(c["dtype"]["config"]["name"]);
   for (auto& [k, v] : c.items()) {
     if (ends_with(k, "_initializer")) v = wrap_part(v, "keras.initializers");
     if (ends_with(k, "_regularizer")) v = wrap_part(v, "keras.regularizers");
