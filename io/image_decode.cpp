@@ -85,7 +85,9 @@ void check_bmp_complete(std::span<const uint8_t> b, const std::string& name) {
   const auto height = static_cast<int32_t>(le32(b, 22));
   const int bpp = b[28] | b[29] << 8;
   const uint32_t compression = le32(b, 30);
-  if (compression != 0 && compression != 3) return;  // run-length encoded: stb checks those itself
+  // stb refuses run-length encoding (1, 2) and reads every other value as
+  // uncompressed rows, so those rows must be in the file.
+  if (compression == 1 || compression == 2) return;
   if (width <= 0 || height == 0 || bpp == 0) return;  // stb reports the bad header
   const int64_t row = (static_cast<int64_t>(bpp) * width + 31) / 32 * 4;  // < 2^48: no overflow
   const int64_t rows = std::abs(static_cast<int64_t>(height));
