@@ -10,7 +10,7 @@
 //
 // On several ranks it also prints, per train step, the gradient bytes each
 // rank sums and in how many buckets, the time those sums take on their own
-// (blocking allreduces of the same buckets, measured after training), the
+// (blocking allreduces of as many buckets, measured after training), the
 // time fit waited for them after the backward pass, and so the fraction
 // hidden behind the backward. A rank that ends its backward first also waits
 // for the other ranks' backward, which is not communication: the exposed
@@ -70,19 +70,26 @@ FashionMnist data_or_synthetic(int64_t limit) {
 }
 
 // Seconds one step's gradient sums take with nothing else running: the same
-// bucket sizes, blocking, `repeats` times.
+// bytes in as many buckets (of equal size), blocking, after a barrier; the
+// slowest rank's time, median of `repeats` (a rank the loaded machine
+// preempts makes single repeats slow).
 double allreduce_seconds(int64_t bytes, int buckets, int repeats) {
   const int64_t floats = bytes / 4;
-  std::vector<float> data(static_cast<size_t>(floats), 1.f);
   const int64_t per = (floats + buckets - 1) / std::max(buckets, 1);
-  distributed::detail::barrier();
-  const double t0 = now();
-  for (int r = 0; r < repeats; ++r)
+  std::vector<float> data(static_cast<size_t>(floats), 1.f);
+  std::vector<float> ranks(static_cast<size_t>(distributed::size()));
+  const std::vector<int64_t> one_each(ranks.size(), 1);
+  std::vector<double> times;
+  for (int r = 0; r < repeats; ++r) {
+    distributed::detail::barrier();
+    const double t0 = now();
     for (int64_t at = 0; at < floats; at += per)
       distributed::detail::allreduce_sum(data.data() + at, std::min(per, floats - at));
-  double t = (now() - t0) / repeats;
-  distributed::detail::allreduce_sum(&t, 1);  // the ranks' mean
-  return t / distributed::size();
+    const float mine = static_cast<float>(now() - t0);
+    distributed::detail::allgather(&mine, one_each, ranks.data());
+    times.push_back(*std::max_element(ranks.begin(), ranks.end()));
+  }
+  return median(times);
 }
 
 // The mean over steps of the smallest wait any rank had after its backward.
