@@ -258,8 +258,9 @@ void conv2d_forward(const float* x, const float* kernel, const float* bias, cons
     for (int64_t m0 = chunks.m0(c); m0 < chunks.m1(c); m0 += p.tile) {
       const int64_t m1 = std::min(chunks.m1(c), m0 + p.tile), rows = m1 - m0;
       float* yt = y + m0 * OC;  // [rows, OC]
-      // Seeding y with the bias lets the GEMM add it for free (beta = 1).
-      if (bias)
+      // Seeding y with the bias lets the GEMM add it for free (beta = 1);
+      // panel_gemm adds the bias and the relu itself.
+      if (bias && !panels)
         for (int64_t r = 0; r < rows; ++r) std::copy_n(bias, OC, yt + r * OC);
       for (int64_t gi = 0; gi < p.G; ++gi) {
         const float* a = nullptr;
@@ -272,13 +273,14 @@ void conv2d_forward(const float* x, const float* kernel, const float* bias, cons
         }
         // [rows, OCG] = [rows, KG] * [KG, OCG], the group's blocks of kernel and y.
         if (panels)
-          panel_gemm(rows, p.OCG, p.KG, a, lda, packed + gi * packed_floats, bias != nullptr, yt + gi * p.OCG, OC);
+          panel_gemm(rows, p.OCG, p.KG, a, lda, packed + gi * packed_floats, false, yt + gi * p.OCG, OC,
+                     bias ? bias + gi * p.OCG : nullptr, relu);
         else
           tile_gemm(chunks, false, false, rows, p.OCG, p.KG, a, lda, kernel + gi * p.OCG, OC, bias ? 1.f : 0.f,
                     yt + gi * p.OCG, OC);
       }
       // The fused activation, while the tile is still in cache.
-      if (relu)
+      if (relu && !panels)
         for (int64_t i = 0; i < rows * OC; ++i) yt[i] = std::max(yt[i], 0.f);
     }
   });

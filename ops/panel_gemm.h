@@ -33,10 +33,13 @@ int64_t panel_gemm_packed_floats(int64_t K, int64_t N);
 // Requires panel_gemm_applicable(N).
 void panel_gemm_pack(int64_t K, int64_t N, const float* B, int64_t ldb, bool trans_b, float* packed);
 
-// C [M, N] = A [M, K] * op(B), plus C's previous contents when accumulate;
-// row strides lda and ldc; packed from panel_gemm_pack. Runs on the calling
-// thread. Requires panel_gemm_applicable(N).
+// C [M, N] = A [M, K] * op(B), plus C's previous contents when accumulate,
+// plus bias [N] (a row added to every row; null: none), then max(0, .) when
+// relu; row strides lda and ldc; packed from panel_gemm_pack. Runs on the
+// calling thread. Adding the bias and the relu here spares the caller a pass
+// over C. ValueError unless panel_gemm_applicable(N), and when both
+// accumulate and bias are given.
 void panel_gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* packed, bool accumulate,
-                float* C, int64_t ldc);
+                float* C, int64_t ldc, const float* bias = nullptr, bool relu = false);
 
 }  // namespace minidl::ops

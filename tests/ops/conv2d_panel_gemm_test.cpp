@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -18,16 +20,17 @@ using namespace minidl::testing;
 
 namespace {
 
-// C = A * op(B) (+ C0) in double; op(B) is B [K, N] or the transpose of B [N, K].
+// C = max(0, A * op(B) + (C0 or bias)) in double (the max only with relu);
+// op(B) is B [K, N] or the transpose of B [N, K]; bias empty: none.
 std::vector<double> naive_product(int64_t M, int64_t N, int64_t K, const std::vector<float>& A, int64_t lda,
                                   const std::vector<float>& B, int64_t ldb, bool trans_b, const std::vector<float>& C0,
-                                  int64_t ldc, bool accumulate) {
+                                  int64_t ldc, bool accumulate, const std::vector<float>& bias, bool relu) {
   std::vector<double> out(C0.begin(), C0.end());
   for (int64_t m = 0; m < M; ++m)
     for (int64_t n = 0; n < N; ++n) {
-      double s = accumulate ? C0[m * ldc + n] : 0.0;
+      double s = accumulate ? C0[m * ldc + n] : bias.empty() ? 0.0 : bias[n];
       for (int64_t k = 0; k < K; ++k) s += double(A[m * lda + k]) * (trans_b ? B[n * ldb + k] : B[k * ldb + n]);
-      out[m * ldc + n] = s;
+      out[m * ldc + n] = relu ? std::max(s, 0.0) : s;
     }
   return out;
 }
@@ -43,18 +46,22 @@ TEST(PanelGemm, MatchesDoubleProduct) {
     for (int64_t N : {32, 96})
       for (int64_t K : {1, 5, 256, 301})
         for (bool trans_b : {false, true})
-          for (bool accumulate : {false, true}) {
-            const int64_t lda = K + 3, ldb = (trans_b ? K : N) + 5, ldc = N + 7;
-            const auto A = random_floats(M * lda, rng);
-            const auto B = random_floats((trans_b ? N : K) * ldb, rng);
-            auto C = random_floats(M * ldc, rng);
-            const auto want = naive_product(M, N, K, A, lda, B, ldb, trans_b, C, ldc, accumulate);
-            std::vector<float> packed(ops::panel_gemm_packed_floats(K, N), kNaN);
-            ops::panel_gemm_pack(K, N, B.data(), ldb, trans_b, packed.data());
-            ops::panel_gemm(M, N, K, A.data(), lda, packed.data(), accumulate, C.data(), ldc);
-            ASSERT_TRUE(close(C, want, 1e-5)) << "M=" << M << " N=" << N << " K=" << K << " trans_b=" << trans_b
-                                              << " accumulate=" << accumulate;
-          }
+          for (int start = 0; start < 3; ++start)  // from zero, from C, from a bias
+            for (bool relu : {false, true}) {
+              const bool accumulate = start == 1;
+              const int64_t lda = K + 3, ldb = (trans_b ? K : N) + 5, ldc = N + 7;
+              const auto A = random_floats(M * lda, rng);
+              const auto B = random_floats((trans_b ? N : K) * ldb, rng);
+              const auto bias = start == 2 ? random_floats(N, rng) : std::vector<float>();
+              auto C = random_floats(M * ldc, rng);
+              const auto want = naive_product(M, N, K, A, lda, B, ldb, trans_b, C, ldc, accumulate, bias, relu);
+              std::vector<float> packed(ops::panel_gemm_packed_floats(K, N), kNaN);
+              ops::panel_gemm_pack(K, N, B.data(), ldb, trans_b, packed.data());
+              ops::panel_gemm(M, N, K, A.data(), lda, packed.data(), accumulate, C.data(), ldc,
+                              bias.empty() ? nullptr : bias.data(), relu);
+              ASSERT_TRUE(close(C, want, 1e-5)) << "M=" << M << " N=" << N << " K=" << K << " trans_b=" << trans_b
+                                                << " start=" << start << " relu=" << relu;
+            }
 }
 
 TEST(PanelGemm, RejectsWidthsThatAreNotWholePanels) {
@@ -62,6 +69,24 @@ TEST(PanelGemm, RejectsWidthsThatAreNotWholePanels) {
   EXPECT_THROW(ops::panel_gemm_pack(8, 40, B.data(), 40, false, packed.data()), ValueError);
   EXPECT_FALSE(ops::panel_gemm_applicable(16));
   EXPECT_FALSE(ops::panel_gemm_applicable(40));
+  if (!ops::panel_gemm_applicable(32)) return;
+  std::vector<float> A(4 * 8), C(4 * 32), bias(32);
+  std::vector<float> packed32(ops::panel_gemm_packed_floats(8, 32));
+  ops::panel_gemm_pack(8, 32, B.data(), 32, false, packed32.data());
+  EXPECT_THROW(ops::panel_gemm(4, 32, 8, A.data(), 8, packed32.data(), true, C.data(), 32, bias.data()), ValueError);
+}
+
+// The relu keeps a NaN as std::max(v, 0.f) does (the conv's other paths) and clamps negatives.
+TEST(PanelGemm, ReluKeepsNaN) {
+  if (!ops::panel_gemm_applicable(32)) GTEST_SKIP() << "built without AVX-512: panel_gemm is not used";
+  const std::vector<float> A{1.f}, B(32, 0.f);
+  std::vector<float> bias(32, -0.f), C(32, 1.f), packed(ops::panel_gemm_packed_floats(1, 32));
+  bias[3] = std::numeric_limits<float>::quiet_NaN(), bias[5] = -2.f, bias[7] = 3.f;
+  ops::panel_gemm_pack(1, 32, B.data(), 32, false, packed.data());
+  ops::panel_gemm(1, 32, 1, A.data(), 1, packed.data(), false, C.data(), 32, bias.data(), /*relu=*/true);
+  EXPECT_TRUE(std::isnan(C[3]));
+  EXPECT_EQ(C[5], 0.f);
+  EXPECT_EQ(C[7], 3.f);
 }
 
 // Convolutions whose tiles go through panel_gemm: a batch of several chunks,
