@@ -1,0 +1,139 @@
+// bench/bench_mixed_bf16.cpp — the main job's epoch and test accuracy under the float32 and
+// mixed_bfloat16 policies, alternating runs in one process.
+//
+// Each run trains the main job's model (the Keras mnist_cnn with Adam(1e-3),
+// examples/train_fashion_mnist.cpp) from the same seed on the first --limit
+// Fashion-MNIST training images for --epochs epochs, then evaluates it on the
+// first --test images. Runs alternate float32, mixed_bfloat16, float32, ...
+// (--rounds pairs), and each prints one JSON line: the policy, whether the
+// bfloat16 GEMM ran (else the float32 fallback), the epoch times, the median
+// epoch after the first, and the test accuracy.
+//
+//   bench_mixed_bf16 [--rounds N] [--epochs N] [--limit N] [--test N] [--threads N]
+//
+// With --gemm M N K it times instead ops::gemm (float32, OpenBLAS) against
+// oneDNN's bfloat16 GEMM (ops::gemm_bf16_onednn, which oneDNN also runs on
+// AVX-512 CPUs without AVX512_BF16, by emulation) on [M,K] x [K,N], alternating
+// the two for --rounds rounds of 5 products each, and prints one JSON line per round.
+#include <minidl/minidl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "layers/base/dtype_policy.h"
+#include "ops/gemm_bf16.h"
+#include "tests/support/models.h"
+
+using namespace minidl;
+
+namespace {
+
+double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+class EpochTimer : public Callback {
+ public:
+  void on_epoch_begin(int, const Logs&) override { start_ = now(); }
+  void on_epoch_end(int, const Logs&) override { seconds.push_back(now() - start_); }
+  std::vector<double> seconds;
+
+ private:
+  double start_ = 0;
+};
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+Tensor first_rows(const Tensor& t, int64_t n) {
+  n = std::min(n, t.dim(0));
+  Shape s = t.shape();
+  s[0] = n;
+  Tensor out(s);
+  std::copy(t.data(), t.data() + out.numel(), out.data());
+  return out;
+}
+
+// One JSON line per round: milliseconds per product of the float32 and the oneDNN bfloat16 GEMM.
+int time_gemms(int64_t M, int64_t N, int64_t K, int rounds) {
+  const Tensor a = Tensor::uniform({M, K}, -1.f, 1.f), b = Tensor::uniform({K, N}, -1.f, 1.f);
+  Tensor c({M, N});
+  const int reps = 5;
+  if (!ops::gemm_bf16_onednn(false, false, M, N, K, 1.f, a.data(), K, b.data(), N, 0.f, c.data(), N)) {
+    std::printf("{\"error\": \"oneDNN's bfloat16 GEMM is not built in or does not run on this CPU\"}\n");
+    return 1;
+  }
+  for (int r = 0; r < rounds; ++r) {
+    double t0 = now();
+    for (int i = 0; i < reps; ++i) ops::gemm(false, false, M, N, K, 1.f, a.data(), K, b.data(), N, 0.f, c.data(), N);
+    const double f32 = (now() - t0) / reps * 1e3;
+    t0 = now();
+    for (int i = 0; i < reps; ++i)
+      ops::gemm_bf16_onednn(false, false, M, N, K, 1.f, a.data(), K, b.data(), N, 0.f, c.data(), N);
+    const double bf16 = (now() - t0) / reps * 1e3;
+    std::printf("{\"round\": %d, \"M\": %lld, \"N\": %lld, \"K\": %lld, \"threads\": %d, \"sgemm_ms\": %.3f, "
+                "\"onednn_bf16_ms\": %.3f, \"avx512_bf16\": %s}\n",
+                r, static_cast<long long>(M), static_cast<long long>(N), static_cast<long long>(K), num_threads(), f32,
+                bf16, ops::bf16_gemm_available() ? "true" : "false");
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int rounds = 1, epochs = 3, threads = 0;
+  int64_t limit = 6000, test = 2000, gemm_m = 0, gemm_n = 0, gemm_k = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (a == "--rounds" && has_value) rounds = std::atoi(argv[++i]);
+    else if (a == "--epochs" && has_value) epochs = std::atoi(argv[++i]);
+    else if (a == "--limit" && has_value) limit = std::atoll(argv[++i]);
+    else if (a == "--test" && has_value) test = std::atoll(argv[++i]);
+    else if (a == "--threads" && has_value) threads = std::atoi(argv[++i]);
+    else if (a == "--gemm" && i + 3 < argc) {
+      gemm_m = std::atoll(argv[++i]);
+      gemm_n = std::atoll(argv[++i]);
+      gemm_k = std::atoll(argv[++i]);
+    }
+    else {
+      std::fprintf(stderr, "usage: %s [--rounds N] [--epochs N] [--limit N] [--test N] [--threads N] [--gemm M N K]\n",
+                   argv[0]);
+      return 2;
+    }
+  }
+  if (threads > 0) set_num_threads(threads);
+  if (gemm_m > 0) return time_gemms(gemm_m, gemm_n, gemm_k, rounds);
+  const FashionMnist data = load_fashion_mnist("", limit);
+  const Tensor x_test = first_rows(data.x_test, test), y_test = first_rows(data.y_test, test);
+  for (int r = 0; r < rounds; ++r)
+    for (const char* policy : {"float32", "mixed_bfloat16"}) {
+      set_global_policy(policy);
+      set_random_seed(42);
+      Sequential model = testing::mnist_cnn();
+      model->compile(std::make_shared<Adam>(1e-3), "sparse_categorical_crossentropy", {"accuracy"});
+      auto timer = std::make_shared<EpochTimer>();
+      model->fit(data.x_train, data.y_train, {.batch_size = 128, .epochs = epochs, .verbose = 0, .callbacks = {timer}});
+      const auto scores = model->evaluate(x_test, y_test, {.batch_size = 256, .verbose = 0});
+      std::vector<double> steady(timer->seconds.begin() + (timer->seconds.size() > 1 ? 1 : 0), timer->seconds.end());
+      std::string times;
+      for (double s : timer->seconds) times += (times.empty() ? "" : ", ") + std::to_string(s);
+      std::printf(
+          "{\"round\": %d, \"policy\": \"%s\", \"bf16_gemm\": %s, \"threads\": %d, \"train_images\": %lld, "
+          "\"test_images\": %lld, \"epochs\": %d, \"epoch_s\": [%s], \"median_epoch_s\": %.3f, "
+          "\"test_accuracy\": %.4f}\n",
+          r, policy, ops::bf16_gemm_available() ? "true" : "false", num_threads(),
+          static_cast<long long>(data.x_train.dim(0)), static_cast<long long>(x_test.dim(0)), epochs, times.c_str(),
+          median(steady), scores.at("accuracy"));
+      std::fflush(stdout);
+    }
+  set_global_policy("float32");
+  return 0;
+}
