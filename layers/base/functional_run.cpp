@@ -1,5 +1,6 @@
 // layers/base/functional_run.cpp — FunctionalImpl on concrete inputs (run, call, masks) and its shape rule.
 #include <map>
+#include <mutex>
 #include <vector>
 
 #include "core/errors.h"
@@ -105,6 +106,9 @@ VariableList FunctionalImpl::run(const std::vector<Variable>& xs, const CallArgs
 }
 
 const InferencePlan* FunctionalImpl::inference_plan() {
+  // Two threads may run one model at once; the first to need the plan makes it.
+  static std::mutex making;
+  const std::lock_guard lock(making);
   if (!inference_plan_) {
     std::vector<std::vector<int>> in, out;
     for (const NodeSlots& ns : node_slots_) {

@@ -22,11 +22,14 @@
 // (autograd/variable_version.h) of any of the kernel, bias, gamma, beta,
 // moving_mean or moving_variance changes: set_weights, an optimizer step, a
 // training call's moving-average update and weight loading all give new versions.
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "autograd/variable_version.h"
 #include "core/threads.h"
@@ -89,7 +92,9 @@ class FoldedConvolution : public FusedInference {
     }
   }
 
+  // Holds the step's scratch lock throughout: one model may be run from several threads.
   Variable run(const Variable& x) override {
+    std::lock_guard lk(scratch_.mu);
     if (x.shape() != checked_shape_) {
       conv_->compute_output_shape({x.shape()});  // the conv's own input errors
       checked_shape_ = x.shape();
@@ -103,19 +108,15 @@ class FoldedConvolution : public FusedInference {
         conv_->strides().second, conv_->dilation_rate().first, conv_->dilation_rate().second,
         conv_->padding() == "same");
     Tensor y({g.N, g.OH, g.OW, OC});  // [N, OH, OW, OC]
-    {
-      ConvScratch& scratch = *scratch_of();
-      std::lock_guard lk(scratch.mu);
-      if (mean_.defined()) refold();
-      const Variable& kernel = mean_.defined() ? folded_kernel_ : kernel_;
-      const float* bias = mean_.defined() ? folded_bias_.data() : bias_.defined() ? bias_.value().data() : nullptr;
-      // relu goes into the convolution's own output pass; a clamp to [0, hi]
-      // takes the bias with it into one sweep after the convolution.
-      const bool clamp_after = clamp_.on && !clamp_.plain_relu();
-      ops::conv2d_forward(xn.data(), kernel.value().data(), clamp_after ? nullptr : bias, g, groups_, OC, y.data(),
-                          scratch.workspace, clamp_.plain_relu(), weight_version(kernel));
-      if (clamp_after) bias_and_clamp(y.data(), g.N * g.OH * g.OW, OC, bias, clamp_.hi);
-    }
+    if (mean_.defined()) refold();
+    const Variable& kernel = mean_.defined() ? folded_kernel_ : kernel_;
+    const float* bias = mean_.defined() ? folded_bias_.data() : bias_.defined() ? bias_.value().data() : nullptr;
+    // relu goes into the convolution's own output pass; a clamp to [0, hi]
+    // takes the bias with it into one sweep after the convolution.
+    const bool clamp_after = clamp_.on && !clamp_.plain_relu();
+    ops::conv2d_forward(xn.data(), kernel.value().data(), clamp_after ? nullptr : bias, g, groups_, OC, y.data(),
+                        scratch_.workspace, clamp_.plain_relu(), weight_version(kernel));
+    if (clamp_after) bias_and_clamp(y.data(), g.N * g.OH * g.OW, OC, bias, clamp_.hi);
     return Variable(cf ? ops::nhwc_to_nchw(y) : y);
   }
 
@@ -125,7 +126,6 @@ class FoldedConvolution : public FusedInference {
     const Shape& k = kernel_.shape();
     return depthwise_ ? k[2] * k[3] : k[3];
   }
-  ConvScratch* scratch_of() const { return scratch_.get(); }
 
   // y[r, c] = min(max(y[r, c] + bias[c], 0), hi) over [rows, OC]; bias may be null.
   static void bias_and_clamp(float* y, int64_t rows, int64_t OC, const float* bias, float hi) {
@@ -188,7 +188,7 @@ class FoldedConvolution : public FusedInference {
   Tensor folded_bias_;
   uint64_t versions_[6] = {0, 0, 0, 0, 0, 0};
   Shape checked_shape_;
-  std::shared_ptr<ConvScratch> scratch_ = std::make_shared<ConvScratch>();
+  ConvScratch scratch_;  // the im2col buffer and Winograd transform of the folded kernel, and the step's lock
 };
 
 std::unique_ptr<FusedInference> fuse_convolution(const std::vector<Layer*>& chain, size_t* taken) {
