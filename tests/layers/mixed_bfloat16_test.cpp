@@ -145,6 +145,18 @@ void run_pair(MakeLayer make, const Shape& in_shape, Tensor* y32, Tensor* ymixed
   for (const auto& w : b->trainable_weights()) gmixed->push_back(w.grad());
 }
 
+// Gradients are sums over the batch of products of bfloat16 values: within the
+// bfloat16 tolerance relative to each gradient's scale.
+void expect_gradients_close(const std::vector<Tensor>& g32, const std::vector<Tensor>& gmix) {
+  ASSERT_EQ(g32.size(), gmix.size());
+  for (size_t i = 0; i < g32.size(); ++i) {
+    ASSERT_TRUE(gmix[i].defined()) << "gradient " << i;
+    double scale = 0;
+    for (int64_t k = 0; k < g32[i].numel(); ++k) scale = std::max(scale, std::fabs(double(g32[i][k])));
+    EXPECT_TRUE(NumpyClose(gmix[i], g32[i], 1e-2, 1e-2 * std::max(1.0, scale))) << "gradient " << i;
+  }
+}
+
 TEST(MixedBfloat16LayerTest, DenseWithinBfloat16ToleranceOfFloat32) {
   Tensor y32, ymix;
   std::vector<Tensor> g32, gmix;
@@ -154,14 +166,7 @@ TEST(MixedBfloat16LayerTest, DenseWithinBfloat16ToleranceOfFloat32) {
   EXPECT_TRUE(all_bfloat16(ymix));  // the layer's output is bfloat16
   EXPECT_TRUE(some_not_bfloat16(y32));
   EXPECT_FALSE(bitwise_equal(ymix, y32));
-  ASSERT_EQ(g32.size(), gmix.size());
-  for (size_t i = 0; i < g32.size(); ++i) {
-    ASSERT_TRUE(gmix[i].defined());
-    // Gradients are sums over the batch of products of bfloat16 values: relative to their scale.
-    double scale = 0;
-    for (int64_t k = 0; k < g32[i].numel(); ++k) scale = std::max(scale, std::fabs(double(g32[i][k])));
-    EXPECT_TRUE(NumpyClose(gmix[i], g32[i], 1e-2, 1e-2 * std::max(1.0, scale))) << "gradient " << i;
-  }
+  expect_gradients_close(g32, gmix);
 }
 
 TEST(MixedBfloat16LayerTest, Conv2DWithinBfloat16ToleranceOfFloat32) {
@@ -172,13 +177,7 @@ TEST(MixedBfloat16LayerTest, Conv2DWithinBfloat16ToleranceOfFloat32) {
   EXPECT_TRUE(NumpyClose(ymix, y32, 1e-2, 1e-2));
   EXPECT_TRUE(all_bfloat16(ymix));
   EXPECT_TRUE(some_not_bfloat16(y32));
-  ASSERT_EQ(g32.size(), gmix.size());
-  for (size_t i = 0; i < g32.size(); ++i) {
-    ASSERT_TRUE(gmix[i].defined());
-    double scale = 0;
-    for (int64_t k = 0; k < g32[i].numel(); ++k) scale = std::max(scale, std::fabs(double(g32[i][k])));
-    EXPECT_TRUE(NumpyClose(gmix[i], g32[i], 1e-2, 1e-2 * std::max(1.0, scale))) << "gradient " << i;
-  }
+  expect_gradients_close(g32, gmix);
 }
 
 // A layer given the float32 policy computes exactly as one made before any policy was set.
