@@ -18,6 +18,8 @@ PACKAGES=(
   libgraphviz-dev libplplot-dev plplot-driver-cairo
   # data-parallel training over MPI
   libopenmpi-dev openmpi-bin
+  # the bfloat16 GEMM of the mixed_bfloat16 policy on CPUs with AVX512_BF16 (oneDNN)
+  libdnnl-dev
 )
 
 # --fuzz: also clang and its sanitizer/libFuzzer runtimes (fuzz/, CI only).

@@ -194,6 +194,11 @@ class FoldedConvolution : public FusedInference {
 std::unique_ptr<FusedInference> fuse_convolution(const std::vector<Layer*>& chain, size_t* taken) {
   auto* conv = dynamic_cast<ConvBase*>(chain[0]);
   if (!conv || conv->activity_regularizer()) return nullptr;
+  // Under mixed_bfloat16 each layer rounds its inputs and outputs (Layer's
+  // call does it); a fused step would skip those roundings. A chain is at
+  // most conv, BatchNormalization, activation.
+  for (size_t i = 0; i < chain.size() && i < 3; ++i)
+    if (chain[i]->computes_in_bfloat16()) return nullptr;
   Variable kernel;
   int64_t groups = 1;
   if (auto* c = dynamic_cast<Conv2DImpl*>(conv); c && c->class_name() == "Conv2D") {

@@ -12,6 +12,7 @@
 
 #include "autograd/variable.h"
 #include "layers/activations/activation_layers.h"
+#include "layers/base/dtype_policy.h"
 #include "layers/base/inference_plan.h"
 #include "layers/base/input_layer.h"
 #include "layers/conv/conv2d.h"
@@ -201,6 +202,24 @@ TEST(InferenceFolding, NotUsedWhileRecordingOrTraining) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_TRUE(out[0].requires_grad());
   EXPECT_EQ(model->fused_inference_steps(), 0u) << "a plan was made by a recording call";
+}
+
+// Under mixed_bfloat16 every layer rounds its inputs and outputs to bfloat16;
+// a folded step would skip that, so such chains run layer by layer.
+TEST(InferenceFolding, NotUsedUnderMixedBfloat16) {
+  struct PolicyReset {
+    ~PolicyReset() { set_global_policy("float32"); }
+  } reset;
+  set_global_policy("mixed_bfloat16");
+  std::mt19937 rng(17);
+  Model model = mobilenet_like();
+  set_global_policy("float32");
+  randomize_batch_norms(*model, rng);
+  const Tensor x = random_tensor({2, 15, 15, 3}, rng, -1.f, 1.f);
+  const Tensor want = predict_unfolded(*model, x);
+  const Tensor got = model->predict(x, 4);
+  EXPECT_EQ(model->fused_inference_steps(), 0u);
+  for (int64_t i = 0; i < got.numel(); ++i) ASSERT_EQ(got[i], want[i]) << "at " << i;
 }
 
 }  // namespace
