@@ -1,6 +1,8 @@
 // applications/densenet.cpp — DenseNet, layer by layer as keras/src/applications/densenet.py.
 #include "applications/densenet.h"
 
+#include <nlohmann/json.hpp>
+
 #include "applications/imagenet_utils.h"
 #include "core/errors.h"
 #include "layers/activations/activation_layers.h"

@@ -2,6 +2,8 @@
 // shared by the keras.applications architectures.
 #include "applications/imagenet_utils.h"
 
+#include <nlohmann/json.hpp>
+
 #include <array>
 
 #include "core/errors.h"

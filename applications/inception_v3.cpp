@@ -74,7 +74,8 @@ KerasTensor module_e(const KerasTensor& x, int i) {
   return concat({branch1x1, branch3x3, branch3x3dbl, branch_pool}, "mixed" + std::to_string(9 + i));
 }
 
-const ApplicationRegistrar kRegistrar("InceptionV3", [](const ApplicationOptions& o) { return InceptionV3(o); });
+const ApplicationRegistrar kInceptionV3Registrar("InceptionV3",
+                                                 [](const ApplicationOptions& o) { return InceptionV3(o); });
 
 }  // namespace
 

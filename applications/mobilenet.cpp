@@ -43,7 +43,7 @@ KerasTensor depthwise_conv_block(const KerasTensor& in, int64_t pointwise_filter
   return ReLU({.max_value = 6.0, .name = "conv_pw_" + id + "_relu"})(x);
 }
 
-const ApplicationRegistrar kRegistrar("MobileNet", [](const ApplicationOptions& o) { return MobileNet(o); });
+const ApplicationRegistrar kMobilenetRegistrar("MobileNet", [](const ApplicationOptions& o) { return MobileNet(o); });
 
 }  // namespace
 

@@ -56,7 +56,8 @@ KerasTensor inverted_res_block(const KerasTensor& inputs, int64_t expansion, int
   return x;
 }
 
-const ApplicationRegistrar kRegistrar("MobileNetV2", [](const ApplicationOptions& o) { return MobileNetV2(o); });
+const ApplicationRegistrar kMobilenetV2Registrar("MobileNetV2",
+                                                 [](const ApplicationOptions& o) { return MobileNetV2(o); });
 
 }  // namespace
 

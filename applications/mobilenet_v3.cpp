@@ -158,8 +158,10 @@ Model mobilenet_v3(const std::vector<BlockSpec>& blocks, int64_t last_point_ch, 
   return Model(img_input, x, options.name.empty() ? architecture : options.name);
 }
 
-const ApplicationRegistrar kSmall("MobileNetV3Small", [](const ApplicationOptions& o) { return MobileNetV3Small(o); });
-const ApplicationRegistrar kLarge("MobileNetV3Large", [](const ApplicationOptions& o) { return MobileNetV3Large(o); });
+const ApplicationRegistrar kMobilenetV3SmallRegistrar("MobileNetV3Small",
+                                                      [](const ApplicationOptions& o) { return MobileNetV3Small(o); });
+const ApplicationRegistrar kMobilenetV3LargeRegistrar("MobileNetV3Large",
+                                                      [](const ApplicationOptions& o) { return MobileNetV3Large(o); });
 
 }  // namespace
 

@@ -9,7 +9,7 @@
 
 namespace minidl::applications {
 namespace {
-const ApplicationRegistrar kRegistrar("VGG16", [](const ApplicationOptions& o) { return VGG16(o); });
+const ApplicationRegistrar kVgg16Registrar("VGG16", [](const ApplicationOptions& o) { return VGG16(o); });
 }  // namespace
 
 Model VGG16(const ApplicationOptions& options) {

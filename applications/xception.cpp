@@ -32,7 +32,7 @@ KerasTensor block_pool(const KerasTensor& x, const std::string& name) {
   return MaxPooling2D(3, {.strides = 2, .padding = "same", .name = name})(x);
 }
 
-const ApplicationRegistrar kRegistrar("Xception", [](const ApplicationOptions& o) { return Xception(o); });
+const ApplicationRegistrar kXceptionRegistrar("Xception", [](const ApplicationOptions& o) { return Xception(o); });
 
 }  // namespace
 

@@ -35,6 +35,8 @@
 // unchanged.
 // Prints one line per file: name, parameter count, input shape, seconds to
 // build and save. Used by bench/compare_predict.py.
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <cstdio>

@@ -1,10 +1,34 @@
-# minidl_add_library(NAME DEPS ... [PRIVATE_DEPS ...])
+# Unity builds: each target compiles its sources in batches, one translation unit
+# per batch, so the shared headers (fmt, nlohmann/json, GoogleTest, the minidl
+# headers) are parsed and their inline functions compiled once per batch rather
+# than once per file. Sources that set their own compile definitions are compiled
+# alone (CMake leaves them out of the batches). OFF compiles every file on its
+# own, which also checks that each file includes what it uses.
+option(MINIDL_UNITY_BUILD "Compile each target's sources in batches (CMake unity build)" ON)
+set(MINIDL_UNITY_BATCH_SIZE 8 CACHE STRING "Source files per unity batch")
+
+# minidl_unity(TARGET): the unity-build properties above, for one target.
+function(minidl_unity target)
+  set_target_properties(${target} PROPERTIES UNITY_BUILD ${MINIDL_UNITY_BUILD}
+                                             UNITY_BUILD_BATCH_SIZE ${MINIDL_UNITY_BATCH_SIZE})
+endfunction()
+
+# minidl_compile_alone(FILE ...): files that define file-local helpers (anonymous
+# namespace) under the same names as other files of their folder, compiled on their
+# own rather than in a unity batch. Call it in the folder whose target holds them.
+function(minidl_compile_alone)
+  set_source_files_properties(${ARGN} PROPERTIES SKIP_UNITY_BUILD_INCLUSION ON)
+endfunction()
+
+# minidl_add_library(NAME DEPS ... [PRIVATE_DEPS ...] [NO_UNITY])
 # One shared library per source folder, built from every .cpp in it and in its
 # subfolders (layers/ keeps its rooms in one library; new files are picked up on
 # the next build). Headers sit beside sources and are included
 # as "folder/file.h" from the repository root (build tree) or include/minidl (installed).
+# NO_UNITY compiles each file alone: for folders of kernels whose files include
+# little, where batching saves almost nothing and costs parallelism.
 function(minidl_add_library name)
-  cmake_parse_arguments(ARG "" "" "DEPS;PRIVATE_DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "NO_UNITY" "" "DEPS;PRIVATE_DEPS" ${ARGN})
   file(GLOB_RECURSE _sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
   if(NOT _sources)  # a folder whose code has not arrived yet
     add_library(${name} INTERFACE)
@@ -22,6 +46,9 @@ function(minidl_add_library name)
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
     $<INSTALL_INTERFACE:include/minidl>)
   target_link_libraries(${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  if(NOT ARG_NO_UNITY)
+    minidl_unity(${name})
+  endif()
   # Every symbol a library uses must come from itself or the libraries it names:
   # a missing link dependency fails here, not in whichever program links it last.
   # clang's sanitizer runtimes are linked into programs only, so the shared
@@ -43,5 +70,6 @@ function(minidl_add_test_dir dir)
   set(_exe test_${dir})
   add_executable(${_exe} ${_sources})
   target_link_libraries(${_exe} PRIVATE minidl::minidl minidl_testing GTest::gtest_main GTest::gmock)
+  minidl_unity(${_exe})
   gtest_discover_tests(${_exe} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600 LABELS ${dir})
 endfunction()

@@ -1,5 +1,7 @@
 // fuzz/fuzz_arch_json.cpp — fuzz target: architecture JSON (model.to_json() text, any Keras era)
 // through model_from_json.
+#include <nlohmann/json.hpp>
+
 #include <string>
 
 #include "fuzz_input.h"

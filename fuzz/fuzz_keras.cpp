@@ -1,5 +1,7 @@
 // fuzz/fuzz_keras.cpp — fuzz target: a Keras 3 .keras archive (zip of config.json, metadata.json and
 // model.weights.h5) through load_model and describe_keras_file.
+#include <nlohmann/json.hpp>
+
 #include "fuzz_input.h"
 #include "io/keras_model.h"
 

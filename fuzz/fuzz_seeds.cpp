@@ -4,6 +4,8 @@
 // Keras 3 weights, architecture JSON, .npy, IDX plain and gzip, small PNG,
 // JPEG, BMP and GIF images) and, when
 // SHARED_DIR is given and exists, the real Keras files of SHARED_DIR/keras-h5.
+#include <nlohmann/json.hpp>
+
 #include <zlib.h>
 
 #include <cstdio>

@@ -1,6 +1,8 @@
 // io/describe.cpp — describe_keras_file: what `minidl inspect` prints. It reads the layout the way the
 // loaders do (layer_names -> weight_names -> datasets, or layers/<key>/vars) but never
 // builds a model, and reports damage inline instead of stopping at the first problem.
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <map>
 #include <optional>

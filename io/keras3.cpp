@@ -2,6 +2,8 @@
 // model.weights.h5 (the Keras 3 weights layout, io/keras_weights_k3.cpp, with the optimizer's
 // variables under optimizer/vars, so training resumes where it stopped). The JSON entries
 // carry Keras's fixed 1980-01-01 timestamp; the weights the time of saving.
+#include <nlohmann/json.hpp>
+
 #include <unistd.h>
 
 #include <algorithm>

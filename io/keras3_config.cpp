@@ -3,6 +3,8 @@
 // batch_shape, inbound nodes as {"args": [__keras_tensor__ ...], "kwargs": {}}, plus
 // build_config per layer and compile_config when compiled. Layer configs start from the
 // Keras 2 form minidl produces; the few arguments Keras 3 renamed or dropped are adjusted.
+#include <nlohmann/json.hpp>
+
 #include "core/errors.h"
 #include "io/keras_internal.h"
 #include "layers/base/functional.h"

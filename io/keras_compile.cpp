@@ -7,6 +7,8 @@
 // (Model._get_compile_args + optimizer_config, see keras2_training_config), and the loss and
 // metrics of Keras 3's compile_config. Both keep compile()'s arguments as given: a loss name
 // stays that name ("mse"), a metric object keeps its arguments (k).
+#include <nlohmann/json.hpp>
+
 #include <optional>
 
 #include "core/errors.h"

@@ -2,6 +2,8 @@
 // Sequentials, Keras 3 wrappers and inbound-node objects all become the Keras 2 form that
 // the layer registry (layers/base/registry.h) reads. Layer classes are not looked up here: an
 // unknown class stays as it is and fails later with its name.
+#include <nlohmann/json.hpp>
+
 #include <set>
 
 #include "core/errors.h"

@@ -4,6 +4,8 @@
 // come from the layers' own compute_output_shape on unbuilt layers (no weights), so the
 // estimate follows the real graph; nested models are walked from their configs and never
 // constructed here (constructing one would build it).
+#include <nlohmann/json.hpp>
+
 #include <map>
 #include <optional>
 

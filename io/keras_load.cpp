@@ -1,5 +1,7 @@
 // io/keras_load.cpp — loading Keras files: recognise the layout, build the model from its normalised config,
 // plan every weight (checked against the model), then assign them all at once.
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>

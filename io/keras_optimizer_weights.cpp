@@ -7,6 +7,8 @@
 //   weight, e.g. Adam: iter, m of every weight, v of every weight (vhat too with amsgrad).
 // Dataset names follow the variables Keras creates under the optimizer's name scope:
 // "Adam/iter:0", "Adam/conv2d/kernel/m:0".
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <map>
 #include <optional>

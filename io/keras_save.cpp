@@ -6,6 +6,8 @@
 // layer of model.layers whose weight_names lists "<layer>/<weight>:0" datasets, and
 // /optimizer_weights for a compiled model that has trained (keras_optimizer_weights.cpp). Every file
 // is written to a temporary beside the target and renamed (io/atomic_file.h).
+#include <nlohmann/json.hpp>
+
 #include "core/errors.h"
 #include "io/atomic_file.h"
 #include "io/keras_internal.h"

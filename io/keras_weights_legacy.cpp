@@ -8,6 +8,8 @@
 // where TensorFlow correlates, are rotated 180 degrees. Keras 1 files carry no backend
 // attribute; Theano wrote weight names without the ":0" TensorFlow appends, which is how
 // the backend is recognised here (Keras itself skips the flip then, and mispredicts).
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <map>
 

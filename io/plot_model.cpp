@@ -2,6 +2,8 @@
 // edges, following Keras 3's model_visualization.py; io/plot_model_render.cpp draws it.
 #include "io/plot_model.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>

@@ -16,6 +16,7 @@
 // --weights WEIGHTS.h5`. Exit status: 0 success, 2 usage error, 1 any other
 // error, reported as one line "minidl: error: ..." on stderr.
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <exception>
 #include <iostream>

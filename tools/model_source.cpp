@@ -1,5 +1,7 @@
 // tools/model_source.cpp — the MODEL argument shared by the model-taking subcommands, saving by extension, and
 // the up-front checks of file arguments.
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <string>
 #include <system_error>

@@ -1,6 +1,8 @@
 // train/losses.cpp — the Keras loss functions (train/losses.h).
 #include "train/losses.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <functional>
 #include <map>

@@ -1,6 +1,8 @@
 // train/metrics.cpp — the Keras metrics (train/metrics.h).
 #include "train/metrics.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -227,5 +229,7 @@ MetricPtr get_metric(const std::string& id, const std::string& /*loss_name*/) {
       "mse, mae",
       id);
 }
+
+nlohmann::json Metric::get_config() const { return {{"name", name()}}; }
 
 }  // namespace minidl

@@ -8,7 +8,7 @@
 // classes, categorical_accuracy otherwise (whatever the loss).
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <memory>
 #include <string>
@@ -33,7 +33,7 @@ class Metric {
   virtual std::string class_name() const { return ""; }
   // Keras's get_config of that class, e.g. {"name", "dtype": "float32", "k"}; {"name"} for a
   // metric made from a name.
-  virtual nlohmann::json get_config() const { return {{"name", name()}}; }
+  virtual nlohmann::json get_config() const;
 };
 
 using MetricPtr = std::shared_ptr<Metric>;

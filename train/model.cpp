@@ -1,6 +1,8 @@
 // train/model.cpp — Model and Sequential: construction, compile, saving, adding and popping layers (train/model.h).
 #include "train/model.h"
 
+#include <nlohmann/json.hpp>
+
 #include <utility>
 #include <vector>
 

@@ -1,6 +1,8 @@
 // train/optimizers.cpp — the Keras optimizers' update rules and configs (train/optimizers.h).
 #include "train/optimizers.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <map>

@@ -1,6 +1,8 @@
 // train/schedules.cpp — the learning-rate schedules (train/schedules.h).
 #include "train/schedules.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 
 #include "core/errors.h"

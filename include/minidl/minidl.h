@@ -4,6 +4,10 @@
 // core/tensor.h to io/keras_load.cpp), explained floor by floor in docs/walkthrough/.
 #pragma once
 
+// The library headers declare configs with the forward declaration of nlohmann::json;
+// users of the umbrella get the whole of it, so that get_config()["filters"] works.
+#include <nlohmann/json.hpp>
+
 #include "core/errors.h"
 #include "core/logging.h"
 #include "core/random.h"

@@ -1,6 +1,8 @@
 // layers/activations/activation_layers.cpp — Activation, ReLU, LeakyReLU and Softmax layers.
 #include "layers/activations/activation_layers.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>

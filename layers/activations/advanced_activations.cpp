@@ -1,6 +1,8 @@
 // layers/activations/advanced_activations.cpp — ELU and ThresholdedReLU (PReLU is in layers/activations/prelu.cpp).
 #include "layers/activations/advanced_activations.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <utility>
 

@@ -1,4 +1,6 @@
 // layers/activations/prelu.cpp — PReLU, declared in layers/activations/advanced_activations.h.
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <utility>
 #include <vector>

@@ -1,6 +1,8 @@
 // layers/base/config_utils.cpp — ConfigReader (tolerant, type-checked config reading) and shape/pair to JSON.
 #include "layers/base/config_utils.h"
 
+#include <nlohmann/json.hpp>
+
 #include <set>
 
 #include "core/errors.h"

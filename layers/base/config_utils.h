@@ -8,7 +8,7 @@
 // the key, what was expected and what was found.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <optional>
 #include <string>

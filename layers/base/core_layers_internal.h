@@ -12,33 +12,14 @@
 #include "core/errors.h"
 #include "layers/base/config_utils.h"
 #include "layers/base/layer.h"
+#include "layers/base/layer_options_internal.h"
 #include "layers/base/registry.h"
 
 namespace minidl::detail {
 
-// Copies the common construction arguments read by common_options_from_config
-// into a layer's options struct (one declared with MINIDL_COMMON_LAYER_OPTIONS).
-template <class O>
-void set_common_options(O& o, const LayerOptions& lo) {
-  o.input_shape = lo.input_shape;
-  o.batch_input_shape = lo.batch_input_shape;
-  o.batch_size = lo.batch_size;
-  o.dtype = lo.dtype;
-  o.name = lo.name;
-  o.trainable = lo.trainable;
-}
-
 // config[key], or null when the key is absent (parts treat null as "none").
 inline json config_part(const json& config, const char* key) {
   return config.contains(key) ? config.at(key) : json(nullptr);
-}
-
-// Layers whose options have no activity_regularizer field still accept one in
-// a config, as every Keras layer does; this applies it after construction.
-template <class Impl>
-std::shared_ptr<Impl> with_activity_regularizer(std::shared_ptr<Impl> layer, const LayerOptions& lo) {
-  if (lo.activity_regularizer.has_value()) layer->set_activity_regularizer(lo.activity_regularizer);
-  return layer;
 }
 
 // "<Class> '<name>'" for a config with a string name, else the class alone: the
@@ -47,20 +28,6 @@ inline std::string layer_owner(const json& config, const std::string& class_name
   if (config.is_object() && config.contains("name") && config["name"].is_string())
     return class_name + " '" + config["name"].get<std::string>() + "'";
   return class_name;
-}
-
-// Runs f; a ValueError it throws whose message does not begin with `owner` is
-// rethrown with "<owner>: " in front. The part readers (get_initializer,
-// get_activation, ...) do not know which layer asked; the ConfigReader and
-// Layer::fail messages already name it.
-template <class F>
-auto naming_owner(const std::string& owner, F&& f) {
-  try {
-    return f();
-  } catch (const ValueError& e) {
-    if (std::string_view(e.what()).starts_with(owner)) throw;
-    throw ValueError(owner + ": " + e.what());
-  }
 }
 
 // The body of a layer's from_config. Reads the common keys of `config` (name,

@@ -1,4 +1,6 @@
 // layers/base/functional_config.cpp — FunctionalImpl's Keras config: get_config, graph_from_config, nesting limit.
+#include <nlohmann/json.hpp>
+
 #include <map>
 #include <optional>
 #include <string>

@@ -1,6 +1,8 @@
 // layers/base/input_layer.cpp — InputLayer, its input node, and Input().
 #include "layers/base/input_layer.h"
 
+#include <nlohmann/json.hpp>
+
 #include "layers/base/config_utils.h"
 #include "layers/base/json_text.h"
 #include "layers/base/registry.h"

@@ -4,6 +4,8 @@
 #include "core/errors.h"
 #include "core/message.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <utility>
 

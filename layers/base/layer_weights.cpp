@@ -1,4 +1,6 @@
 // layers/base/layer_weights.cpp — Layer's weights, losses and updates (walking sublayers), and base config.
+#include <nlohmann/json.hpp>
+
 #include <memory>
 #include <string>
 #include <vector>

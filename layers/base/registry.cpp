@@ -1,6 +1,8 @@
 // layers/base/registry.cpp — the layer registry, layer_from_config and serialize_layer.
 #include "layers/base/registry.h"
 
+#include <nlohmann/json.hpp>
+
 #include "core/errors.h"
 #include "layers/base/json_text.h"
 

@@ -44,7 +44,7 @@ struct LayerRegistrar {
 #define MINIDL_CONCAT_INNER(a, b) a##b
 #define MINIDL_CONCAT(a, b) MINIDL_CONCAT_INNER(a, b)
 #define MINIDL_REGISTER_LAYER(...) \
-  static const ::minidl::LayerRegistrar MINIDL_CONCAT(minidl_layer_registrar_, __LINE__)(__VA_ARGS__)
+  static const ::minidl::LayerRegistrar MINIDL_CONCAT(minidl_layer_registrar_, __COUNTER__)(__VA_ARGS__)
 
 // {"class_name": ..., "config": {...}} -> layer (Keras's deserialize). ValueError when
 // the object is malformed or the class unknown.

@@ -1,6 +1,8 @@
 // layers/conv/conv2d.cpp — Conv2D's kernel, computation and config.
 #include "layers/conv/conv2d.h"
 
+#include <nlohmann/json.hpp>
+
 #include <utility>
 
 namespace minidl {

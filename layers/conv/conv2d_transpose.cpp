@@ -1,6 +1,8 @@
 // layers/conv/conv2d_transpose.cpp — Conv2DTranspose's kernel, output lengths, computation and config.
 #include "layers/conv/conv2d_transpose.h"
 
+#include <nlohmann/json.hpp>
+
 #include <utility>
 
 #include "ops/im2col.h"

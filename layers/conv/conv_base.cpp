@@ -2,6 +2,8 @@
 // rule, bias, call and config of the conv layers.
 #include "layers/conv/conv_base.h"
 
+#include <nlohmann/json.hpp>
+
 #include <utility>
 
 #include "autograd/functions.h"

@@ -38,8 +38,8 @@
 #include <utility>
 #include <vector>
 
-#include "layers/base/core_layers_internal.h"
 #include "layers/base/layer.h"
+#include "layers/base/layer_options_internal.h"
 #include "layers/base/registry.h"
 #include "layers/conv/conv2d_function.h"
 #include "layers/conv/conv_layer_internal.h"

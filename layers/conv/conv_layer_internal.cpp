@@ -2,6 +2,7 @@
 #include "layers/conv/conv_layer_internal.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace minidl::detail {
 

@@ -4,14 +4,14 @@
 // Layer::fail writes them. Used by ConvBase and PReLU; internal to layers/.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <memory>
 #include <string>
 
 #include "core/errors.h"
 #include "layers/base/config_utils.h"
-#include "layers/base/core_layers_internal.h"
+#include "layers/base/layer_options_internal.h"
 #include "layers/parts/activations.h"
 #include "layers/parts/constraints.h"
 #include "layers/parts/initializers.h"

@@ -1,6 +1,8 @@
 // layers/conv/depthwise_conv2d.cpp — DepthwiseConv2D's kernel, computation and config.
 #include "layers/conv/depthwise_conv2d.h"
 
+#include <nlohmann/json.hpp>
+
 #include <utility>
 
 namespace minidl {

@@ -1,6 +1,8 @@
 // layers/conv/separable_conv2d.cpp — SeparableConv2D's kernels, computation and config.
 #include "layers/conv/separable_conv2d.h"
 
+#include <nlohmann/json.hpp>
+
 #include <utility>
 
 #include "autograd/functions.h"

@@ -1,6 +1,8 @@
 // layers/core/dense.cpp — Dense: one GEMM forward, two backward; bfloat16 products under mixed_bfloat16.
 #include "layers/core/dense.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cstring>
 

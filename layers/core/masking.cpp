@@ -1,6 +1,8 @@
 // layers/core/masking.cpp — Masking: the timestep mask and the masked output.
 #include "layers/core/masking.h"
 
+#include <nlohmann/json.hpp>
+
 #include "layers/base/core_layers_internal.h"
 #include "layers/base/registry.h"
 #include "ops/elementwise.h"

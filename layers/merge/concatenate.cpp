@@ -1,5 +1,7 @@
 // layers/merge/concatenate.cpp — Concatenate (declared in layers/merge/merge.h): inputs joined
 // along one axis, and their masks joined the way tf.keras joins them.
+#include <nlohmann/json.hpp>
+
 #include "autograd/functions.h"
 #include "layers/base/core_layers_internal.h"
 #include "layers/merge/merge.h"

@@ -2,6 +2,8 @@
 // of several inputs of one shape (fused sums for Add and Average).
 #include "layers/merge/merge.h"
 
+#include <nlohmann/json.hpp>
+
 #include <array>
 
 #include "autograd/functions.h"

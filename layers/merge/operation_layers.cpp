@@ -3,6 +3,8 @@
 // to Keras's call arguments, and the keras_ops functions that record them.
 #include "layers/merge/operation_layers.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <set>
 

@@ -28,6 +28,9 @@
 // Masks are not propagated (a Keras 3 operation computes none).
 #pragma once
 
+// The full JSON header: each argument keeps its constant as a json value.
+#include <nlohmann/json.hpp>
+
 #include <memory>
 #include <optional>
 #include <string>

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 
 #include "autograd/functions.h"
 #include "layers/normalization/batch_norm_kernels.h"
@@ -219,5 +220,7 @@ std::shared_ptr<BatchNormalizationImpl> BatchNormalizationImpl::from_config(cons
 
 MINIDL_REGISTER_LAYER("BatchNormalization",
                       [](const json& c) -> LayerPtr { return BatchNormalizationImpl::from_config(c); });
+
+json BatchNormAxis::to_json() const { return is_list_ ? json(axes_) : json(axes_.at(0)); }
 
 }  // namespace minidl

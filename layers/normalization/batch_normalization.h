@@ -49,7 +49,7 @@ class BatchNormAxis {
   BatchNormAxis(std::vector<int> axes) : axes_(std::move(axes)), is_list_(true) {}  // NOLINT
   const std::vector<int>& axes() const { return axes_; }
   bool is_list() const { return is_list_; }
-  json to_json() const { return is_list_ ? json(axes_) : json(axes_.at(0)); }
+  json to_json() const;  // the int, or the list, as given
   // An int or a non-empty list of ints; ValueError naming `owner` otherwise.
   static BatchNormAxis from_json(const json& j, const std::string& owner);
 

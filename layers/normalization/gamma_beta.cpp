@@ -1,6 +1,8 @@
 // layers/normalization/gamma_beta.cpp — GammaBeta: the gamma and beta weights and config keys.
 #include "layers/normalization/gamma_beta.h"
 
+#include <nlohmann/json.hpp>
+
 namespace minidl::detail {
 
 std::shared_ptr<Initializer> initializer_or_default(const InitializerArg& given, const char* keras_default) {

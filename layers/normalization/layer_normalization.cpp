@@ -1,6 +1,8 @@
 // layers/normalization/layer_normalization.cpp — LayerNormalization: axes, weights, config, and the call.
 #include "layers/normalization/layer_normalization.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 

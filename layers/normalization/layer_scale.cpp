@@ -1,6 +1,8 @@
 // layers/normalization/layer_scale.cpp — LayerScale: shape rule, weight, config and registration.
 #include "layers/normalization/layer_scale.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 
 #include "autograd/functions.h"

@@ -1,6 +1,8 @@
 // layers/parts/activations.cpp — the Keras activation functions and the by-name lookup.
 #include "layers/parts/activations.h"
 
+#include <nlohmann/json.hpp>
+
 #include <utility>
 #include <vector>
 

@@ -27,7 +27,7 @@
 // layout cannot express.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <concepts>
 #include <cstddef>

@@ -1,6 +1,8 @@
 // layers/parts/constraints.cpp — MaxNorm, NonNeg, UnitNorm and MinMaxNorm, and the constraint registry.
 #include "layers/parts/constraints.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <set>
 
@@ -88,7 +90,7 @@ ConstraintAxis axis_from(const json& c, const std::string& owner) {
 }
 
 // Aliases are the snake_case names and the lower-case spellings Keras also accepts.
-const std::vector<detail::PartEntry<Constraint>>& registry() {
+const std::vector<detail::PartEntry<Constraint>>& constraint_registry() {
   using detail::config_number;
   static const std::vector<detail::PartEntry<Constraint>> entries = {
       {"MaxNorm", {"max_norm", "maxnorm"}, {"max_value", "axis", "m"},
@@ -114,10 +116,20 @@ const std::vector<detail::PartEntry<Constraint>>& registry() {
 std::shared_ptr<Constraint> get_constraint(const json& identifier) {
   if (identifier.is_null()) return nullptr;
   const detail::PartIdentifier id = detail::parse_part_identifier(identifier, "constraint");
-  if (auto c = detail::make_registered_part(registry(), id, "constraint")) return c;
-  detail::raise_unknown_part("constraint", identifier, detail::registered_names(registry()));
+  if (auto c = detail::make_registered_part(constraint_registry(), id, "constraint")) return c;
+  detail::raise_unknown_part("constraint", identifier, detail::registered_names(constraint_registry()));
 }
 
 json serialize_constraint(const std::shared_ptr<Constraint>& c) { return class_and_config(c.get()); }
+
+json MaxNorm::get_config() const { return {{"max_value", max_value_}, {"axis", axis_.to_json()}}; }
+
+json NonNeg::get_config() const { return json::object(); }
+
+json UnitNorm::get_config() const { return {{"axis", axis_.to_json()}}; }
+
+json MinMaxNorm::get_config() const {
+  return {{"min_value", min_value_}, {"max_value", max_value_}, {"rate", rate_}, {"axis", axis_.to_json()}};
+}
 
 }  // namespace minidl

@@ -58,7 +58,7 @@ class MaxNorm : public Constraint {
  public:
   explicit MaxNorm(double max_value = 2.0, ConstraintAxis axis = 0) : max_value_(max_value), axis_(std::move(axis)) {}
   std::string class_name() const override { return "MaxNorm"; }
-  json get_config() const override { return {{"max_value", max_value_}, {"axis", axis_.to_json()}}; }
+  json get_config() const override;
   void apply(Tensor& w) const override;
   std::shared_ptr<Constraint> clone() const override { return std::make_shared<MaxNorm>(*this); }
 
@@ -70,7 +70,7 @@ class MaxNorm : public Constraint {
 class NonNeg : public Constraint {
  public:
   std::string class_name() const override { return "NonNeg"; }
-  json get_config() const override { return json::object(); }
+  json get_config() const override;
   void apply(Tensor& w) const override;
   std::shared_ptr<Constraint> clone() const override { return std::make_shared<NonNeg>(*this); }
 };
@@ -81,7 +81,7 @@ class UnitNorm : public Constraint {
   // UnitNorm({0}) would otherwise be ambiguous with the copy constructor.
   explicit UnitNorm(std::initializer_list<int> axes) : axis_(axes) {}
   std::string class_name() const override { return "UnitNorm"; }
-  json get_config() const override { return {{"axis", axis_.to_json()}}; }
+  json get_config() const override;
   void apply(Tensor& w) const override;
   std::shared_ptr<Constraint> clone() const override { return std::make_shared<UnitNorm>(*this); }
 
@@ -94,9 +94,7 @@ class MinMaxNorm : public Constraint {
   explicit MinMaxNorm(double min_value = 0.0, double max_value = 1.0, double rate = 1.0, ConstraintAxis axis = 0)
       : min_value_(min_value), max_value_(max_value), rate_(rate), axis_(std::move(axis)) {}
   std::string class_name() const override { return "MinMaxNorm"; }
-  json get_config() const override {
-    return {{"min_value", min_value_}, {"max_value", max_value_}, {"rate", rate_}, {"axis", axis_.to_json()}};
-  }
+  json get_config() const override;
   void apply(Tensor& w) const override;
   std::shared_ptr<Constraint> clone() const override { return std::make_shared<MinMaxNorm>(*this); }
 

@@ -1,6 +1,8 @@
 // layers/parts/initializers.cpp — the Keras initializers: fans, random draws, variance scaling, Orthogonal, Identity.
 #include "layers/parts/initializers.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -232,5 +234,28 @@ Tensor Identity::operator()(const Shape& shape) const {
   for (int64_t i = 0; i < std::min(shape[0], shape[1]); ++i) t.data()[i * shape[1] + i] = static_cast<float>(gain_);
   return t;
 }
+
+json Constant::get_config() const { return {{"value", value_}}; }
+
+json Identity::get_config() const { return {{"gain", gain_}}; }
+
+template <const FillPreset& preset>
+json PresetFill<preset>::get_config() const {
+  return json::object();
+}
+
+template <const VarianceScalingPreset& preset>
+json PresetVarianceScaling<preset>::get_config() const {
+  return preset_config();
+}
+
+template class PresetFill<kZeros>;
+template class PresetFill<kOnes>;
+template class PresetVarianceScaling<kGlorotUniform>;
+template class PresetVarianceScaling<kGlorotNormal>;
+template class PresetVarianceScaling<kHeUniform>;
+template class PresetVarianceScaling<kHeNormal>;
+template class PresetVarianceScaling<kLecunUniform>;
+template class PresetVarianceScaling<kLecunNormal>;
 
 }  // namespace minidl

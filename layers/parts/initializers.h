@@ -71,7 +71,7 @@ template <const FillPreset& preset>
 class PresetFill : public Initializer {
  public:
   std::string class_name() const override { return preset.class_name; }
-  json get_config() const override { return json::object(); }
+  json get_config() const override;  // {}
   Tensor operator()(const Shape& shape) const override { return Tensor::full(shape, preset.value); }
   std::shared_ptr<Initializer> clone() const override { return std::make_shared<PresetFill>(*this); }
 };
@@ -80,12 +80,15 @@ inline constexpr FillPreset kZeros{"Zeros", 0.f};
 inline constexpr FillPreset kOnes{"Ones", 1.f};
 using Zeros = PresetFill<kZeros>;
 using Ones = PresetFill<kOnes>;
+// Instantiated, with get_config, in initializers.cpp.
+extern template class PresetFill<kZeros>;
+extern template class PresetFill<kOnes>;
 
 class Constant : public Initializer {
  public:
   explicit Constant(double value = 0.0) : value_(value) {}
   std::string class_name() const override { return "Constant"; }
-  json get_config() const override { return {{"value", value_}}; }
+  json get_config() const override;
   Tensor operator()(const Shape& shape) const override;
   std::shared_ptr<Initializer> clone() const override { return std::make_shared<Constant>(*this); }
   double value() const { return value_; }
@@ -201,7 +204,7 @@ class PresetVarianceScaling : public VarianceScaling {
       : VarianceScaling(preset.scale, preset.mode, preset.distribution, seed, std::move(input_axes),
                         std::move(output_axes)) {}
   std::string class_name() const override { return preset.class_name; }
-  json get_config() const override { return preset_config(); }
+  json get_config() const override;  // preset_config()
   std::shared_ptr<Initializer> clone() const override { return std::make_shared<PresetVarianceScaling>(*this); }
 };
 
@@ -218,6 +221,13 @@ using HeUniform = PresetVarianceScaling<kHeUniform>;
 using HeNormal = PresetVarianceScaling<kHeNormal>;
 using LecunUniform = PresetVarianceScaling<kLecunUniform>;
 using LecunNormal = PresetVarianceScaling<kLecunNormal>;
+// Instantiated, with get_config, in initializers.cpp.
+extern template class PresetVarianceScaling<kGlorotUniform>;
+extern template class PresetVarianceScaling<kGlorotNormal>;
+extern template class PresetVarianceScaling<kHeUniform>;
+extern template class PresetVarianceScaling<kHeNormal>;
+extern template class PresetVarianceScaling<kLecunUniform>;
+extern template class PresetVarianceScaling<kLecunNormal>;
 
 // gain * Q, Q with orthonormal columns (or rows, when the flattened matrix
 // (prod(shape[:-1]), shape[-1]) is wide), from the QR decomposition of a
@@ -240,7 +250,7 @@ class Identity : public Initializer {
  public:
   explicit Identity(double gain = 1.0) : gain_(gain) {}
   std::string class_name() const override { return "Identity"; }
-  json get_config() const override { return {{"gain", gain_}}; }
+  json get_config() const override;
   Tensor operator()(const Shape& shape) const override;
   std::shared_ptr<Initializer> clone() const override { return std::make_shared<Identity>(*this); }
 

@@ -1,4 +1,6 @@
 // layers/parts/initializers_registry.cpp — the initializer registry: Keras names and configs -> Initializer objects.
+#include <nlohmann/json.hpp>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,7 +25,7 @@ Entry preset_case(std::string class_name, std::vector<std::string> aliases) {
           }};
 }
 
-const std::vector<Entry>& registry() {
+const std::vector<Entry>& initializer_registry() {
   using detail::config_int_list, detail::config_number, detail::config_seed, detail::config_string;
   static const std::vector<Entry> entries = {
       {"Zeros", {"zeros", "zero"}, {}, [](const json&, const std::string&) { return std::make_shared<Zeros>(); }},
@@ -75,8 +77,8 @@ const std::vector<Entry>& registry() {
 std::shared_ptr<Initializer> get_initializer(const json& identifier) {
   if (identifier.is_null()) return nullptr;
   const detail::PartIdentifier id = detail::parse_part_identifier(identifier, "initializer");
-  if (auto init = detail::make_registered_part(registry(), id, "initializer")) return init;
-  detail::raise_unknown_part("initializer", identifier, detail::registered_names(registry()));
+  if (auto init = detail::make_registered_part(initializer_registry(), id, "initializer")) return init;
+  detail::raise_unknown_part("initializer", identifier, detail::registered_names(initializer_registry()));
 }
 
 json serialize_initializer(const std::shared_ptr<Initializer>& init) {

@@ -2,7 +2,7 @@
 // by class name and config.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <string>
 
@@ -22,9 +22,6 @@ class KerasObject {
 };
 
 // {"class_name": ..., "config": ...} for `object`, or null for nullptr.
-inline json class_and_config(const KerasObject* object) {
-  if (!object) return nullptr;
-  return {{"class_name", object->class_name()}, {"config", object->get_config()}};
-}
+json class_and_config(const KerasObject* object);
 
 }  // namespace minidl

@@ -3,7 +3,7 @@
 // regularizer, constraint, activation) a layer uses.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <concepts>
 #include <cstddef>

@@ -2,6 +2,7 @@
 #include "layers/parts/part_config.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cctype>

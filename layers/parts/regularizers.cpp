@@ -1,6 +1,8 @@
 // layers/parts/regularizers.cpp — L1, L2 and L1L2, and the regularizer registry.
 #include "layers/parts/regularizers.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <functional>
 #include <vector>
@@ -59,7 +61,7 @@ double single_factor(const json& c, const char* key, const std::string& owner) {
   return detail::config_number(c, !c.contains(key) && c.contains("l") ? "l" : key, 0.01, owner);
 }
 
-const std::vector<detail::PartEntry<Regularizer>>& registry() {
+const std::vector<detail::PartEntry<Regularizer>>& regularizer_registry() {
   using detail::config_number;
   static const std::vector<detail::PartEntry<Regularizer>> entries = {
       {"L1", {}, {"l1", "l"},
@@ -82,7 +84,7 @@ std::shared_ptr<Regularizer> get_regularizer(const json& identifier) {
   const detail::PartIdentifier id = detail::parse_part_identifier(identifier, "regularizer");
   // tf.keras: the string "l1_l2" means L1L2(0.01, 0.01), unlike the class defaults.
   if (id.from_string && detail::to_lower(id.class_name) == "l1_l2") return std::make_shared<L1L2>(0.01, 0.01);
-  if (auto reg = detail::make_registered_part(registry(), id, "regularizer")) return reg;
+  if (auto reg = detail::make_registered_part(regularizer_registry(), id, "regularizer")) return reg;
   detail::raise_unknown_part("regularizer", identifier, {"L1", "L2", "L1L2", "l1", "l2", "l1_l2"});
 }
 

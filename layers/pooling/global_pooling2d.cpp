@@ -1,6 +1,8 @@
 // layers/pooling/global_pooling2d.cpp — GlobalAveragePooling2D and GlobalMaxPooling2D on ops/pooling.h.
 #include "layers/pooling/global_pooling2d.h"
 
+#include <nlohmann/json.hpp>
+
 #include "layers/base/config_utils.h"
 #include "layers/base/core_layers_internal.h"
 #include "layers/base/registry.h"

@@ -1,6 +1,8 @@
 // layers/pooling/pooling2d.cpp — MaxPooling2D and AveragePooling2D on ops/pooling.h.
 #include "layers/pooling/pooling2d.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <memory>
 

@@ -1,6 +1,8 @@
 // layers/preprocessing/array_arg.cpp — reading, writing and printing ArrayArg values.
 #include "layers/preprocessing/array_arg.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 
 #include "core/errors.h"

@@ -20,7 +20,7 @@
 //   Normalization({.mean = 3.0, .variance = 2.0})
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <initializer_list>
 #include <string>

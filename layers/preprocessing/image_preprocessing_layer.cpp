@@ -3,6 +3,7 @@
 #include "layers/preprocessing/image_preprocessing_layer.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 

@@ -24,7 +24,7 @@
 // Variable itself) unless the layer says otherwise.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <atomic>
 #include <cstdint>

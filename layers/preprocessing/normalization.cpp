@@ -2,6 +2,8 @@
 // adapt, and its config.
 #include "layers/preprocessing/normalization.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 

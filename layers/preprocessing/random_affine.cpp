@@ -2,6 +2,8 @@
 // the transform draws (Keras's matrices), the shared call and the configs.
 #include "layers/preprocessing/random_affine.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <numbers>

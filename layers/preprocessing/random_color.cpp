@@ -2,6 +2,8 @@
 // arithmetic with clipping, and the configs.
 #include "layers/preprocessing/random_color.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 
 #include "layers/base/core_layers_internal.h"

@@ -1,6 +1,8 @@
 // layers/preprocessing/random_crop.cpp — RandomCrop: the window draw, the cut, the resize fallback, config.
 #include "layers/preprocessing/random_crop.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 
 #include "layers/base/core_layers_internal.h"

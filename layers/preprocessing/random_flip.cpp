@@ -1,6 +1,8 @@
 // layers/preprocessing/random_flip.cpp — RandomFlip: per-image flip draws, the flip and its config.
 #include "layers/preprocessing/random_flip.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 
 #include "layers/base/core_layers_internal.h"

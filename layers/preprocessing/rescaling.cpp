@@ -1,6 +1,8 @@
 // layers/preprocessing/rescaling.cpp — Rescaling: the shape checks, x * scale + offset, and its config.
 #include "layers/preprocessing/rescaling.h"
 
+#include <nlohmann/json.hpp>
+
 #include "autograd/functions.h"
 #include "layers/base/core_layers_internal.h"
 #include "layers/base/registry.h"

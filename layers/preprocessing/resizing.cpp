@@ -1,6 +1,8 @@
 // layers/preprocessing/resizing.cpp — Resizing and CenterCrop: checks, the crop/pad/resize paths, configs.
 #include "layers/preprocessing/resizing.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <array>
 

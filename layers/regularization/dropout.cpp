@@ -1,6 +1,8 @@
 // layers/regularization/dropout.cpp — Dropout: an inverted-dropout mask while training, identity otherwise.
 #include "layers/regularization/dropout.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 
 #include "core/random.h"

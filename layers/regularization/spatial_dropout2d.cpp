@@ -1,6 +1,8 @@
 // layers/regularization/spatial_dropout2d.cpp — SpatialDropout2D: one dropout draw per feature map.
 #include "layers/regularization/spatial_dropout2d.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <random>
 

@@ -1,6 +1,8 @@
 // layers/reshaping/cropping2d.cpp — Cropping2D: ops::crop2d forward, ops::zero_pad2d backward.
 #include "layers/reshaping/cropping2d.h"
 
+#include <nlohmann/json.hpp>
+
 #include "layers/base/config_utils.h"
 #include "layers/base/registry.h"
 #include "ops/spatial.h"

@@ -2,6 +2,8 @@
 // layers; the amounts of ZeroPadding2D and Cropping2D.
 #include "layers/reshaping/image_reshaping_layer.h"
 
+#include <nlohmann/json.hpp>
+
 namespace minidl {
 
 void ImageReshapingLayer::init_data_format(const std::string& value) {

@@ -12,8 +12,9 @@
 #include <utility>
 #include <vector>
 
-#include "layers/base/core_layers_internal.h"
 #include "layers/base/layer.h"
+#include "layers/base/layer_options_internal.h"
+#include "layers/base/registry.h"
 #include "layers/reshaping/spatial_utils.h"
 
 namespace minidl {

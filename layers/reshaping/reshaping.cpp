@@ -1,6 +1,8 @@
 // layers/reshaping/reshaping.cpp — Flatten, Reshape and Permute.
 #include "layers/reshaping/reshaping.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <numeric>
 

@@ -1,6 +1,8 @@
 // layers/reshaping/spatial_utils.cpp — image_data_format, argument normalisation and the 2-D argument readers.
 #include "layers/reshaping/spatial_utils.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -131,6 +133,12 @@ ImageBlock image_block(const Shape& s, bool channels_first) {
   MINIDL_CHECK(s.size() == 4, ValueError, "image_block: expected a 4-D shape, received {}", shape_str(s));
   if (channels_first) return {s[0] * s[1], s[2], s[3], 1};
   return {s[0], s[1], s[2], s[3]};
+}
+
+json Size2D::to_json() const { return json::array({rows, cols}); }
+
+json Padding2D::to_json() const {
+  return json::array({json::array({top, bottom}), json::array({left, right})});
 }
 
 }  // namespace minidl

@@ -18,7 +18,7 @@
 // NHWC kernels serve both layouts without transposing anything.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -26,7 +26,6 @@
 #include <utility>
 
 #include "core/shape.h"
-#include "layers/base/core_layers_internal.h"
 #include "layers/base/layer.h"
 
 namespace minidl {
@@ -38,7 +37,7 @@ struct Size2D {
   int64_t rows = 1, cols = 1;
   Size2D(int64_t v) : rows(v), cols(v) {}  // NOLINT: implicit, as Keras takes an int
   Size2D(int64_t r, int64_t c) : rows(r), cols(c) {}
-  json to_json() const { return json::array({rows, cols}); }
+  json to_json() const;  // [rows, cols]
   bool operator==(const Size2D&) const = default;
 };
 
@@ -69,7 +68,7 @@ struct Padding2D {
   Padding2D(std::pair<int64_t, int64_t> rows, std::pair<int64_t, int64_t> cols)
       : top(rows.first), bottom(rows.second), left(cols.first), right(cols.second) {}
   // [[top, bottom], [left, right]], as Keras 2 and 3 write it.
-  json to_json() const { return json::array({json::array({top, bottom}), json::array({left, right})}); }
+  json to_json() const;
   bool operator==(const Padding2D&) const = default;
 };
 

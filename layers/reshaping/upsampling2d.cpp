@@ -1,6 +1,8 @@
 // layers/reshaping/upsampling2d.cpp — UpSampling2D: nearest or bilinear upsampling from ops/spatial.h.
 #include "layers/reshaping/upsampling2d.h"
 
+#include <nlohmann/json.hpp>
+
 #include "layers/base/config_utils.h"
 #include "layers/base/registry.h"
 #include "layers/parts/part_config.h"

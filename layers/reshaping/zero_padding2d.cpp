@@ -1,6 +1,8 @@
 // layers/reshaping/zero_padding2d.cpp — ZeroPadding2D: ops::zero_pad2d forward, ops::crop2d backward.
 #include "layers/reshaping/zero_padding2d.h"
 
+#include <nlohmann/json.hpp>
+
 #include "layers/base/config_utils.h"
 #include "layers/base/registry.h"
 #include "ops/spatial.h"

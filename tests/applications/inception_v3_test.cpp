@@ -1,6 +1,8 @@
 // tests/applications/inception_v3_test.cpp — InceptionV3 built in C++: Keras's parameter count and
 // layer names (conv2d_bn units with Keras's default names, mixed0..mixed10), save and reload at its
 // minimum input 75x75, and Keras's argument errors (architecture_checks.h).
+#include <nlohmann/json.hpp>
+
 #include "applications/inception_v3.h"
 #include "architecture_checks.h"
 #include "layers/base/layer.h"

@@ -1,6 +1,8 @@
 // tests/applications/mobilenet_test.cpp — MobileNet built in C++: the config Keras 3.15 writes for
 // the same call (../shared/keras-apps/MobileNet.*), Keras's output with Keras's weights, and the
 // checks every architecture gets (architecture_checks.h); alpha and depth_multiplier.
+#include <nlohmann/json.hpp>
+
 #include "applications/mobilenet.h"
 #include "architecture_checks.h"
 #include "keras_apps_checks.h"

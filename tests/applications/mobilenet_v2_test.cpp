@@ -1,6 +1,8 @@
 // tests/applications/mobilenet_v2_test.cpp — MobileNetV2 built in C++: the config Keras 3.15 writes
 // for the same call (../shared/keras-apps/MobileNetV2.*, a non-square input), Keras's output with
 // Keras's weights, and the checks every architecture gets (architecture_checks.h); alpha.
+#include <nlohmann/json.hpp>
+
 #include "applications/mobilenet_v2.h"
 #include "architecture_checks.h"
 #include "keras_apps_checks.h"

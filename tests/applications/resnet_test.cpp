@@ -1,5 +1,7 @@
 // tests/applications/resnet_test.cpp — ResNet50/101/152 built in C++: Keras's parameter counts and
 // layer names, save and reload of a small ResNet50, Keras's argument errors (architecture_checks.h).
+#include <nlohmann/json.hpp>
+
 #include "applications/resnet.h"
 #include "architecture_checks.h"
 

@@ -1,5 +1,7 @@
 // tests/applications/vgg16_test.cpp — VGG16 built in C++: Keras's parameter count and layer names,
 // its top at a small input, save and reload, and Keras's argument errors (architecture_checks.h).
+#include <nlohmann/json.hpp>
+
 #include "applications/vgg16.h"
 #include "architecture_checks.h"
 

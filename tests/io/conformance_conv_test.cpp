@@ -10,6 +10,7 @@
 // for the input and every weight, and one SGD step w <- constraint(w - lr * grad).
 // Tolerance (the README's): max abs error <= 1e-6 + 1e-4 * max(1, max|expected|).
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -3,6 +3,7 @@
 // levels is one IOError naming the file, the place inside it and the limit, never a stack
 // overflow in a later walk of the parsed value. Real Keras configs stay far below it.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <string>
 #include <utility>

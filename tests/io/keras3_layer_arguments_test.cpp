@@ -5,6 +5,7 @@
 // arguments passed to <Class>" for anything else. The argument lists are those of Keras 3.15's
 // keras/src/layers (each class's __init__ plus the keyword arguments of Layer.__init__).
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <map>
 #include <set>

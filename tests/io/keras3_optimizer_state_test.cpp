@@ -4,6 +4,7 @@
 // order its build() creates them); restored by load_model so training resumes where it
 // stopped; files whose optimizer variables do not fit load with a fresh optimizer.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <functional>

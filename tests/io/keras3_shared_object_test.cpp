@@ -4,6 +4,7 @@
 // its deserializer reads it there only. It is accepted on wrappers (layer dtypes, initializers,
 // layer entries) and stays an unknown key inside a layer's or a part's config.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <string>
 

@@ -2,6 +2,7 @@
 // single IOError or ValueError naming the file, the place inside it and what was expected,
 // with nothing printed (HDF5 stays quiet), no huge allocation and no half-loaded model.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <optional>
 

@@ -2,6 +2,7 @@
 // names and classes, Keras 1 Merge, Keras 3 wrappers and inbound-node objects, and the
 // training_config / compile_config variants.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "io/keras_model.h"
 #include "support/assertions.h"

@@ -4,6 +4,7 @@
 // Also: the training_config compiles, weights.h5 loads into the model, and the model
 // survives a save / load round trip unchanged.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <iostream>

@@ -1,6 +1,7 @@
 // load_weights by position and by name (with skip_mismatch), read_layer_weights into a
 // standalone layer, and describe_keras_file.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "io/hdf5.h"
 #include "io/keras_model.h"

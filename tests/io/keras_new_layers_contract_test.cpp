@@ -12,6 +12,7 @@
 // And the errors a reader of such files meets: an unknown layer class names the class, the layer and
 // the file, in both layouts; operands that do not broadcast are Keras's ValueError.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <map>
 #include <random>

@@ -17,6 +17,7 @@
 //   * layer and initializer configs: built as cls(**config) by both (Keras 3's legacy loader first
 //     moves batch_input_shape to input_shape), so every key must be an argument of the class.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <map>
 #include <set>

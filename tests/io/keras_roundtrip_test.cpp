@@ -2,6 +2,7 @@
 // (config and weights), and the files have the layout tf.keras 2.4 / Keras 3 write
 // (attribute types, layer_names, weight_names, dataset paths).
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "io/hdf5.h"
 #include "io/keras_model.h"

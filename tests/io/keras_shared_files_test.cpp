@@ -2,6 +2,7 @@
 // where the file comes with reference outputs, minidl's predictions match them. Each test
 // prints the maximum relative error it measured.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <iostream>
 

@@ -4,6 +4,7 @@
 // checked on minidl's files and against a file tf.keras 2.4 wrote; and the loss and metrics of
 // the compile_config Keras 3 writes into `.keras` (compile()'s arguments as given).
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "io/hdf5.h"
 #include "io/keras_internal.h"

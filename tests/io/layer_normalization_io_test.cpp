@@ -2,6 +2,7 @@
 // and .keras: the configs come back the same, every weight bitwise, the predictions equal;
 // the files name the layers and weights as Keras does.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "io/hdf5.h"
 #include "io/keras_model.h"

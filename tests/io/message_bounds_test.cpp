@@ -2,6 +2,7 @@
 // kMaxErrorMessageChars characters, still naming the file and the place inside it: lists
 // enter messages through join_capped ("… and N more"), and core/errors.h cuts the rest.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "io/hdf5.h"
 #include "io/keras_internal.h"

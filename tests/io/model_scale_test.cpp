@@ -5,6 +5,7 @@
 // capped at kMaxModelNesting levels (layers/base/functional.h): deeper configs are one error
 // naming the file and the nested model, never a stack overflow. Times are not asserted.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <string>
 

@@ -6,6 +6,7 @@
 // naive double-precision forward pass and the same network built with the C++ API give, and write the
 // nested models back as Keras 3.15 lays them out.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <map>

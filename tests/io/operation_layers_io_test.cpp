@@ -4,6 +4,7 @@
 // .keras and loaded back (graph, configs as Keras 3.15 writes them, predictions); and MobileNetV3Small
 // of ../shared/keras-apps, whose files hold both kinds.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <iostream>

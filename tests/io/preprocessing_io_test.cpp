@@ -4,6 +4,7 @@
 // (weight_names mean, variance, count; vars/0, 1, 2); and weight files in
 // Keras's own form, whose `count` is an integer dataset, load.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "io/hdf5.h"
 #include "io/keras_model.h"

@@ -2,6 +2,7 @@
 // flipped bytes (CRC-32), deflate bombs and names escaping a folder are clean, fast IOErrors
 // raised before anything large is inflated or allocated; normal archives still load.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <zip.h>
 
 #include <chrono>

@@ -2,6 +2,7 @@
 #include "io/zip.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 

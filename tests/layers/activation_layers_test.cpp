@@ -1,6 +1,8 @@
 // Tests for layers/activations/activation_layers: Activation, ReLU, LeakyReLU and Softmax.
 #include "layers/activations/activation_layers.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <limits>
 

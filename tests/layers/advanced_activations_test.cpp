@@ -3,6 +3,7 @@
 #include "layers/activations/advanced_activations.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <random>

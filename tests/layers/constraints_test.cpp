@@ -3,6 +3,7 @@
 #include "layers/parts/constraints.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -207,21 +208,21 @@ TEST(GetConstraint, RejectsBadConfigs) {
   EXPECT_THROW(get_constraint(json::parse(R"({"class_name": "NonNeg", "config": {"axis": 0}})")), ValueError);
 }
 
-struct Options {
+struct ConvOpts {
   ConstraintArg kernel_constraint;
 };
 
 TEST(ConstraintArg, ConvertsFromNamesObjectsAndPointers) {
-  EXPECT_EQ(Options{}.kernel_constraint.resolve(), nullptr);
-  EXPECT_EQ(Options{.kernel_constraint = "non_neg"}.kernel_constraint.resolve()->class_name(), "NonNeg");
-  EXPECT_EQ(Options{.kernel_constraint = std::string("unit_norm")}.kernel_constraint.resolve()->class_name(),
+  EXPECT_EQ(ConvOpts{}.kernel_constraint.resolve(), nullptr);
+  EXPECT_EQ(ConvOpts{.kernel_constraint = "non_neg"}.kernel_constraint.resolve()->class_name(), "NonNeg");
+  EXPECT_EQ(ConvOpts{.kernel_constraint = std::string("unit_norm")}.kernel_constraint.resolve()->class_name(),
             "UnitNorm");
-  EXPECT_EQ(Options{.kernel_constraint = MaxNorm(3.0, {0, 1, 2})}.kernel_constraint.resolve()->get_config()["axis"],
+  EXPECT_EQ(ConvOpts{.kernel_constraint = MaxNorm(3.0, {0, 1, 2})}.kernel_constraint.resolve()->get_config()["axis"],
             json::parse("[0, 1, 2]"));
-  EXPECT_EQ(Options{.kernel_constraint = std::make_shared<NonNeg>()}.kernel_constraint.resolve()->class_name(),
+  EXPECT_EQ(ConvOpts{.kernel_constraint = std::make_shared<NonNeg>()}.kernel_constraint.resolve()->class_name(),
             "NonNeg");
-  EXPECT_EQ(Options{.kernel_constraint = nullptr}.kernel_constraint.resolve(), nullptr);
-  EXPECT_THROW(Options{.kernel_constraint = "max"}.kernel_constraint.resolve(), ValueError);
+  EXPECT_EQ(ConvOpts{.kernel_constraint = nullptr}.kernel_constraint.resolve(), nullptr);
+  EXPECT_THROW(ConvOpts{.kernel_constraint = "max"}.kernel_constraint.resolve(), ValueError);
 }
 
 }  // namespace

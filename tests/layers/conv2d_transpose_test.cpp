@@ -4,6 +4,7 @@
 #include "layers/conv/conv2d_transpose.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <random>
 #include <string>

@@ -2,6 +2,8 @@
 // must equal the layers applied by hand, masks must flow through the layers
 // that support them, and a graph's config must rebuild the same network. And the
 // config keys the core, activation, merge, pooling and normalization layers read.
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 
 #include "autograd/functions.h"

@@ -4,6 +4,7 @@
 
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "layers/base/input_layer.h"
 #include "layers/base/registry.h"

@@ -2,6 +2,8 @@
 // gradients, regularization losses and errors.
 #include "layers/core/dense.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 
 #include "autograd/functions.h"

@@ -4,6 +4,7 @@
 #include "layers/conv/depthwise_conv2d.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -2,6 +2,8 @@
 // and reproducibility, noise_shape, gradients, config and errors.
 #include "layers/regularization/dropout.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <utility>
 #include <vector>

@@ -3,6 +3,7 @@
 // loops and by finite differences; configs and files resolve the name by the Keras that wrote them, and the
 // writers name each as its layout does or refuse the one it cannot express.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -2,6 +2,7 @@
 // variance-scaling initializers: fans against hand computations, the spread of large draws,
 // configs as Keras 3.15 writes them, and bad values; shared_object_id on a part's wrapper.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <memory>

@@ -3,6 +3,7 @@
 #include "layers/parts/initializers.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,7 @@
 // The Keras Layer contract: naming, symbolic calls and nodes, node-indexed
 // accessors and their errors, weights, losses, updates, masks, config.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "layers/base/functional.h"
 #include "layers/base/input_layer.h"

@@ -5,6 +5,7 @@
 #include "layers/normalization/layer_normalization.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,8 @@
 // Tests for layers/core/masking: output values, the mask it produces (concrete and
 // symbolic), gradients, config, and masks reaching layers without masking.
 
+#include <nlohmann/json.hpp>
+
 #include "layers/base/input_layer.h"
 #include "layers/core/masking.h"
 #include "layers/reshaping/reshaping.h"

@@ -3,6 +3,8 @@
 // and errors.
 #include "layers/merge/merge.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <functional>
 

@@ -4,6 +4,8 @@
 // positional arguments read from a Keras call.
 #include "layers/merge/operation_layers.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <functional>
 

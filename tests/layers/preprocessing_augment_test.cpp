@@ -2,6 +2,7 @@
 // RandomContrast and RandomBrightness: inference identity, ranges, exact degenerate draws, seeds,
 // configs, Keras's argument errors and the refused gradient.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>

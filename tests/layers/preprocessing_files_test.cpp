@@ -1,6 +1,7 @@
 // tests/layers/preprocessing_files_test.cpp — the image preprocessing and augmentation layers saved
 // in a model through .h5 and .keras and loaded back: same classes, same configs, same predictions.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <string>
 #include <vector>

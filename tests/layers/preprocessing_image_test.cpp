@@ -1,6 +1,7 @@
 // tests/layers/preprocessing_image_test.cpp — Resizing, CenterCrop, RandomCrop and RandomFlip: shapes,
 // values against naive references, inference rules, seeds, configs and Keras's argument errors.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -2,6 +2,8 @@
 // double-precision loops, their gradients, configs (Keras 3 and tf.keras 2
 // forms), Normalization's weights and adapt, and the errors Keras raises.
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <string>
 #include <vector>

@@ -2,6 +2,7 @@
 #include "layers/parts/regularizers.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <memory>

@@ -1,5 +1,7 @@
 // Tests for layers/reshaping: Flatten, Reshape and Permute.
 
+#include <nlohmann/json.hpp>
+
 #include "layers/base/input_layer.h"
 #include "layers/reshaping/reshaping.h"
 #include "support/assertions.h"

@@ -4,6 +4,7 @@
 #include "layers/conv/separable_conv2d.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <random>

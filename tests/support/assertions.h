@@ -78,7 +78,9 @@ inline ::testing::AssertionResult HasParamTotals(const std::string& summary, con
                                "Non-trainable params: " + non_trainable + "\n"});
 }
 
-namespace detail {
+// Not `detail`: test files bring minidl::testing into namespace minidl, and in a unity
+// batch a second `detail` there makes minidl::detail ambiguous in the headers that follow.
+namespace assertion_detail {
 
 // Runs f and checks that it throws E whose message contains every one of
 // `parts`; with `quiet`, also that nothing was printed on stderr meanwhile.
@@ -105,19 +107,19 @@ template <class E, class F>
   return ::testing::AssertionSuccess() << message;
 }
 
-}  // namespace detail
+}  // namespace assertion_detail
 
 // Runs f, expecting exception E whose message contains every one of `parts`.
 template <class E, class F>
 ::testing::AssertionResult ThrowsWith(F&& f, const std::vector<std::string>& parts) {
-  return detail::throws<E>(std::forward<F>(f), parts, /*quiet=*/false);
+  return assertion_detail::throws<E>(std::forward<F>(f), parts, /*quiet=*/false);
 }
 
 // As ThrowsWith, and nothing may be printed on stderr meanwhile (HDF5 must not
 // dump its error stack).
 template <class E, class F>
 ::testing::AssertionResult ThrowsQuietly(F&& f, const std::vector<std::string>& parts) {
-  return detail::throws<E>(std::forward<F>(f), parts, /*quiet=*/true);
+  return assertion_detail::throws<E>(std::forward<F>(f), parts, /*quiet=*/true);
 }
 
 }  // namespace minidl::testing

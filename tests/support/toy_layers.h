@@ -2,6 +2,8 @@
 // machinery without depending on any real layer.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include "autograd/functions.h"
 #include "layers/base/layer.h"
 #include "layers/base/registry.h"

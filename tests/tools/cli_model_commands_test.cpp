@@ -2,6 +2,7 @@
 // themselves (a small Sequential of Dense layers), checked against the library
 // doing the same in process.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <fstream>
 #include <string>

@@ -1,6 +1,7 @@
 // The minidl tool's exit statuses and error messages: 2 for usage errors, 1 with
 // one "minidl: error: ..." line for every other failure, 0 for --help.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <string>
 

@@ -3,6 +3,7 @@
 // and the range; file arguments that are directories or missing are named as such;
 // no error line is longer than 1,000 characters.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <string>

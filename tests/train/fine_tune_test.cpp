@@ -5,6 +5,7 @@
 // loss goes down, and the .h5 and .keras files of the result reload to the same predictions. A small base
 // built here always runs; ../shared/keras-apps/MobileNetV2.h5 (written by Keras 3.15) runs when present.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <iostream>
 #include <string>

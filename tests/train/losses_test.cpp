@@ -1,6 +1,7 @@
 // Keras losses against naive double-precision formulas, from_logits variants,
 // stability on huge logits, finite-difference gradients and argument errors.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <functional>

@@ -1,6 +1,7 @@
 // Model and Sequential as graphs: construction, layers, get_layer, nesting,
 // config round trips, predict — with the tiny test layers only.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "layers/base/input_layer.h"
 #include "support/assertions.h"

@@ -2,6 +2,7 @@
 // on top of a schedule; checked against the update rules written out here in
 // double precision. Nadam's `decay` is its momentum schedule's decay instead.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <functional>

@@ -1,6 +1,7 @@
 // Optimizers: the first steps of every tf.keras update rule against the same
 // rule written out here in double precision; schedules; configs.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <functional>
