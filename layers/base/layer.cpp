@@ -1,6 +1,8 @@
 // layers/base/layer.cpp — Layer's entry points (symbolic and concrete calls), default contract, names.
 #include "layers/base/layer.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cctype>
 #include <map>
 #include <memory>

@@ -66,6 +66,8 @@
 // methods of those groups forward to them.
 #pragma once
 
+// The declaration of nlohmann::json only: every file that builds or reads a config
+// includes <nlohmann/json.hpp> itself (and <minidl/minidl.h> includes it for users).
 #include <nlohmann/json_fwd.hpp>
 
 #include <functional>
