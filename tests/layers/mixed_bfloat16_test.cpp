@@ -3,6 +3,7 @@
 // bfloat16 tolerance of TensorFlow's mixed-precision tests (assertAllCloseAccordingToType:
 // rtol = atol = 1e-2 for bfloat16), bitwise float32 under the float32 policy.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstring>
