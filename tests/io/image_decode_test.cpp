@@ -79,7 +79,9 @@ void expect_io_error_naming(const std::string& path, F&& f, const std::string& w
   } catch (const IOError& e) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find(path), std::string::npos) << msg;
-    if (!what.empty()) EXPECT_NE(msg.find(what), std::string::npos) << msg;
+    if (!what.empty()) {
+      EXPECT_NE(msg.find(what), std::string::npos) << msg;
+    }
   }
 }
 
