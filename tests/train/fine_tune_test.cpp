@@ -119,11 +119,12 @@ void fine_tune_and_check(const std::shared_ptr<ModelImpl>& base, const std::stri
   const Values head_before = values_of(t.head->weights());
 
   // A frozen BatchNormalization normalizes with its moving statistics in training mode too: the training-mode
-  // forward pass equals predict.
+  // forward pass equals predict, up to rounding (predict folds BatchNormalization into the convolutions before
+  // it, docs/DESIGN.md "Inference folding").
   const Tensor batch = train.x.slice_rows(0, 8);
   const Tensor inference = t.model->predict(batch);
   const Tensor training_mode = (*t.model)(Variable(batch), {.training = true}).value();
-  EXPECT_LE(max_abs_diff(training_mode, inference), 1e-6) << "frozen base in training mode";
+  EXPECT_LE(max_abs_diff(training_mode, inference), 1e-5) << "frozen base in training mode";
 
   t.model->compile(std::make_shared<Adam>(learning_rate), "sparse_categorical_crossentropy", {"accuracy"});
   const double loss_before = t.model->evaluate(train.x, train.y, {.verbose = 0}).at("loss");
