@@ -12,6 +12,19 @@
 #include "core/threads.h"
 
 namespace minidl::ops {
+void check_gemm_strides(const char* who, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, int64_t lda,
+                        int64_t ldb, int64_t ldc) {
+  MINIDL_CHECK(M >= 0 && N >= 0 && K >= 0, ValueError, "{}: expected M, N, K >= 0, received M={}, N={}, K={}", who, M,
+               N, K);
+  // Row-major: A as stored is [M,K] or [K,M] when transposed; its row length bounds lda.
+  const int64_t a_cols = trans_a ? M : K, b_cols = trans_b ? K : N;
+  MINIDL_CHECK(lda >= std::max<int64_t>(1, a_cols), ValueError,
+               "{}: lda={} is smaller than the {} columns of A as stored (trans_a={})", who, lda, a_cols, trans_a);
+  MINIDL_CHECK(ldb >= std::max<int64_t>(1, b_cols), ValueError,
+               "{}: ldb={} is smaller than the {} columns of B as stored (trans_b={})", who, ldb, b_cols, trans_b);
+  MINIDL_CHECK(ldc >= std::max<int64_t>(1, N), ValueError, "{}: ldc={} is smaller than N={}", who, ldc, N);
+}
+
 namespace {
 
 // One threading runtime (core/threads.h's pool): OpenBLAS always runs on one
@@ -84,15 +97,7 @@ void gemm_block(bool trans_a, bool trans_b, int64_t m0, int64_t m1, int64_t n0, 
 // (M, N or K == 0, alpha == 0). Returns whether a product remains to compute.
 bool check_args(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                 int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  MINIDL_CHECK(M >= 0 && N >= 0 && K >= 0, ValueError, "gemm: expected M, N, K >= 0, received M={}, N={}, K={}", M,
-               N, K);
-  // Row-major: A as stored is [M,K] or [K,M] when transposed; its row length bounds lda.
-  const int64_t a_cols = trans_a ? M : K, b_cols = trans_b ? K : N;
-  MINIDL_CHECK(lda >= std::max<int64_t>(1, a_cols), ValueError,
-               "gemm: lda={} is smaller than the {} columns of A as stored (trans_a={})", lda, a_cols, trans_a);
-  MINIDL_CHECK(ldb >= std::max<int64_t>(1, b_cols), ValueError,
-               "gemm: ldb={} is smaller than the {} columns of B as stored (trans_b={})", ldb, b_cols, trans_b);
-  MINIDL_CHECK(ldc >= std::max<int64_t>(1, N), ValueError, "gemm: ldc={} is smaller than N={}", ldc, N);
+  check_gemm_strides("gemm", trans_a, trans_b, M, N, K, lda, ldb, ldc);
   MINIDL_CHECK(fits_blasint(M) && fits_blasint(N) && fits_blasint(K) && fits_blasint(lda) && fits_blasint(ldb) &&
                    fits_blasint(ldc),
                ValueError, "gemm: dimensions M={}, N={}, K={} (lda={}, ldb={}, ldc={}) exceed the BLAS integer range",

@@ -32,6 +32,11 @@ namespace minidl::ops {
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
+// The shape and stride checks of gemm's first paragraph above, with messages
+// that start with `who` (gemm_bf16 shares them).
+void check_gemm_strides(const char* who, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, int64_t lda,
+                        int64_t ldb, int64_t ldc);
+
 // gemm as a single cblas_sgemm call on the calling thread (same checks).
 void gemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);

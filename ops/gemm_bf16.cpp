@@ -45,19 +45,6 @@ int64_t block_begin(int64_t M, int64_t count, int64_t b) {
   return std::min(M, units * b / count * 16);
 }
 
-// Checks the leading dimensions before anything reads the operands (ops::gemm repeats the full check).
-void check_strides(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb,
-                   int64_t ldc) {
-  MINIDL_CHECK(M >= 0 && N >= 0 && K >= 0, ValueError, "gemm_bf16: expected M, N, K >= 0, received M={}, N={}, K={}",
-               M, N, K);
-  const int64_t a_cols = trans_a ? M : K, b_cols = trans_b ? K : N;
-  MINIDL_CHECK(lda >= std::max<int64_t>(1, a_cols), ValueError,
-               "gemm_bf16: lda={} is smaller than the {} columns of A as stored (trans_a={})", lda, a_cols, trans_a);
-  MINIDL_CHECK(ldb >= std::max<int64_t>(1, b_cols), ValueError,
-               "gemm_bf16: ldb={} is smaller than the {} columns of B as stored (trans_b={})", ldb, b_cols, trans_b);
-  MINIDL_CHECK(ldc >= std::max<int64_t>(1, N), ValueError, "gemm_bf16: ldc={} is smaller than N={}", ldc, N);
-}
-
 // Copies a rows x cols matrix stored with row stride ld into dst (stride cols), rounded to bfloat16.
 void round_matrix(const float* src, int64_t rows, int64_t cols, int64_t ld, float* dst) {
   parallel_for(rows, [&](int64_t r0, int64_t r1) {
@@ -133,7 +120,7 @@ void warn_bf16_fallback_once() {
 bool gemm_bf16_onednn(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                       int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
 #ifdef MINIDL_HAVE_DNNL
-  check_strides(trans_a, trans_b, M, N, K, lda, ldb, ldc);
+  check_gemm_strides("gemm_bf16", trans_a, trans_b, M, N, K, lda, ldb, ldc);
   if (M == 0 || N == 0 || K == 0 || alpha == 0.f) {
     gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);  // beta * C only
     return true;
@@ -176,7 +163,7 @@ void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, floa
   if (bf16_gemm_available() && gemm_bf16_onednn(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
     return;
   warn_bf16_fallback_once();
-  check_strides(trans_a, trans_b, M, N, K, lda, ldb, ldc);
+  check_gemm_strides("gemm_bf16", trans_a, trans_b, M, N, K, lda, ldb, ldc);
   if (M == 0 || N == 0 || K == 0 || alpha == 0.f || !A || !B) {
     gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);  // its checks and the beta-only cases
     return;
