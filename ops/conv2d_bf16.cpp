@@ -1,0 +1,311 @@
+// ops/conv2d_bf16.cpp — mixed_bfloat16's convolution: the operands rounded to bfloat16 once, then
+// im2col + GEMM (oneDNN's bfloat16 GEMM, or float32 on the rounded values) on fixed image chunks.
+#include "ops/conv2d_bf16.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "core/errors.h"
+#include "core/memory.h"
+#include "core/threads.h"
+#include "ops/blas.h"
+#include "ops/conv2d_algorithm.h"
+#include "ops/depthwise_conv2d.h"
+#include "ops/gemm_bf16.h"
+
+namespace minidl::ops {
+namespace {
+
+// Image chunks: two up to 2 * kChunkRows output rows, one more per kChunkRows
+// after that, at most kMaxChunks, and fewer when the per-chunk partial kernel
+// gradients would pass kMaxPartialBytes. A function of the problem alone.
+constexpr int64_t kChunkRows = int64_t{1} << 15;
+constexpr int64_t kMaxChunks = 8;
+constexpr int64_t kMaxPartialBytes = int64_t{64} << 20;
+// Rows of dy per chunk of the bias gradient's sums.
+constexpr int64_t kBiasRowsPerChunk = 4096;
+// Elements per piece of a parallel rounding pass, and floats per piece of an unfolding.
+constexpr int64_t kRoundGrain = int64_t{1} << 14;
+constexpr int64_t kUnfoldGrain = int64_t{1} << 15;
+
+// The sizes of one call, checked.
+struct Sizes {
+  int64_t N, G, CG, OCG;  // images, groups, input channels and filters per group
+  int64_t KG;             // KH*KW*CG: columns of one group's unfolded matrix
+  int64_t P, M;           // output pixels per image, rows of the batch
+  int64_t tile;           // rows per tile
+  int64_t chunks;         // chunks of whole images
+  bool pointwise;         // 1x1, stride 1, no padding: x itself is the unfolded matrix
+  int64_t first_row(int64_t c) const { return N * c / chunks * P; }
+  int64_t end_row(int64_t c) const { return N * (c + 1) / chunks * P; }
+};
+
+Sizes sizes_of(const char* fn, const Conv2DGeometry& g, int64_t groups, int64_t OC, const Conv2DWorkspace& ws) {
+  MINIDL_CHECK(groups >= 1 && OC >= 1 && g.C >= 1 && g.C % groups == 0 && OC % groups == 0, ValueError,
+               "{}: expected groups >= 1 dividing both the input channels and the filters; received groups={}, {} "
+               "input channels, {} filters",
+               fn, groups, g.C, OC);
+  const bool positive = g.N >= 0 && std::min({g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.OH, g.OW}) >= 1 &&
+                        std::min({g.pad_top, g.pad_bottom, g.pad_left, g.pad_right}) >= 0;
+  const bool fits = (g.OH - 1) * g.SH + (g.KH - 1) * g.DH < g.H + g.pad_top + g.pad_bottom &&
+                    (g.OW - 1) * g.SW + (g.KW - 1) * g.DW < g.W + g.pad_left + g.pad_right;
+  MINIDL_CHECK(positive && fits, ValueError,
+               "{}: inconsistent geometry: input (N, H, W, C) = ({}, {}, {}, {}), kernel ({}, {}), strides ({}, {}), "
+               "dilation ({}, {}), padding (top {}, bottom {}, left {}, right {}), output ({}, {})",
+               fn, g.N, g.H, g.W, g.C, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.pad_top, g.pad_bottom, g.pad_left,
+               g.pad_right, g.OH, g.OW);
+  Sizes s{};
+  s.N = g.N, s.G = groups, s.CG = g.C / groups, s.OCG = OC / groups;
+  s.KG = g.KH * g.KW * s.CG;
+  s.P = g.OH * g.OW;
+  s.M = g.N * s.P;
+  s.pointwise = g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 &&
+                std::max({g.pad_top, g.pad_bottom, g.pad_left, g.pad_right}) == 0;
+  // The tile bound counts every group's columns, as ops/conv2d.h's tiling does.
+  const int64_t row_bytes = s.KG * s.G * int64_t{sizeof(float)};
+  s.tile = std::clamp<int64_t>(std::max(ws.max_col_bytes() / row_bytes, ws.min_tile_rows()), 1,
+                               std::max<int64_t>(s.M, 1));
+  const int64_t by_rows = std::clamp<int64_t>(s.M / kChunkRows, 2, kMaxChunks);
+  const int64_t by_memory = kMaxPartialBytes / std::max<int64_t>(1, s.KG * OC * int64_t{sizeof(float)}) + 1;
+  s.chunks = std::clamp<int64_t>(std::min({g.N, by_rows, by_memory}), 1, kMaxChunks);
+  return s;
+}
+
+// Whether the products run on oneDNN's bfloat16 GEMM.
+bool use_onednn(const char* fn, Bf16Gemm mode) {
+  if (mode == Bf16Gemm::kFloat32) return false;
+  if (mode == Bf16Gemm::kAuto) {
+    if (bf16_gemm_available()) return true;
+    warn_bf16_fallback_once();
+    return false;
+  }
+  // A 1x1x1 product tells whether this build and CPU run it at all.
+  const float one = 1.f;
+  float c = 0.f;
+  MINIDL_CHECK(gemm_bf16_onednn(false, false, 1, 1, 1, 1.f, &one, 1, &one, 1, 0.f, &c, 1), ValueError,
+               "{}: oneDNN's bfloat16 GEMM is not available (minidl built without oneDNN, or the CPU lacks AVX-512)",
+               fn);
+  return true;
+}
+
+// One product of a tile: oneDNN's bfloat16 GEMM, or the float32 GEMM on
+// operands already rounded (split across threads when the batch is one
+// chunk, else one call on the chunk's thread).
+struct TileProduct {
+  bool onednn;
+  bool serial;
+  void operator()(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+                  int64_t ldb, float beta, float* C, int64_t ldc) const {
+    if (onednn) {
+      MINIDL_CHECK(gemm_bf16_onednn(ta, tb, M, N, K, 1.f, A, lda, B, ldb, beta, C, ldc), RuntimeError,
+                   "conv2d (bfloat16): oneDNN's bfloat16 GEMM failed on a [{}, {}] x [{}, {}] product", M, K, K, N);
+    } else if (serial) {
+      gemm_serial(ta, tb, M, N, K, 1.f, A, lda, B, ldb, beta, C, ldc);
+    } else {
+      gemm(ta, tb, M, N, K, 1.f, A, lda, B, ldb, beta, C, ldc);
+    }
+  }
+};
+
+// The calling thread's buffer for rounded operands: grown to the largest call, then reused.
+float* operand_buffer(int64_t n) {
+  struct Buffer {
+    std::shared_ptr<float[]> data;
+    int64_t capacity = 0;
+  };
+  thread_local Buffer b;
+  if (n > b.capacity) {
+    b.data = aligned_floats(n);
+    b.capacity = n;
+  }
+  return b.data.get();
+}
+
+// dst = bf16(src), or bf16(src) where mask > 0 and 0 elsewhere when mask is given.
+void round_into(const float* src, const float* mask, int64_t n, float* dst) {
+  parallel_for(
+      n,
+      [&](int64_t i0, int64_t i1) {
+        if (!mask) {
+          round_to_bfloat16(src + i0, dst + i0, i1 - i0);
+          return;
+        }
+        for (int64_t i = i0; i < i1; ++i) dst[i] = mask[i] > 0.f ? round_to_bfloat16(src[i]) : 0.f;
+      },
+      kRoundGrain);
+}
+
+// col [m1-m0, KG] = rows [m0, m1) of the batch's unfolded matrix, group channels from c0.
+void unfold(const float* x, const Conv2DGeometry& g, const Sizes& s, int64_t c0, int64_t m0, int64_t m1, float* col) {
+  const int64_t image = g.H * g.W * g.C;
+  parallel_for(
+      m1 - m0,
+      [&](int64_t b, int64_t e) {
+        int64_t m = m0 + b;
+        while (m < m0 + e) {
+          const int64_t n = m / s.P, p0 = m % s.P, p1 = std::min(s.P, p0 + m0 + e - m);
+          im2col_rows(x + n * image, g, c0, s.CG, p0, p1, col + (m - m0) * s.KG);
+          m += p1 - p0;
+        }
+      },
+      std::max<int64_t>(1, kUnfoldGrain / s.KG));
+}
+
+// dx += the fold of col [m1-m0, KG]; images are disjoint in dx, so they split across threads.
+void fold(const float* col, const Conv2DGeometry& g, const Sizes& s, int64_t c0, int64_t m0, int64_t m1, float* dx) {
+  const int64_t image = g.H * g.W * g.C;
+  const int64_t first = m0 / s.P, last = (m1 - 1) / s.P;
+  parallel_for(last - first + 1, [&](int64_t b, int64_t e) {
+    for (int64_t n = first + b; n < first + e; ++n) {
+      const int64_t p0 = std::max(m0 - n * s.P, int64_t{0}), p1 = std::min(m1 - n * s.P, s.P);
+      col2im_rows(col + (n * s.P + p0 - m0) * s.KG, g, c0, s.CG, p0, p1, dx + n * image);
+    }
+  });
+}
+
+void forward_im2col(const float* x, const float* kernel, const float* bias, const Conv2DGeometry& g, const Sizes& s,
+                    int64_t OC, float* y, Conv2DWorkspace& ws, bool relu, bool onednn) {
+  const int64_t slots = parallel_slots(s.chunks);
+  const int64_t col_floats = s.pointwise ? 0 : Conv2DWorkspace::lines(s.tile * s.KG);
+  float* cols = ws.floats(std::max<int64_t>(1, col_floats * slots));
+  const TileProduct product{onednn, s.chunks > 1};
+  parallel_chunks(s.chunks, slots, [&](int64_t slot, int64_t c) {
+    float* col = cols + col_floats * slot;  // [tile, KG]
+    for (int64_t m0 = s.first_row(c); m0 < s.end_row(c); m0 += s.tile) {
+      const int64_t m1 = std::min(s.end_row(c), m0 + s.tile), rows = m1 - m0;
+      float* yt = y + m0 * OC;  // [rows, OC]
+      if (bias)  // the products add onto the bias (beta = 1)
+        for (int64_t r = 0; r < rows; ++r) std::copy_n(bias, OC, yt + r * OC);
+      for (int64_t gi = 0; gi < s.G; ++gi) {
+        const float* a = x + m0 * g.C + gi * s.CG;  // pointwise: [rows, CG] inside [M, C]
+        int64_t lda = g.C;
+        if (!s.pointwise) {
+          unfold(x, g, s, gi * s.CG, m0, m1, col);
+          a = col, lda = s.KG;
+        }
+        // y_g [rows, OCG] (+)= [rows, KG] * kernel_g [KG, OCG]
+        product(false, false, rows, s.OCG, s.KG, a, lda, kernel + gi * s.OCG, OC, bias ? 1.f : 0.f,
+                yt + gi * s.OCG, OC);
+      }
+      if (relu)
+        for (int64_t i = 0; i < rows * OC; ++i) yt[i] = std::max(yt[i], 0.f);
+    }
+  });
+}
+
+void backward_im2col(const float* x, const float* kernel, const float* dy, const Conv2DGeometry& g, const Sizes& s,
+                     int64_t OC, float* dx, float* dkernel, Conv2DWorkspace& ws, bool onednn) {
+  const int64_t slots = parallel_slots(s.chunks);
+  const int64_t col_floats = s.pointwise ? 0 : Conv2DWorkspace::lines(s.tile * s.KG);
+  const int64_t part_floats = dkernel ? Conv2DWorkspace::lines(s.KG * OC) : 0;
+  // Per slot a column block; per chunk after the first a partial dkernel, added in chunk order at the end.
+  float* cols = ws.floats(std::max<int64_t>(1, col_floats * slots + part_floats * (s.chunks - 1)));
+  float* parts = cols + col_floats * slots;
+  const TileProduct product{onednn, s.chunks > 1};
+  const int64_t image = g.H * g.W * g.C;
+  parallel_chunks(s.chunks, slots, [&](int64_t slot, int64_t c) {
+    float* col = cols + col_floats * slot;  // [tile, KG]
+    float* dk = !dkernel ? nullptr : c == 0 ? dkernel : parts + part_floats * (c - 1);  // [KG, OC]
+    if (dk) std::fill_n(dk, s.KG * OC, 0.f);
+    if (dx && !s.pointwise)  // the folds add up; this chunk's images are its own
+      std::fill(dx + s.first_row(c) / s.P * image, dx + s.end_row(c) / s.P * image, 0.f);
+    for (int64_t m0 = s.first_row(c); m0 < s.end_row(c); m0 += s.tile) {
+      const int64_t m1 = std::min(s.end_row(c), m0 + s.tile), rows = m1 - m0;
+      for (int64_t gi = 0; gi < s.G; ++gi) {
+        const float* dyg = dy + m0 * OC + gi * s.OCG;  // [rows, OCG], row stride OC
+        const float* kg = kernel ? kernel + gi * s.OCG : nullptr;
+        if (s.pointwise) {
+          const int64_t at = m0 * g.C + gi * s.CG;
+          // dkernel_g [CG, OCG] += x_g^T [CG, rows] * dy_g;  dx_g [rows, CG] = dy_g * kernel_g^T
+          if (dk) product(true, false, s.CG, s.OCG, rows, x + at, g.C, dyg, OC, 1.f, dk + gi * s.OCG, OC);
+          if (dx) product(false, true, rows, s.CG, s.OCG, dyg, OC, kg, OC, 0.f, dx + at, g.C);
+          continue;
+        }
+        if (dk) {  // dkernel_g [KG, OCG] += col^T [KG, rows] * dy_g
+          unfold(x, g, s, gi * s.CG, m0, m1, col);
+          product(true, false, s.KG, s.OCG, rows, col, s.KG, dyg, OC, 1.f, dk + gi * s.OCG, OC);
+        }
+        if (dx) {  // dcol [rows, KG] = dy_g * kernel_g^T, folded into dx
+          product(false, true, rows, s.KG, s.OCG, dyg, OC, kg, OC, 0.f, col, s.KG);
+          fold(col, g, s, gi * s.CG, m0, m1, dx);
+        }
+      }
+    }
+  });
+  if (dkernel) add_chunk_partials(parts, s.chunks - 1, part_floats, s.KG * OC, dkernel);
+}
+
+// dbias = the sum over rows of dy (masked by relu_y > 0), in double on fixed row chunks added in order.
+void bias_gradient(const float* dy, const float* relu_y, int64_t M, int64_t OC, float* dbias, Conv2DWorkspace& ws) {
+  const int64_t chunks = std::clamp<int64_t>(M / kBiasRowsPerChunk, 1, kMaxChunks);
+  double* sums = ws.doubles(chunks * OC);  // [chunks, OC]
+  parallel_chunks(chunks, parallel_slots(chunks), [&](int64_t, int64_t c) {
+    double* sum = sums + c * OC;
+    std::fill_n(sum, OC, 0.0);
+    for (int64_t r = M * c / chunks; r < M * (c + 1) / chunks; ++r)
+      for (int64_t o = 0; o < OC; ++o)
+        if (!relu_y || relu_y[r * OC + o] > 0.f) sum[o] += dy[r * OC + o];
+  });
+  sum_chunk_bias(sums, chunks, OC, dbias);
+}
+
+// "auto" computes a depthwise convolution with the direct depthwise kernels.
+bool depthwise(const Conv2DWorkspace& ws, const Conv2DGeometry& g, int64_t groups, int64_t OC) {
+  return effective_conv_algorithm(ws) == ConvAlgorithm::kAuto && depthwise_applicable(g, groups, OC);
+}
+
+}  // namespace
+
+void conv2d_forward_bf16(const float* x, const float* kernel, const float* bias, const Conv2DGeometry& g,
+                         int64_t groups, int64_t OC, float* y, Conv2DWorkspace& ws, bool relu, Bf16Gemm gemm) {
+  const char* fn = "conv2d_forward_bf16";
+  const Sizes s = sizes_of(fn, g, groups, OC, ws);
+  if (s.M == 0) return;
+  MINIDL_CHECK(x && kernel && y, ValueError, "{}: x, kernel and y must not be null", fn);
+  const int64_t x_count = g.N * g.H * g.W * g.C, k_count = s.KG * OC;
+  const int64_t x_floats = Conv2DWorkspace::lines(x_count), k_floats = Conv2DWorkspace::lines(k_count);
+  float* xr = operand_buffer(x_floats + k_floats + (bias ? OC : 0));
+  float* kr = xr + x_floats;
+  float* br = bias ? kr + k_floats : nullptr;
+  round_into(x, nullptr, x_count, xr);
+  round_into(kernel, nullptr, k_count, kr);
+  if (bias) round_into(bias, nullptr, OC, br);
+  if (depthwise(ws, g, groups, OC)) {
+    depthwise_conv2d_forward(xr, kr, br, g, OC / g.C, y, ws, relu);
+    return;
+  }
+  forward_im2col(xr, kr, br, g, s, OC, y, ws, relu, use_onednn(fn, gemm));
+}
+
+void conv2d_backward_bf16(const float* x, const float* kernel, const float* dy, const Conv2DGeometry& g,
+                          int64_t groups, int64_t OC, float* dx, float* dkernel, float* dbias, Conv2DWorkspace& ws,
+                          const float* relu_y, Bf16Gemm gemm) {
+  const char* fn = "conv2d_backward_bf16";
+  const Sizes s = sizes_of(fn, g, groups, OC, ws);
+  MINIDL_CHECK(s.M == 0 || dy, ValueError, "{}: dy must not be null", fn);
+  MINIDL_CHECK(s.M == 0 || !dkernel || x, ValueError, "{}: x is needed for dkernel but is null", fn);
+  MINIDL_CHECK(s.M == 0 || !dx || kernel, ValueError, "{}: kernel is needed for dx but is null", fn);
+  if (!dx && !dkernel && !dbias) return;
+  if (s.M == 0) {
+    if (dkernel) std::fill_n(dkernel, s.KG * OC, 0.f);
+    if (dbias) std::fill_n(dbias, OC, 0.f);
+    return;
+  }
+  if (dbias) bias_gradient(dy, relu_y, s.M, OC, dbias, ws);
+  if (!dx && !dkernel) return;
+  const int64_t x_count = dkernel ? g.N * g.H * g.W * g.C : 0, k_count = dx ? s.KG * OC : 0;
+  const int64_t dy_floats = Conv2DWorkspace::lines(s.M * OC), x_floats = Conv2DWorkspace::lines(x_count);
+  float* dyr = operand_buffer(dy_floats + x_floats + k_count);
+  float* xr = dkernel ? dyr + dy_floats : nullptr;
+  float* kr = dx ? dyr + dy_floats + x_floats : nullptr;
+  round_into(dy, relu_y, s.M * OC, dyr);  // the relu's gradient mask, then the rounding
+  if (xr) round_into(x, nullptr, x_count, xr);
+  if (kr) round_into(kernel, nullptr, k_count, kr);
+  if (depthwise(ws, g, groups, OC)) {
+    depthwise_conv2d_backward(xr, kr, dyr, g, OC / g.C, dx, dkernel, nullptr, ws);
+    return;
+  }
+  backward_im2col(xr, kr, dyr, g, s, OC, dx, dkernel, ws, use_onednn(fn, gemm));
+}
+
+}  // namespace minidl::ops
