@@ -5,6 +5,8 @@
 
 #include <utility>
 
+#include "layers/conv/conv2d_bf16_function.h"
+
 namespace minidl {
 
 Conv2DImpl::Conv2DImpl(int64_t filters, IntPair kernel_size, Conv2DOptions o)
@@ -18,7 +20,9 @@ void Conv2DImpl::build_kernels(int64_t channels) { kernel_ = add_weight_with("ke
 
 Variable Conv2DImpl::convolve(const Variable& x, const Shape&) {
   const Conv2DCall c{strides(), dilation_rate(), same_padding(), channels_first(), groups(), fuse_relu()};
-  return conv2d_variable(x, compute_weight(kernel_), bias_or_null(), c, scratch());
+  // Under mixed_bfloat16 the op rounds the input, the kernel and the bias to bfloat16 itself.
+  if (computes_in_bfloat16()) return conv2d_variable_bf16(x, kernel_, bias_or_null(), c, scratch());
+  return conv2d_variable(x, kernel_, bias_or_null(), c, scratch());
 }
 
 std::shared_ptr<Conv2DImpl> Conv2DImpl::from_config(const json& c) {

@@ -5,6 +5,8 @@
 
 #include <utility>
 
+#include "layers/conv/conv2d_bf16_function.h"
+
 namespace minidl {
 
 DepthwiseConv2DImpl::DepthwiseConv2DImpl(IntPair kernel_size, DepthwiseConv2DOptions o)
@@ -21,7 +23,10 @@ void DepthwiseConv2DImpl::build_kernels(int64_t channels) {
 Variable DepthwiseConv2DImpl::convolve(const Variable& x, const Shape&) {
   const int64_t c = depthwise_kernel_.shape()[2];
   const Conv2DCall conv{strides(), dilation_rate(), same_padding(), channels_first(), c, fuse_relu()};
-  return conv2d_variable(x, depthwise_as_grouped(depthwise_kernel_), bias_or_null(), conv, scratch());
+  const Variable kernel = depthwise_as_grouped(depthwise_kernel_);
+  // Under mixed_bfloat16 the op rounds the input, the kernel and the bias to bfloat16 itself.
+  if (computes_in_bfloat16()) return conv2d_variable_bf16(x, kernel, bias_or_null(), conv, scratch());
+  return conv2d_variable(x, kernel, bias_or_null(), conv, scratch());
 }
 
 std::shared_ptr<DepthwiseConv2DImpl> DepthwiseConv2DImpl::from_config(const json& c) {

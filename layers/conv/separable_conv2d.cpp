@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "autograd/functions.h"
+#include "layers/conv/conv2d_bf16_function.h"
 
 namespace minidl {
 
@@ -29,10 +30,13 @@ Variable SeparableConv2DImpl::convolve(const Variable& x, const Shape&) {
   const Variable xn = channels_first() ? autograd::permute(x, {0, 2, 3, 1}) : x;  // [N, H, W, C]
   const int64_t c = depthwise_kernel_.shape()[2];
   const Conv2DCall depthwise{strides(), dilation_rate(), same_padding(), false, c, false};
-  const Variable mid = conv2d_variable(xn, depthwise_as_grouped(depthwise_kernel_), nullptr, depthwise,
-                                       scratch());  // [N, OH, OW, C*DM]
+  // Under mixed_bfloat16 both steps multiply bfloat16 operands (the ops round them),
+  // so the depthwise step's output is rounded on its way into the pointwise one.
+  const auto conv = computes_in_bfloat16() ? &conv2d_variable_bf16 : &conv2d_variable;
+  const Variable mid =
+      conv(xn, depthwise_as_grouped(depthwise_kernel_), nullptr, depthwise, scratch());  // [N, OH, OW, C*DM]
   const Conv2DCall pointwise{1, 1, false, false, 1, fuse_relu()};
-  Variable y = conv2d_variable(mid, pointwise_kernel_, bias_or_null(), pointwise, scratch());
+  Variable y = conv(mid, pointwise_kernel_, bias_or_null(), pointwise, scratch());
   if (channels_first()) y = autograd::permute(y, {0, 3, 1, 2});  // [N, F, OH, OW]
   return y;
 }
