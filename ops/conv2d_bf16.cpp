@@ -12,6 +12,7 @@
 #include "ops/conv2d_algorithm.h"
 #include "ops/depthwise_conv2d.h"
 #include "ops/gemm_bf16.h"
+#include "ops/panel_gemm.h"
 
 namespace minidl::ops {
 namespace {
@@ -22,7 +23,7 @@ namespace {
 constexpr int64_t kChunkRows = int64_t{1} << 15;
 constexpr int64_t kMaxChunks = 8;
 constexpr int64_t kMaxPartialBytes = int64_t{64} << 20;
-// Rows of dy per chunk of the bias gradient's sums.
+// Rows of dy per chunk of its rounding pass and of the bias gradient's sums.
 constexpr int64_t kBiasRowsPerChunk = 4096;
 // Elements per piece of a parallel rounding pass, and floats per piece of an unfolding.
 constexpr int64_t kRoundGrain = int64_t{1} << 14;
@@ -121,18 +122,10 @@ float* operand_buffer(int64_t n) {
   return b.data.get();
 }
 
-// dst = bf16(src), or bf16(src) where mask > 0 and 0 elsewhere when mask is given.
-void round_into(const float* src, const float* mask, int64_t n, float* dst) {
+// dst = bf16(src), n elements.
+void round_into(const float* src, int64_t n, float* dst) {
   parallel_for(
-      n,
-      [&](int64_t i0, int64_t i1) {
-        if (!mask) {
-          round_to_bfloat16(src + i0, dst + i0, i1 - i0);
-          return;
-        }
-        for (int64_t i = i0; i < i1; ++i) dst[i] = mask[i] > 0.f ? round_to_bfloat16(src[i]) : 0.f;
-      },
-      kRoundGrain);
+      n, [&](int64_t i0, int64_t i1) { round_to_bfloat16(src + i0, dst + i0, i1 - i0); }, kRoundGrain);
 }
 
 // col [m1-m0, KG] = rows [m0, m1) of the batch's unfolded matrix, group channels from c0.
@@ -167,14 +160,22 @@ void forward_im2col(const float* x, const float* kernel, const float* bias, cons
                     int64_t OC, float* y, Conv2DWorkspace& ws, bool relu, bool onednn) {
   const int64_t slots = parallel_slots(s.chunks);
   const int64_t col_floats = s.pointwise ? 0 : Conv2DWorkspace::lines(s.tile * s.KG);
-  float* cols = ws.floats(std::max<int64_t>(1, col_floats * slots));
+  // The float32 products of several chunks run on the packed-panel kernel
+  // (ops/panel_gemm.h), each group's rounded kernel packed once for every tile;
+  // it adds the bias and applies the relu itself.
+  const bool panels = !onednn && s.chunks > 1 && panel_gemm_applicable(s.OCG);
+  const int64_t packed_floats = panels ? Conv2DWorkspace::lines(panel_gemm_packed_floats(s.KG, s.OCG)) : 0;
+  float* cols = ws.floats(std::max<int64_t>(1, col_floats * slots + packed_floats * s.G));
+  float* packed = cols + col_floats * slots;  // [G][KG, OCG] in panels
+  for (int64_t gi = 0; panels && gi < s.G; ++gi)
+    panel_gemm_pack(s.KG, s.OCG, kernel + gi * s.OCG, OC, /*trans_b=*/false, packed + gi * packed_floats);
   const TileProduct product{onednn, s.chunks > 1};
   parallel_chunks(s.chunks, slots, [&](int64_t slot, int64_t c) {
     float* col = cols + col_floats * slot;  // [tile, KG]
     for (int64_t m0 = s.first_row(c); m0 < s.end_row(c); m0 += s.tile) {
       const int64_t m1 = std::min(s.end_row(c), m0 + s.tile), rows = m1 - m0;
       float* yt = y + m0 * OC;  // [rows, OC]
-      if (bias)  // the products add onto the bias (beta = 1)
+      if (bias && !panels)  // the products add onto the bias (beta = 1)
         for (int64_t r = 0; r < rows; ++r) std::copy_n(bias, OC, yt + r * OC);
       for (int64_t gi = 0; gi < s.G; ++gi) {
         const float* a = x + m0 * g.C + gi * s.CG;  // pointwise: [rows, CG] inside [M, C]
@@ -184,10 +185,14 @@ void forward_im2col(const float* x, const float* kernel, const float* bias, cons
           a = col, lda = s.KG;
         }
         // y_g [rows, OCG] (+)= [rows, KG] * kernel_g [KG, OCG]
-        product(false, false, rows, s.OCG, s.KG, a, lda, kernel + gi * s.OCG, OC, bias ? 1.f : 0.f,
-                yt + gi * s.OCG, OC);
+        if (panels)
+          panel_gemm(rows, s.OCG, s.KG, a, lda, packed + gi * packed_floats, false, yt + gi * s.OCG, OC,
+                     bias ? bias + gi * s.OCG : nullptr, relu);
+        else
+          product(false, false, rows, s.OCG, s.KG, a, lda, kernel + gi * s.OCG, OC, bias ? 1.f : 0.f,
+                  yt + gi * s.OCG, OC);
       }
-      if (relu)
+      if (relu && !panels)
         for (int64_t i = 0; i < rows * OC; ++i) yt[i] = std::max(yt[i], 0.f);
     }
   });
@@ -235,18 +240,28 @@ void backward_im2col(const float* x, const float* kernel, const float* dy, const
   if (dkernel) add_chunk_partials(parts, s.chunks - 1, part_floats, s.KG * OC, dkernel);
 }
 
-// dbias = the sum over rows of dy (masked by relu_y > 0), in double on fixed row chunks added in order.
-void bias_gradient(const float* dy, const float* relu_y, int64_t M, int64_t OC, float* dbias, Conv2DWorkspace& ws) {
+// One pass over dy on fixed row chunks: dyr = bf16(dy') where dyr is given, and
+// dbias = the sum over rows of dy' where dbias is given (dy' = dy masked by
+// relu_y > 0), each chunk's sum in double, the chunks added in order.
+void prepare_dy(const float* dy, const float* relu_y, int64_t M, int64_t OC, float* dyr, float* dbias,
+                Conv2DWorkspace& ws) {
   const int64_t chunks = std::clamp<int64_t>(M / kBiasRowsPerChunk, 1, kMaxChunks);
-  double* sums = ws.doubles(chunks * OC);  // [chunks, OC]
+  double* sums = dbias ? ws.doubles(chunks * OC) : nullptr;  // [chunks, OC]
   parallel_chunks(chunks, parallel_slots(chunks), [&](int64_t, int64_t c) {
-    double* sum = sums + c * OC;
-    std::fill_n(sum, OC, 0.0);
-    for (int64_t r = M * c / chunks; r < M * (c + 1) / chunks; ++r)
-      for (int64_t o = 0; o < OC; ++o)
-        if (!relu_y || relu_y[r * OC + o] > 0.f) sum[o] += dy[r * OC + o];
+    double* sum = sums ? sums + c * OC : nullptr;
+    if (sum) std::fill_n(sum, OC, 0.0);
+    for (int64_t r = M * c / chunks; r < M * (c + 1) / chunks; ++r) {
+      const float* d = dy + r * OC;
+      const float* mask = relu_y ? relu_y + r * OC : nullptr;
+      float* out = dyr ? dyr + r * OC : nullptr;
+      for (int64_t o = 0; o < OC; ++o) {
+        const float v = !mask || mask[o] > 0.f ? d[o] : 0.f;
+        if (sum) sum[o] += v;
+        if (out) out[o] = round_to_bfloat16(v);
+      }
+    }
   });
-  sum_chunk_bias(sums, chunks, OC, dbias);
+  if (dbias) sum_chunk_bias(sums, chunks, OC, dbias);
 }
 
 // "auto" computes a depthwise convolution with the direct depthwise kernels.
@@ -267,9 +282,9 @@ void conv2d_forward_bf16(const float* x, const float* kernel, const float* bias,
   float* xr = operand_buffer(x_floats + k_floats + (bias ? OC : 0));
   float* kr = xr + x_floats;
   float* br = bias ? kr + k_floats : nullptr;
-  round_into(x, nullptr, x_count, xr);
-  round_into(kernel, nullptr, k_count, kr);
-  if (bias) round_into(bias, nullptr, OC, br);
+  round_into(x, x_count, xr);
+  round_into(kernel, k_count, kr);
+  if (bias) round_into(bias, OC, br);
   if (depthwise(ws, g, groups, OC)) {
     depthwise_conv2d_forward(xr, kr, br, g, OC / g.C, y, ws, relu);
     return;
@@ -291,16 +306,18 @@ void conv2d_backward_bf16(const float* x, const float* kernel, const float* dy, 
     if (dbias) std::fill_n(dbias, OC, 0.f);
     return;
   }
-  if (dbias) bias_gradient(dy, relu_y, s.M, OC, dbias, ws);
-  if (!dx && !dkernel) return;
+  if (!dx && !dkernel) {
+    prepare_dy(dy, relu_y, s.M, OC, nullptr, dbias, ws);
+    return;
+  }
   const int64_t x_count = dkernel ? g.N * g.H * g.W * g.C : 0, k_count = dx ? s.KG * OC : 0;
   const int64_t dy_floats = Conv2DWorkspace::lines(s.M * OC), x_floats = Conv2DWorkspace::lines(x_count);
   float* dyr = operand_buffer(dy_floats + x_floats + k_count);
   float* xr = dkernel ? dyr + dy_floats : nullptr;
   float* kr = dx ? dyr + dy_floats + x_floats : nullptr;
-  round_into(dy, relu_y, s.M * OC, dyr);  // the relu's gradient mask, then the rounding
-  if (xr) round_into(x, nullptr, x_count, xr);
-  if (kr) round_into(kernel, nullptr, k_count, kr);
+  prepare_dy(dy, relu_y, s.M, OC, dyr, dbias, ws);  // the relu's gradient mask, then the rounding
+  if (xr) round_into(x, x_count, xr);
+  if (kr) round_into(kernel, k_count, kr);
   if (depthwise(ws, g, groups, OC)) {
     depthwise_conv2d_backward(xr, kr, dyr, g, OC / g.C, dx, dkernel, nullptr, ws);
     return;
