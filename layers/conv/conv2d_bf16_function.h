@@ -8,6 +8,8 @@
 // gradients reach x, the float32 kernel and the bias unrounded, as the
 // gradient of Keras's cast is the incoming one. The output is not rounded
 // here: the layer rounds its outputs (layers/base/dtype_policy.h).
+// conv2d_transpose_variable_bf16 is Conv2DTranspose's counterpart: its forward
+// and both gradients through the same bfloat16 kernels.
 //
 //   Variable y = conv2d_variable_bf16(x, kernel, &bias, call, scratch);   // under mixed_bfloat16
 #pragma once
@@ -15,6 +17,7 @@
 #include <memory>
 
 #include "layers/conv/conv2d_function.h"
+#include "layers/conv/conv2d_transpose_function.h"
 
 namespace minidl {
 
@@ -22,5 +25,10 @@ namespace minidl {
 // Defined in layers/conv/conv2d_function.cpp beside conv2d_variable.
 Variable conv2d_variable_bf16(const Variable& x, const Variable& kernel, const Variable* bias, const Conv2DCall& call,
                               const std::shared_ptr<ConvScratch>& scratch);
+
+// conv2d_transpose_variable with bfloat16 products and bias; same arguments,
+// requirements and errors. Defined in layers/conv/conv2d_transpose_function.cpp.
+Variable conv2d_transpose_variable_bf16(const Variable& x, const Variable& kernel, const Variable* bias,
+                                        const Conv2DTransposeCall& call, const std::shared_ptr<ConvScratch>& scratch);
 
 }  // namespace minidl

@@ -5,6 +5,7 @@
 
 #include <utility>
 
+#include "layers/conv/conv2d_bf16_function.h"
 #include "ops/im2col.h"
 
 namespace minidl {
@@ -48,6 +49,8 @@ Variable Conv2DTransposeImpl::convolve(const Variable& x, const Shape& output_sh
   const Conv2DTransposeCall c{.strides = strides(), .dilation_rate = dilation_rate(), .same_padding = same_padding(),
                               .channels_first = channels_first(), .out_rows = output_shape[channels_first() ? 2 : 1],
                               .out_cols = output_shape[channels_first() ? 3 : 2], .fuse_relu = fuse_relu()};
+  // Under mixed_bfloat16 the ops round the input, the kernel and the gradient to bfloat16 (the bias too).
+  if (computes_in_bfloat16()) return conv2d_transpose_variable_bf16(x, kernel(), bias_or_null(), c, scratch());
   return conv2d_transpose_variable(x, kernel(), bias_or_null(), c, scratch());
 }
 

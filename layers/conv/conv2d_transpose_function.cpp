@@ -1,3 +1,5 @@
+// layers/conv/conv2d_transpose_function.cpp — the Conv2DTranspose tape entry on ops/conv2d.h's
+// kernels (ops/conv2d_bf16.h's under mixed_bfloat16), and Keras's output-length rule.
 #include "layers/conv/conv2d_transpose_function.h"
 
 #include <algorithm>
@@ -6,7 +8,10 @@
 
 #include "core/errors.h"
 #include "core/threads.h"
+#include "layers/conv/conv2d_bf16_function.h"
 #include "ops/conv2d.h"
+#include "ops/conv2d_bf16.h"
+#include "ops/gemm_bf16.h"
 #include "ops/im2col.h"
 #include "ops/parallel_grain.h"
 #include "ops/transpose.h"
@@ -76,8 +81,11 @@ int64_t deconv_output_length(int64_t in, int64_t k, bool same, std::optional<int
   return (in - 1) * stride + dk - 2 * pad + *output_padding;
 }
 
-Variable conv2d_transpose_variable(const Variable& x, const Variable& kernel, const Variable* bias,
-                                   const Conv2DTransposeCall& call, const std::shared_ptr<ConvScratch>& scratch) {
+namespace {
+
+// Both entries; bf16 selects the bfloat16 kernels (and the bias rounded to bfloat16).
+Variable transpose_tape_entry(const Variable& x, const Variable& kernel, const Variable* bias,
+                              const Conv2DTransposeCall& call, const std::shared_ptr<ConvScratch>& scratch, bool bf16) {
   MINIDL_CHECK(scratch != nullptr, ValueError, "conv2d_transpose: scratch must not be null");
   const Tensor& kv = kernel.value();
   MINIDL_CHECK(x.rank() == 4 && kv.rank() == 4, ValueError,
@@ -106,9 +114,18 @@ Variable conv2d_transpose_variable(const Variable& x, const Variable& kernel, co
   Tensor y({N, g.H, g.W, F});  // [N, OH', OW', F]: the forward conv's input size
   {
     std::lock_guard lk(scratch->mu);
-    ops::conv2d_backward(nullptr, kv.data(), xn.data(), g, 1, IC, y.data(), nullptr, nullptr, scratch->workspace);
+    if (bf16)
+      ops::conv2d_backward_bf16(nullptr, kv.data(), xn.data(), g, 1, IC, y.data(), nullptr, nullptr,
+                                scratch->workspace);
+    else
+      ops::conv2d_backward(nullptr, kv.data(), xn.data(), g, 1, IC, y.data(), nullptr, nullptr, scratch->workspace);
   }
-  if (bias || call.fuse_relu) add_bias_relu(y, bias ? bias->value().data() : nullptr, F, call.fuse_relu);
+  Tensor bias_used = bias ? bias->value() : Tensor();
+  if (bias && bf16) {
+    bias_used = Tensor({F});
+    ops::round_to_bfloat16(bias->value().data(), bias_used.data(), F);
+  }
+  if (bias || call.fuse_relu) add_bias_relu(y, bias ? bias_used.data() : nullptr, F, call.fuse_relu);
   Tensor out = cf ? ops::nhwc_to_nchw(y) : y;  // the caller's layout
 
   std::vector<Variable> inputs{x, kernel};
@@ -117,8 +134,8 @@ Variable conv2d_transpose_variable(const Variable& x, const Variable& kernel, co
   Tensor y_saved = relu ? out : Tensor();  // only the relu mask needs the output
   return make_result(
       std::move(out), std::move(inputs), "conv2d_transpose",
-      [xn, kv, y_saved, g, F, IC, cf, relu, has_bias, scratch](const Tensor& grad,
-                                                               const std::vector<bool>& needs) -> std::vector<Tensor> {
+      [xn, kv, y_saved, g, F, IC, cf, relu, has_bias, scratch, bf16](
+          const Tensor& grad, const std::vector<bool>& needs) -> std::vector<Tensor> {
         const Tensor gy = relu ? relu_mask(grad, y_saved) : grad;  // caller's layout
         const Tensor dy = cf ? ops::nchw_to_nhwc(gy) : gy;         // [N, OH', OW', F]
         Tensor dx, dk, db;
@@ -127,9 +144,15 @@ Variable conv2d_transpose_variable(const Variable& x, const Variable& kernel, co
         if (dx.defined() || dk.defined()) {
           std::lock_guard lk(scratch->mu);
           // dL/dx is the forward conv of the output gradient.
-          if (dx.defined()) ops::conv2d_forward(dy.data(), kv.data(), nullptr, g, 1, IC, dx.data(), scratch->workspace);
+          if (dx.defined() && bf16)
+            ops::conv2d_forward_bf16(dy.data(), kv.data(), nullptr, g, 1, IC, dx.data(), scratch->workspace);
+          else if (dx.defined())
+            ops::conv2d_forward(dy.data(), kv.data(), nullptr, g, 1, IC, dx.data(), scratch->workspace);
           // dL/dK: the forward conv's kernel gradient with input dy and output gradient x.
-          if (dk.defined())
+          if (dk.defined() && bf16)
+            ops::conv2d_backward_bf16(dy.data(), nullptr, xn.data(), g, 1, IC, nullptr, dk.data(), nullptr,
+                                      scratch->workspace);
+          else if (dk.defined())
             ops::conv2d_backward(dy.data(), nullptr, xn.data(), g, 1, IC, nullptr, dk.data(), nullptr,
                                  scratch->workspace);
         }
@@ -139,6 +162,18 @@ Variable conv2d_transpose_variable(const Variable& x, const Variable& kernel, co
         if (has_bias) grads.push_back(db);
         return grads;
       });
+}
+
+}  // namespace
+
+Variable conv2d_transpose_variable(const Variable& x, const Variable& kernel, const Variable* bias,
+                                   const Conv2DTransposeCall& call, const std::shared_ptr<ConvScratch>& scratch) {
+  return transpose_tape_entry(x, kernel, bias, call, scratch, /*bf16=*/false);
+}
+
+Variable conv2d_transpose_variable_bf16(const Variable& x, const Variable& kernel, const Variable* bias,
+                                        const Conv2DTransposeCall& call, const std::shared_ptr<ConvScratch>& scratch) {
+  return transpose_tape_entry(x, kernel, bias, call, scratch, /*bf16=*/true);
 }
 
 }  // namespace minidl

@@ -1,8 +1,9 @@
 // tests/layers/conv2d_bf16_layer_test.cpp — the convolution layers under mixed_bfloat16: Conv2D's
-// output and kernel gradient against the double reference on bfloat16 operands (dy rounded in the
-// backward too), DepthwiseConv2D and SeparableConv2D within the bfloat16 tolerance of TensorFlow's
-// mixed-precision tests (rtol = atol = 1e-2) of float32, bitwise float32 under the float32 policy,
-// a small model that trains with float32 variables, and the policy saved and loaded with it.
+// output and gradients against the double reference on bfloat16 operands (dy rounded in the
+// backward too); DepthwiseConv2D, SeparableConv2D and Conv2DTranspose within the bfloat16
+// tolerance of TensorFlow's mixed-precision tests (rtol = atol = 1e-2) of float32; bitwise
+// float32 under the float32 policy; a small model that trains with float32 variables, and the
+// policy saved and loaded with it.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,6 +19,7 @@
 #include "io/keras_model.h"
 #include "layers/base/dtype_policy.h"
 #include "layers/conv/conv2d.h"
+#include "layers/conv/conv2d_transpose.h"
 #include "layers/conv/depthwise_conv2d.h"
 #include "layers/conv/separable_conv2d.h"
 #include "layers/core/dense.h"
@@ -158,6 +160,15 @@ TEST(Conv2DBf16Layer, ChannelsFirstConv2DWithinBfloat16ToleranceOfFloat32) {
         return Conv2D(4, 3, {.data_format = "channels_first", .activation = "relu", .dtype = p});
       },
       {2, 3, 7, 7});
+}
+
+TEST(Conv2DBf16Layer, Conv2DTransposeWithinBfloat16ToleranceOfFloat32) {
+  expect_mixed_close_to_float32(
+      [](const std::string& p) {
+        return Conv2DTranspose(5, 3, {.strides = 2, .padding = "same", .activation = "relu",
+                                      .bias_initializer = "glorot_uniform", .dtype = p});
+      },
+      {2, 5, 5, 6});
 }
 
 // Layers given the float32 policy under a mixed global one compute exactly as layers made before it.
