@@ -10,11 +10,18 @@
 // epoch after the first, and the test accuracy.
 //
 //   bench_mixed_bf16 [--rounds N] [--epochs N] [--limit N] [--test N] [--threads N]
+//                    [--gemm M N K | --conv N H W C OC]
 //
 // With --gemm M N K it times instead ops::gemm (float32, OpenBLAS) against
 // oneDNN's bfloat16 GEMM (ops::gemm_bf16_onednn, which oneDNN also runs on
 // AVX-512 CPUs without AVX512_BF16, by emulation) on [M,K] x [K,N], alternating
 // the two for --rounds rounds of 5 products each, and prints one JSON line per round.
+//
+// With --conv N H W C OC it times one forward and backward (dx, dkernel, dbias)
+// of a 3x3 "valid" convolution of [N, H, W, C] to OC filters three ways,
+// alternating for --rounds rounds of 3 passes each: float32 (ops/conv2d.h,
+// the "auto" method), mixed_bfloat16's on the float32 GEMM of rounded operands
+// (ops/conv2d_bf16.h, the fallback) and on oneDNN's bfloat16 GEMM (where it runs).
 #include <minidl/minidl.h>
 
 #include <algorithm>
@@ -25,6 +32,8 @@
 #include <vector>
 
 #include "layers/base/dtype_policy.h"
+#include "ops/conv2d.h"
+#include "ops/conv2d_bf16.h"
 #include "ops/gemm_bf16.h"
 #include "tests/support/models.h"
 
@@ -91,11 +100,55 @@ int time_gemms(int64_t M, int64_t N, int64_t K, int rounds) {
   return 0;
 }
 
+// One JSON line per round: milliseconds per forward + backward pass of the three convolutions.
+int time_convs(int64_t N, int64_t H, int64_t W, int64_t C, int64_t OC, int rounds) {
+  const ops::Conv2DGeometry g = ops::make_conv_geometry(N, H, W, C, 3, 3, 1, 1, 1, 1, false);
+  const Tensor x = Tensor::uniform({N, H, W, C}, -1.f, 1.f), k = Tensor::uniform({3, 3, C, OC}, -0.2f, 0.2f);
+  const Tensor b = Tensor::uniform({OC}, -0.1f, 0.1f), dy = Tensor::uniform({N, g.OH, g.OW, OC}, -1.f, 1.f);
+  Tensor y({N, g.OH, g.OW, OC}), dx({N, H, W, C}), dk({3, 3, C, OC}), db({OC});
+  ops::Conv2DWorkspace ws;
+  const float one = 1.f;
+  float probe = 0.f;
+  const bool onednn = ops::gemm_bf16_onednn(false, false, 1, 1, 1, 1.f, &one, 1, &one, 1, 0.f, &probe, 1);
+  // mode < 0: float32; else the bfloat16 convolution with that GEMM.
+  const auto pass = [&](int mode) {
+    if (mode < 0) {
+      ops::conv2d_forward(x.data(), k.data(), b.data(), g, 1, OC, y.data(), ws, true);
+      ops::conv2d_backward(x.data(), k.data(), dy.data(), g, 1, OC, dx.data(), dk.data(), db.data(), ws, y.data());
+      return;
+    }
+    const auto gemm = static_cast<ops::Bf16Gemm>(mode);
+    ops::conv2d_forward_bf16(x.data(), k.data(), b.data(), g, 1, OC, y.data(), ws, true, gemm);
+    ops::conv2d_backward_bf16(x.data(), k.data(), dy.data(), g, 1, OC, dx.data(), dk.data(), db.data(), ws, y.data(),
+                              gemm);
+  };
+  const int reps = 3;
+  const auto timed = [&](int mode) {
+    pass(mode);  // warm: workspace and operand buffers grown
+    const double t0 = now();
+    for (int i = 0; i < reps; ++i) pass(mode);
+    return (now() - t0) / reps * 1e3;
+  };
+  for (int r = 0; r < rounds; ++r) {
+    const double f32 = timed(-1);
+    const double fallback = timed(static_cast<int>(ops::Bf16Gemm::kFloat32));
+    const double bf16 = onednn ? timed(static_cast<int>(ops::Bf16Gemm::kOneDnn)) : -1.0;
+    std::printf("{\"round\": %d, \"conv\": [%lld, %lld, %lld, %lld, %lld], \"threads\": %d, \"float32_ms\": %.3f, "
+                "\"bf16_fallback_ms\": %.3f, \"bf16_onednn_ms\": %.3f, \"avx512_bf16\": %s}\n",
+                r, static_cast<long long>(N), static_cast<long long>(H), static_cast<long long>(W),
+                static_cast<long long>(C), static_cast<long long>(OC), num_threads(), f32, fallback, bf16,
+                ops::bf16_gemm_available() ? "true" : "false");
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int rounds = 1, epochs = 3, threads = 0;
   int64_t limit = 6000, test = 2000, gemm_m = 0, gemm_n = 0, gemm_k = 0;
+  std::vector<int64_t> conv;  // N H W C OC
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool has_value = i + 1 < argc;
@@ -109,14 +162,19 @@ int main(int argc, char** argv) {
       gemm_n = std::atoll(argv[++i]);
       gemm_k = std::atoll(argv[++i]);
     }
+    else if (a == "--conv" && i + 5 < argc) {
+      for (int j = 0; j < 5; ++j) conv.push_back(std::atoll(argv[++i]));
+    }
     else {
-      std::fprintf(stderr, "usage: %s [--rounds N] [--epochs N] [--limit N] [--test N] [--threads N] [--gemm M N K]\n",
+      std::fprintf(stderr, "usage: %s [--rounds N] [--epochs N] [--limit N] [--test N] [--threads N] [--gemm M N K] "
+                   "[--conv N H W C OC]\n",
                    argv[0]);
       return 2;
     }
   }
   if (threads > 0) set_num_threads(threads);
   if (gemm_m > 0) return time_gemms(gemm_m, gemm_n, gemm_k, rounds);
+  if (!conv.empty()) return time_convs(conv[0], conv[1], conv[2], conv[3], conv[4], rounds);
   const FashionMnist data = load_fashion_mnist("", limit);
   const Tensor x_test = first_rows(data.x_test, test), y_test = first_rows(data.y_test, test);
   for (int r = 0; r < rounds; ++r)
