@@ -9,6 +9,7 @@
 #include "train/distributed.h"
 #include "train/distributed_fit.h"
 #include "train/model.h"
+#include "train/predict_subbatch.h"
 
 namespace minidl {
 
@@ -39,20 +40,15 @@ struct PredictLoop {
     return row == n ? out : out.slice_rows(0, row);
   }
 
-  // The model's single output for a batch x (inference, no tape). The input list
-  // is this thread's scratch and the outputs a pooled VariableList, so a
-  // steady-state call allocates nothing (tests/alloc).
+  // The model's single output for a batch x (inference, no tape), in
+  // sub-batches that run in parallel (train/predict_subbatch.h). The input
+  // lists are each thread's scratch and the outputs pooled, so a steady-state
+  // call allocates nothing (tests/alloc).
   static Tensor one_batch(ModelImpl& m, const Tensor& x) {
     MINIDL_CHECK(x.defined() && x.rank() >= 1, ValueError, "model '{}': predict received a batch without a batch axis",
                  m.name());
     m.ensure_graph(x.shape());
-    NoGradGuard no_grad;
-    const ScratchLease<std::vector<Variable>> in;
-    in->assign(1, Variable(x));
-    const VariableList outs = m.call_with_masks(*in, CallArgs{}, nullptr);
-    MINIDL_CHECK(outs.size() == 1, ValueError, "model '{}' has {} outputs; use the vector form of predict", m.name(),
-                 outs.size());
-    return outs[0].value();
+    return detail::predict_single_output(m, x);
   }
   Tensor predict_batch(const Tensor& x) { return one_batch(m, x); }
 

@@ -23,6 +23,7 @@
 // moving_mean or moving_variance changes: set_weights, an optimizer step, a
 // training call's moving-average update and weight loading all give new versions.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -92,12 +93,18 @@ class FoldedConvolution : public FusedInference {
     }
   }
 
-  // Holds the step's scratch lock throughout: one model may be run from several threads.
+  // Safe from several threads at once (predict runs sub-batches in parallel,
+  // train/predict_subbatch.h): the shape check and the refold happen under the
+  // step's lock, and each concurrent call computes in a workspace of its own.
   Variable run(const Variable& x) override {
-    std::lock_guard lk(scratch_.mu);
-    if (x.shape() != checked_shape_) {
-      conv_->compute_output_shape({x.shape()});  // the conv's own input errors
-      checked_shape_ = x.shape();
+    LaneLease lane(*this);
+    {
+      std::lock_guard lk(mu_);
+      if (x.shape() != checked_shape_) {
+        conv_->compute_output_shape({x.shape()});  // the conv's own input errors
+        checked_shape_ = x.shape();
+      }
+      if (mean_.defined()) refold();
     }
     const bool cf = conv_->data_format() == "channels_first";
     const Tensor xn = cf ? ops::nchw_to_nhwc(x.value()) : x.value();  // [N, H, W, C]
@@ -107,16 +114,14 @@ class FoldedConvolution : public FusedInference {
         xn.dim(0), xn.dim(1), xn.dim(2), xn.dim(3), k.dim(0), k.dim(1), conv_->strides().first,
         conv_->strides().second, conv_->dilation_rate().first, conv_->dilation_rate().second,
         conv_->padding() == "same");
-    Tensor y({g.N, g.OH, g.OW, OC});  // [N, OH, OW, OC]
-    if (mean_.defined()) refold();
+    Tensor y = Tensor::empty({g.N, g.OH, g.OW, OC});  // [N, OH, OW, OC], fully written by conv2d_forward
     const Variable& kernel = mean_.defined() ? folded_kernel_ : kernel_;
     const float* bias = mean_.defined() ? folded_bias_.data() : bias_.defined() ? bias_.value().data() : nullptr;
-    // relu goes into the convolution's own output pass; a clamp to [0, hi]
-    // takes the bias with it into one sweep after the convolution.
-    const bool clamp_after = clamp_.on && !clamp_.plain_relu();
-    ops::conv2d_forward(xn.data(), kernel.value().data(), clamp_after ? nullptr : bias, g, groups_, OC, y.data(),
-                        scratch_.workspace, clamp_.plain_relu(), weight_version(kernel));
-    if (clamp_after) bias_and_clamp(y.data(), g.N * g.OH * g.OW, OC, bias, clamp_.hi);
+    // The bias and max(., 0) go into the convolution's own output pass; a
+    // clamp to [0, hi] adds one sweep of min(., hi) over the contiguous output.
+    ops::conv2d_forward(xn.data(), kernel.value().data(), bias, g, groups_, OC, y.data(), lane.workspace(), clamp_.on,
+                        weight_version(kernel));
+    if (clamp_.on && !clamp_.plain_relu()) clamp_above(y.data(), y.numel(), clamp_.hi);
     return Variable(cf ? ops::nhwc_to_nchw(y) : y);
   }
 
@@ -127,22 +132,57 @@ class FoldedConvolution : public FusedInference {
     return depthwise_ ? k[2] * k[3] : k[3];
   }
 
-  // y[r, c] = min(max(y[r, c] + bias[c], 0), hi) over [rows, OC]; bias may be null.
-  static void bias_and_clamp(float* y, int64_t rows, int64_t OC, const float* bias, float hi) {
+  // y[i] = min(y[i], hi) over n floats.
+  static void clamp_above(float* y, int64_t n, float hi) {
     parallel_for(
-        rows,
-        [&](int64_t r0, int64_t r1) {
-          for (int64_t r = r0; r < r1; ++r) {
-            float* row = y + r * OC;
-            if (bias) {
-              for (int64_t c = 0; c < OC; ++c) row[c] = std::min(std::max(row[c] + bias[c], 0.f), hi);
-            } else {
-              for (int64_t c = 0; c < OC; ++c) row[c] = std::min(std::max(row[c], 0.f), hi);
-            }
-          }
+        n,
+        [&](int64_t i0, int64_t i1) {
+          for (int64_t i = i0; i < i1; ++i) y[i] = std::min(y[i], hi);
         },
-        ops::grain(ops::Cost::kMemory, OC));
+        ops::kElementwiseGrain);
   }
+
+  // A workspace held by one call. Each thread that runs steps has a number,
+  // and takes the workspace of that number in every step: a workspace grows to
+  // what its thread's calls need once, whatever the order in which threads
+  // arrive, so a steady state allocates nothing. Another free one (or a new one)
+  // serves a thread whose own is in use.
+  struct Lane {
+    ConvScratch scratch;  // its own lock is not needed: `busy` gives the lane to one call
+    bool busy = false;
+  };
+  class LaneLease {
+   public:
+    explicit LaneLease(FoldedConvolution& step) : step_(step) {
+      static std::atomic<size_t> threads_seen{0};
+      thread_local const size_t mine = threads_seen++;
+      std::lock_guard lk(step_.mu_);
+      auto& lanes = step_.lanes_;
+      while (lanes.size() <= mine) lanes.push_back(std::make_unique<Lane>());
+      lane_ = lanes[mine].get();
+      if (lane_->busy) {
+        lane_ = nullptr;
+        for (auto& l : lanes)
+          if (!l->busy) {
+            lane_ = l.get();
+            break;
+          }
+        if (!lane_) lane_ = lanes.emplace_back(std::make_unique<Lane>()).get();
+      }
+      lane_->busy = true;
+    }
+    ~LaneLease() {
+      std::lock_guard lk(step_.mu_);
+      lane_->busy = false;
+    }
+    LaneLease(const LaneLease&) = delete;
+    LaneLease& operator=(const LaneLease&) = delete;
+    ops::Conv2DWorkspace& workspace() const { return lane_->scratch.workspace; }
+
+   private:
+    FoldedConvolution& step_;
+    Lane* lane_ = nullptr;
+  };
 
   // Recomputes k' and b' when a source weight has a new version.
   void refold() {
@@ -188,7 +228,9 @@ class FoldedConvolution : public FusedInference {
   Tensor folded_bias_;
   uint64_t versions_[6] = {0, 0, 0, 0, 0, 0};
   Shape checked_shape_;
-  ConvScratch scratch_;  // the im2col buffer and Winograd transform of the folded kernel, and the step's lock
+  std::mutex mu_;  // guards checked_shape_, the refold and the lanes' busy flags
+  // The im2col buffers and Winograd transforms of the folded kernel, one per thread.
+  std::vector<std::unique_ptr<Lane>> lanes_;
 };
 
 std::unique_ptr<FusedInference> fuse_convolution(const std::vector<Layer*>& chain, size_t* taken) {
