@@ -7,6 +7,7 @@
 
 #include "core/errors.h"
 #include "core/threads.h"
+#include "ops/batch_sum.h"
 #include "ops/blas.h"
 #include "ops/conv2d_algorithm.h"
 #include "ops/conv2d_direct.h"
@@ -100,36 +101,38 @@ void fold(const float* col, const Conv2DGeometry& g, const Plan& p, int64_t c0, 
 }
 
 // The batch in chunks of whole images, so that col2im scatters of different
-// chunks never touch the same image of dx. The chunks depend on the batch
-// and the layer alone, never on the thread count: each chunk's tiles, GEMM
-// calls and partial kernel gradient are the same whichever thread runs it,
-// and the partial sums are added in chunk order, so results do not depend on
-// the thread count. Threads take contiguous runs of chunks
-// (core/threads.h parallel_chunks). With a single image (predict on one
-// sample) there is one chunk, and the im2col/col2im passes and GEMMs inside it
-// split across threads instead.
+// chunks never touch the same image of dx. A chunk holds a fixed number of
+// images, a power of two chosen from the rows per image alone (the last chunk
+// may hold fewer), and the chunks' partial kernel and bias gradients are added
+// pairwise (ops/batch_sum.h). Each chunk's tiles, GEMM calls and partial sums
+// are the same whichever thread runs it and whatever else is in the batch, so
+// results depend neither on the thread count nor on how data-parallel
+// replicas split a batch between them. Threads take contiguous runs of chunks
+// (core/threads.h parallel_chunks). When the batch fits in one chunk (predict
+// on one sample) the im2col/col2im passes and GEMMs inside it split across
+// threads instead.
 //
-// How many: each chunk after the first costs a partial dkernel to clear and
-// add, and cuts a tile short at its end, so a chunk should hold enough rows to
-// hide that. Two chunks (two threads' worth, the machines minidl targets) up
-// to 2 * kRowsPerChunk output rows, then one more per kRowsPerChunk, at most
-// kMaxImageChunks - and fewer when the partials would pass kMaxPartialBytes.
-constexpr int64_t kRowsPerChunk = int64_t{1} << 15;
-constexpr int64_t kMaxImageChunks = 8;
+// How big: each chunk after the first costs a partial dkernel to clear and
+// add and cuts a tile short at its end, while smaller chunks let smaller
+// batches use both threads and split finer between replicas: about
+// kRowsPerChunk output rows. Chunks double in size while their partials would
+// pass kMaxPartialBytes.
+constexpr int64_t kRowsPerChunk = int64_t{1} << 12;
 constexpr int64_t kMaxPartialBytes = int64_t{64} << 20;
 
 struct Chunks {
-  int64_t count;  // chunks of images
-  int64_t N, P;   // images, rows per image
-  int64_t m0(int64_t c) const { return N * c / count * P; }  // rows [m0, m1) of the unfolded batch
-  int64_t m1(int64_t c) const { return N * (c + 1) / count * P; }
+  int64_t count;      // chunks of images
+  int64_t per_chunk;  // images in each chunk but perhaps the last
+  int64_t N, P;       // images, rows per image
+  int64_t m0(int64_t c) const { return std::min(N, per_chunk * c) * P; }  // rows [m0, m1) of the unfolded batch
+  int64_t m1(int64_t c) const { return std::min(N, per_chunk * (c + 1)) * P; }
 };
 
 Chunks split_images(const Conv2DGeometry& g, const Plan& p, int64_t OC) {
   const int64_t partial_bytes = std::max<int64_t>(1, p.KG * OC * int64_t{sizeof(float)});
-  const int64_t by_rows = std::clamp<int64_t>(p.M / kRowsPerChunk, 2, kMaxImageChunks);
-  const int64_t by_memory = kMaxPartialBytes / partial_bytes + 1;
-  return {std::clamp<int64_t>(std::min({g.N, by_rows, by_memory}), 1, kMaxImageChunks), g.N, p.P};
+  int64_t per = samples_per_group(p.P, kRowsPerChunk);
+  while (group_count(g.N, per) > 1 && (group_count(g.N, per) - 1) * partial_bytes > kMaxPartialBytes) per *= 2;
+  return {std::max<int64_t>(1, group_count(g.N, per)), per, g.N, p.P};
 }
 
 // The product of one tile: split across threads (gemm) when the tile's chunk
@@ -327,7 +330,7 @@ void backward_im2col(const float* x, const float* kernel, const float* dy, const
   const int64_t R = chunks.count, slots = parallel_slots(R);
   // Per thread: a column block [tile, KG] (only when im2col is needed) and a
   // masked dy tile [tile, OC] (only with relu_y). Per chunk after the first: a
-  // private dkernel [KG, OC], added into dkernel at the end in chunk order.
+  // private dkernel [KG, OC], added into dkernel at the end pairwise.
   const bool need_col = !p.pointwise && (dx || dkernel);
   const int64_t col_floats = need_col ? Conv2DWorkspace::lines(p.tile * p.KG) : 0;
   const int64_t dy_floats = relu_y ? Conv2DWorkspace::lines(p.tile * OC) : 0;

@@ -1,8 +1,13 @@
-// ops/conv2d_workspace.cpp — Conv2DWorkspace's buffers and the in-order sums of chunked gradients.
+// ops/conv2d_workspace.cpp — Conv2DWorkspace's buffers and the pairwise sums of chunked gradients.
 #include "ops/conv2d_workspace.h"
+
+#include <algorithm>
+#include <vector>
 
 #include "core/errors.h"
 #include "core/memory.h"
+#include "core/scratch.h"
+#include "ops/batch_sum.h"
 
 namespace minidl::ops {
 
@@ -55,18 +60,23 @@ float* Conv2DWorkspace::kernel_transform(const KernelKey& key, int64_t n, bool& 
 void Conv2DWorkspace::mark_kernel_transform(const KernelKey& key) { transform_key_ = key; }
 
 void sum_chunk_bias(const double* sums, int64_t chunks, int64_t OC, float* dbias) {
-  for (int64_t o = 0; o < OC; ++o) {
-    double s = 0;
-    for (int64_t c = 0; c < chunks; ++c) s += sums[c * OC + o];
-    dbias[o] = static_cast<float>(s);
+  // Each chunk's sum rounded to float, then the chunks pairwise: what a
+  // replica holding some of the chunks contributes is one of the subtrees.
+  if (chunks <= 0) {
+    std::fill_n(dbias, OC, 0.f);
+    return;
   }
+  const ScratchLease<std::vector<float>> parts;
+  parts->resize(static_cast<size_t>(std::max<int64_t>(chunks - 1, 0) * OC));
+  for (int64_t c = 0; c < chunks; ++c) {
+    float* dst = c == 0 ? dbias : parts->data() + (c - 1) * OC;
+    for (int64_t o = 0; o < OC; ++o) dst[o] = static_cast<float>(sums[c * OC + o]);
+  }
+  add_chunk_partials(parts->data(), chunks - 1, OC, OC, dbias);
 }
 
-void add_chunk_partials(const float* parts, int64_t chunks, int64_t stride, int64_t count, float* total) {
-  for (int64_t c = 0; c < chunks; ++c) {
-    const float* part = parts + c * stride;
-    for (int64_t i = 0; i < count; ++i) total[i] += part[i];
-  }
+void add_chunk_partials(float* parts, int64_t chunks, int64_t stride, int64_t count, float* total) {
+  pairwise_sum(chunks + 1, count, [&](int64_t c) { return c == 0 ? total : parts + (c - 1) * stride; });
 }
 
 }  // namespace minidl::ops

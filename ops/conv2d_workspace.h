@@ -111,11 +111,14 @@ class Conv2DWorkspace {
   KernelKey transform_key_;
 };
 
-// The chunked reductions of the backward passes end here, in chunk order, so
-// that results do not depend on which thread summed which chunk:
-//   dbias[o] = sum over c < chunks of sums[c * OC + o]   (partial sums in double)
+// The chunked reductions of the backward passes end here, in the pairwise
+// order of ops/batch_sum.h, so that results depend neither on which thread
+// summed which chunk nor, when the chunks are fixed groups of images, on how
+// the batch is split between data-parallel replicas:
+//   dbias[o] = pairwise sum over c < chunks of float(sums[c * OC + o])   (each chunk's sum in double)
 void sum_chunk_bias(const double* sums, int64_t chunks, int64_t OC, float* dbias);
-//   total[i] += parts[c * stride + i] for c = 0 .. chunks-1, i < count
-void add_chunk_partials(const float* parts, int64_t chunks, int64_t stride, int64_t count, float* total);
+//   total[i] = pairwise sum of total[i] (chunk 0) and parts[(c - 1) * stride + i]
+//   (chunk c) for c = 1 .. chunks, i < count; parts are overwritten
+void add_chunk_partials(float* parts, int64_t chunks, int64_t stride, int64_t count, float* total);
 
 }  // namespace minidl::ops

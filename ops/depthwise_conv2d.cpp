@@ -9,6 +9,7 @@
 
 #include "core/errors.h"
 #include "core/threads.h"
+#include "ops/batch_sum.h"
 #include "ops/parallel_grain.h"
 
 namespace minidl::ops {
@@ -310,11 +311,23 @@ void kernel_grad_row(const float* x, const float* dy, const Conv2DGeometry& g, i
   }
 }
 
-// Chunks of output rows for the kernel and bias gradients: about one per
-// 2^19 multiply-adds, 1 to 8 of them, set by the problem alone.
-int64_t kernel_grad_chunks(const Conv2DGeometry& g) {
-  const int64_t rows = g.N * g.OH, macs = rows * g.OW * g.C * g.KH * g.KW;
-  return std::clamp<int64_t>(std::min(rows, macs >> 19), 1, 8);
+// The kernel and bias gradients are summed in chunks of whole images: a power
+// of two images of about 2^19 multiply-adds, chosen from the per-image work
+// alone (doubled while the partials would pass 64 MiB), added pairwise
+// (ops/batch_sum.h), so that the sums depend neither on the thread count nor on
+// how data-parallel replicas split the batch.
+struct ImageChunks {
+  int64_t count = 0, per = 1;  // chunks, images per chunk
+};
+
+ImageChunks kernel_grad_chunks(const Conv2DGeometry& g) {
+  const int64_t macs = g.OH * g.OW * g.C * g.KH * g.KW;  // per image
+  const int64_t part_bytes = std::max<int64_t>(1, g.KH * g.KW * g.C * int64_t{sizeof(float)});
+  ImageChunks c;
+  c.per = samples_per_group(macs, int64_t{1} << 19);
+  while (group_count(g.N, c.per) > 1 && group_count(g.N, c.per) * part_bytes > (int64_t{64} << 20)) c.per *= 2;
+  c.count = group_count(g.N, c.per);
+  return c;
 }
 
 }  // namespace
@@ -357,7 +370,8 @@ void depthwise_conv2d_backward(const float* x, const float* kernel, const float*
   // One workspace block, carved: the masked dy, the widened x and dx (M > 1),
   // and a partial dkernel per chunk after the first.
   const int64_t in_floats = g.N * g.H * g.W * CM, out_floats = g.N * g.OH * g.OW * CM;
-  const int64_t chunks = dkernel || dbias ? kernel_grad_chunks(gw) : 0;
+  const ImageChunks split = kernel_grad_chunks(gw);
+  const int64_t chunks = dkernel || dbias ? split.count : 0;
   const int64_t mask_f = relu_y ? Conv2DWorkspace::lines(out_floats) : 0;
   const int64_t xw_f = M > 1 && dkernel ? Conv2DWorkspace::lines(in_floats) : 0;
   const int64_t dxw_f = M > 1 && dx ? Conv2DWorkspace::lines(in_floats) : 0;
@@ -392,13 +406,13 @@ void depthwise_conv2d_backward(const float* x, const float* kernel, const float*
     x = xw;
   }
   double* bias_sums = dbias ? ws.doubles(chunks * CM) : nullptr;  // [chunks, C*M]
-  const int64_t rows = g.N * g.OH;
   parallel_chunks(chunks, parallel_slots(chunks), [&](int64_t, int64_t c) {
     float* dk = !dkernel ? nullptr : c == 0 ? dkernel : parts + part_f * (c - 1);
     double* bs = dbias ? bias_sums + c * CM : nullptr;
     if (dk) std::fill_n(dk, taps * CM, 0.f);
     if (bs) std::fill_n(bs, CM, 0.0);
-    for (int64_t r = rows * c / chunks; r < rows * (c + 1) / chunks; ++r) {
+    const int64_t r1 = std::min(g.N, split.per * (c + 1)) * g.OH;
+    for (int64_t r = std::min(g.N, split.per * c) * g.OH; r < r1; ++r) {
       if (dk) kernel_grad_row(x, dy, gw, r, dk);
       if (bs) {
         const float* dyrow = dy + r * g.OW * CM;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/threads.h"
+#include "ops/batch_sum.h"
 #include "ops/blas.h"
 #include "ops/conv2d_workspace.h"
 #include "ops/winograd.h"
@@ -14,12 +15,13 @@ namespace minidl::ops {
 namespace winograd {
 namespace {
 
-// The kernel gradient is summed in chunks of blocks, each with its own
-// partial dU that costs a clear and an add: two chunks (two threads' worth)
-// up to 2 * kTilesPerChunk tiles, then one more per kTilesPerChunk, at most
-// kMaxReduceChunks, and fewer when the partials would pass kMaxPartialBytes.
-constexpr int64_t kTilesPerChunk = int64_t{1} << 12;
-constexpr int64_t kMaxReduceChunks = 8;
+// The kernel gradient is summed in chunks of whole images, each with its own
+// partial dU that costs a clear and an add: a power of two images holding
+// about kTilesPerChunk tiles, chosen from the tiles per image alone, doubled
+// while the partials would pass kMaxPartialBytes. The chunks' partials are
+// added pairwise (ops/batch_sum.h), so the result depends neither on the
+// thread count nor on how data-parallel replicas split the batch.
+constexpr int64_t kTilesPerChunk = int64_t{1} << 11;
 constexpr int64_t kMaxPartialBytes = int64_t{64} << 20;
 
 // dkernel [3, 3, CG, OC] = G^T dU G for dU [G, E, CG, OCG] (U = G w G^T is
@@ -55,30 +57,34 @@ void backward_kernel(const float* x, const float* dy, const Conv2DGeometry& g, i
   const int64_t CG = g.C / groups, OCG = OC / groups;
   const Tiling grid(M, g.N, g.OH, g.OW, g.DH, g.DW);
   const int64_t C = g.C;
-  const int64_t block = block_tiles(E, C, OC, grid.tiles);
-  // The tiles' blocks (starting at multiples of `block`) form R chunks fixed
-  // by the layer and batch alone; each chunk sums its own dU and bias
-  // gradient, and the chunks are added in chunk order, so the result does not
-  // depend on the thread count.
-  const int64_t blocks = (grid.tiles + block - 1) / block;
+  // Chunk c holds images [c * per, (c + 1) * per); its tiles run in blocks of
+  // `block` from the chunk's first tile, a size fixed by the chunk's size.
   const int64_t du_count = groups * E * CG * OCG;
-  const int64_t by_tiles = std::clamp<int64_t>(grid.tiles / kTilesPerChunk, 2, kMaxReduceChunks);
-  const int64_t by_memory = kMaxPartialBytes / std::max<int64_t>(1, du_count * int64_t{sizeof(float)});
-  const int64_t R = std::clamp<int64_t>(std::min({blocks, by_tiles, by_memory}), 1, kMaxReduceChunks);
+  const int64_t per_image = grid.TY * grid.TX;
+  int64_t per = samples_per_group(per_image, kTilesPerChunk);
+  const int64_t dk_bytes = std::max<int64_t>(1, 9 * CG * OC * int64_t{sizeof(float)});
+  while (group_count(g.N, per) > 1 && group_count(g.N, per) * dk_bytes > kMaxPartialBytes) per *= 2;
+  const int64_t R = std::max<int64_t>(1, group_count(g.N, per));
+  const int64_t block = block_tiles(E, C, OC, per * per_image);
   const int64_t T = parallel_slots(R);
 
   // Per thread: V [block, E, C] (transformed x), W [block, E, OC]
   // (transformed dy) and a masked copy of one tile's dy [M*M, OC] (only with
-  // relu_y). Per chunk: its dU [G, E, CG, OCG]. Shared: a row of zeros for
+  // relu_y). Per thread also the dU [G, E, CG, OCG] of the chunk it sums. Shared: a row of zeros for
   // cells outside the image or the output.
   const int64_t v_floats = lines(block * E * C), w_floats = lines(block * E * OC);
   const int64_t mask_floats = relu_y ? lines(M * M * OC) : 0, du_floats = lines(du_count);
   const int64_t per_thread = v_floats + w_floats + mask_floats;
   const int64_t zero_floats = lines(std::max(C, OC));
-  float* zeros = ws.floats(zero_floats + per_thread * T + du_floats * R);
+  // Each chunk's dU becomes its partial dkernel (G^T dU G) before the chunks
+  // are added, so that a replica's summed dkernel is one subtree of the sum:
+  // dkernel for chunk 0, dk_parts for the others.
+  const int64_t dk_count = 9 * CG * OC, dk_floats = lines(dk_count);
+  float* zeros = ws.floats(zero_floats + per_thread * T + du_floats * T + dk_floats * (R - 1));
   std::fill_n(zeros, zero_floats, 0.f);
   float* scratch = zeros + zero_floats;
-  float* dU_parts = scratch + per_thread * T;  // [R][G, E, CG, OCG]
+  float* dU_slots = scratch + per_thread * T;  // [T][G, E, CG, OCG]
+  float* dk_parts = dU_slots + du_floats * T;  // [R - 1][3, 3, CG, OC]
   // The bias gradient rides along: each dy row is summed (in double) as it is read.
   double* bias_sums = dbias ? ws.doubles(OC * R) : nullptr;  // [R, OC]
 
@@ -86,12 +92,13 @@ void backward_kernel(const float* x, const float* dy, const Conv2DGeometry& g, i
     float* V = scratch + per_thread * th;
     float* W = V + v_floats;
     float* masked = W + w_floats;
-    float* dU = dU_parts + du_floats * chunk;
+    float* dU = dU_slots + du_floats * th;
     std::fill_n(dU, du_count, 0.f);
     double* bsum = bias_sums ? bias_sums + OC * chunk : nullptr;
     if (bsum) std::fill_n(bsum, OC, 0.0);
-    for (int64_t bi = blocks * chunk / R; bi < blocks * (chunk + 1) / R; ++bi) {
-      const int64_t b0 = bi * block, nb = std::min(block, grid.tiles - b0);
+    const int64_t t1 = std::min(g.N, per * (chunk + 1)) * per_image;
+    for (int64_t b0 = std::min(g.N, per * chunk) * per_image; b0 < t1; b0 += block) {
+      const int64_t nb = std::min(block, t1 - b0);
       for (int64_t j = 0; j < nb; ++j) {
         int64_t n, oy, ox;
         grid.locate(b0 + j, n, oy, ox);
@@ -123,11 +130,11 @@ void backward_kernel(const float* x, const float* dy, const Conv2DGeometry& g, i
             gemm(true, false, CG, OCG, nb, 1.f, Ve, E * C, We, E * OC, 1.f, dUe, OCG);
         }
     }
+    kernel_from_transformed<M>(dU, groups, CG, OCG, OC, chunk == 0 ? dkernel : dk_parts + dk_floats * (chunk - 1));
   });
 
   if (dbias) sum_chunk_bias(bias_sums, R, OC, dbias);
-  add_chunk_partials(dU_parts + du_floats, R - 1, du_floats, du_count, dU_parts);
-  kernel_from_transformed<M>(dU_parts, groups, CG, OCG, OC, dkernel);
+  add_chunk_partials(dk_parts, R - 1, dk_floats, dk_count, dkernel);
 }
 
 }  // namespace

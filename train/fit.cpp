@@ -83,7 +83,8 @@ struct FitLoop {
 
   // Loss of one batch (compiled loss reduced over the batch, plus model.losses()).
   // Returns (total, compiled part) as Variables; y_pred out.
-  Variable batch_loss(const Tensor& x, const Tensor& y, const Tensor& sw, bool training, Variable* y_pred) {
+  Variable batch_loss(const Tensor& x, const Tensor& y, const Tensor& sw, bool training, Variable* y_pred,
+                      Layer::LossKinds kinds = Layer::LossKinds::kAll) {
     m.ensure_graph(x.shape());
     CallArgs args;
     args.training = training;
@@ -94,10 +95,27 @@ struct FitLoop {
                                  : autograd::mean(per);
     std::vector<Variable>& losses = m.step_losses_;
     losses.clear();
-    m.append_losses(losses);
+    m.append_losses(losses, kinds);
     for (const auto& l : losses) loss = loss + autograd::sum(l);
     losses.clear();  // the list holds no tensors between steps
     return loss;
+  }
+
+  // Adds the weight-regularization terms' gradients to the weights' gradients
+  // and returns their value. A replica runs this after the gradients are
+  // summed across replicas: the terms depend on the weights alone, which every
+  // replica holds, so they are added once to the summed gradient, as one
+  // process adds them to the gradient of the whole batch (the same bits).
+  double weight_regularization_backward() {
+    std::vector<Variable>& losses = m.step_losses_;
+    losses.clear();
+    m.append_losses(losses, Layer::LossKinds::kWeightRegularization);
+    if (losses.empty()) return 0.0;
+    Variable total = autograd::sum(losses[0]);
+    for (size_t i = 1; i < losses.size(); ++i) total = total + autograd::sum(losses[i]);
+    losses.clear();
+    total.backward();
+    return total.value().item();
   }
 
   // One step on x (this rank's `share` of the global batch when replicated).
@@ -109,13 +127,16 @@ struct FitLoop {
     Variable y_pred;
     double value;
     if (rep) {
-      // Gradients summed across ranks during backward, BatchNormalization on the global batch.
-      distributed::detail::Replicas::StepScope scope(*rep, params, share);
-      Variable loss = batch_loss(x, y, sw, true, &y_pred);
-      value = loss.value().item();
-      rep->forward_done();
-      loss.backward();
-      rep->finish_gradients(params);
+      {
+        // Gradients summed across ranks during backward, BatchNormalization on the global batch.
+        distributed::detail::Replicas::StepScope scope(*rep, params, share);
+        Variable loss = batch_loss(x, y, sw, true, &y_pred, Layer::LossKinds::kExceptWeightRegularization);
+        value = loss.value().item();
+        rep->forward_done();
+        loss.backward();
+        rep->finish_gradients(params);
+      }
+      value += weight_regularization_backward();
     } else {
       Variable loss = batch_loss(x, y, sw, true, &y_pred);
       value = loss.value().item();

@@ -322,9 +322,12 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // are differentiable), add_loss terms, and the activity losses of the most
   // recent top-level concrete call; this layer's then sublayers'.
   std::vector<Variable> losses() const;
-  // Appends losses() to `out` (for a caller that reuses one list across
-  // training steps, as fit does).
-  void append_losses(std::vector<Variable>& out) const;
+  // Which terms append_losses lists: all of them, the weight-regularization
+  // terms alone (they depend on the weights only), or all the others.
+  enum class LossKinds { kAll, kWeightRegularization, kExceptWeightRegularization };
+  // Appends losses() (or the `kinds` among them) to `out`, in losses()'s
+  // order, for a caller that reuses one list across training steps, as fit does.
+  void append_losses(std::vector<Variable>& out, LossKinds kinds = LossKinds::kAll) const;
   // inputs == nullptr: the unconditional losses. Otherwise those conditional on `inputs`.
   std::vector<Variable> get_losses_for(const Variable* inputs) const;
 

@@ -138,11 +138,12 @@ std::vector<Variable> Layer::losses() const {
   return out;
 }
 
-void Layer::append_losses(std::vector<Variable>& out) const {
-  for (const auto& w : weights_)
-    if (w.regularizer) out.push_back((*w.regularizer)(w.variable));
-  losses_and_updates_.append_losses(out);
-  for (const auto& sub : sublayer_list()) sub->append_losses(out);
+void Layer::append_losses(std::vector<Variable>& out, LossKinds kinds) const {
+  if (kinds != LossKinds::kExceptWeightRegularization)
+    for (const auto& w : weights_)
+      if (w.regularizer) out.push_back((*w.regularizer)(w.variable));
+  if (kinds != LossKinds::kWeightRegularization) losses_and_updates_.append_losses(out);
+  for (const auto& sub : sublayer_list()) sub->append_losses(out, kinds);
 }
 
 std::vector<Variable> Layer::get_losses_for(const Variable* inputs) const {

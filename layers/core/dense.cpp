@@ -10,9 +10,16 @@
 #include "layers/base/registry.h"
 #include "ops/blas.h"
 #include "ops/gemm_bf16.h"
-#include "ops/reduce.h"
+#include "ops/batch_sum.h"
 
 namespace minidl {
+
+namespace {
+// Rows per group of the kernel and bias gradients' sums over the batch: few
+// enough that small per-replica batches hold whole groups, enough that each
+// group's product is an efficient GEMM.
+constexpr int64_t kDenseRowsPerGroup = 64;
+}  // namespace
 
 DenseImpl::DenseImpl(int64_t units, DenseOptions o)
     : Layer(common_options(o, o.activity_regularizer), "dense"),
@@ -92,12 +99,28 @@ VariableList DenseImpl::call(const std::vector<Variable>& inputs, const CallArgs
           grads[0] = Tensor(xv.shape());
           gemm(false, true, rows, in, units, 1.f, g.data(), units, wv.data(), units, 0.f, grads[0].data(), in);
         }
+        // The sums over the batch run over fixed groups of samples added
+        // pairwise (ops/batch_sum.h), so that replicas holding parts of a
+        // batch sum to the same bits as one process holding all of it.
+        const int64_t samples = xv.rank() >= 2 ? xv.dim(0) : 1;
+        const int64_t per_sample = samples > 0 ? rows / samples : 1;
+        const int64_t group_rows =
+            ops::samples_per_group(per_sample, kDenseRowsPerGroup, kDenseRowsPerGroup) * per_sample;
         if (need[1]) {  // dW = x^T * g: [in, rows] x [rows, units]
           grads[1] = Tensor({in, units});
-          gemm(true, false, in, units, rows, 1.f, xv.data(), in, g.data(), units, 0.f, grads[1].data(), units);
+          if (rows == 0) grads[1].fill(0.f);
+          else
+            ops::pairwise_groups(ops::group_count(rows, group_rows), in * units, grads[1].data(),
+                                 [&](int64_t k, float* part) {
+                                   const int64_t r0 = k * group_rows, n = std::min(group_rows, rows - r0);
+                                   gemm(true, false, in, units, n, 1.f, xv.data() + r0 * in, in,
+                                        g.data() + r0 * units, units, 0.f, part, units);
+                                 });
         }
-        static const std::vector<int> kRows{0};  // one list for every call, not one per call
-        if (has_bias && need[2]) grads[2] = ops::sum(g.reshape({rows, units}), kRows);  // [units]
+        if (has_bias && need[2]) {  // [units]
+          grads[2] = Tensor({units});
+          ops::sum_rows_pairwise(g.data(), rows, units, group_rows, grads[2].data());
+        }
         return grads;
       });
   if (activation_->name() == "linear") return {z};

@@ -5,31 +5,39 @@
 #include <array>
 #include <cmath>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "core/errors.h"
 #include "core/scratch.h"
 #include "layers/normalization/cross_replica.h"
+#include "ops/batch_sum.h"
 
 namespace minidl::detail {
 
 namespace {
 
-// Visits every element of the [A, P, B] block as f(flat_index, feature).
+// Visits every element of rows [a0, a1) of the [A, P, B] block as f(flat_index, feature).
 template <class F>
-void sweep(const BatchNormLayout& l, F&& f) {
+void sweep_rows(const BatchNormLayout& l, int64_t a0, int64_t a1, F&& f) {
   if (l.B == 1) {
     // Channels last (NHWC, Dense): features are contiguous, so the inner loop
     // runs over them and vectorizes; the generic form would loop over B = 1.
-    for (int64_t a = 0; a < l.A; ++a)
+    for (int64_t a = a0; a < a1; ++a)
       for (int64_t p = 0; p < l.P; ++p) f(a * l.P + p, p);
     return;
   }
-  for (int64_t a = 0; a < l.A; ++a)
+  for (int64_t a = a0; a < a1; ++a)
     for (int64_t p = 0; p < l.P; ++p) {
       const int64_t base = (a * l.P + p) * l.B;
       for (int64_t b = 0; b < l.B; ++b) f(base + b, p);
     }
+}
+
+// Visits every element of the [A, P, B] block as f(flat_index, feature).
+template <class F>
+void sweep(const BatchNormLayout& l, F&& f) {
+  sweep_rows(l, 0, l.A, std::forward<F>(f));
 }
 
 // The inputs recorded on the tape: x, then gamma and beta when present (held
@@ -81,11 +89,46 @@ void check_layout(const Variable& x, const BatchNormLayout& l) {
                l.P, l.B);
 }
 
-// Packs the P per-feature parameter gradients into a tensor of the parameter's shape.
-Tensor param_grad(const double* g, int64_t P, const Shape& shape) {
-  Tensor t(shape);
-  for (int64_t i = 0; i < P; ++i) t[i] = static_cast<float>(g[i]);
-  return t;
+// Elements per group of samples in the sums over the batch of gamma's and beta's gradients.
+constexpr int64_t kElementsPerGroup = int64_t{1} << 14;
+
+// Gamma's and beta's gradients, dgamma = scale * sum(dy * (x - centre)) and
+// dbeta = sum(dy) per feature, summed over fixed groups of samples added
+// pairwise (ops/batch_sum.h): replicas holding parts of a batch then sum to
+// the same bits as one process holding all of it. `samples` is the batch
+// size, whose axis leads the layout's A axis. The totals, in double, go to
+// totals[0, 2P) (dbeta, then dgamma before `scale`) when it is not null.
+void param_grads(const BatchNormLayout& l, int64_t samples, const float* xs, const float* gs, const float* centre,
+                 const float* scale, float* dbeta, float* dgamma, double* totals) {
+  const int64_t P = l.P;
+  int64_t rows = std::max<int64_t>(l.A, 1);  // one group unless the batch leads A
+  if (samples > 0 && l.A % samples == 0) {
+    const int64_t per_sample = l.A / samples;
+    rows = ops::samples_per_group(per_sample * P * l.B, kElementsPerGroup) * per_sample;
+  }
+  const DoubleScratch sums(2 * P);
+  const ScratchLease<std::vector<float>> both;  // [dbeta, dgamma]
+  both->resize(static_cast<size_t>(2 * P));
+  ops::pairwise_groups(std::max<int64_t>(1, ops::group_count(l.A, rows)), 2 * P, both->data(),
+                       [&](int64_t k, float* part) {
+                         double* s = sums.data();
+                         std::fill_n(s, 2 * P, 0.0);
+                         sweep_rows(l, std::min(l.A, k * rows), std::min(l.A, (k + 1) * rows),
+                                    [&](int64_t i, int64_t p) {
+                                      s[p] += gs[i];
+                                      s[P + p] += double(gs[i]) * (double(xs[i]) - double(centre[p]));
+                                    });
+                         for (int64_t p = 0; p < P; ++p) {
+                           part[p] = static_cast<float>(s[p]);
+                           part[P + p] = static_cast<float>(s[P + p] * double(scale[p]));
+                           if (totals) {
+                             totals[p] += s[p];
+                             totals[P + p] += s[P + p];
+                           }
+                         }
+                       });
+  if (dbeta) std::copy_n(both->data(), P, dbeta);
+  if (dgamma) std::copy_n(both->data() + P, P, dgamma);
 }
 
 CrossReplicaSum* g_cross_replica = nullptr;
@@ -148,6 +191,7 @@ Variable batch_norm_training(const Variable& x, const Variable& gamma, const Var
       y, t.list(), "BatchNormalization",
       [xv, l, n, replicas, mean_t, inv_t, k_t, gi, bi, gamma_shape, beta_shape](const Tensor& dy,
                                                                                 const std::vector<bool>& needs) {
+        const int64_t samples = xv.rank() >= 1 ? xv.dim(0) : 1;
         const int64_t P = l.P;
         const float* xs = xv.data();
         const float* gs = dy.data();
@@ -157,12 +201,12 @@ Variable batch_norm_training(const Variable& x, const Variable& gamma, const Var
         const DoubleScratch scratch(2 * P);
         double* dbeta = scratch.data();  // sum(dy)
         double* dgamma = dbeta + P;      // sum(dy * xhat)
-        sweep(l, [&](int64_t i, int64_t p) {
-          dbeta[p] += gs[i];
-          dgamma[p] += double(gs[i]) * (double(xs[i]) - double(mean[p]));
-        });
-        for (int64_t p = 0; p < P; ++p) dgamma[p] *= inv[p];
         Grads grads(needs.size());
+        if (gi >= 0 && needs[gi]) grads[gi] = Tensor(gamma_shape);
+        if (bi >= 0 && needs[bi]) grads[bi] = Tensor(beta_shape);
+        param_grads(l, samples, xs, gs, mean, inv, bi >= 0 && needs[bi] ? grads[bi].data() : nullptr,
+                    gi >= 0 && needs[gi] ? grads[gi].data() : nullptr, dbeta);
+        for (int64_t p = 0; p < P; ++p) dgamma[p] *= inv[p];
         if (needs[0]) {
           // dx = k * (dy - mean(dy) - xhat * mean(dy * xhat)), k = gamma / sqrt(var + eps).
           // Across replicas the means are over the global batch, each replica's
@@ -196,8 +240,6 @@ Variable batch_norm_training(const Variable& x, const Variable& gamma, const Var
           });
           grads[0] = dx;
         }
-        if (gi >= 0 && needs[gi]) grads[gi] = param_grad(dgamma, P, gamma_shape);
-        if (bi >= 0 && needs[bi]) grads[bi] = param_grad(dbeta, P, beta_shape);
         return grads;
       });
 }
@@ -241,17 +283,11 @@ Variable batch_norm_inference(const Variable& x, const Variable& gamma, const Va
                        }
                        const bool want_g = gi >= 0 && needs[gi], want_b = bi >= 0 && needs[bi];
                        if (want_g || want_b) {
-                         const float* xs = xv.data();
-                         const DoubleScratch scratch(2 * P);
-                         double* dbeta = scratch.data();
-                         double* dgamma = dbeta + P;
-                         sweep(l, [&](int64_t i, int64_t p) {
-                           dbeta[p] += gs[i];
-                           dgamma[p] += double(gs[i]) * (double(xs[i]) - double(m[p]));
-                         });
-                         for (int64_t p = 0; p < P; ++p) dgamma[p] *= rs[p];
-                         if (want_g) grads[gi] = param_grad(dgamma, P, gamma_shape);
-                         if (want_b) grads[bi] = param_grad(dbeta, P, beta_shape);
+                         if (want_g) grads[gi] = Tensor(gamma_shape);
+                         if (want_b) grads[bi] = Tensor(beta_shape);
+                         param_grads(l, xv.rank() >= 1 ? xv.dim(0) : 1, xv.data(), gs, m.data(), rs.data(),
+                                     want_b ? grads[bi].data() : nullptr, want_g ? grads[gi].data() : nullptr,
+                                     nullptr);
                        }
                        return grads;
                      });

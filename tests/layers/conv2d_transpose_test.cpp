@@ -35,13 +35,13 @@ Conv2DTransposeOptions options_for(const Case& c, bool use_bias, const std::stri
   return o;
 }
 
-struct Prepared {
+struct TransposePrepared {
   std::shared_ptr<Conv2DTransposeImpl> layer;
   Tensor x, kernel, bias;
 };
 
-Prepared prepare(const Case& c, std::mt19937_64& rng, bool use_bias = true, const std::string& act = "linear") {
-  Prepared p;
+TransposePrepared prepare_transpose(const Case& c, std::mt19937_64& rng, bool use_bias = true, const std::string& act = "linear") {
+  TransposePrepared p;
   p.layer = std::make_shared<Conv2DTransposeImpl>(c.F, IntPair{c.KH, c.KW}, options_for(c, use_bias, act));
   p.layer->maybe_build({c.build_shape()});
   p.x = testing::random_tensor(c.input_shape(), rng);
@@ -51,11 +51,11 @@ Prepared prepare(const Case& c, std::mt19937_64& rng, bool use_bias = true, cons
   return p;
 }
 
-Tensor reference(const Prepared& p, const Case& c) {
+Tensor reference(const TransposePrepared& p, const Case& c) {
   return testing::conv2d_transpose_expected(c, p.x, p.kernel, p.bias);
 }
 
-std::string describe(const Case& c) {
+std::string describe_transpose(const Case& c) {
   return fmt::format("H={} W={} C={} F={} k=({}, {}) s=({}, {}) d=({}, {}) {} op=({}, {}) {}", c.H, c.W, c.C, c.F,
                      c.KH, c.KW, c.SH, c.SW, c.DH, c.DW, c.same ? "same" : "valid", c.OPH, c.OPW,
                      c.channels_first ? "channels_first" : "channels_last");
@@ -161,8 +161,8 @@ TEST(Conv2DTranspose, SeededGridMatchesDirectScatterLoop) {
        .OPH = 1, .OPW = 1},
   };
   for (const Case& c : cases) {
-    const Prepared p = prepare(c, rng);
-    EXPECT_TRUE(testing::AllClose((*p.layer)(p.x), reference(p, c), 1e-5, 1e-4)) << describe(c);
+    const TransposePrepared p = prepare_transpose(c, rng);
+    EXPECT_TRUE(testing::AllClose((*p.layer)(p.x), reference(p, c), 1e-5, 1e-4)) << describe_transpose(c);
   }
 }
 
@@ -188,7 +188,7 @@ TEST(Conv2DTranspose, IsTheAdjointOfConv2DWithTheSameKernel) {
 TEST(Conv2DTranspose, FusedReluAndEmptyBatch) {
   std::mt19937_64 rng(13);
   const Case c{.N = 1, .H = 3, .W = 3, .C = 2, .F = 2, .KH = 3, .KW = 3, .SH = 2, .SW = 2, .same = true};
-  const Prepared p = prepare(c, rng, true, "relu");
+  const TransposePrepared p = prepare_transpose(c, rng, true, "relu");
   Tensor expected = reference(p, c);
   for (float& v : expected.span()) v = std::max(v, 0.f);
   EXPECT_TRUE(testing::AllClose((*p.layer)(p.x), expected, 1e-5, 1e-4));
@@ -206,11 +206,11 @@ TEST(Conv2DTranspose, GradcheckInputKernelAndBias) {
       {.N = 1, .H = 3, .W = 3, .C = 2, .F = 2, .KH = 2, .KW = 2, .DH = 2, .DW = 2, .channels_first = true},
   };
   for (const Case& c : cases) {
-    const Prepared p = prepare(c, rng, true, "tanh");
+    const TransposePrepared p = prepare_transpose(c, rng, true, "tanh");
     auto layer = p.layer;
     const auto r = autograd::gradcheck([layer](const std::vector<Variable>& v) { return (*layer)(v[0]); },
                                        {Variable(p.x.clone(), true), layer->kernel(), layer->bias()});
-    EXPECT_TRUE(r.ok) << describe(c) << ": " << r.message;
+    EXPECT_TRUE(r.ok) << describe_transpose(c) << ": " << r.message;
   }
 }
 
@@ -221,7 +221,7 @@ TEST(Conv2DTranspose, FusedReluGradientMatchesUnfusedChain) {
   for (bool cf : {false, true}) {
     const Case c{.N = 2, .H = 3, .W = 2, .C = 2, .F = 3, .KH = 3, .KW = 2, .SH = 2, .SW = 2, .same = true,
                  .channels_first = cf, .OPH = 1, .OPW = 1};
-    const Prepared fused = prepare(c, rng, true, "relu");
+    const TransposePrepared fused = prepare_transpose(c, rng, true, "relu");
     auto plain = std::make_shared<Conv2DTransposeImpl>(c.F, IntPair{c.KH, c.KW}, options_for(c, true, "linear"));
     plain->maybe_build({c.build_shape()});
     plain->set_weights({fused.kernel, fused.bias});
@@ -236,7 +236,7 @@ TEST(Conv2DTranspose, FusedReluGradientMatchesUnfusedChain) {
 TEST(Conv2DTranspose, OnlyTheRequestedGradientsAreComputed) {
   std::mt19937_64 rng(3);
   const Case c{.N = 1, .H = 3, .W = 3, .C = 2, .F = 2, .KH = 3, .KW = 3, .SH = 2, .SW = 2};
-  const Prepared p = prepare(c, rng);
+  const TransposePrepared p = prepare_transpose(c, rng);
   Variable x(p.x, /*requires_grad=*/false);
   autograd::sum((*p.layer)(x)).backward();
   EXPECT_FALSE(x.grad().defined());
