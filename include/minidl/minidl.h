@@ -19,6 +19,7 @@
 #include "ops/blas.h"
 #include "ops/conv2d.h"
 #include "ops/conv2d_algorithm.h"
+#include "ops/conv2d_bf16.h"
 #include "ops/conv2d_reference.h"
 #include "ops/depthwise_conv2d.h"
 #include "ops/elementwise.h"

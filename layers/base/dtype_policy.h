@@ -7,8 +7,10 @@
 // minidl computes with two policies: "float32" (the default) and
 // "mixed_bfloat16" (compute dtype bfloat16, variable dtype float32). Under
 // mixed_bfloat16, as in Keras, a layer's floating-point inputs are cast to
-// bfloat16, Conv2D and Dense multiply bfloat16 operands with float32
-// accumulation (ops/gemm_bf16.h), and the layer's outputs are bfloat16.
+// bfloat16, Dense and the convolution layers (Conv2D, DepthwiseConv2D,
+// SeparableConv2D, Conv2DTranspose) multiply bfloat16 operands with float32
+// accumulation (ops/gemm_bf16.h, ops/conv2d_bf16.h), and the layer's outputs
+// are bfloat16.
 // bfloat16 values are kept in float32 storage, rounded to the nearest
 // bfloat16: the numbers are Keras's, whichever GEMM ran. Variables, the
 // optimizer and the loss stay float32; bfloat16 needs no loss scaling (Keras
