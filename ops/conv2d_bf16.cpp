@@ -12,19 +12,19 @@
 #include "ops/conv2d_algorithm.h"
 #include "ops/depthwise_conv2d.h"
 #include "ops/gemm_bf16.h"
+#include "ops/batch_sum.h"
 #include "ops/panel_gemm.h"
 
 namespace minidl::ops {
 namespace {
 
-// Image chunks: two up to 2 * kChunkRows output rows, one more per kChunkRows
-// after that, at most kMaxChunks, and fewer when the per-chunk partial kernel
-// gradients would pass kMaxPartialBytes. A function of the problem alone.
-constexpr int64_t kChunkRows = int64_t{1} << 15;
-constexpr int64_t kMaxChunks = 8;
+// Image chunks as ops/conv2d.cpp's: a power of two images of about
+// kChunkRows output rows (ops/batch_sum.h), doubled while the per-chunk
+// partial kernel gradients would pass kMaxPartialBytes, their sums added
+// pairwise; a function of the per-image work alone, so that neither the
+// thread count nor a split of the batch between replicas changes the sums.
+constexpr int64_t kChunkRows = int64_t{1} << 12;
 constexpr int64_t kMaxPartialBytes = int64_t{64} << 20;
-// Rows of dy per chunk of its rounding pass and of the bias gradient's sums.
-constexpr int64_t kBiasRowsPerChunk = 4096;
 // Elements per piece of a parallel rounding pass, and floats per piece of an unfolding.
 constexpr int64_t kRoundGrain = int64_t{1} << 14;
 constexpr int64_t kUnfoldGrain = int64_t{1} << 15;
@@ -36,9 +36,10 @@ struct Sizes {
   int64_t P, M;           // output pixels per image, rows of the batch
   int64_t tile;           // rows per tile
   int64_t chunks;         // chunks of whole images
+  int64_t per_chunk;      // images per chunk but perhaps the last
   bool pointwise;         // 1x1, stride 1, no padding: x itself is the unfolded matrix
-  int64_t first_row(int64_t c) const { return N * c / chunks * P; }
-  int64_t end_row(int64_t c) const { return N * (c + 1) / chunks * P; }
+  int64_t first_row(int64_t c) const { return std::min(N, per_chunk * c) * P; }
+  int64_t end_row(int64_t c) const { return std::min(N, per_chunk * (c + 1)) * P; }
 };
 
 Sizes sizes_of(const char* fn, const Conv2DGeometry& g, int64_t groups, int64_t OC, const Conv2DWorkspace& ws) {
@@ -66,9 +67,11 @@ Sizes sizes_of(const char* fn, const Conv2DGeometry& g, int64_t groups, int64_t 
   const int64_t row_bytes = s.KG * s.G * int64_t{sizeof(float)};
   s.tile = std::clamp<int64_t>(std::max(ws.max_col_bytes() / row_bytes, ws.min_tile_rows()), 1,
                                std::max<int64_t>(s.M, 1));
-  const int64_t by_rows = std::clamp<int64_t>(s.M / kChunkRows, 2, kMaxChunks);
-  const int64_t by_memory = kMaxPartialBytes / std::max<int64_t>(1, s.KG * OC * int64_t{sizeof(float)}) + 1;
-  s.chunks = std::clamp<int64_t>(std::min({g.N, by_rows, by_memory}), 1, kMaxChunks);
+  const int64_t partial_bytes = std::max<int64_t>(1, s.KG * OC * int64_t{sizeof(float)});
+  s.per_chunk = samples_per_group(s.P, kChunkRows);
+  while (group_count(g.N, s.per_chunk) > 1 && (group_count(g.N, s.per_chunk) - 1) * partial_bytes > kMaxPartialBytes)
+    s.per_chunk *= 2;
+  s.chunks = std::max<int64_t>(1, group_count(g.N, s.per_chunk));
   return s;
 }
 
@@ -203,7 +206,7 @@ void backward_im2col(const float* x, const float* kernel, const float* dy, const
   const int64_t slots = parallel_slots(s.chunks);
   const int64_t col_floats = s.pointwise ? 0 : Conv2DWorkspace::lines(s.tile * s.KG);
   const int64_t part_floats = dkernel ? Conv2DWorkspace::lines(s.KG * OC) : 0;
-  // Per slot a column block; per chunk after the first a partial dkernel, added in chunk order at the end.
+  // Per slot a column block; per chunk after the first a partial dkernel, added pairwise at the end.
   float* cols = ws.floats(std::max<int64_t>(1, col_floats * slots + part_floats * (s.chunks - 1)));
   float* parts = cols + col_floats * slots;
   const TileProduct product{onednn, s.chunks > 1};
@@ -240,17 +243,17 @@ void backward_im2col(const float* x, const float* kernel, const float* dy, const
   if (dkernel) add_chunk_partials(parts, s.chunks - 1, part_floats, s.KG * OC, dkernel);
 }
 
-// One pass over dy on fixed row chunks: dyr = bf16(dy') where dyr is given, and
-// dbias = the sum over rows of dy' where dbias is given (dy' = dy masked by
-// relu_y > 0), each chunk's sum in double, the chunks added in order.
-void prepare_dy(const float* dy, const float* relu_y, int64_t M, int64_t OC, float* dyr, float* dbias,
+// One pass over dy on the image chunks of `s`: dyr = bf16(dy') where dyr is
+// given, and dbias = the sum over rows of dy' where dbias is given (dy' = dy
+// masked by relu_y > 0), each chunk's sum in double, the chunks added pairwise.
+void prepare_dy(const float* dy, const float* relu_y, const Sizes& s, int64_t OC, float* dyr, float* dbias,
                 Conv2DWorkspace& ws) {
-  const int64_t chunks = std::clamp<int64_t>(M / kBiasRowsPerChunk, 1, kMaxChunks);
+  const int64_t chunks = s.chunks;
   double* sums = dbias ? ws.doubles(chunks * OC) : nullptr;  // [chunks, OC]
   parallel_chunks(chunks, parallel_slots(chunks), [&](int64_t, int64_t c) {
     double* sum = sums ? sums + c * OC : nullptr;
     if (sum) std::fill_n(sum, OC, 0.0);
-    for (int64_t r = M * c / chunks; r < M * (c + 1) / chunks; ++r) {
+    for (int64_t r = s.first_row(c); r < s.end_row(c); ++r) {
       const float* d = dy + r * OC;
       const float* mask = relu_y ? relu_y + r * OC : nullptr;
       float* out = dyr ? dyr + r * OC : nullptr;
@@ -307,7 +310,7 @@ void conv2d_backward_bf16(const float* x, const float* kernel, const float* dy, 
     return;
   }
   if (!dx && !dkernel) {
-    prepare_dy(dy, relu_y, s.M, OC, nullptr, dbias, ws);
+    prepare_dy(dy, relu_y, s, OC, nullptr, dbias, ws);
     return;
   }
   const int64_t x_count = dkernel ? g.N * g.H * g.W * g.C : 0, k_count = dx ? s.KG * OC : 0;
@@ -315,7 +318,7 @@ void conv2d_backward_bf16(const float* x, const float* kernel, const float* dy, 
   float* dyr = operand_buffer(dy_floats + x_floats + k_count);
   float* xr = dkernel ? dyr + dy_floats : nullptr;
   float* kr = dx ? dyr + dy_floats + x_floats : nullptr;
-  prepare_dy(dy, relu_y, s.M, OC, dyr, dbias, ws);  // the relu's gradient mask, then the rounding
+  prepare_dy(dy, relu_y, s, OC, dyr, dbias, ws);  // the relu's gradient mask, then the rounding
   if (xr) round_into(x, x_count, xr);
   if (kr) round_into(kernel, k_count, kr);
   if (depthwise(ws, g, groups, OC)) {

@@ -15,6 +15,7 @@
 #include "core/threads.h"
 #include "ops/batch_sum.h"
 #include "ops/conv2d.h"
+#include "ops/conv2d_bf16.h"
 #include "support/conv_cases.h"
 
 using namespace minidl;
@@ -169,4 +170,31 @@ TEST(BatchSum, ConvolutionGradientsOfABatchAreTheSumOfItsHalves) {
               << where << ", dx of half " << h;
     }
   set_num_threads(saved);
+}
+
+// mixed_bfloat16's convolution (ops/conv2d_bf16.h) sums its kernel and bias
+// gradients over the same fixed image groups.
+TEST(BatchSum, BfloatConvolutionGradientsOfABatchAreTheSumOfItsHalves) {
+  const Config c{64, 10, 10, 8, 3, 3, 1, 1, 1, 1, 1, 16, true, true, 0};
+  std::mt19937 rng(12);
+  const ConvData d = random_conv_data(c, rng);
+  ops::Conv2DWorkspace ws = workspace_for(c);
+  auto backward = [&](int64_t n0, int64_t n, std::vector<float>& dx, std::vector<float>& dk, std::vector<float>& db) {
+    Config part = c;
+    part.N = n;
+    const auto g = part.geometry();
+    const int64_t x0 = n0 * g.H * g.W * g.C, y0 = n0 * g.OH * g.OW * c.OC;
+    dx.assign(static_cast<size_t>(n * g.H * g.W * g.C), 0.f);
+    dk.assign(d.k.size(), 0.f);
+    db.assign(static_cast<size_t>(c.OC), 0.f);
+    ops::conv2d_backward_bf16(d.x.data() + x0, d.k.data(), d.dy.data() + y0, g, c.G, c.OC, dx.data(), dk.data(),
+                              db.data(), ws, nullptr, ops::Bf16Gemm::kFloat32);
+  };
+  std::vector<float> dx, dk, db, dxa, dka, dba, dxb, dkb, dbb;
+  backward(0, 64, dx, dk, db);
+  backward(0, 32, dxa, dka, dba);
+  backward(32, 32, dxb, dkb, dbb);
+  for (size_t i = 0; i < dk.size(); ++i) ASSERT_EQ(dk[i], dka[i] + dkb[i]) << "dkernel " << i;
+  for (size_t i = 0; i < db.size(); ++i) ASSERT_EQ(db[i], dba[i] + dbb[i]) << "dbias " << i;
+  for (size_t i = 0; i < dxa.size(); ++i) ASSERT_EQ(dx[i], dxa[i]) << "dx " << i;
 }
