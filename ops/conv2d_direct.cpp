@@ -69,6 +69,7 @@ void conv2d_direct_forward(const float* x, const float* kernel, const float* bia
         for (int64_t r = r0; r < r1; ++r) {
           const int64_t n = r / g.OH, oh = r % g.OH;
           switch (OC) {
+            case 8: output_row<8>(x, kernel, bias, g, OC, n, oh, relu, y); break;
             case 16: output_row<16>(x, kernel, bias, g, OC, n, oh, relu, y); break;
             case 32: output_row<32>(x, kernel, bias, g, OC, n, oh, relu, y); break;
             case 64: output_row<64>(x, kernel, bias, g, OC, n, oh, relu, y); break;

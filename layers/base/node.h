@@ -81,7 +81,10 @@ class NodeHistory {
   void erase_front();
   // The owner has computed on concrete tensors (which records no node); the
   // "no node" errors say so.
-  void mark_called_concretely() { called_concretely_ = true; }
+  // Written once: later calls (also from several predict threads at once) only read it.
+  void mark_called_concretely() {
+    if (!called_concretely_) called_concretely_ = true;
+  }
 
   // --- node-indexed queries (Keras get_*_at) -----------------------------------
   std::vector<KerasTensor> get_inputs_at(int node_index) const;

@@ -272,7 +272,6 @@ Variable batch_norm_inference(const Variable& x, const Variable& gamma, const Va
   return make_result(y, t.list(), "BatchNormalization",
                      [xv, l, m, rs, a, gi, bi, gamma_shape, beta_shape](const Tensor& dy,
                                                                         const std::vector<bool>& needs) {
-                       const int64_t P = l.P;
                        const float* gs = dy.data();
                        std::vector<Tensor> grads(needs.size());
                        if (needs[0]) {

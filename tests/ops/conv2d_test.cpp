@@ -79,7 +79,7 @@ TEST(Conv2D, ForwardMatchesDirectConvolutionOnGrid) {
 
 // The direct forward loop (ops/conv2d_direct.h), forced, on every grid case it
 // applies to, with and without the fused relu, and on a first layer with more
-// than 16 filters (37: the generic width), and at the widths compiled in (16, 32, 64).
+// than 16 filters (37: the generic width), and at the widths compiled in (8, 16, 32, 64).
 TEST(Conv2D, DirectForwardMatchesReference) {
   std::mt19937 rng(15);
   std::vector<Config> cases;
@@ -87,6 +87,7 @@ TEST(Conv2D, DirectForwardMatchesReference) {
     if (ops::direct_applicable(c.geometry(), c.G)) cases.push_back(c);
   cases.push_back({3, 28, 28, 1, 3, 3, 1, 1, 1, 1, 1, 37, false, true, 0});
   cases.push_back({2, 9, 8, 3, 3, 3, 2, 2, 1, 1, 1, 16, true, true, 0});
+  cases.push_back({2, 11, 11, 3, 3, 3, 2, 2, 1, 1, 1, 8, true, true, 0});     // MobileNet's first layer at alpha 0.25
   cases.push_back({2, 12, 11, 1, 3, 3, 1, 1, 1, 1, 1, 32, true, true, 0});   // the compiled-in widths 16/32/64
   cases.push_back({2, 10, 10, 3, 3, 3, 2, 2, 1, 1, 1, 64, false, false, 0});
   cases.push_back({1, 9, 9, 2, 3, 3, 1, 1, 2, 2, 1, 32, true, true, 0});     // dilated, same
