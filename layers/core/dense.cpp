@@ -15,9 +15,9 @@
 namespace minidl {
 
 namespace {
-// Rows per group of the kernel and bias gradients' sums over the batch: few
-// enough that small per-replica batches hold whole groups, enough that each
-// group's product is an efficient GEMM.
+// Rows per group of the products over the batch (forward, dx, and the kernel
+// and bias gradients' sums): few enough that per-replica batches of 64
+// samples hold whole groups, enough that each group's product is an efficient GEMM.
 constexpr int64_t kDenseRowsPerGroup = 64;
 }  // namespace
 
@@ -87,25 +87,31 @@ VariableList DenseImpl::call(const std::vector<Variable>& inputs, const CallArgs
     beta = 1.f;
   }
   const Tensor xv = x.value(), wv = kernel_.value();
-  gemm(false, false, rows, units, in, 1.f, xv.data(), in, wv.data(), units, beta, y.data(), units);
+  // Every product over the batch runs per group of samples (ops/batch_sum.h):
+  // the forward and dx make the same GEMM calls for a sample whatever else is
+  // in the batch, and the kernel and bias gradients add the groups pairwise,
+  // so replicas holding parts of a batch get the bits of one process holding
+  // all of it, even with BLAS kernels whose rounding depends on a row's place.
+  const int64_t samples = xv.rank() >= 2 ? xv.dim(0) : 1;
+  const int64_t per_sample = samples > 0 ? rows / samples : 1;
+  const int64_t group_rows =
+      ops::samples_per_group(per_sample, kDenseRowsPerGroup, kDenseRowsPerGroup) * per_sample;
+  for (int64_t r0 = 0; r0 < rows; r0 += group_rows)
+    gemm(false, false, std::min(group_rows, rows - r0), units, in, 1.f, xv.data() + r0 * in, in, wv.data(), units,
+         beta, y.data() + r0 * units, units);
 
   const Variable parents[] = {x, kernel_, use_bias_ ? bias_ : Variable()};
   const bool has_bias = use_bias_;
   Variable z = make_result(
       std::move(y), std::span<const Variable>(parents, has_bias ? 3 : 2), "Dense",
-      [xv, wv, rows, in, units, has_bias, gemm](const Tensor& g, const std::vector<bool>& need) {
+      [xv, wv, rows, in, units, has_bias, gemm, group_rows](const Tensor& g, const std::vector<bool>& need) {
         Grads grads(has_bias ? 3 : 2);
-        if (need[0]) {  // dx = g * W^T: [rows, units] x [units, in]
+        if (need[0]) {  // dx = g * W^T: [rows, units] x [units, in], per group of samples
           grads[0] = Tensor(xv.shape());
-          gemm(false, true, rows, in, units, 1.f, g.data(), units, wv.data(), units, 0.f, grads[0].data(), in);
+          for (int64_t r0 = 0; r0 < rows; r0 += group_rows)
+            gemm(false, true, std::min(group_rows, rows - r0), in, units, 1.f, g.data() + r0 * units, units,
+                 wv.data(), units, 0.f, grads[0].data() + r0 * in, in);
         }
-        // The sums over the batch run over fixed groups of samples added
-        // pairwise (ops/batch_sum.h), so that replicas holding parts of a
-        // batch sum to the same bits as one process holding all of it.
-        const int64_t samples = xv.rank() >= 2 ? xv.dim(0) : 1;
-        const int64_t per_sample = samples > 0 ? rows / samples : 1;
-        const int64_t group_rows =
-            ops::samples_per_group(per_sample, kDenseRowsPerGroup, kDenseRowsPerGroup) * per_sample;
         if (need[1]) {  // dW = x^T * g: [in, rows] x [rows, units]
           grads[1] = Tensor({in, units});
           if (rows == 0) grads[1].fill(0.f);
