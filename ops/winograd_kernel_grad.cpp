@@ -21,7 +21,7 @@ namespace {
 // while the partials would pass kMaxPartialBytes. The chunks' partials are
 // added pairwise (ops/batch_sum.h), so the result depends neither on the
 // thread count nor on how data-parallel replicas split the batch.
-constexpr int64_t kTilesPerChunk = int64_t{1} << 11;
+constexpr int64_t kTilesPerChunk = int64_t{1} << 9;
 constexpr int64_t kMaxPartialBytes = int64_t{64} << 20;
 
 // dkernel [3, 3, CG, OC] = G^T dU G for dU [G, E, CG, OCG] (U = G w G^T is
