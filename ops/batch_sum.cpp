@@ -86,6 +86,12 @@ int64_t samples_per_group(int64_t rows_per_sample, int64_t rows_budget, int64_t 
   return g;
 }
 
+int64_t fit_partials(int64_t per_group, int64_t samples, int64_t bytes_per_group, int64_t max_bytes) {
+  while (group_count(samples, per_group) > 1 && (group_count(samples, per_group) - 1) * bytes_per_group > max_bytes)
+    per_group *= 2;
+  return per_group;
+}
+
 void pairwise_sum(int64_t n, int64_t count, FunctionRef<float*(int64_t c)> part) {
   if (count > 0) tree(0, n, count, part);
 }

@@ -28,6 +28,13 @@ constexpr int64_t kMaxSamplesPerGroup = 32;
 // rows_budget, at least 1: samples per group for a product whose rows come per sample.
 int64_t samples_per_group(int64_t rows_per_sample, int64_t rows_budget, int64_t max_samples = kMaxSamplesPerGroup);
 
+// per_group, doubled while the partial sums of the groups after the first
+// (bytes_per_group each; the first is summed into the result) would pass
+// max_bytes: a group size that still depends on the per-sample work alone
+// below that cap.
+int64_t fit_partials(int64_t per_group, int64_t samples, int64_t bytes_per_group,
+                     int64_t max_bytes = int64_t{64} << 20);
+
 // Groups of `per_group` samples covering `samples`: the last one may be short.
 inline int64_t group_count(int64_t samples, int64_t per_group) {
   return samples <= 0 ? 0 : (samples + per_group - 1) / per_group;

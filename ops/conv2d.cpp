@@ -130,8 +130,7 @@ struct Chunks {
 
 Chunks split_images(const Conv2DGeometry& g, const Plan& p, int64_t OC) {
   const int64_t partial_bytes = std::max<int64_t>(1, p.KG * OC * int64_t{sizeof(float)});
-  int64_t per = samples_per_group(p.P, kRowsPerChunk);
-  while (group_count(g.N, per) > 1 && (group_count(g.N, per) - 1) * partial_bytes > kMaxPartialBytes) per *= 2;
+  const int64_t per = fit_partials(samples_per_group(p.P, kRowsPerChunk), g.N, partial_bytes, kMaxPartialBytes);
   return {std::max<int64_t>(1, group_count(g.N, per)), per, g.N, p.P};
 }
 

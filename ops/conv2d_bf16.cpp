@@ -68,9 +68,7 @@ Sizes sizes_of(const char* fn, const Conv2DGeometry& g, int64_t groups, int64_t 
   s.tile = std::clamp<int64_t>(std::max(ws.max_col_bytes() / row_bytes, ws.min_tile_rows()), 1,
                                std::max<int64_t>(s.M, 1));
   const int64_t partial_bytes = std::max<int64_t>(1, s.KG * OC * int64_t{sizeof(float)});
-  s.per_chunk = samples_per_group(s.P, kChunkRows);
-  while (group_count(g.N, s.per_chunk) > 1 && (group_count(g.N, s.per_chunk) - 1) * partial_bytes > kMaxPartialBytes)
-    s.per_chunk *= 2;
+  s.per_chunk = fit_partials(samples_per_group(s.P, kChunkRows), g.N, partial_bytes, kMaxPartialBytes);
   s.chunks = std::max<int64_t>(1, group_count(g.N, s.per_chunk));
   return s;
 }

@@ -324,8 +324,7 @@ ImageChunks kernel_grad_chunks(const Conv2DGeometry& g) {
   const int64_t macs = g.OH * g.OW * g.C * g.KH * g.KW;  // per image
   const int64_t part_bytes = std::max<int64_t>(1, g.KH * g.KW * g.C * int64_t{sizeof(float)});
   ImageChunks c;
-  c.per = samples_per_group(macs, int64_t{1} << 19);
-  while (group_count(g.N, c.per) > 1 && group_count(g.N, c.per) * part_bytes > (int64_t{64} << 20)) c.per *= 2;
+  c.per = fit_partials(samples_per_group(macs, int64_t{1} << 19), g.N, part_bytes);
   c.count = group_count(g.N, c.per);
   return c;
 }

@@ -61,9 +61,8 @@ void backward_kernel(const float* x, const float* dy, const Conv2DGeometry& g, i
   // `block` from the chunk's first tile, a size fixed by the chunk's size.
   const int64_t du_count = groups * E * CG * OCG;
   const int64_t per_image = grid.TY * grid.TX;
-  int64_t per = samples_per_group(per_image, kTilesPerChunk);
   const int64_t dk_bytes = std::max<int64_t>(1, 9 * CG * OC * int64_t{sizeof(float)});
-  while (group_count(g.N, per) > 1 && group_count(g.N, per) * dk_bytes > kMaxPartialBytes) per *= 2;
+  const int64_t per = fit_partials(samples_per_group(per_image, kTilesPerChunk), g.N, dk_bytes, kMaxPartialBytes);
   const int64_t R = std::max<int64_t>(1, group_count(g.N, per));
   const int64_t block = block_tiles(E, C, OC, per * per_image);
   const int64_t T = parallel_slots(R);

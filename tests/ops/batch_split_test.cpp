@@ -52,6 +52,9 @@ TEST(BatchSum, SamplesPerGroupIsAPowerOfTwoWithinTheBudgetAndTheCap) {
   EXPECT_EQ(ops::samples_per_group(0, 10), ops::kMaxSamplesPerGroup);
   EXPECT_EQ(ops::group_count(0, 4), 0);
   EXPECT_EQ(ops::group_count(9, 4), 3);
+  // 128 samples in groups of 4 would hold 31 partials of 1 MiB: doubled until at most 8 MiB (8 groups of 16).
+  EXPECT_EQ(ops::fit_partials(4, 128, 1 << 20, 8 << 20), 16);
+  EXPECT_EQ(ops::fit_partials(4, 4, 1 << 30, 1), 4);  // one group holds no partial beside the result
 }
 
 TEST(BatchSum, PairwiseSumFollowsTheHalvingTreeAndSplitsIntoHalves) {
