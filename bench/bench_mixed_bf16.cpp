@@ -149,6 +149,7 @@ int main(int argc, char** argv) {
   int rounds = 1, epochs = 3, threads = 0;
   int64_t limit = 6000, test = 2000, gemm_m = 0, gemm_n = 0, gemm_k = 0;
   std::vector<int64_t> conv;  // N H W C OC
+  std::vector<std::string> policies = {"float32", "mixed_bfloat16"};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool has_value = i + 1 < argc;
@@ -157,6 +158,7 @@ int main(int argc, char** argv) {
     else if (a == "--limit" && has_value) limit = std::atoll(argv[++i]);
     else if (a == "--test" && has_value) test = std::atoll(argv[++i]);
     else if (a == "--threads" && has_value) threads = std::atoi(argv[++i]);
+    else if (a == "--policy" && has_value) policies = {argv[++i]};
     else if (a == "--gemm" && i + 3 < argc) {
       gemm_m = std::atoll(argv[++i]);
       gemm_n = std::atoll(argv[++i]);
@@ -166,8 +168,8 @@ int main(int argc, char** argv) {
       for (int j = 0; j < 5; ++j) conv.push_back(std::atoll(argv[++i]));
     }
     else {
-      std::fprintf(stderr, "usage: %s [--rounds N] [--epochs N] [--limit N] [--test N] [--threads N] [--gemm M N K] "
-                   "[--conv N H W C OC]\n",
+      std::fprintf(stderr, "usage: %s [--rounds N] [--epochs N] [--limit N] [--test N] [--threads N] [--policy P] "
+                   "[--gemm M N K] [--conv N H W C OC]\n",
                    argv[0]);
       return 2;
     }
@@ -178,7 +180,8 @@ int main(int argc, char** argv) {
   const FashionMnist data = load_fashion_mnist("", limit);
   const Tensor x_test = first_rows(data.x_test, test), y_test = first_rows(data.y_test, test);
   for (int r = 0; r < rounds; ++r)
-    for (const char* policy : {"float32", "mixed_bfloat16"}) {
+    for (const std::string& name : policies) {
+      const char* policy = name.c_str();
       set_global_policy(policy);
       set_random_seed(42);
       Sequential model = testing::mnist_cnn();
