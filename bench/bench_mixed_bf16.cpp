@@ -21,7 +21,9 @@
 // of a 3x3 "valid" convolution of [N, H, W, C] to OC filters three ways,
 // alternating for --rounds rounds of 3 passes each: float32 (ops/conv2d.h,
 // the "auto" method), mixed_bfloat16's on the float32 GEMM of rounded operands
-// (ops/conv2d_bf16.h, the fallback) and on oneDNN's bfloat16 GEMM (where it runs).
+// (ops/conv2d_bf16.h, the fallback) and on oneDNN's bfloat16 GEMM (where it runs);
+// with --policy float32 or mixed_bfloat16 only that one (mixed_bfloat16: the
+// oneDNN one where it runs, else the fallback), for profiling one path.
 #include <minidl/minidl.h>
 
 #include <algorithm>
@@ -101,7 +103,7 @@ int time_gemms(int64_t M, int64_t N, int64_t K, int rounds) {
 }
 
 // One JSON line per round: milliseconds per forward + backward pass of the three convolutions.
-int time_convs(int64_t N, int64_t H, int64_t W, int64_t C, int64_t OC, int rounds) {
+int time_convs(int64_t N, int64_t H, int64_t W, int64_t C, int64_t OC, int rounds, const std::string& only) {
   const ops::Conv2DGeometry g = ops::make_conv_geometry(N, H, W, C, 3, 3, 1, 1, 1, 1, false);
   const Tensor x = Tensor::uniform({N, H, W, C}, -1.f, 1.f), k = Tensor::uniform({3, 3, C, OC}, -0.2f, 0.2f);
   const Tensor b = Tensor::uniform({OC}, -0.1f, 0.1f), dy = Tensor::uniform({N, g.OH, g.OW, OC}, -1.f, 1.f);
@@ -129,10 +131,13 @@ int time_convs(int64_t N, int64_t H, int64_t W, int64_t C, int64_t OC, int round
     for (int i = 0; i < reps; ++i) pass(mode);
     return (now() - t0) / reps * 1e3;
   };
+  const bool all = only.empty();
   for (int r = 0; r < rounds; ++r) {
-    const double f32 = timed(-1);
-    const double fallback = timed(static_cast<int>(ops::Bf16Gemm::kFloat32));
-    const double bf16 = onednn ? timed(static_cast<int>(ops::Bf16Gemm::kOneDnn)) : -1.0;
+    const double f32 = all || only == "float32" ? timed(-1) : -1.0;
+    const double fallback =
+        all || (only == "mixed_bfloat16" && !onednn) ? timed(static_cast<int>(ops::Bf16Gemm::kFloat32)) : -1.0;
+    const double bf16 =
+        onednn && (all || only == "mixed_bfloat16") ? timed(static_cast<int>(ops::Bf16Gemm::kOneDnn)) : -1.0;
     std::printf("{\"round\": %d, \"conv\": [%lld, %lld, %lld, %lld, %lld], \"threads\": %d, \"float32_ms\": %.3f, "
                 "\"bf16_fallback_ms\": %.3f, \"bf16_onednn_ms\": %.3f, \"avx512_bf16\": %s}\n",
                 r, static_cast<long long>(N), static_cast<long long>(H), static_cast<long long>(W),
@@ -176,7 +181,8 @@ int main(int argc, char** argv) {
   }
   if (threads > 0) set_num_threads(threads);
   if (gemm_m > 0) return time_gemms(gemm_m, gemm_n, gemm_k, rounds);
-  if (!conv.empty()) return time_convs(conv[0], conv[1], conv[2], conv[3], conv[4], rounds);
+  if (!conv.empty())
+    return time_convs(conv[0], conv[1], conv[2], conv[3], conv[4], rounds, policies.size() == 1 ? policies[0] : "");
   const FashionMnist data = load_fashion_mnist("", limit);
   const Tensor x_test = first_rows(data.x_test, test), y_test = first_rows(data.y_test, test);
   for (int r = 0; r < rounds; ++r)

@@ -9,6 +9,7 @@
 #include "core/errors.h"
 #include "core/logging.h"
 #include "core/threads.h"
+#include "ops/bf16_convert.h"
 #include "ops/blas.h"
 
 #ifdef MINIDL_HAVE_DNNL
@@ -45,12 +46,40 @@ int64_t block_begin(int64_t M, int64_t count, int64_t b) {
   return std::min(M, units * b / count * 16);
 }
 
+// Elements per piece of a parallel conversion.
+constexpr int64_t kConvertGrain = int64_t{1} << 14;
+
 // Copies a rows x cols matrix stored with row stride ld into dst (stride cols), rounded to bfloat16.
 void round_matrix(const float* src, int64_t rows, int64_t cols, int64_t ld, float* dst) {
-  parallel_for(rows, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) round_to_bfloat16(src + r * ld, dst + r * cols, cols);
-  });
+  if (ld == cols) {
+    parallel_for(
+        rows * cols, [&](int64_t i0, int64_t i1) { round_bf16(src + i0, dst + i0, i1 - i0); }, kConvertGrain);
+    return;
+  }
+  parallel_for(
+      rows,
+      [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) round_bf16(src + r * ld, dst + r * cols, cols);
+      },
+      std::max<int64_t>(1, kConvertGrain / cols));
 }
+
+#ifdef MINIDL_HAVE_DNNL
+// The same into bfloat16 patterns, oneDNN's operands.
+void matrix_to_bits(const float* src, int64_t rows, int64_t cols, int64_t ld, uint16_t* dst) {
+  if (ld == cols) {
+    parallel_for(
+        rows * cols, [&](int64_t i0, int64_t i1) { to_bf16_bits(src + i0, dst + i0, i1 - i0); }, kConvertGrain);
+    return;
+  }
+  parallel_for(
+      rows,
+      [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) to_bf16_bits(src + r * ld, dst + r * cols, cols);
+      },
+      std::max<int64_t>(1, kConvertGrain / cols));
+}
+#endif
 
 // Per-thread buffers for the rounded operands: grown once, then reused.
 struct Bf16Scratch {
@@ -70,26 +99,9 @@ bool cpu_has_avx512_bf16() {
 #endif
 }
 
-#ifdef MINIDL_HAVE_DNNL
-// The upper 16 bits of the rounded value: its bfloat16 pattern.
-void to_bf16_bits(const float* src, int64_t rows, int64_t cols, int64_t ld, uint16_t* dst) {
-  parallel_for(rows, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r)
-      for (int64_t c = 0; c < cols; ++c) {
-        const float v = round_to_bfloat16(src[r * ld + c]);
-        uint32_t u;
-        std::memcpy(&u, &v, sizeof u);
-        dst[r * cols + c] = static_cast<uint16_t>(u >> 16);
-      }
-  });
-}
-#endif
-
 }  // namespace
 
-void round_to_bfloat16(const float* src, float* dst, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) dst[i] = round_to_bfloat16(src[i]);
-}
+void round_to_bfloat16(const float* src, float* dst, int64_t n) { round_bf16(src, dst, n); }
 
 bool bf16_gemm_available() {
 #ifdef MINIDL_HAVE_DNNL
@@ -117,6 +129,38 @@ void warn_bf16_fallback_once() {
       why);
 }
 
+bool gemm_bf16_bits(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const uint16_t* A,
+                    int64_t lda, const uint16_t* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+#ifdef MINIDL_HAVE_DNNL
+  check_gemm_strides("gemm_bf16", trans_a, trans_b, M, N, K, lda, ldb, ldc);
+  if (M == 0 || N == 0 || K == 0 || alpha == 0.f) {
+    gemm(trans_a, trans_b, M, N, K, alpha, nullptr, lda, nullptr, ldb, beta, C, ldc);  // beta * C only
+    return true;
+  }
+  MINIDL_CHECK(A && B && C, ValueError, "gemm_bf16: null matrix pointer (A={}, B={}, C={})",
+               static_cast<const void*>(A), static_cast<const void*>(B), static_cast<const void*>(C));
+  const int64_t count = row_blocks(M, N, K);
+  std::atomic<int> status{dnnl_success};
+  // Blocks of C's rows on minidl's pool, each one single-threaded oneDNN call.
+  parallel_for(count, [&](int64_t b0, int64_t b1) {
+    omp_set_num_threads(1);  // this thread's OpenMP setting: oneDNN starts no threads of its own
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t m0 = block_begin(M, count, b), m1 = block_begin(M, count, b + 1);
+      if (m1 <= m0) continue;
+      const uint16_t* a = trans_a ? A + m0 : A + m0 * lda;
+      const dnnl_status_t st = dnnl_gemm_bf16bf16f32(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m1 - m0, N, K, alpha,
+                                                     a, lda, B, ldb, beta, C + m0 * ldc, ldc);
+      if (st != dnnl_success) status.store(st);
+    }
+  });
+  return status.load() == dnnl_success;
+#else
+  (void)trans_a, (void)trans_b, (void)M, (void)N, (void)K, (void)alpha, (void)A, (void)lda, (void)B, (void)ldb;
+  (void)beta, (void)C, (void)ldc;
+  return false;
+#endif
+}
+
 bool gemm_bf16_onednn(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                       int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
 #ifdef MINIDL_HAVE_DNNL
@@ -132,25 +176,9 @@ bool gemm_bf16_onednn(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t 
   const int64_t b_rows = trans_b ? N : K, b_cols = trans_b ? K : N;
   s.a16.resize(static_cast<size_t>(a_rows * a_cols));
   s.b16.resize(static_cast<size_t>(b_rows * b_cols));
-  to_bf16_bits(A, a_rows, a_cols, lda, s.a16.data());
-  to_bf16_bits(B, b_rows, b_cols, ldb, s.b16.data());
-  const uint16_t* a16 = s.a16.data();
-  const uint16_t* b16 = s.b16.data();
-  const int64_t count = row_blocks(M, N, K);
-  std::atomic<int> status{dnnl_success};
-  // Blocks of C's rows on minidl's pool, each one single-threaded oneDNN call.
-  parallel_for(count, [&](int64_t b0, int64_t b1) {
-    omp_set_num_threads(1);  // this thread's OpenMP setting: oneDNN starts no threads of its own
-    for (int64_t b = b0; b < b1; ++b) {
-      const int64_t m0 = block_begin(M, count, b), m1 = block_begin(M, count, b + 1);
-      if (m1 <= m0) continue;
-      const uint16_t* a = trans_a ? a16 + m0 : a16 + m0 * a_cols;
-      const dnnl_status_t st = dnnl_gemm_bf16bf16f32(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m1 - m0, N, K, alpha,
-                                                     a, a_cols, b16, b_cols, beta, C + m0 * ldc, ldc);
-      if (st != dnnl_success) status.store(st);
-    }
-  });
-  return status.load() == dnnl_success;
+  matrix_to_bits(A, a_rows, a_cols, lda, s.a16.data());
+  matrix_to_bits(B, b_rows, b_cols, ldb, s.b16.data());
+  return gemm_bf16_bits(trans_a, trans_b, M, N, K, alpha, s.a16.data(), a_cols, s.b16.data(), b_cols, beta, C, ldc);
 #else
   (void)trans_a, (void)trans_b, (void)M, (void)N, (void)K, (void)alpha, (void)A, (void)lda, (void)B, (void)ldb;
   (void)beta, (void)C, (void)ldc;

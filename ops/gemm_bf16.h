@@ -41,7 +41,8 @@ inline float round_to_bfloat16(float x) {
   return r;
 }
 
-// dst[i] = round_to_bfloat16(src[i]) for n elements (dst may equal src).
+// dst[i] = round_to_bfloat16(src[i]) for n elements (dst may equal src), on
+// the calling thread, by ops::round_bf16's vector kernels (ops/bf16_convert.h).
 void round_to_bfloat16(const float* src, float* dst, int64_t n);
 
 // Whether gemm_bf16 runs a bfloat16 GEMM: built with oneDNN and the CPU has AVX512_BF16.
@@ -64,5 +65,13 @@ void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, floa
 // the float32 GEMM, which is why gemm_bf16 does not use it there.
 bool gemm_bf16_onednn(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                       int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+
+// gemm_bf16_onednn on operands already in bfloat16 (16-bit patterns, as
+// ops::to_bf16_bits writes them), with their own leading dimensions: what a
+// caller that converts its operands once for several products calls. Same
+// checks, blocks and result as gemm_bf16_onednn; false when oneDNN is not
+// built in or does not run it.
+bool gemm_bf16_bits(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const uint16_t* A,
+                    int64_t lda, const uint16_t* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
 }  // namespace minidl::ops

@@ -14,17 +14,19 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }  // a >= 0, b
 
 // memcpy's call overhead dominates for the 1-4 channel runs of a first conv
 // layer, so short runs are copied by a loop the compiler unrolls.
-inline void copy_run(const float* src, int64_t n, float* dst) {
+template <class T>
+inline void copy_run(const T* src, int64_t n, T* dst) {
   if (n <= 8) {
     for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
   } else {
-    std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+    std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(T));
   }
 }
 
 // Most runs are empty (no padding); skipping them avoids a memset call each.
-inline void zero_run(float* dst, int64_t n) {
-  if (n > 0) std::fill_n(dst, n, 0.f);
+template <class T>
+inline void zero_run(T* dst, int64_t n) {
+  if (n > 0) std::fill_n(dst, n, T{0});
 }
 
 inline void add_run(const float* src, int64_t n, float* dst) {
@@ -112,14 +114,18 @@ Conv2DGeometry make_conv_geometry(int64_t N, int64_t H, int64_t W, int64_t C, in
   return g;
 }
 
-void im2col_rows(const float* x, const Conv2DGeometry& g, int64_t c0, int64_t CG, int64_t p0, int64_t p1, float* col) {
+namespace {
+
+// The unfolding moves elements without reading them: one body for float32 and bfloat16 patterns.
+template <class T>
+void unfold_rows(const T* x, const Conv2DGeometry& g, int64_t c0, int64_t CG, int64_t p0, int64_t p1, T* col) {
   const RowLayout L = row_layout(g, CG);
   for (int64_t p = p0; p < p1; ++p) {
     const Window win = window_of(g, p);
     const TapRange kw = win.kw;
-    float* row = col + (p - p0) * L.K;  // [KH, KW, CG]
+    T* row = col + (p - p0) * L.K;  // [KH, KW, CG]
     for (int64_t kh = 0; kh < g.KH; ++kh) {
-      float* dst = row + kh * L.rowK;
+      T* dst = row + kh * L.rowK;
       const int64_t ih = win.ih0 + kh * g.DH;
       if (ih < 0 || ih >= g.H || kw.lo == kw.hi) {
         zero_run(dst, L.rowK);
@@ -136,6 +142,17 @@ void im2col_rows(const float* x, const Conv2DGeometry& g, int64_t c0, int64_t CG
       zero_run(dst + kw.hi * CG, (g.KW - kw.hi) * CG);
     }
   }
+}
+
+}  // namespace
+
+void im2col_rows(const float* x, const Conv2DGeometry& g, int64_t c0, int64_t CG, int64_t p0, int64_t p1, float* col) {
+  unfold_rows(x, g, c0, CG, p0, p1, col);
+}
+
+void im2col_rows(const uint16_t* x, const Conv2DGeometry& g, int64_t c0, int64_t CG, int64_t p0, int64_t p1,
+                 uint16_t* col) {
+  unfold_rows(x, g, c0, CG, p0, p1, col);
 }
 
 void col2im_rows(const float* col, const Conv2DGeometry& g, int64_t c0, int64_t CG, int64_t p0, int64_t p1,

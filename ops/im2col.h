@@ -61,5 +61,8 @@ void col2im(const float* col, const Conv2DGeometry& g, int64_t c0, int64_t CG, f
 void im2col_rows(const float* x, const Conv2DGeometry& g, int64_t c0, int64_t CG, int64_t p0, int64_t p1, float* col);
 void col2im_rows(const float* col, const Conv2DGeometry& g, int64_t c0, int64_t CG, int64_t p0, int64_t p1,
                  float* dx);
+// im2col_rows on bfloat16 patterns (ops/bf16_convert.h), which it moves unchanged.
+void im2col_rows(const uint16_t* x, const Conv2DGeometry& g, int64_t c0, int64_t CG, int64_t p0, int64_t p1,
+                 uint16_t* col);
 
 }  // namespace minidl::ops

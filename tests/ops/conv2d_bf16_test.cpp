@@ -94,7 +94,8 @@ Outputs run_bf16(const Config& c, const ConvData& d, bool relu, ops::Bf16Gemm mo
 }
 
 // Strides, padding, dilation, groups, a single image (one chunk), tiles smaller
-// than a chunk, the 1x1 matrix path, and depthwise ones (the direct kernels).
+// than a chunk, the 1x1 matrix path, depthwise ones (the direct kernels), and
+// a batch of several image chunks (partial kernel gradients added at the end).
 const std::vector<Config> kCases = {
     //  N   H   W  C KH KW SH SW DH DW G OC  same   bias   cap
     {2, 7, 6, 3, 3, 3, 1, 1, 1, 1, 1, 5, true, true, 0},
@@ -104,6 +105,7 @@ const std::vector<Config> kCases = {
     {3, 5, 5, 6, 1, 1, 1, 1, 1, 1, 3, 6, false, true, 0},
     {2, 6, 6, 4, 3, 3, 1, 1, 1, 1, 4, 8, true, true, 0},
     {2, 7, 7, 4, 3, 3, 2, 2, 1, 1, 4, 4, false, true, 0},
+    {300, 8, 8, 3, 3, 3, 1, 1, 1, 1, 1, 4, false, true, 0},
 };
 
 void check_against_references(ops::Bf16Gemm mode) {
@@ -157,7 +159,7 @@ TEST(Conv2DBf16, AutoGemmMatchesReferences) { check_against_references(ops::Bf16
 TEST(Conv2DBf16, SameBitsOnOneAndTwoThreads) {
   const int threads = num_threads();
   std::mt19937 rng(5);
-  for (const Config& c : {kCases[1], kCases[2], kCases[5]}) {
+  for (const Config& c : {kCases[1], kCases[2], kCases[5], kCases[7]}) {
     SCOPED_TRACE(c.str());
     const ConvData d = testing::random_conv_data(c, rng);
     set_num_threads(1);
