@@ -150,6 +150,31 @@ void gemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, fl
   gemm_block(trans_a, trans_b, 0, M, 0, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+void gemv_row(bool trans_b, int64_t N, int64_t K, float alpha, const float* x, const float* B, int64_t ldb,
+              float beta, float* y) {
+  if (!check_args(false, trans_b, 1, N, K, alpha, x, std::max<int64_t>(1, K), B, ldb, beta, y,
+                  std::max<int64_t>(1, N)))
+    return;
+  use_single_threaded_blas();
+  // y[n0:n1] from columns n0.. of op(B): rows n0.. of B as stored when transposed.
+  const auto block = [&](int64_t n0, int64_t n1) {
+    const blasint n = static_cast<blasint>(n1 - n0), k = static_cast<blasint>(K);
+    if (trans_b)  // B [N,K]: y = B x
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, alpha, B + n0 * ldb, static_cast<blasint>(ldb), x, 1, beta,
+                  y + n0, 1);
+    else  // B [K,N]: y = B^T x
+      cblas_sgemv(CblasRowMajor, CblasTrans, k, n, alpha, B + n0, static_cast<blasint>(ldb), x, 1, beta, y + n0, 1);
+  };
+  const GemmBlocks blocks = plan_blocks(1, N, K);  // N >= 1 = M: blocks of columns
+  if (blocks.count == 1) {
+    block(0, N);
+    return;
+  }
+  parallel_for(blocks.count, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) block(blocks.begin(b), blocks.begin(b + 1));
+  });
+}
+
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
   MINIDL_CHECK(a.rank() == 2 && b.rank() == 2, ValueError,
                "matmul: expected two rank-2 tensors, received shapes {} and {}", shape_str(a.shape()),

@@ -41,6 +41,16 @@ void check_gemm_strides(const char* who, bool trans_a, bool trans_b, int64_t M, 
 void gemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
+// The one-row product y[N] = alpha * x[K] * op(B)[K,N] + beta * y, op(B) = B
+// ([K,N] as stored) or B^T ([N,K] as stored, trans_b): gemm with M = 1 and A = x,
+// as cblas_sgemv, which streams B once instead of packing it as cblas_sgemm
+// does (OpenBLAS 0.3.21's sgemm at M = 1 spends most of its time copying B).
+// Above ~2M multiply-adds y is computed in blocks of columns fixed by N and K,
+// spread over the pool like gemm's. Same checks and special cases as gemm
+// (with M = 1, lda = K).
+void gemv_row(bool trans_b, int64_t N, int64_t K, float alpha, const float* x, const float* B, int64_t ldb,
+              float beta, float* y);
+
 // Batched-free 2-D product on tensors: a [M,K] (or [K,M] if trans_a) times b
 // [K,N] (or [N,K] if trans_b); returns a new [M,N] tensor.
 // ValueError naming both shapes when inner dimensions differ or rank != 2.

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "core/errors.h"
@@ -90,6 +92,38 @@ TEST(Blas, RejectsLeadingDimensionSmallerThanRow) {
 TEST(Blas, RejectsNegativeSizes) {
   std::vector<float> A(4), B(4), C(4);
   EXPECT_THROW(ops::gemm(false, false, -1, 2, 2, 1.f, A.data(), 2, B.data(), 2, 0.f, C.data(), 2), ValueError);
+}
+
+// gemv_row is gemm with M = 1: checked against the double loop for both layouts
+// of B, a padded ldb, beta != 0, and sizes below and above the split into
+// column blocks (2M multiply-adds).
+TEST(Blas, GemvRowMatchesNaiveForBothLayouts) {
+  for (bool tb : {false, true})
+    for (const auto& [N, K] : {std::pair<int64_t, int64_t>{10, 128}, {128, 9216}, {640, 4096}, {7, 1}}) {
+      const int64_t ldb = (tb ? K : N) + 3;
+      const auto x = random_vec(K), B = random_vec((tb ? N : K) * ldb), y0 = random_vec(N + 2);
+      std::vector<float> y = y0;
+      ops::gemv_row(tb, N, K, 0.5f, x.data(), B.data(), ldb, -2.f, y.data());
+      const auto ref = naive_gemm(false, tb, 1, N, K, 0.5, x, K, B, ldb, -2.0, y0, N + 2);
+      double worst = 0, scale = 0;
+      for (int64_t j = 0; j < N; ++j) {
+        worst = std::max(worst, std::abs(y[j] - ref[j]));
+        scale = std::max(scale, std::abs(ref[j]));
+      }
+      EXPECT_LE(worst, 1e-5 * scale) << "tb=" << tb << " N=" << N << " K=" << K;
+      EXPECT_EQ(y[N], y0[N]) << "y beyond N was written";
+      EXPECT_EQ(y[N + 1], y0[N + 1]) << "y beyond N was written";
+    }
+}
+
+TEST(Blas, GemvRowSpecialCasesFollowGemm) {
+  std::vector<float> y(3, std::nanf(""));
+  const std::vector<float> x = {1, 2}, B = {1, 0, 0, 0, 1, 0};  // [2, 3]
+  ops::gemv_row(false, 3, 2, 1.f, x.data(), B.data(), 3, 0.f, y.data());  // beta 0 overwrites NaN
+  EXPECT_EQ(y, (std::vector<float>{1, 2, 0}));
+  ops::gemv_row(false, 3, 0, 1.f, nullptr, nullptr, 3, 2.f, y.data());  // K == 0: beta * y
+  EXPECT_EQ(y, (std::vector<float>{2, 4, 0}));
+  EXPECT_THROW(ops::gemv_row(false, 3, 2, 1.f, x.data(), B.data(), 2, 0.f, y.data()), ValueError);
 }
 
 // Independence of the thread count: thread_count_test.cpp.
