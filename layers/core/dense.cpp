@@ -19,6 +19,10 @@ namespace {
 // and bias gradients' sums): few enough that per-replica batches of 64
 // samples hold whole groups, enough that each group's product is an efficient GEMM.
 constexpr int64_t kDenseRowsPerGroup = 64;
+// Inference with at most this many rows multiplies each row by the kernel as a
+// matrix-vector product (ops::gemv_row): OpenBLAS's sgemm packs the whole kernel
+// on every call, which at one or two rows costs more than reading it once per row.
+constexpr int64_t kGemvMaxRows = 2;
 }  // namespace
 
 DenseImpl::DenseImpl(int64_t units, DenseOptions o)
@@ -96,9 +100,13 @@ VariableList DenseImpl::call(const std::vector<Variable>& inputs, const CallArgs
   const int64_t per_sample = samples > 0 ? rows / samples : 1;
   const int64_t group_rows =
       ops::samples_per_group(per_sample, kDenseRowsPerGroup, kDenseRowsPerGroup) * per_sample;
-  for (int64_t r0 = 0; r0 < rows; r0 += group_rows)
-    gemm(false, false, std::min(group_rows, rows - r0), units, in, 1.f, xv.data() + r0 * in, in, wv.data(), units,
-         beta, y.data() + r0 * units, units);
+  if (!bf16 && !grad_enabled() && rows <= kGemvMaxRows)  // inference only: training keeps the groups' GEMMs
+    for (int64_t r = 0; r < rows; ++r)
+      ops::gemv_row(false, units, in, 1.f, xv.data() + r * in, wv.data(), units, beta, y.data() + r * units);
+  else
+    for (int64_t r0 = 0; r0 < rows; r0 += group_rows)
+      gemm(false, false, std::min(group_rows, rows - r0), units, in, 1.f, xv.data() + r0 * in, in, wv.data(), units,
+           beta, y.data() + r0 * units, units);
 
   const Variable parents[] = {x, kernel_, use_bias_ ? bias_ : Variable()};
   const bool has_bias = use_bias_;

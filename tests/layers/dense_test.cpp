@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/functions.h"
@@ -126,6 +127,25 @@ TEST(Dense, MatchesNaiveLoopOnMatrixInput) {
   const Tensor x = random_tensor({6, 7}, 1);
   const Tensor y = d(x);
   EXPECT_TRUE(testing::AllClose(y, naive_dense(x, d->kernel().value(), &d->bias().value(), true)));
+}
+
+// Without a tape, one or two rows take the matrix-vector product (ops::gemv_row):
+// the same values as the double loop and as the recorded call (the GEMM).
+TEST(Dense, InferenceOnOneOrTwoRowsMatchesNaiveLoop) {
+  auto d = Dense(128, {.activation = "relu", .bias_initializer = "random_normal"});
+  for (int64_t rows : {1, 2, 3}) {
+    const Tensor x = random_tensor({rows, 9216}, 3);
+    const Tensor taped = d(Variable(x)).value();  // grad mode on, the kernel needs a gradient
+    const Tensor inferred = d(x);                   // a plain tensor: no tape
+    const Tensor ref = naive_dense(x, d->kernel().value(), &d->bias().value(), true);
+    double worst = 0, scale = 0;
+    for (int64_t i = 0; i < ref.numel(); ++i) {
+      worst = std::max(worst, std::abs(double(inferred[i]) - ref[i]));
+      scale = std::max(scale, std::abs(double(ref[i])));
+    }
+    EXPECT_LE(worst, 1e-5 * scale) << rows << " row(s)";
+    EXPECT_TRUE(testing::AllClose(inferred, taped, 1e-5, 1e-5)) << rows << " row(s)";
+  }
 }
 
 TEST(Dense, ContractsOnlyTheLastAxisOfRank4Input) {
