@@ -46,11 +46,23 @@ Tensor fused_sum(const std::vector<Variable>& xs, float scale) {
   parallel_for(
       out.numel(),
       [&](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; ++i) {
-          float acc = src[0][i];
-          for (size_t k = 1; k < count; ++k) acc += src[k][i];
-          po[i] = acc * scale;
+        // One pass per input over the range, from locals, so that each loop
+        // vectorizes; the sum keeps the inputs' order, then the scale.
+        const float s = scale;
+        float* o = po;
+        const float* s0 = src[0];
+        if (count == 1) {
+          for (int64_t i = b; i < e; ++i) o[i] = s0[i] * s;
+          return;
         }
+        const float* s1 = src[1];
+        for (int64_t i = b; i < e; ++i) o[i] = s0[i] + s1[i];
+        for (size_t k = 2; k < count; ++k) {
+          const float* sk = src[k];
+          for (int64_t i = b; i < e; ++i) o[i] += sk[i];
+        }
+        if (s != 1.f)
+          for (int64_t i = b; i < e; ++i) o[i] *= s;
       },
       ops::grain(ops::Cost::kMemory, static_cast<int64_t>(count)));
   return out;
