@@ -26,7 +26,7 @@ class ModelImpl;
 namespace detail {
 
 // How many sub-batches predict cuts a batch of `batch` inputs into (1: none),
-// from the model's layers: a network of small layers (on average under 256k
+// from the model's layers: a network of small layers (on average under 1M
 // multiply-adds per image) is cut into sub-batches of at least 4 images whose
 // largest layer input and output fit in 1 MiB, their number a power of two;
 // other networks run the whole batch, each operation split over the threads.

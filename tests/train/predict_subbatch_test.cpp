@@ -15,6 +15,8 @@
 #include "layers/conv/conv2d.h"
 #include "layers/conv/depthwise_conv2d.h"
 #include "layers/core/dense.h"
+#include "layers/base/inference_plan.h"
+#include "layers/merge/merge.h"
 #include "layers/normalization/batch_normalization.h"
 #include "layers/parts/regularizers.h"
 #include "layers/pooling/global_pooling2d.h"
@@ -31,12 +33,31 @@ struct ThreadCountGuard {
   ~ThreadCountGuard() { set_num_threads(saved); }
 };
 
+// Gives every BatchNormalization of the model statistics far from the
+// identity, so that their folding matters.
+void vary_batch_norms(ModelImpl& model) {
+  int which = 0;
+  for (const LayerPtr& l : model.layers()) {
+    auto* bn = dynamic_cast<BatchNormalizationImpl*>(l.get());
+    if (!bn) continue;
+    std::vector<Tensor> w = bn->get_weights();  // gamma, beta, moving_mean, moving_variance
+    for (size_t i = 0; i < w.size(); ++i) {
+      float* v = w[i].data();
+      for (int64_t c = 0; c < w[i].numel(); ++c) {
+        const float t = static_cast<float>((c * 7 + which * 3 + static_cast<int64_t>(i)) % 11) / 10.f;  // 0 .. 1
+        v[c] = i == 0 ? 0.6f + t : i == 1 ? t - 0.5f : i == 2 ? 0.4f * t - 0.2f : 0.3f + 1.5f * t;
+      }
+    }
+    bn->set_weights(w);
+    ++which;
+  }
+}
+
 // A MobileNet-like network of small layers on 32x32 images (each layer's
 // output 64 KiB per image): conv -> BatchNormalization -> ReLU6, depthwise ->
 // BatchNormalization -> ReLU, pointwise -> BatchNormalization -> ReLU6, global
 // pooling and a softmax Dense. The BatchNormalizations get statistics far from
-// the identity, so their folding matters. `activity` puts an L2 activity
-// regularizer on the last convolution.
+// the identity. `activity` puts an L2 activity regularizer on the last convolution.
 Model small_layers_model(bool activity = false) {
   set_random_seed(11);
   KerasTensor in = Input({32, 32, 3});
@@ -53,21 +74,29 @@ Model small_layers_model(bool activity = false) {
   h = ReLU({.max_value = 6.0})(h);
   h = GlobalAveragePooling2D()(h);
   Model model(in, Dense(7, {.activation = "softmax"})(h));
-  int which = 0;
-  for (const LayerPtr& l : model->layers()) {
-    auto* bn = dynamic_cast<BatchNormalizationImpl*>(l.get());
-    if (!bn) continue;
-    std::vector<Tensor> w = bn->get_weights();  // gamma, beta, moving_mean, moving_variance
-    for (size_t i = 0; i < w.size(); ++i) {
-      float* v = w[i].data();
-      for (int64_t c = 0; c < w[i].numel(); ++c) {
-        const float t = static_cast<float>((c * 7 + which * 3 + static_cast<int64_t>(i)) % 11) / 10.f;  // 0 .. 1
-        v[c] = i == 0 ? 0.6f + t : i == 1 ? t - 0.5f : i == 2 ? 0.4f * t - 0.2f : 0.3f + 1.5f * t;
-      }
-    }
-    bn->set_weights(w);
-    ++which;
-  }
+  vary_batch_norms(*model);
+  return model;
+}
+// A ResNet-like network on 32x32 images: conv -> BatchNormalization -> ReLU,
+// a residual block of two 3x3 convolutions of 16 channels joined by Add, a
+// strided block with a 1x1 shortcut, global pooling and a softmax Dense: on
+// average about 0.4M multiply-adds per layer and image, as ResNet-8.
+Model resnet_like_model() {
+  set_random_seed(12);
+  KerasTensor in = Input({32, 32, 3});
+  KerasTensor h = Conv2D(16, 3, {.padding = "same"})(in);
+  h = ActivationLayer("relu")(BatchNormalization()(h));
+  KerasTensor r = Conv2D(16, 3, {.padding = "same"})(h);
+  r = ActivationLayer("relu")(BatchNormalization()(r));
+  r = BatchNormalization()(Conv2D(16, 3, {.padding = "same"})(r));
+  h = ActivationLayer("relu")(Add()({h, r}));
+  r = Conv2D(32, 3, {.strides = 2, .padding = "same"})(h);
+  r = ActivationLayer("relu")(BatchNormalization()(r));
+  r = BatchNormalization()(Conv2D(32, 3, {.padding = "same"})(r));
+  h = ActivationLayer("relu")(Add()({Conv2D(32, 1, {.strides = 2})(h), r}));
+  h = GlobalAveragePooling2D()(h);
+  Model model(in, Dense(10, {.activation = "softmax"})(h));
+  vary_batch_norms(*model);
   return model;
 }
 
@@ -112,6 +141,43 @@ TEST(PredictSubBatches, SmallLayerNetworksAreCutAndLargeOnesAreNot) {
   // The Keras mnist_cnn: a few large layers (1.5M multiply-adds per image on average).
   Sequential mnist = testing::mnist_cnn();
   EXPECT_EQ(detail::predict_sub_batches(*mnist, 32), 1);
+}
+
+// The model's output with every layer run on its own and the tape recorded
+// (no folding, no sub-batches, Dense's GEMM at every batch size).
+Tensor layer_by_layer(ModelImpl& model, const Tensor& x) {
+  set_inference_folding(false);
+  const Tensor y = model.operator()(Variable(x)).value();
+  set_inference_folding(true);
+  return y;
+}
+
+TEST(PredictSubBatches, ResNetLikeNetworkIsCutAndEqualsLayerByLayer) {
+  ThreadCountGuard guard;
+  Model model = resnet_like_model();
+  // Its largest layer input and output: 128 KiB per image, 8 images per MiB.
+  EXPECT_EQ(detail::predict_sub_batches(*model, 32), 4);
+  const Tensor x = Tensor::uniform({32, 32, 32, 3}, -1.f, 1.f);
+  const Tensor want = layer_by_layer(*model, x);
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    EXPECT_LE(scaled_error(model->predict(x, 32), want), 1e-5) << threads << " thread(s)";
+  }
+}
+
+// At batch 1 the Dense layers take the matrix-vector product (no tape).
+TEST(PredictSubBatches, MnistCnnAtBatchOneEqualsLayerByLayer) {
+  ThreadCountGuard guard;
+  set_random_seed(13);
+  Sequential model = testing::mnist_cnn();
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    for (int64_t batch : {1, 2}) {
+      const Tensor x = Tensor::uniform({batch, 28, 28, 1}, 0.f, 1.f);
+      EXPECT_LE(scaled_error(model->predict_on_batch(x), layer_by_layer(*model, x)), 1e-5)
+          << "batch " << batch << ", " << threads << " thread(s)";
+    }
+  }
 }
 
 TEST(PredictSubBatches, OutputsEqualEachImagePredictedAlone) {
