@@ -64,6 +64,9 @@ DTypePolicy global_policy() {
 }
 
 Variable cast_to_bfloat16(const Variable& x) {
+  // Rounding is idempotent and the cast's gradient is the identity: a value
+  // that is already a cast (the previous layer's output) is passed on as it is.
+  if (x.grad_fn() && x.grad_fn()->name() == "CastToBfloat16") return x;
   const Tensor& xv = x.value();
   Tensor y(xv.shape());
   const float* src = xv.data();
