@@ -7,7 +7,8 @@
 // first --test images. Runs alternate float32, mixed_bfloat16, float32, ...
 // (--rounds pairs), and each prints one JSON line: the policy, whether the
 // bfloat16 GEMM ran (else the float32 fallback), the epoch times, the median
-// epoch after the first, and the test accuracy.
+// epoch after the first, the same in process CPU time (all threads: the
+// measure that holds on a machine other work also loads), and the test accuracy.
 //
 //   bench_mixed_bf16 [--rounds N] [--epochs N] [--limit N] [--test N] [--threads N]
 //                    [--gemm M N K | --conv N H W C OC]
@@ -17,8 +18,9 @@
 // AVX-512 CPUs without AVX512_BF16, by emulation) on [M,K] x [K,N], alternating
 // the two for --rounds rounds of 5 products each, and prints one JSON line per round.
 //
-// With --conv N H W C OC it times one forward and backward (dx, dkernel, dbias)
-// of a 3x3 "valid" convolution of [N, H, W, C] to OC filters three ways,
+// With --conv N H W C OC it times (wall, and process CPU time in cpu_ms, in
+// the same order) one forward and backward (dx, dkernel, dbias) of a 3x3
+// "valid" convolution of [N, H, W, C] to OC filters three ways,
 // alternating for --rounds rounds of 3 passes each: float32 (ops/conv2d.h,
 // the "auto" method), mixed_bfloat16's on the float32 GEMM of rounded operands
 // (ops/conv2d_bf16.h, the fallback) and on oneDNN's bfloat16 GEMM (where it runs);
@@ -28,6 +30,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -45,17 +48,28 @@ namespace {
 
 double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
+// CPU seconds of every thread of the process.
+double cpu_now() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
 // The time at which fit began each epoch, and at which it ended the last.
 class EpochClock : public Callback {
  public:
-  void on_epoch_begin(int, const Logs&) override { marks.push_back(now()); }
-  void on_train_end(const Logs&) override { marks.push_back(now()); }
-  std::vector<double> epoch_seconds() const {
+  void on_epoch_begin(int, const Logs&) override { mark(); }
+  void on_train_end(const Logs&) override { mark(); }
+  static std::vector<double> differences(const std::vector<double>& m) {
     std::vector<double> d;
-    for (size_t i = 1; i < marks.size(); ++i) d.push_back(marks[i] - marks[i - 1]);
+    for (size_t i = 1; i < m.size(); ++i) d.push_back(m[i] - m[i - 1]);
     return d;
   }
-  std::vector<double> marks;
+  void mark() {
+    marks.push_back(now());
+    cpu_marks.push_back(cpu_now());
+  }
+  std::vector<double> marks, cpu_marks;
 };
 
 // The median; 0 for none.
@@ -125,10 +139,12 @@ int time_convs(int64_t N, int64_t H, int64_t W, int64_t C, int64_t OC, int round
                               gemm);
   };
   const int reps = 3;
+  double cpu_ms[4] = {-1.0, -1.0, -1.0, -1.0};  // by mode + 1: float32, (auto), oneDNN, fallback
   const auto timed = [&](int mode) {
     pass(mode);  // warm: workspace and operand buffers grown
-    const double t0 = now();
+    const double t0 = now(), c0 = cpu_now();
     for (int i = 0; i < reps; ++i) pass(mode);
+    cpu_ms[mode + 1] = (cpu_now() - c0) / reps * 1e3;
     return (now() - t0) / reps * 1e3;
   };
   const bool all = only.empty();
@@ -139,9 +155,11 @@ int time_convs(int64_t N, int64_t H, int64_t W, int64_t C, int64_t OC, int round
     const double bf16 =
         onednn && (all || only == "mixed_bfloat16") ? timed(static_cast<int>(ops::Bf16Gemm::kOneDnn)) : -1.0;
     std::printf("{\"round\": %d, \"conv\": [%lld, %lld, %lld, %lld, %lld], \"threads\": %d, \"float32_ms\": %.3f, "
-                "\"bf16_fallback_ms\": %.3f, \"bf16_onednn_ms\": %.3f, \"avx512_bf16\": %s}\n",
+                "\"bf16_fallback_ms\": %.3f, \"bf16_onednn_ms\": %.3f, \"cpu_ms\": [%.3f, %.3f, %.3f], "
+                "\"avx512_bf16\": %s}\n",
                 r, static_cast<long long>(N), static_cast<long long>(H), static_cast<long long>(W),
                 static_cast<long long>(C), static_cast<long long>(OC), num_threads(), f32, fallback, bf16,
+                f32 < 0 ? -1.0 : cpu_ms[0], fallback < 0 ? -1.0 : cpu_ms[3], bf16 < 0 ? -1.0 : cpu_ms[2],
                 ops::bf16_gemm_available() ? "true" : "false");
     std::fflush(stdout);
   }
@@ -195,17 +213,25 @@ int main(int argc, char** argv) {
       auto clock = std::make_shared<EpochClock>();
       model->fit(data.x_train, data.y_train, {.batch_size = 128, .epochs = epochs, .verbose = 0, .callbacks = {clock}});
       const auto scores = model->evaluate(x_test, y_test, {.batch_size = 256, .verbose = 0});
-      const std::vector<double> seconds = clock->epoch_seconds();
-      const std::vector<double> steady(seconds.begin() + (seconds.size() > 1 ? 1 : 0), seconds.end());
-      std::string times;
-      for (double s : seconds) times += (times.empty() ? "" : ", ") + std::to_string(s);
+      // The epochs after the first (which also grows the buffers), and their median.
+      const auto steady_median = [](const std::vector<double>& d) {
+        return middle(std::vector<double>(d.begin() + (d.size() > 1 ? 1 : 0), d.end()));
+      };
+      const auto listed = [](const std::vector<double>& d) {
+        std::string out;
+        for (double s : d) out += (out.empty() ? "" : ", ") + std::to_string(s);
+        return out;
+      };
+      const std::vector<double> seconds = EpochClock::differences(clock->marks);
+      const std::vector<double> cpu = EpochClock::differences(clock->cpu_marks);
       std::printf(
           "{\"round\": %d, \"policy\": \"%s\", \"bf16_gemm\": %s, \"threads\": %d, \"train_images\": %lld, "
           "\"test_images\": %lld, \"epochs\": %d, \"epoch_s\": [%s], \"median_epoch_s\": %.3f, "
-          "\"test_accuracy\": %.4f}\n",
+          "\"cpu_epoch_s\": [%s], \"median_cpu_epoch_s\": %.3f, \"test_accuracy\": %.4f}\n",
           r, policy, ops::bf16_gemm_available() ? "true" : "false", num_threads(),
-          static_cast<long long>(data.x_train.dim(0)), static_cast<long long>(x_test.dim(0)), epochs, times.c_str(),
-          middle(steady), scores.at("accuracy"));
+          static_cast<long long>(data.x_train.dim(0)), static_cast<long long>(x_test.dim(0)), epochs,
+          listed(seconds).c_str(), steady_median(seconds), listed(cpu).c_str(), steady_median(cpu),
+          scores.at("accuracy"));
       std::fflush(stdout);
     }
   set_global_policy("float32");

@@ -15,7 +15,9 @@
 // GEMM leaves it to the layer (layers/base/dtype_policy.h).
 //
 // Method: the operands are rounded once into a per-thread buffer (grown to the
-// largest call, then reused), then every product is im2col + GEMM in
+// largest call, then reused) -- for oneDNN straight into bfloat16 patterns
+// (ops/bf16_convert.h), the relu mask, the bias gradient and the rounding of
+// dy in one pass, and im2col moving patterns -- then every product is im2col + GEMM in
 // cache-sized tiles (Conv2DWorkspace's tiling), on whole-image chunks fixed by
 // the batch and the layer, never by the thread count; partial kernel and bias
 // gradients are added in chunk order, so the bits do not depend on the thread
