@@ -126,15 +126,26 @@ class Pool {
 
   void* take(size_t bytes) {
     const size_t c = (bytes + kGrain - 1) / kGrain - 1;
-    {
-      std::lock_guard lk(mu_);
-      if (FreeBlock* b = free_[c]) {
-        free_[c] = b->next;
-        return b;
-      }
-      ++misses_;
+    std::lock_guard lk(mu_);
+    if (FreeBlock* b = free_[c]) {
+      free_[c] = b->next;
+      return b;
     }
-    return ::operator new((c + 1) * kGrain);  // throws std::bad_alloc
+    // A slab of blocks: at least kMinSlab, and half as many again as the class
+    // holds. When several threads share the pool, the most blocks alive at once
+    // differs a little from step to step with how the threads interleave; the
+    // slack keeps such a steady state from going back to the system.
+    const size_t block = (c + 1) * kGrain;
+    const size_t n = std::max(kMinSlab, obtained_[c] / 2);
+    auto* slab = static_cast<char*>(::operator new(n * block));  // throws std::bad_alloc
+    ++misses_;
+    obtained_[c] += n;
+    for (size_t i = n - 1; i >= 1; --i) {
+      auto* b = reinterpret_cast<FreeBlock*>(slab + i * block);
+      b->next = free_[c];
+      free_[c] = b;
+    }
+    return slab;
   }
 
   void give(void* p, size_t bytes) noexcept {
@@ -154,8 +165,10 @@ class Pool {
   struct FreeBlock {
     FreeBlock* next;
   };
+  static constexpr size_t kMinSlab = 8;
   std::mutex mu_;
   FreeBlock* free_[kClasses] = {};
+  size_t obtained_[kClasses] = {};  // blocks of each class obtained from the system, ever
   int64_t misses_ = 0;
 };
 

@@ -46,7 +46,7 @@ struct MemoryStats {
   int64_t cached_bytes = 0;        // bytes held by the cache right now
   int64_t live_bytes = 0;          // bytes handed out and not yet freed (size classes, not requests)
   int64_t peak_live_bytes = 0;     // maximum of live_bytes so far
-  int64_t pool_allocations = 0;    // small-object pool blocks obtained from the system, ever
+  int64_t pool_allocations = 0;    // small-object pool slabs obtained from the system, ever
 };
 MemoryStats memory_stats();
 
@@ -74,7 +74,9 @@ int64_t max_read_bytes();
 // Why it exists: the tape's objects are small (tens to a few hundred bytes),
 // short-lived (one step) and made in the same sizes every step. The pool keeps
 // one free list per 16-byte size class up to kPoolMaxBytes and never gives
-// memory back (its size is bounded by the largest tape built so far). Blocks
+// memory back (its size is bounded by the largest tape built so far). A class
+// grows by slabs of at least 8 blocks and half its size again, so one call to
+// the system serves many blocks and a steady state keeps some slack. Blocks
 // are 16-byte aligned; larger requests go to operator new. Thread-safe (one
 // mutex); a block may be freed on another thread than the one that took it.
 inline constexpr std::size_t kPoolMaxBytes = 1024;
