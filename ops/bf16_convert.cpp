@@ -9,8 +9,11 @@
 
 #if defined(__GNUC__) && defined(__x86_64__)
 // GCC 12 reports the deliberately undefined merge operand inside the AVX-512
-// intrinsics (_mm512_undefined_*) as maybe uninitialized (GCC bug 105593).
+// intrinsics (_mm512_undefined_*) as maybe uninitialized (GCC bug 105593);
+// clang has no such warning.
+#ifndef __clang__
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 #define MINIDL_BF16_X86 1
 #endif

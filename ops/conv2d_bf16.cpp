@@ -124,8 +124,10 @@ void round_into(const float* src, int64_t n, float* dst) {
       n, [&](int64_t i0, int64_t i1) { round_to_bfloat16(src + i0, dst + i0, i1 - i0); }, kRoundGrain);
 }
 
-// col [m1-m0, KG] = rows [m0, m1) of the batch's unfolded matrix, group channels from c0.
-void unfold(const float* x, const Conv2DGeometry& g, const Sizes& s, int64_t c0, int64_t m0, int64_t m1, float* col) {
+// col [m1-m0, KG] = rows [m0, m1) of the batch's unfolded matrix, group channels from c0; T is float, or
+// uint16_t for bfloat16 patterns.
+template <class T>
+void unfold(const T* x, const Conv2DGeometry& g, const Sizes& s, int64_t c0, int64_t m0, int64_t m1, T* col) {
   const int64_t image = g.H * g.W * g.C;
   parallel_for(
       m1 - m0,
@@ -144,23 +146,6 @@ void unfold(const float* x, const Conv2DGeometry& g, const Sizes& s, int64_t c0,
 void bits_into(const float* src, int64_t n, uint16_t* dst) {
   parallel_for(
       n, [&](int64_t i0, int64_t i1) { to_bf16_bits(src + i0, dst + i0, i1 - i0); }, kRoundGrain);
-}
-
-// unfold on x16, the bfloat16 patterns of x.
-void unfold_bits(const uint16_t* x16, const Conv2DGeometry& g, const Sizes& s, int64_t c0, int64_t m0, int64_t m1,
-                 uint16_t* col16) {
-  const int64_t image = g.H * g.W * g.C;
-  parallel_for(
-      m1 - m0,
-      [&](int64_t b, int64_t e) {
-        int64_t m = m0 + b;
-        while (m < m0 + e) {
-          const int64_t n = m / s.P, p0 = m % s.P, p1 = std::min(s.P, p0 + m0 + e - m);
-          im2col_rows(x16 + n * image, g, c0, s.CG, p0, p1, col16 + (m - m0) * s.KG);
-          m += p1 - p0;
-        }
-      },
-      std::max<int64_t>(1, kUnfoldGrain / s.KG));
 }
 
 // dx += the fold of col [m1-m0, KG]; images are disjoint in dx, so they split across threads.
@@ -282,7 +267,7 @@ void forward_onednn(const uint16_t* x16, const uint16_t* k16, const float* br, c
         const uint16_t* a = x16 + m0 * g.C + gi * s.CG;  // pointwise: [rows, CG] inside [M, C]
         int64_t lda = g.C;
         if (!s.pointwise) {
-          unfold_bits(x16, g, s, gi * s.CG, m0, m1, col16);
+          unfold(x16, g, s, gi * s.CG, m0, m1, col16);
           a = col16, lda = s.KG;
         }
         // y_g [rows, OCG] (+)= [rows, KG] * k16_g [KG, OCG]
@@ -328,7 +313,7 @@ void backward_onednn(const uint16_t* x16, const uint16_t* k16, const uint16_t* d
           const uint16_t* a = x16 + m0 * g.C + gi * s.CG;
           int64_t lda = g.C;
           if (!s.pointwise) {
-            unfold_bits(x16, g, s, gi * s.CG, m0, m1, col16);
+            unfold(x16, g, s, gi * s.CG, m0, m1, col16);
             a = col16, lda = s.KG;
           }
           check(gemm_bf16_bits(true, false, s.KG, s.OCG, rows, 1.f, a, lda, dyg, OC, 1.f, dk + gi * s.OCG, OC),

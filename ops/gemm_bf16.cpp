@@ -49,37 +49,24 @@ int64_t block_begin(int64_t M, int64_t count, int64_t b) {
 // Elements per piece of a parallel conversion.
 constexpr int64_t kConvertGrain = int64_t{1} << 14;
 
-// Copies a rows x cols matrix stored with row stride ld into dst (stride cols), rounded to bfloat16.
-void round_matrix(const float* src, int64_t rows, int64_t cols, int64_t ld, float* dst) {
+// Copies a rows x cols matrix stored with row stride ld into dst (stride cols), each element through
+// convert(src, dst, n): rounded to bfloat16 as floats (round_bf16) or as bfloat16 patterns (to_bf16_bits).
+template <class T>
+void convert_matrix(const float* src, int64_t rows, int64_t cols, int64_t ld, T* dst,
+                    void (*convert)(const float*, T*, int64_t, Bf16Kernel)) {
   if (ld == cols) {
     parallel_for(
-        rows * cols, [&](int64_t i0, int64_t i1) { round_bf16(src + i0, dst + i0, i1 - i0); }, kConvertGrain);
+        rows * cols, [&](int64_t i0, int64_t i1) { convert(src + i0, dst + i0, i1 - i0, Bf16Kernel::kAuto); },
+        kConvertGrain);
     return;
   }
   parallel_for(
       rows,
       [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r) round_bf16(src + r * ld, dst + r * cols, cols);
+        for (int64_t r = r0; r < r1; ++r) convert(src + r * ld, dst + r * cols, cols, Bf16Kernel::kAuto);
       },
       std::max<int64_t>(1, kConvertGrain / cols));
 }
-
-#ifdef MINIDL_HAVE_DNNL
-// The same into bfloat16 patterns, oneDNN's operands.
-void matrix_to_bits(const float* src, int64_t rows, int64_t cols, int64_t ld, uint16_t* dst) {
-  if (ld == cols) {
-    parallel_for(
-        rows * cols, [&](int64_t i0, int64_t i1) { to_bf16_bits(src + i0, dst + i0, i1 - i0); }, kConvertGrain);
-    return;
-  }
-  parallel_for(
-      rows,
-      [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r) to_bf16_bits(src + r * ld, dst + r * cols, cols);
-      },
-      std::max<int64_t>(1, kConvertGrain / cols));
-}
-#endif
 
 // Per-thread buffers for the rounded operands: grown once, then reused.
 struct Bf16Scratch {
@@ -176,8 +163,8 @@ bool gemm_bf16_onednn(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t 
   const int64_t b_rows = trans_b ? N : K, b_cols = trans_b ? K : N;
   s.a16.resize(static_cast<size_t>(a_rows * a_cols));
   s.b16.resize(static_cast<size_t>(b_rows * b_cols));
-  matrix_to_bits(A, a_rows, a_cols, lda, s.a16.data());
-  matrix_to_bits(B, b_rows, b_cols, ldb, s.b16.data());
+  convert_matrix(A, a_rows, a_cols, lda, s.a16.data(), to_bf16_bits);
+  convert_matrix(B, b_rows, b_cols, ldb, s.b16.data(), to_bf16_bits);
   return gemm_bf16_bits(trans_a, trans_b, M, N, K, alpha, s.a16.data(), a_cols, s.b16.data(), b_cols, beta, C, ldc);
 #else
   (void)trans_a, (void)trans_b, (void)M, (void)N, (void)K, (void)alpha, (void)A, (void)lda, (void)B, (void)ldb;
@@ -201,8 +188,8 @@ void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, floa
   const int64_t b_rows = trans_b ? N : K, b_cols = trans_b ? K : N;
   s.a.resize(static_cast<size_t>(a_rows * a_cols));
   s.b.resize(static_cast<size_t>(b_rows * b_cols));
-  round_matrix(A, a_rows, a_cols, lda, s.a.data());
-  round_matrix(B, b_rows, b_cols, ldb, s.b.data());
+  convert_matrix(A, a_rows, a_cols, lda, s.a.data(), round_bf16);
+  convert_matrix(B, b_rows, b_cols, ldb, s.b.data(), round_bf16);
   gemm(trans_a, trans_b, M, N, K, alpha, s.a.data(), a_cols, s.b.data(), b_cols, beta, C, ldc);
 }
 
